@@ -1,0 +1,36 @@
+import { AppError } from '../errors.js';
+import { type Env, formatIssues } from './parse.js';
+import { coreSection, type CoreSettings } from './core.js';
+
+export type { Env } from './parse.js';
+
+/**
+ * All settings, parsed once from the environment into a typed object (see README,
+ * "Configuration"). Each feature owns one section file; this file only composes them, so a
+ * misconfiguration is reported in one message that lists every bad setting at once.
+ */
+export interface Settings {
+  readonly core: CoreSettings;
+}
+
+const sections = {
+  core: coreSection,
+} as const;
+
+export function loadSettings(env: Env = process.env): Settings {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, section] of Object.entries(sections)) {
+    const r = section(env);
+    if (r.ok) out[name] = r.value;
+    else problems.push(...r.problems);
+  }
+  if (problems.length > 0) {
+    throw new AppError('CONFIG_INVALID', `Invalid settings:\n  - ${problems.join('\n  - ')}`, {
+      detail: { problems },
+    });
+  }
+  return out as unknown as Settings;
+}
+
+export { formatIssues };

@@ -1,0 +1,52 @@
+import { generateKeyPairSync, createPrivateKey, X509Certificate } from 'node:crypto';
+import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createRootCertificate } from '../ca/root.js';
+import { LocalKey } from './local.js';
+import type { CaKeys } from './types.js';
+
+export interface LocalCaOptions {
+  readonly dataDir: string;
+  readonly subject: string;
+  readonly keySize: number;
+  readonly validityDays: number;
+}
+
+/**
+ * The embedded default's CA: an RSA key and a self-signed root in `<dataDir>/ca/`, created on
+ * first start and reused afterwards. The folder is git-ignored; the key file is mode 0600.
+ */
+export async function loadOrCreateLocalCa(o: LocalCaOptions): Promise<CaKeys & { created: boolean }> {
+  const dir = join(o.dataDir, 'ca');
+  const keyPath = join(dir, 'ca.key.pem');
+  const certPath = join(dir, 'ca.pem');
+  const existing = await readBoth(keyPath, certPath);
+  if (existing) {
+    const key = new LocalKey(createPrivateKey(existing.key), `local:${keyPath}`);
+    const cert = new X509Certificate(existing.cert);
+    return { certificateDer: new Uint8Array(cert.raw), chainDer: [], signer: key, decrypter: key, created: false };
+  }
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: o.keySize });
+  const key = new LocalKey(privateKey, `local:${keyPath}`);
+  const der = await createRootCertificate({ signer: key, subject: o.subject, days: o.validityDays });
+  const pem = new X509Certificate(der).toString();
+  await atomicWrite(keyPath, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 0o600);
+  await atomicWrite(certPath, pem, 0o644);
+  return { certificateDer: der, chainDer: [], signer: key, decrypter: key, created: true };
+}
+
+async function readBoth(keyPath: string, certPath: string): Promise<{ key: string; cert: string } | undefined> {
+  try {
+    return { key: await readFile(keyPath, 'utf8'), cert: await readFile(certPath, 'utf8') };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+export async function atomicWrite(path: string, content: string, mode: number): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, content, { mode });
+  await rename(tmp, path);
+}

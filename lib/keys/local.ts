@@ -1,0 +1,66 @@
+import { constants, createPublicKey, privateDecrypt, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import type { Decrypter, HashAlgorithm, KeyTransportScheme, Signer } from './types.js';
+import { unpadPkcs1v15 } from './pkcs1.js';
+
+const NODE_HASH: Record<HashAlgorithm, string> = {
+  'SHA-1': 'sha1',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+};
+
+/**
+ * Signer and Decrypter over a private key held in this process: the embedded default's
+ * local CA key, and test keys. Production keys live in Key Vault (lib/keys/keyvault.ts).
+ * Signing uses the callback form of crypto.sign, which runs on libuv's thread pool and keeps
+ * RSA work off the event loop.
+ */
+export class LocalKey implements Signer, Decrypter {
+  readonly keyType: 'RSA' | 'EC';
+  readonly publicKeySpki: Uint8Array;
+
+  constructor(
+    private readonly key: KeyObject,
+    readonly id: string,
+  ) {
+    if (key.type !== 'private') throw new Error('LocalKey needs a private key');
+    this.keyType = key.asymmetricKeyType === 'ec' ? 'EC' : 'RSA';
+    this.publicKeySpki = new Uint8Array(createPublicKey(key).export({ format: 'der', type: 'spki' }));
+  }
+
+  sign(data: Uint8Array, hash: HashAlgorithm): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      cryptoSign(NODE_HASH[hash], data, { key: this.key, dsaEncoding: 'der' }, (err, sig) => {
+        if (err) reject(err);
+        else resolve(new Uint8Array(sig));
+      });
+    });
+  }
+
+  unwrapKey(wrapped: Uint8Array, scheme: KeyTransportScheme, expectedLength: number): Promise<Uint8Array> {
+    if (this.keyType !== 'RSA') return Promise.reject(new Error('only an RSA key can unwrap a SCEP content key'));
+    if (scheme === 'RSA1_5') {
+      let em: Buffer;
+      try {
+        em = privateDecrypt({ key: this.key, padding: constants.RSA_NO_PADDING }, wrapped);
+      } catch {
+        // Wrong length or value >= modulus: still no early, distinguishable answer.
+        em = Buffer.alloc(0);
+      }
+      return Promise.resolve(unpadPkcs1v15(em, expectedLength));
+    }
+    try {
+      const out = privateDecrypt(
+        {
+          key: this.key,
+          padding: constants.RSA_PKCS1_OAEP_PADDING,
+          oaepHash: scheme === 'RSA-OAEP-256' ? 'sha256' : 'sha1',
+        },
+        wrapped,
+      );
+      return Promise.resolve(new Uint8Array(out));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+}

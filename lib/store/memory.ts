@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import type { CertificateQuery, CertificateRecord, CertificateStore, CreateResult } from './types.js';
+
+/** In-process store for tests and the embedded default without a database. */
+export class MemoryCertificateStore implements CertificateStore {
+  private readonly bySerial = new Map<string, CertificateRecord>();
+  private readonly byTransaction = new Map<string, string>();
+
+  create(record: CertificateRecord): Promise<CreateResult> {
+    if (record.transactionKey !== undefined) {
+      const serial = this.byTransaction.get(record.transactionKey);
+      const existing = serial === undefined ? undefined : this.bySerial.get(serial);
+      if (existing) return Promise.resolve({ created: false, existing });
+    }
+    if (this.bySerial.has(record.serialNumber)) {
+      return Promise.reject(new Error(`duplicate serial number ${record.serialNumber}`));
+    }
+    const stored = { ...record, etag: randomUUID() };
+    this.bySerial.set(record.serialNumber, stored);
+    if (record.transactionKey !== undefined) this.byTransaction.set(record.transactionKey, record.serialNumber);
+    return Promise.resolve({ created: true, record: stored });
+  }
+
+  getBySerial(serialNumber: string): Promise<CertificateRecord | undefined> {
+    return Promise.resolve(this.bySerial.get(serialNumber));
+  }
+
+  getByTransactionKey(transactionKey: string): Promise<CertificateRecord | undefined> {
+    const serial = this.byTransaction.get(transactionKey);
+    return Promise.resolve(serial === undefined ? undefined : this.bySerial.get(serial));
+  }
+
+  update(
+    record: CertificateRecord,
+    change: Partial<Pick<CertificateRecord, 'status' | 'revocation' | 'notification'>>,
+  ): Promise<CertificateRecord | undefined> {
+    const current = this.bySerial.get(record.serialNumber);
+    if (!current || current.etag !== record.etag) return Promise.resolve(undefined);
+    const next = { ...current, ...change, etag: randomUUID() };
+    this.bySerial.set(record.serialNumber, next);
+    return Promise.resolve(next);
+  }
+
+  search(query: CertificateQuery): Promise<{ items: CertificateRecord[]; continuationToken?: string }> {
+    const all = [...this.bySerial.values()]
+      .filter((r) => query.endpoint === undefined || r.endpoint === query.endpoint)
+      .filter((r) => query.status === undefined || r.status === query.status)
+      .filter((r) => query.notificationState === undefined || r.notification?.state === query.notificationState)
+      .filter((r) => query.subjectContains === undefined || r.subject.includes(query.subjectContains))
+      .filter((r) => query.issuedAfter === undefined || r.createdAt >= query.issuedAfter)
+      .filter((r) => query.issuedBefore === undefined || r.createdAt < query.issuedBefore)
+      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+    const start = query.continuationToken === undefined ? 0 : Number(query.continuationToken);
+    const limit = query.limit ?? 100;
+    const items = all.slice(start, start + limit);
+    const next = start + limit < all.length ? String(start + limit) : undefined;
+    return Promise.resolve(next === undefined ? { items } : { items, continuationToken: next });
+  }
+
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Test helper: number of records. */
+  get size(): number {
+    return this.bySerial.size;
+  }
+}
