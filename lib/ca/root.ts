@@ -1,5 +1,5 @@
 import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
-import { Name, SubjectPublicKeyInfo, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
+import { Extensions, Name, SubjectPublicKeyInfo, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
 import { Name as X509Name } from '@peculiar/x509';
 import type { HashAlgorithm, Signer } from '../keys/types.js';
 import { authorityKeyIdentifier, basicConstraints, keyIdentifier, keyUsage, subjectKeyIdentifier } from './extensions.js';
@@ -38,12 +38,12 @@ export async function createRootCertificate(o: RootOptions): Promise<Uint8Array>
     validity: new Validity({ notBefore, notAfter }),
     subject: AsnParser.parse(AsnConvert.serialize(name), Name),
     subjectPublicKeyInfo: AsnParser.parse(o.signer.publicKeySpki, SubjectPublicKeyInfo),
-    extensions: [
+    extensions: new Extensions([
       basicConstraints(true),
       keyUsage(['DigitalSignature', 'KeyEncipherment', 'KeyCertSign', 'CrlSign']),
       subjectKeyIdentifier(o.signer.publicKeySpki),
       authorityKeyIdentifier(ski),
-    ],
+    ]),
   });
   return signTbs(tbs, o.signer, hash);
 }

@@ -1,0 +1,52 @@
+import type { ParsedCsr } from './parse.js';
+
+/**
+ * CSR policy: small single-purpose validators composed per endpoint. Each returns undefined
+ * when the request passes, or a refusal with a stable machine-readable reason.
+ */
+export interface PolicyRefusal {
+  readonly reason: string;
+  readonly message: string;
+}
+export type CsrValidator = (csr: ParsedCsr) => PolicyRefusal | undefined;
+
+export const proofOfPossession: CsrValidator = (csr) =>
+  csr.verifySignature()
+    ? undefined
+    : { reason: 'csr-signature-invalid', message: 'the CSR signature does not verify with its public key' };
+
+export function allowedKeys(o: { minRsaBits: number; maxRsaBits: number; curves: readonly string[] }): CsrValidator {
+  return (csr) => {
+    const k = csr.key;
+    if (k.type === 'RSA') {
+      if (k.bits < o.minRsaBits) return { reason: 'key-too-small', message: `RSA keys must have at least ${o.minRsaBits} bits (got ${k.bits})` };
+      if (k.bits > o.maxRsaBits) return { reason: 'key-too-large', message: `RSA keys may have at most ${o.maxRsaBits} bits (got ${k.bits})` };
+      return undefined;
+    }
+    if (k.type === 'EC') {
+      return o.curves.includes(k.curve)
+        ? undefined
+        : { reason: 'curve-not-allowed', message: `EC curve ${k.curve} is not allowed (allowed: ${o.curves.join(', ')})` };
+    }
+    return { reason: 'key-type-not-allowed', message: `key algorithm ${k.oid} is not allowed` };
+  };
+}
+
+export const subjectOrSan: CsrValidator = (csr) =>
+  csr.subject.length > 0 || csr.sans.length > 0
+    ? undefined
+    : { reason: 'subject-missing', message: 'the CSR has neither a subject nor a subjectAltName' };
+
+export const DEFAULT_POLICY: readonly CsrValidator[] = [
+  proofOfPossession,
+  allowedKeys({ minRsaBits: 2048, maxRsaBits: 8192, curves: ['P-256', 'P-384'] }),
+  subjectOrSan,
+];
+
+export function checkPolicy(csr: ParsedCsr, validators: readonly CsrValidator[]): PolicyRefusal | undefined {
+  for (const v of validators) {
+    const r = v(csr);
+    if (r) return r;
+  }
+  return undefined;
+}

@@ -1,0 +1,28 @@
+import type { HttpRequest } from '@azure/functions';
+import { AppError } from '../errors.js';
+
+/**
+ * Read a request body with a hard cap: Content-Length is checked first, then the stream is
+ * counted while it is read, so an oversize or lying request is cut off early.
+ */
+export async function readBody(request: HttpRequest, maxBytes: number): Promise<Uint8Array> {
+  const tooLarge = (): AppError => new AppError('BODY_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`);
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
+  const stream = request.body;
+  if (!stream) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}

@@ -1,0 +1,41 @@
+import type { HttpResponseInit } from '@azure/functions';
+import { AppError, describeError, type ErrorCode } from '../errors.js';
+import type { Logger } from '../log.js';
+
+/** The one place where error codes become HTTP status codes. */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  BODY_TOO_LARGE: 413,
+  UNKNOWN_OPERATION: 400,
+  UNKNOWN_ENDPOINT: 404,
+  METHOD_NOT_ALLOWED: 405,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  POLICY_REJECTED: 400,
+  CHALLENGE_REJECTED: 403,
+  DEPENDENCY_UNAVAILABLE: 503,
+  CONFIG_INVALID: 503,
+  INTERNAL: 500,
+};
+
+/**
+ * Map any thrown value to a response. AppErrors carry a safe message; anything else is logged
+ * with its cause and answered with a generic message: never internals or a stack trace.
+ */
+export function errorResponse(e: unknown, logger: Logger, context: Record<string, unknown> = {}): HttpResponseInit {
+  const err = e instanceof AppError ? e : new AppError('INTERNAL', 'internal error', { cause: e });
+  const status = HTTP_STATUS[err.code];
+  const fields = { ...context, code: err.code, status, error: describeError(err), ...err.detail };
+  if (status >= 500) logger.error('request failed', fields);
+  else logger.warn('request refused', fields);
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+  if (err.code === 'DEPENDENCY_UNAVAILABLE') headers['retry-after'] = '5';
+  const www = err.detail?.wwwAuthenticate;
+  if (typeof www === 'string') headers['www-authenticate'] = www;
+  // Settings problems are for the operator's log, not for whoever sent the request.
+  const message = err.code === 'CONFIG_INVALID' ? 'the service is not configured correctly; see the log' : err.message;
+  return { status, headers, jsonBody: { error: err.code, message } };
+}

@@ -1,0 +1,24 @@
+import type { IssuanceProfile } from '../ca/issue.js';
+import type { ChallengeValidator } from '../challenge/types.js';
+import type { CsrValidator } from '../csr/policy.js';
+import type { ParsedCsr } from '../csr/parse.js';
+import type { CertificateRecord, NotificationState } from '../store/types.js';
+
+/**
+ * One SCEP endpoint (`scep/{name}`): its challenge, certificate profile and renewal rule.
+ * `static` (other MDMs) and `intune` are built by the composition root from settings.
+ */
+export interface ScepEndpoint {
+  readonly name: string;
+  readonly challenge: ChallengeValidator;
+  readonly profile: IssuanceProfile;
+  readonly policy: readonly CsrValidator[];
+  /**
+   * Renewal without the challenge: a RenewalReq (or PKCSReq) signed by an unexpired,
+   * unrevoked certificate this CA issued (SCEPman's AllowRenewals).
+   */
+  readonly allowRenewals: boolean;
+  readonly notification?: NotificationState;
+  readonly afterRecord?: (record: CertificateRecord, csr: ParsedCsr) => Promise<void>;
+  readonly onIssueFailed?: (ctx: { transactionId: string; csr: ParsedCsr }, reason: string, message: string) => Promise<void>;
+}

@@ -1,0 +1,202 @@
+import { createHash } from 'node:crypto';
+import { AsnParser } from '@peculiar/asn1-schema';
+import { IssuerAndSerialNumber } from '@peculiar/asn1-cms';
+import type { AuditLog } from '../audit.js';
+import type { CertificateIssuer } from '../ca/issue.js';
+import { serialHex } from '../ca/sign.js';
+import type { ContentCipher } from '../cms/ciphers.js';
+import { certsOnly } from '../cms/certs-only.js';
+import type { ResponseCipher } from '../config/core.js';
+import { parseCsr, type ParsedCsr } from '../csr/parse.js';
+import type { EnrollmentService } from '../enroll/service.js';
+import { describeError, isAppError } from '../errors.js';
+import type { Decrypter, HashAlgorithm, Signer } from '../keys/types.js';
+import type { CertificateStore } from '../store/types.js';
+import { buildCertRep, type CertRepOutcome } from './certrep.js';
+import type { ScepEndpoint } from './endpoint.js';
+import { EnvelopeError, openEnvelope, sealEnvelope } from './envelope.js';
+import { parsePkiMessage, type PkiMessage } from './message.js';
+import { checkRenewalSigner, type RenewalCheck } from './renewal.js';
+import { FailInfo, MessageType, PKIStatus } from './types.js';
+
+export interface PkiOperationDeps {
+  readonly issuer: CertificateIssuer;
+  /** Signs CertReps and opens envelopes: the CA key in CA mode. */
+  readonly signer: Signer;
+  readonly decrypter: Decrypter;
+  readonly store: CertificateStore;
+  readonly enrollment: EnrollmentService;
+  readonly responseCipher: ResponseCipher;
+  readonly audit: AuditLog;
+  readonly clock: () => Date;
+}
+
+type Reply = CertRepOutcome;
+const fail = (failInfo: FailInfo, failInfoText: string): Reply => ({ status: PKIStatus.FAILURE, failInfo, failInfoText });
+
+/**
+ * PKIOperation (RFC 8894 §3.3): everything after the HTTP layer. A message that cannot be
+ * parsed throws AppError BAD_REQUEST (→ HTTP 400); once it parses, every refusal is a signed
+ * CertRep FAILURE with a failInfo and a failInfoText that says why (DESIGN decision 6).
+ */
+export class PkiOperation {
+  constructor(private readonly d: PkiOperationDeps) {}
+
+  async handle(endpoint: ScepEndpoint, der: Uint8Array): Promise<Uint8Array> {
+    const msg = parsePkiMessage(der);
+    let outcome: Reply;
+    try {
+      outcome = await this.outcome(endpoint, msg);
+    } catch (e) {
+      // Anything unexpected after parsing (a store read failing, …) is still answered in-band.
+      this.d.audit.record({ endpoint: endpoint.name, operation: 'PKIOperation', transactionId: msg.transactionId, outcome: 'failed', reason: 'internal', detail: describeError(e) });
+      outcome = fail(FailInfo.badRequest, 'the request could not be processed now; retry later');
+    }
+    return buildCertRep({
+      transactionId: msg.transactionId,
+      recipientNonce: msg.senderNonce,
+      outcome,
+      signerCertificate: this.d.issuer.caCertificate,
+      signer: this.d.signer,
+      hash: replyHash(msg.digestAlgorithm),
+      now: this.d.clock(),
+    });
+  }
+
+  private async outcome(endpoint: ScepEndpoint, msg: PkiMessage): Promise<Reply> {
+    const refuse = (reason: string, text: string, failInfo = FailInfo.badRequest): Reply => {
+      this.d.audit.record({ endpoint: endpoint.name, operation: MessageType[msg.messageType] ?? `messageType ${msg.messageType}`, transactionId: msg.transactionId, outcome: 'refused', reason, detail: text });
+      return fail(failInfo, text);
+    };
+    if (!msg.signatureValid) return refuse('message-signature-invalid', 'the pkiMessage signature does not verify', FailInfo.badMessageCheck);
+    switch (msg.messageType as MessageType) {
+      case MessageType.PKCSReq:
+      case MessageType.RenewalReq:
+        return this.enroll(endpoint, msg, refuse);
+      case MessageType.CertPoll:
+        return this.poll(endpoint, msg, refuse);
+      case MessageType.GetCert:
+        return this.getCert(msg, refuse);
+      case MessageType.GetCRL:
+        return refuse('crl-not-available', 'this CA does not publish CRLs over SCEP yet');
+      default:
+        return refuse('message-type-unsupported', `messageType ${msg.messageType} is not supported`);
+    }
+  }
+
+  private async open(msg: PkiMessage): Promise<{ content: Uint8Array; cipher: ContentCipher } | { error: string; failInfo: FailInfo }> {
+    try {
+      return await openEnvelope(msg.envelope, this.d.issuer.caCertificate, this.d.decrypter);
+    } catch (e) {
+      if (e instanceof EnvelopeError) return { error: e.message, failInfo: FailInfo.badMessageCheck };
+      if (isAppError(e) && e.code === 'DEPENDENCY_UNAVAILABLE') return { error: 'the CA key is unavailable; retry later', failInfo: FailInfo.badRequest };
+      if (isAppError(e)) return { error: e.message, failInfo: FailInfo.badRequest };
+      return { error: `the pkcsPKIEnvelope cannot be opened (${describeError(e)})`, failInfo: FailInfo.badMessageCheck };
+    }
+  }
+
+  private async enroll(endpoint: ScepEndpoint, msg: PkiMessage, refuse: (r: string, t: string, f?: FailInfo) => Reply): Promise<Reply> {
+    const opened = await this.open(msg);
+    if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo);
+    let csr: ParsedCsr;
+    try {
+      csr = parseCsr(opened.content);
+    } catch (e) {
+      return refuse('csr-invalid', isAppError(e) ? e.message : 'the certificate request cannot be parsed');
+    }
+    const renewal = await checkRenewalSigner(msg.signerCertificate, this.d.issuer, this.d.store, this.d.clock());
+    const isRenewalReq = msg.messageType === Number(MessageType.RenewalReq);
+    const result = await this.d.enrollment.enroll({
+      endpoint: endpoint.name,
+      operation: isRenewalReq ? 'RenewalReq' : 'PKCSReq',
+      csr,
+      profile: endpoint.profile,
+      policy: endpoint.policy,
+      transactionId: msg.transactionId,
+      transactionKey: transactionKey(endpoint.name, msg.transactionId, msg.messageType, renewal),
+      notification: endpoint.notification,
+      afterRecord: endpoint.afterRecord,
+      onIssueFailed: endpoint.onIssueFailed
+        ? (reason, message) => endpoint.onIssueFailed!({ transactionId: msg.transactionId, csr }, reason, message)
+        : undefined,
+      authorize: async () => {
+        const renewalOk = renewal.kind === 'valid' && endpoint.allowRenewals;
+        if (isRenewalReq) {
+          if (renewal.kind === 'not-ours') {
+            return { ok: false, reason: 'renewal-signer-not-ours', detail: 'a RenewalReq must be signed by a certificate this CA issued' };
+          }
+          if (renewal.kind === 'invalid') return { ok: false, reason: `renewal-${renewal.reason}`, detail: renewal.detail };
+          if (renewalOk) return { ok: true, authorization: 'renewal', requester: `renewal:${renewal.serialNumber}` };
+        }
+        const challenge = await endpoint.challenge.validate({ endpoint: endpoint.name, transactionId: msg.transactionId, csr, challengePassword: csr.challengePassword });
+        if (challenge.ok || !renewalOk) return challenge;
+        return { ok: true, authorization: 'renewal', requester: `renewal:${renewal.serialNumber}` };
+      },
+    });
+    if (!result.ok) {
+      const text = result.kind === 'unauthorized' ? `${result.message}: ${result.reason}` : result.message;
+      return fail(FailInfo.badRequest, text);
+    }
+    return this.success(result.issued.der, msg, opened.cipher);
+  }
+
+  private async poll(endpoint: ScepEndpoint, msg: PkiMessage, refuse: (r: string, t: string, f?: FailInfo) => Reply): Promise<Reply> {
+    const renewal = await checkRenewalSigner(msg.signerCertificate, this.d.issuer, this.d.store, this.d.clock());
+    for (const type of [MessageType.PKCSReq, MessageType.RenewalReq]) {
+      const record = await this.d.store.getByTransactionKey(transactionKey(endpoint.name, msg.transactionId, type, renewal));
+      if (record && record.status === 'issued') {
+        const cipher = (await this.cipherOf(msg)) ?? 'DES-EDE3-CBC';
+        return this.success(new Uint8Array(Buffer.from(record.der, 'base64')), msg, cipher);
+      }
+    }
+    return refuse('transaction-unknown', 'no certificate was issued for this transactionID', FailInfo.badCertId);
+  }
+
+  private async getCert(msg: PkiMessage, refuse: (r: string, t: string, f?: FailInfo) => Reply): Promise<Reply> {
+    const opened = await this.open(msg);
+    if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo);
+    let serial: string;
+    try {
+      serial = serialHex(AsnParser.parse(opened.content, IssuerAndSerialNumber).serialNumber);
+    } catch {
+      return refuse('getcert-invalid', 'the GetCert request does not carry an IssuerAndSerialNumber');
+    }
+    const record = await this.d.store.getBySerial(serial);
+    if (!record) return refuse('certificate-unknown', `no certificate with serial ${serial}`, FailInfo.badCertId);
+    return this.success(new Uint8Array(Buffer.from(record.der, 'base64')), msg, opened.cipher);
+  }
+
+  private async cipherOf(msg: PkiMessage): Promise<ContentCipher | undefined> {
+    const opened = await this.open(msg);
+    return 'cipher' in opened ? opened.cipher : undefined;
+  }
+
+  private success(certDer: Uint8Array, msg: PkiMessage, requestCipher: ContentCipher): Reply {
+    const envelope = sealEnvelope(certsOnly([certDer]), msg.signerCertificate, responseCipher(this.d.responseCipher, requestCipher));
+    return { status: PKIStatus.SUCCESS, envelope };
+  }
+}
+
+/**
+ * The reply's content cipher: the configured one, or (auto) the request's own cipher when it
+ * is AES, else 3DES. Never single DES (field notes #4: OpenSSL 3 clients reject it).
+ */
+export function responseCipher(configured: ResponseCipher, request: ContentCipher): Exclude<ContentCipher, 'DES-CBC'> {
+  if (configured !== 'auto') return configured;
+  return request.startsWith('AES') ? (request as Exclude<ContentCipher, 'DES-CBC'>) : 'DES-EDE3-CBC';
+}
+
+/** CertRep digest: the request's, but never weaker than SHA-256. */
+function replyHash(request: HashAlgorithm): HashAlgorithm {
+  return request === 'SHA-384' || request === 'SHA-512' ? request : 'SHA-256';
+}
+
+/**
+ * Idempotency key (DESIGN decision 4). micromdm scepclient re-sends the same transactionID
+ * for its RenewalReq (same key, same CSR), so the message type and the renewal signer are part
+ * of the key: a renewal is a new transaction, a re-sent identical request is not.
+ */
+export function transactionKey(endpoint: string, transactionId: string, messageType: number, renewal: RenewalCheck): string {
+  const signer = renewal.kind === 'not-ours' ? '' : renewal.serialNumber;
+  return createHash('sha256').update(`${endpoint}\n${transactionId}\n${messageType}\n${signer}`).digest('hex');
+}

@@ -1,0 +1,31 @@
+import type { Certificate } from '@peculiar/asn1-x509';
+import type { CertificateIssuer } from '../ca/issue.js';
+import { serialHex } from '../ca/sign.js';
+import type { CertificateStore } from '../store/types.js';
+
+export type RenewalCheck =
+  | { readonly kind: 'not-ours' }
+  | { readonly kind: 'valid'; readonly serialNumber: string }
+  | { readonly kind: 'invalid'; readonly serialNumber: string; readonly reason: string; readonly detail: string };
+
+/**
+ * Is the request signer a certificate this CA issued, recorded, unrevoked and within its
+ * validity? (field notes #9). Self-signed signers — first enrollments — are 'not-ours'.
+ */
+export async function checkRenewalSigner(
+  signer: Certificate,
+  issuer: CertificateIssuer,
+  store: CertificateStore,
+  now: Date,
+): Promise<RenewalCheck> {
+  if (!issuer.issuedByUs(signer)) return { kind: 'not-ours' };
+  const serialNumber = serialHex(signer.tbsCertificate.serialNumber);
+  const invalid = (reason: string, detail: string): RenewalCheck => ({ kind: 'invalid', serialNumber, reason, detail });
+  const v = signer.tbsCertificate.validity;
+  if (v.notAfter.getTime() <= now) return invalid('signer-expired', `the signing certificate ${serialNumber} has expired`);
+  if (v.notBefore.getTime() > now) return invalid('signer-not-yet-valid', `the signing certificate ${serialNumber} is not yet valid`);
+  const record = await store.getBySerial(serialNumber);
+  if (!record) return invalid('signer-unknown', `the signing certificate ${serialNumber} is not in the certificate store`);
+  if (record.status !== 'issued') return invalid('signer-revoked', `the signing certificate ${serialNumber} is revoked`);
+  return { kind: 'valid', serialNumber };
+}

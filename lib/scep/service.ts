@@ -1,0 +1,68 @@
+import { AppError } from '../errors.js';
+import { decodeMessageParam } from './base64.js';
+import type { ScepEndpoint } from './endpoint.js';
+import { getCACaps } from './operations/get-ca-caps.js';
+import { getCACert } from './operations/get-ca-cert.js';
+import type { PkiOperation } from './pki-operation.js';
+import { MediaType } from './types.js';
+
+/** A SCEP HTTP request with the transport stripped away. */
+export interface ScepRequest {
+  readonly method: string;
+  readonly operation: string | undefined;
+  /** The `message` query parameter exactly as it appears in the URL (not decoded). */
+  readonly rawMessage: string | undefined;
+  readonly body: Uint8Array;
+}
+
+export interface ScepResponse {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: Uint8Array | string;
+}
+
+/**
+ * The SCEP dispatcher: one handler module per operation (RFC 8894 §4), selected by the
+ * `operation` query parameter; it also sets the media type.
+ */
+export class ScepService {
+  constructor(
+    private readonly endpoints: ReadonlyMap<string, ScepEndpoint>,
+    private readonly pki: PkiOperation,
+    private readonly ca: { readonly certificateDer: Uint8Array; readonly chainDer: readonly Uint8Array[] },
+  ) {}
+
+  endpointNames(): string[] {
+    return [...this.endpoints.keys()];
+  }
+
+  async handle(endpointName: string, req: ScepRequest): Promise<ScepResponse> {
+    const endpoint = this.endpoints.get(endpointName.toLowerCase());
+    if (!endpoint) throw new AppError('UNKNOWN_ENDPOINT', `there is no SCEP endpoint named "${endpointName}"`);
+    const op = req.operation ?? '';
+    switch (op.toLowerCase()) {
+      case 'getcacaps':
+        return getCACaps();
+      case 'getcacert':
+        return getCACert(this.ca.certificateDer, this.ca.chainDer);
+      case 'pkioperation':
+        return { status: 200, contentType: MediaType.pkiMessage, body: await this.pki.handle(endpoint, messageOf(req)) };
+      case '':
+        throw new AppError('UNKNOWN_OPERATION', 'the operation query parameter is missing');
+      default:
+        throw new AppError('UNKNOWN_OPERATION', `operation "${op.slice(0, 40)}" is not supported (GetCACaps, GetCACert, PKIOperation)`);
+    }
+  }
+}
+
+function messageOf(req: ScepRequest): Uint8Array {
+  if (req.method === 'POST') {
+    // RFC 8894 §4.3: the body is the binary pkiMessage, whatever Content-Type (if any) came with it.
+    if (req.body.length === 0) throw new AppError('BAD_REQUEST', 'the POST body is empty');
+    return req.body;
+  }
+  if (req.rawMessage === undefined || req.rawMessage === '') {
+    throw new AppError('BAD_REQUEST', 'the message query parameter is missing');
+  }
+  return decodeMessageParam(req.rawMessage);
+}

@@ -1,0 +1,227 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { installFunctionsCoreShim, registrations } from './local/functions-core.js';
+import { compileRoute, type CompiledRoute } from './local/routes.js';
+
+export interface LocalHostOptions {
+  /** 7071 like `func start`; 0 for any free port. */
+  readonly port?: number;
+  /** Settings on top of process.env (and local.settings.json when `loadLocalSettings`). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly dataDir?: string;
+  readonly quiet?: boolean;
+  readonly loadLocalSettings?: boolean;
+}
+
+export interface LocalHost {
+  readonly baseUrl: string;
+  readonly staticChallenge: string | undefined;
+  readonly caCertificatePem: string;
+  readonly routes: readonly { name: string; route: string; methods: readonly string[] }[];
+  close(): Promise<void>;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, existsSync(join(here, '..', 'host.json')) ? '..' : '../..');
+const MAX_BODY = 32 * 1024 * 1024;
+
+/**
+ * The embedded default: serves every HTTP function of functions/ on 127.0.0.1 with the route
+ * templates the Functions host would use (host.json routePrefix + each function's route), no
+ * Azure, no Docker, no Core Tools.
+ */
+export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHost> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  if (o.loadLocalSettings) Object.assign(env, localSettings(), { ...pick(process.env) });
+  Object.assign(env, o.env ?? {});
+  const dataDir = o.dataDir ?? env.AppConfig__DataDir ?? join(root, '.data');
+  env.AppConfig__DataDir = dataDir;
+  const staticChallenge = await ensureStaticChallenge(env, dataDir);
+  Object.assign(process.env, env);
+
+  installFunctionsCoreShim();
+  // The package is CommonJS; Node's ESM loader does not see HttpRequest & co. as named exports.
+  const functionsModule = await import('@azure/functions');
+  const { HttpRequest, InvocationContext, HttpResponse } = functionsModule.default;
+  const appModule = await import('../lib/app.js');
+  appModule.setApp(appModule.createApp(env));
+  const app = await appModule.getApp();
+  await loadFunctions();
+
+  const prefix = routePrefix();
+  const http = registrations.flatMap((r) => {
+    const trigger = Object.values(r.metadata.bindings).find((b) => b.type === 'httpTrigger');
+    if (!trigger) return [];
+    const route = typeof trigger.route === 'string' ? trigger.route : r.metadata.name;
+    const methods = Array.isArray(trigger.methods) ? (trigger.methods as string[]).map((m) => m.toUpperCase()) : [];
+    return [{ reg: r, route, methods, compiled: compileRoute(prefix, route) }];
+  });
+
+  const server = createServer((req, res) => {
+    void serve(req, res).catch((e: unknown) => {
+      app.logger.error('local host failure', { error: String(e) });
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error');
+    });
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const found = findRoute(http, url.pathname, method);
+    if (!found) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    const body = await readAll(req);
+    if (body === undefined) {
+      res.writeHead(413, { 'content-type': 'text/plain' }).end('request body too large');
+      return;
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+    const request = new HttpRequest({
+      method,
+      url: `http://${req.headers.host ?? '127.0.0.1'}${req.url ?? '/'}`,
+      headers,
+      params: found.params,
+      ...(body.length > 0 ? { body: { bytes: body } } : {}),
+    });
+    const context = new InvocationContext({ functionName: found.entry.reg.metadata.name, invocationId: randomBytes(16).toString('hex') });
+    const result = await found.entry.reg.handler(request, context);
+    const response = result instanceof HttpResponse ? result : new HttpResponse(result as ConstructorParameters<typeof HttpResponse>[0]);
+    const out = Buffer.from(await response.arrayBuffer());
+    const outHeaders: Record<string, string> = {};
+    response.headers.forEach((v, k) => (outHeaders[k] = v));
+    res.writeHead(response.status, outHeaders).end(out);
+  }
+
+  await new Promise<void>((resolve) => server.listen(o.port ?? 7071, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const { fingerprints } = await import('../lib/ca/issue.js');
+  const { X509Certificate } = await import('node:crypto');
+  const caPem = new X509Certificate(app.ca.certificateDer).toString();
+  if (!o.quiet) printBanner(baseUrl, app.scep.endpointNames(), fingerprints(app.ca.certificateDer), staticChallenge);
+  return {
+    baseUrl,
+    staticChallenge,
+    caCertificatePem: caPem,
+    routes: http.map((h) => ({ name: h.reg.metadata.name, route: h.route, methods: h.methods })),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      appModule.setApp(undefined);
+    },
+  };
+}
+
+function findRoute<T extends { methods: string[]; compiled: CompiledRoute }>(
+  routes: readonly T[],
+  path: string,
+  method: string,
+): { entry: T; params: Record<string, string> } | undefined {
+  for (const entry of routes) {
+    const params = entry.compiled.match(path);
+    if (params && (entry.methods.length === 0 || entry.methods.includes(method))) return { entry, params };
+  }
+  return undefined;
+}
+
+let functionsLoaded = false;
+async function loadFunctions(): Promise<void> {
+  if (functionsLoaded) return;
+  functionsLoaded = true;
+  const dir = join(here, '..', 'functions');
+  const ts = import.meta.url.endsWith('.ts');
+  for (const f of readdirSync(dir).sort()) {
+    if ((ts && f.endsWith('.ts') && !f.endsWith('.d.ts')) || (!ts && f.endsWith('.js'))) {
+      await import(pathToFileURL(join(dir, f)).href);
+    }
+  }
+}
+
+function routePrefix(): string {
+  const host = JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')) as {
+    extensions?: { http?: { routePrefix?: string } };
+  };
+  return (host.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
+}
+
+function localSettings(): Record<string, string> {
+  const file = join(root, 'local.settings.json');
+  if (!existsSync(file)) return {};
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, string> };
+  return parsed.Values ?? {};
+}
+
+function pick(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && /^(AppConfig__|AZURE_|AzureWebJobs)/.test(k)) out[k] = v;
+  return out;
+}
+
+/** The static challenge in force: configured, or generated once and kept in the data folder. */
+async function ensureStaticChallenge(env: Record<string, string | undefined>, dataDir: string): Promise<string | undefined> {
+  if (/^(false|0|no)$/i.test(env.AppConfig__StaticValidation__Enabled ?? '')) return undefined;
+  const configured = env.AppConfig__StaticValidation__RequestPassword;
+  if (configured) return configured;
+  const file = join(dataDir, 'static-challenge.txt');
+  let secret: string;
+  try {
+    secret = (await readFile(file, 'utf8')).trim();
+  } catch {
+    secret = randomBytes(18).toString('base64url');
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  }
+  env.AppConfig__StaticValidation__RequestPassword = secret;
+  return secret;
+}
+
+async function readAll(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    total += c.length;
+    if (total > MAX_BODY) return undefined;
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
+
+function printBanner(
+  baseUrl: string,
+  endpoints: readonly string[],
+  fp: { sha256: string; sha1: string; subject: string },
+  challenge: string | undefined,
+): void {
+  const lines = [
+    '',
+    `azure-scep-ca is listening on ${baseUrl}`,
+    '',
+    ...endpoints.map((e) => `  SCEP URL (${e}):  ${baseUrl}/scep/${e}`),
+    `  CA certificate:  ${baseUrl}/scep/${endpoints[0] ?? 'static'}?operation=GetCACert`,
+    `  Health:          ${baseUrl}/probe`,
+    '',
+    `  CA subject:      ${fp.subject}`,
+    `  CA SHA-256:      ${fp.sha256}`,
+    `  CA SHA-1:        ${fp.sha1}`,
+    ...(challenge !== undefined ? [`  Static challenge: ${challenge}`] : []),
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  startLocalHost({ port: Number(process.env.PORT ?? 7071), loadLocalSettings: true }).catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

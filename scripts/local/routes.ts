@@ -1,0 +1,41 @@
+/**
+ * Route templates as the Functions host reads them: `{name}`, `{name?}`, `{name:int}`,
+ * `{*rest}` (catch-all, may be empty); matched case-insensitively after the route prefix.
+ */
+export interface CompiledRoute {
+  match(path: string): Record<string, string> | undefined;
+}
+
+export function compileRoute(prefix: string, template: string): CompiledRoute {
+  const full = [prefix, template].filter((s) => s !== '').join('/');
+  const names: string[] = [];
+  let pattern = '^';
+  for (const segment of full.split('/')) {
+    const m = /^\{(\*)?([A-Za-z_][A-Za-z0-9_]*)(?::[a-z]+)?(\?)?\}$/.exec(segment);
+    if (!m) {
+      pattern += `/${escape(segment)}`;
+      continue;
+    }
+    names.push(m[2]!);
+    if (m[1]) pattern += '(?:/(.*))?';
+    else if (m[3]) pattern += '(?:/([^/]+))?';
+    else pattern += '/([^/]+)';
+  }
+  const re = new RegExp(`${pattern}/?$`, 'i');
+  return {
+    match(path) {
+      const m = re.exec(path);
+      if (!m) return undefined;
+      const params: Record<string, string> = {};
+      names.forEach((n, i) => {
+        const v = m[i + 1];
+        if (v !== undefined) params[n] = decodeURIComponent(v);
+      });
+      return params;
+    },
+  };
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
