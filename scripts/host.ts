@@ -220,8 +220,17 @@ function printBanner(
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
-  startLocalHost({ port: Number(process.env.PORT ?? 7071), loadLocalSettings: true }).catch((e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  });
+  startLocalHost({ port: Number(process.env.PORT ?? 7071), loadLocalSettings: true }).then(
+    (host) => {
+      const stop = (): void => {
+        void host.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -23,6 +23,8 @@ export type KeyInfo =
 /** A PKCS#10 request, parsed once; everything policy and issuance need. */
 export interface ParsedCsr {
   readonly der: Uint8Array;
+  /** SHA-256 (hex) of `der`. */
+  readonly sha256: string;
   readonly subject: Name;
   readonly subjectString: string;
   /** DER SubjectPublicKeyInfo of the requested key. */
@@ -84,6 +86,7 @@ export function parseCsr(der: Uint8Array): ParsedCsr {
   const sigAlg = req.signatureAlgorithm;
   return {
     der,
+    sha256: createHash('sha256').update(der).digest('hex'),
     subject: info.subject,
     subjectString: nameToString(info.subject),
     spki,

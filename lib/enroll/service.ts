@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AuditLog } from '../audit.js';
 import type { CertificateIssuer, IssuanceProfile, IssuedCertificate } from '../ca/issue.js';
 import { describe } from '../ca/issue.js';
@@ -6,7 +7,7 @@ import type { ParsedCsr } from '../csr/parse.js';
 import { checkPolicy, type CsrValidator } from '../csr/policy.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { CertificateRecord, CertificateStore, NotificationState } from '../store/types.js';
+import type { CertificateRecord, CertificateStore, CreateResult, NotificationState } from '../store/types.js';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 
@@ -18,8 +19,12 @@ export interface EnrollmentRequest {
   readonly profile: IssuanceProfile;
   readonly policy: readonly CsrValidator[];
   readonly transactionId?: string | undefined;
-  /** Idempotency key; the same key with the same public key gets the same certificate. */
-  readonly transactionKey?: string | undefined;
+  /**
+   * Names the transaction (SCEP: endpoint + transactionID + message type + renewal signer).
+   * The same transaction with the same CSR gets the same certificate again; with another
+   * public key it is refused (DESIGN decision 4).
+   */
+  readonly transactionRef?: string | undefined;
   /** Runs after policy and idempotency checks, before anything is signed. */
   readonly authorize: () => Promise<ChallengeResult>;
   /** Initial notification state of the record (Intune: 'pending'). */
@@ -32,6 +37,11 @@ export interface EnrollmentRequest {
   /** Runs when issuance fails after authorization succeeded (Intune failureNotification). */
   readonly onIssueFailed?: (reason: string, message: string) => Promise<void>;
 }
+
+type Resolution =
+  | { readonly kind: 'new'; readonly transactionKey: string }
+  | { readonly kind: 'replay'; readonly record: CertificateRecord }
+  | { readonly kind: 'conflict' };
 
 export type EnrollmentFailureKind = 'unauthorized' | 'policy' | 'conflict' | 'unavailable';
 
@@ -75,14 +85,19 @@ export class EnrollmentService {
     const refusal = checkPolicy(req.csr, req.policy);
     if (refusal) return refuse('policy', refusal.reason, refusal.message);
 
-    if (req.transactionKey !== undefined) {
-      let existing: CertificateRecord | undefined;
+    let transactionKey: string | undefined;
+    if (req.transactionRef !== undefined) {
+      let resolved: Resolution;
       try {
-        existing = await this.store.getByTransactionKey(req.transactionKey);
+        resolved = await this.resolveTransaction(req.transactionRef, req.csr);
       } catch (e) {
         return refuse('unavailable', 'store-unavailable', 'the certificate store is unavailable; retry later', describeError(e));
       }
-      if (existing) return this.replay(existing, req, refuse);
+      if (resolved.kind === 'replay') return this.replay(resolved.record, req, refuse);
+      if (resolved.kind === 'conflict') {
+        return refuse('conflict', 'transaction-key-mismatch', 'this transactionID was already used with another key');
+      }
+      transactionKey = resolved.transactionKey;
     }
 
     let auth: ChallengeResult;
@@ -101,7 +116,7 @@ export class EnrollmentService {
       await this.issueFailed(req, 'signing-unavailable', 'the CA could not sign the certificate');
       return refuse('unavailable', 'signing-unavailable', 'the CA could not sign the certificate; retry later', describeError(e));
     }
-    const record: CertificateRecord = {
+    const draft: CertificateRecord = {
       serialNumber: issued.serialNumber,
       thumbprintSha1: issued.thumbprintSha1,
       thumbprintSha256: issued.thumbprintSha256,
@@ -114,7 +129,8 @@ export class EnrollmentService {
       authorization: auth.authorization,
       requester: auth.requester ?? req.csr.subjectString,
       transactionId: req.transactionId,
-      transactionKey: req.transactionKey,
+      transactionKey,
+      csrSha256: req.csr.sha256,
       publicKeySha256: req.csr.publicKeySha256,
       status: 'issued',
       ...(req.notification && req.notification !== 'none'
@@ -123,13 +139,33 @@ export class EnrollmentService {
       der: Buffer.from(issued.der).toString('base64'),
       createdAt: now.toISOString(),
     };
-    let created;
-    try {
-      created = await this.store.create(record);
-    } catch (e) {
-      await this.issueFailed(req, 'store-unavailable', 'the certificate could not be recorded');
-      return refuse('unavailable', 'store-unavailable', 'the certificate could not be recorded; retry later', describeError(e));
+    let created: CreateResult | undefined;
+    let record = draft;
+    for (let attempt = 0; attempt < 3 && !created; attempt++) {
+      let result: CreateResult;
+      try {
+        result = await this.store.create(record);
+      } catch (e) {
+        await this.issueFailed(req, 'store-unavailable', 'the certificate could not be recorded');
+        return refuse('unavailable', 'store-unavailable', 'the certificate could not be recorded; retry later', describeError(e));
+      }
+      const existing = result.created ? undefined : result.existing;
+      const raced =
+        existing !== undefined &&
+        req.transactionRef !== undefined &&
+        existing.publicKeySha256 === req.csr.publicKeySha256 &&
+        existing.csrSha256 !== req.csr.sha256;
+      if (!raced) {
+        created = result;
+        break;
+      }
+      // Another CSR of the same transaction claimed the key first: take this CSR's own key.
+      const again = await this.resolveTransaction(req.transactionRef!, req.csr).catch(() => undefined);
+      if (again?.kind === 'replay') return this.replay(again.record, req, refuse);
+      if (again?.kind !== 'new') break;
+      record = { ...record, transactionKey: again.transactionKey };
     }
+    if (!created) return refuse('conflict', 'transaction-busy', 'another request of this transaction is in progress; retry');
     // A concurrent identical request won the race: answer with its certificate, never a second one.
     if (!created.created) return this.replay(created.existing, req, refuse);
 
@@ -142,6 +178,22 @@ export class EnrollmentService {
     }
     this.audit.record({ ...base, outcome: 'issued', serialNumber: issued.serialNumber, authorization: auth.authorization });
     return { ok: true, issued, record: created.record, replayed: false };
+  }
+
+  /**
+   * The first request of a transaction claims `ref` itself; a later request of the same
+   * transaction with the same key but another CSR (micromdm scepclient derives the
+   * transactionID from the public key, so a re-enrollment with a new subject reuses it) gets
+   * its own key, `ref` + CSR digest. An identical re-send finds its record under either.
+   */
+  private async resolveTransaction(ref: string, csr: ParsedCsr): Promise<Resolution> {
+    const primary = await this.store.getByTransactionKey(ref);
+    if (!primary) return { kind: 'new', transactionKey: ref };
+    if (primary.publicKeySha256 !== csr.publicKeySha256) return { kind: 'conflict' };
+    if (primary.csrSha256 === csr.sha256) return { kind: 'replay', record: primary };
+    const key = createHash('sha256').update(`${ref}\n${csr.sha256}`).digest('hex');
+    const secondary = await this.store.getByTransactionKey(key);
+    return secondary ? { kind: 'replay', record: secondary } : { kind: 'new', transactionKey: key };
   }
 
   private replay(

@@ -113,7 +113,7 @@ export class PkiOperation {
       profile: endpoint.profile,
       policy: endpoint.policy,
       transactionId: msg.transactionId,
-      transactionKey: transactionKey(endpoint.name, msg.transactionId, msg.messageType, renewal),
+      transactionRef: transactionRef(endpoint.name, msg.transactionId, msg.messageType, renewal),
       notification: endpoint.notification,
       afterRecord: endpoint.afterRecord,
       onIssueFailed: endpoint.onIssueFailed
@@ -143,7 +143,7 @@ export class PkiOperation {
   private async poll(endpoint: ScepEndpoint, msg: PkiMessage, refuse: (r: string, t: string, f?: FailInfo) => Reply): Promise<Reply> {
     const renewal = await checkRenewalSigner(msg.signerCertificate, this.d.issuer, this.d.store, this.d.clock());
     for (const type of [MessageType.PKCSReq, MessageType.RenewalReq]) {
-      const record = await this.d.store.getByTransactionKey(transactionKey(endpoint.name, msg.transactionId, type, renewal));
+      const record = await this.d.store.getByTransactionKey(transactionRef(endpoint.name, msg.transactionId, type, renewal));
       if (record && record.status === 'issued') {
         const cipher = (await this.cipherOf(msg)) ?? 'DES-EDE3-CBC';
         return this.success(new Uint8Array(Buffer.from(record.der, 'base64')), msg, cipher);
@@ -196,7 +196,7 @@ function replyHash(request: HashAlgorithm): HashAlgorithm {
  * for its RenewalReq (same key, same CSR), so the message type and the renewal signer are part
  * of the key: a renewal is a new transaction, a re-sent identical request is not.
  */
-export function transactionKey(endpoint: string, transactionId: string, messageType: number, renewal: RenewalCheck): string {
+export function transactionRef(endpoint: string, transactionId: string, messageType: number, renewal: RenewalCheck): string {
   const signer = renewal.kind === 'not-ours' ? '' : renewal.serialNumber;
   return createHash('sha256').update(`${endpoint}\n${transactionId}\n${messageType}\n${signer}`).digest('hex');
 }

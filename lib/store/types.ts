@@ -42,6 +42,8 @@ export interface CertificateRecord {
    * with the same key are the same transaction; unique across the store when present.
    */
   readonly transactionKey?: string | undefined;
+  /** SHA-256 (hex) of the DER certificate request this certificate answered. */
+  readonly csrSha256?: string | undefined;
   /** SHA-256 (hex) of the subjectPublicKeyInfo of the certified key. */
   readonly publicKeySha256: string;
   readonly status: CertificateStatus;
