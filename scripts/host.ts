@@ -13,6 +13,7 @@ export interface LocalHostOptions {
   /** Settings on top of process.env (and local.settings.json when `loadLocalSettings`). */
   readonly env?: Readonly<Record<string, string>>;
   readonly dataDir?: string;
+  /** No banner and no logs (set SCEP_HOST_LOGS=1 to see the logs anyway). */
   readonly quiet?: boolean;
   readonly loadLocalSettings?: boolean;
 }
@@ -48,7 +49,8 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
   const functionsModule = await import('@azure/functions');
   const { HttpRequest, InvocationContext, HttpResponse } = functionsModule.default;
   const appModule = await import('../lib/app.js');
-  appModule.setApp(appModule.createApp(env));
+  const { jsonLogger, silentLogger } = await import('../lib/log.js');
+  appModule.setApp(appModule.createApp(env, { logger: o.quiet && !process.env.SCEP_HOST_LOGS ? silentLogger : jsonLogger() }));
   const app = await appModule.getApp();
   await loadFunctions();
 

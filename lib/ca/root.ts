@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
 import { Extensions, Name, SubjectPublicKeyInfo, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
 import { Name as X509Name } from '@peculiar/x509';

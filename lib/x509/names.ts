@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { GeneralName, Name } from '@peculiar/asn1-x509';
 import { Name as X509Name } from '@peculiar/x509';
