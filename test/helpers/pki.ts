@@ -1,24 +1,21 @@
 import 'reflect-metadata';
 import { createPrivateKey, generateKeyPairSync, type KeyObject, X509Certificate } from 'node:crypto';
 import { AsnConvert, AsnParser, OctetString } from '@peculiar/asn1-schema';
-import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
-import { Attributes } from '@peculiar/asn1-csr';
+import { CertificationRequest } from '@peculiar/asn1-csr';
+import { buildCsr, type ChallengeEncoding } from '../../lib/csr/build.js';
+export type { ChallengeEncoding } from '../../lib/csr/build.js';
 import {
-  AlgorithmIdentifier,
-  Attribute,
   AuthorityKeyIdentifier,
   Certificate,
   Extension,
   Extensions,
   GeneralName,
   KeyIdentifier,
-  SubjectAlternativeName,
   SubjectPublicKeyInfo,
   TBSCertificate,
   Validity,
   Version,
   id_ce_authorityKeyIdentifier,
-  id_ce_subjectAltName,
 } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import { parseName } from '../../lib/ca/root.js';
@@ -102,8 +99,6 @@ export async function makeCert(o: {
   return { der, cert: AsnParser.parse(der, Certificate), key: o.key, x509: new X509Certificate(der) };
 }
 
-export type ChallengeEncoding = 'printable' | 'utf8' | 'bmp';
-
 /** A PKCS#10 request, signed with `key` (PKCS#1 v1.5 or ECDSA, SHA-256 unless told). */
 export async function makeCsr(o: {
   key: KeyObject;
@@ -116,41 +111,12 @@ export async function makeCsr(o: {
   tamper?: boolean;
 }): Promise<Uint8Array> {
   const signer = new LocalKey(o.key, 'csr');
-  const attributes: Attribute[] = [];
-  if (o.challenge !== undefined) {
-    const enc = o.challengeEncoding ?? 'printable';
-    const value =
-      enc === 'utf8'
-        ? new asn1js.Utf8String({ value: o.challenge })
-        : enc === 'bmp'
-          ? new asn1js.BmpString({ value: o.challenge })
-          : new asn1js.PrintableString({ value: o.challenge });
-    attributes.push(new Attribute({ type: '1.2.840.113549.1.9.7', values: [value.toBER()] }));
-  }
-  if (o.sans && o.sans.length > 0) {
-    const ext = new Extension({
-      extnID: id_ce_subjectAltName,
-      critical: false,
-      extnValue: new OctetString(AsnConvert.serialize(new SubjectAlternativeName(o.sans))),
-    });
-    attributes.push(
-      new Attribute({ type: '1.2.840.113549.1.9.14', values: [AsnConvert.serialize(new Extensions([ext]))] }),
-    );
-  }
-  const info = new CertificationRequestInfo({
-    version: 0,
-    subject: parseName(o.subject),
-    subjectPKInfo: AsnParser.parse(signer.publicKeySpki, SubjectPublicKeyInfo),
-    attributes: new Attributes(attributes),
-  });
-  const hash = o.hash ?? 'SHA-256';
-  const sig = await signer.sign(new Uint8Array(AsnConvert.serialize(info)), hash);
-  if (o.tamper) sig[sig.length - 1] = (sig[sig.length - 1] ?? 0) ^ 0xff;
-  const req = new CertificationRequest({
-    certificationRequestInfo: info,
-    signatureAlgorithm: signatureAlgorithm(signer.keyType, hash) as AlgorithmIdentifier,
-    signature: sig.slice().buffer,
-  });
+  const der = await buildCsr({ ...o, signer });
+  if (!o.tamper) return der;
+  const req = AsnParser.parse(der, CertificationRequest);
+  const sig = new Uint8Array(req.signature.slice(0));
+  sig[sig.length - 1] = (sig[sig.length - 1] ?? 0) ^ 0xff;
+  req.signature = sig.buffer;
   return new Uint8Array(AsnConvert.serialize(req));
 }
 

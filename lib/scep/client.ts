@@ -1,0 +1,214 @@
+import { constants, createHash, createPublicKey, publicEncrypt, randomBytes, sign, type KeyObject, X509Certificate } from 'node:crypto';
+import { AsnConvert, AsnParser, OctetString } from '@peculiar/asn1-schema';
+import {
+  Attribute,
+  CertificateChoices,
+  CertificateSet,
+  ContentInfo,
+  DigestAlgorithmIdentifier,
+  DigestAlgorithmIdentifiers,
+  EncapsulatedContent,
+  EncapsulatedContentInfo,
+  EncryptedContent,
+  EncryptedContentInfo,
+  EnvelopedData,
+  IssuerAndSerialNumber,
+  KeyTransRecipientInfo,
+  RecipientIdentifier,
+  RecipientInfo,
+  RecipientInfos,
+  SignedData,
+  SignerIdentifier,
+  SignerInfo,
+  SignerInfos,
+} from '@peculiar/asn1-cms';
+import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
+import * as asn1js from 'asn1js';
+import { CIPHERS, type ContentCipher } from '../cms/ciphers.js';
+import { derSet } from '../cms/der.js';
+import { LocalKey } from '../keys/local.js';
+import type { HashAlgorithm } from '../keys/types.js';
+import { openEnvelope } from './envelope.js';
+import { parsePkiMessage } from './message.js';
+import { readString } from './attributes.js';
+import { MessageType, OID } from './types.js';
+import { createCipheriv } from 'node:crypto';
+import forge from 'node-forge';
+
+/**
+ * A SCEP client: builds pkiMessages the way real clients do (with knobs for the variations
+ * they show: ciphers, digests, signature OIDs, key transport, several recipients) and reads
+ * CertReps. Used by the benchmark and the tests; the server never imports it.
+ */
+const DIGEST_OID: Record<HashAlgorithm, string> = {
+  'SHA-1': '1.3.14.3.2.26',
+  'SHA-256': '2.16.840.1.101.3.4.2.1',
+  'SHA-384': '2.16.840.1.101.3.4.2.2',
+  'SHA-512': '2.16.840.1.101.3.4.2.3',
+};
+const NODE_HASH: Record<HashAlgorithm, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+const SIG_OID: Record<HashAlgorithm, string> = {
+  'SHA-1': '1.2.840.113549.1.1.5',
+  'SHA-256': '1.2.840.113549.1.1.11',
+  'SHA-384': '1.2.840.113549.1.1.12',
+  'SHA-512': '1.2.840.113549.1.1.13',
+};
+
+export interface PkiMessageOptions {
+  messageType: MessageType | number;
+  transactionId: string;
+  senderNonce?: Uint8Array;
+  /** Content to encrypt: a CSR (PKCSReq/RenewalReq), IssuerAndSubject (CertPoll), IssuerAndSerialNumber (GetCert). */
+  content: Uint8Array;
+  /** Certificates to encrypt the content key to (the CA, or several). */
+  recipients: Certificate[];
+  signerKey: KeyObject;
+  signerCert: Certificate;
+  cipher?: ContentCipher;
+  digest?: HashAlgorithm;
+  /** rsaEncryption (strongSwan style) or sha*WithRSAEncryption (micromdm style). */
+  signatureOid?: 'rsaEncryption' | 'withHash';
+  /** Key transport: PKCS#1 v1.5 (all real clients) or OAEP. */
+  keyTransport?: 'RSA1_5' | 'RSA-OAEP';
+  /** Omit the signer certificate from SignedData.certificates. */
+  omitSignerCert?: boolean;
+  /** Flip a byte of the signature. */
+  tamperSignature?: boolean;
+}
+
+export function buildPkiMessage(o: PkiMessageOptions): Uint8Array {
+  const digest = o.digest ?? 'SHA-256';
+  const envelope = envelope_(o.content, o.recipients, o.cipher ?? 'AES-128-CBC', o.keyTransport ?? 'RSA1_5');
+  const attr = (type: string, value: ArrayBuffer) => new Attribute({ attrType: type, attrValues: [value] });
+  const attrs = [
+    attr(OID.contentType, new asn1js.ObjectIdentifier({ value: OID.data }).toBER()),
+    attr(OID.messageDigest, AsnConvert.serialize(new OctetString(createHash(NODE_HASH[digest]).update(envelope).digest()))),
+    attr(OID.messageType, new asn1js.PrintableString({ value: String(o.messageType) }).toBER()),
+    attr(OID.transactionID, new asn1js.PrintableString({ value: o.transactionId }).toBER()),
+    attr(OID.senderNonce, AsnConvert.serialize(new OctetString(o.senderNonce ?? randomBytes(16)))),
+    attr(OID.signingTime, new asn1js.UTCTime({ valueDate: new Date() }).toBER()),
+  ];
+  const signature = sign(NODE_HASH[digest], derSet(attrs.map((a) => new Uint8Array(AsnConvert.serialize(a)))), o.signerKey);
+  if (o.tamperSignature) signature[0] = (signature[0] ?? 0) ^ 0xff;
+  const si = new SignerInfo({
+    version: 1,
+    sid: new SignerIdentifier({ issuerAndSerialNumber: ias(o.signerCert) }),
+    digestAlgorithm: new DigestAlgorithmIdentifier({ algorithm: DIGEST_OID[digest], parameters: null }),
+    signedAttrs: attrs,
+    signatureAlgorithm: new AlgorithmIdentifier({
+      algorithm: (o.signatureOid ?? 'withHash') === 'rsaEncryption' ? OID.rsaEncryption : SIG_OID[digest],
+      parameters: null,
+    }),
+    signature: new OctetString(signature),
+  });
+  const sd = new SignedData({
+    version: 1,
+    digestAlgorithms: new DigestAlgorithmIdentifiers([new DigestAlgorithmIdentifier({ algorithm: DIGEST_OID[digest], parameters: null })]),
+    encapContentInfo: new EncapsulatedContentInfo({ eContentType: OID.data, eContent: new EncapsulatedContent({ single: new OctetString(envelope) }) }),
+    ...(o.omitSignerCert ? {} : { certificates: new CertificateSet([new CertificateChoices({ certificate: o.signerCert })]) }),
+    signerInfos: new SignerInfos([si]),
+  });
+  return new Uint8Array(AsnConvert.serialize(new ContentInfo({ contentType: OID.signedData, content: AsnConvert.serialize(sd) })));
+}
+
+function ias(c: Certificate): IssuerAndSerialNumber {
+  return new IssuerAndSerialNumber({ issuer: c.tbsCertificate.issuer, serialNumber: c.tbsCertificate.serialNumber });
+}
+
+function envelope_(content: Uint8Array, recipients: Certificate[], cipher: ContentCipher, transport: 'RSA1_5' | 'RSA-OAEP'): Uint8Array {
+  const spec = CIPHERS[cipher];
+  const key = randomBytes(spec.keyLength);
+  const iv = randomBytes(spec.ivLength);
+  let ciphertext: Buffer;
+  if (cipher === 'DES-CBC') {
+    const c = forge.cipher.createCipher('DES-CBC', forge.util.createBuffer(key.toString('binary')));
+    c.start({ iv: forge.util.createBuffer(iv.toString('binary')) });
+    c.update(forge.util.createBuffer(Buffer.from(content).toString('binary')));
+    c.finish();
+    ciphertext = Buffer.from(c.output.getBytes(), 'binary');
+  } else {
+    const c = createCipheriv(spec.node, key, iv);
+    ciphertext = Buffer.concat([c.update(content), c.final()]);
+  }
+  const ris = recipients.map((r) => {
+    const pub = createPublicKey({ key: Buffer.from(AsnConvert.serialize(r.tbsCertificate.subjectPublicKeyInfo)), format: 'der', type: 'spki' });
+    const wrapped = publicEncrypt(
+      transport === 'RSA1_5' ? { key: pub, padding: constants.RSA_PKCS1_PADDING } : { key: pub, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+      key,
+    );
+    return new RecipientInfo({
+      ktri: new KeyTransRecipientInfo({
+        version: 0,
+        rid: new RecipientIdentifier({ issuerAndSerialNumber: ias(r) }),
+        keyEncryptionAlgorithm: new AlgorithmIdentifier({ algorithm: transport === 'RSA1_5' ? OID.rsaEncryption : '1.2.840.113549.1.1.7', parameters: null }),
+        encryptedKey: new OctetString(wrapped),
+      }),
+    });
+  });
+  const env = new EnvelopedData({
+    version: 0,
+    recipientInfos: new RecipientInfos(ris),
+    encryptedContentInfo: new EncryptedContentInfo({
+      contentType: OID.data,
+      contentEncryptionAlgorithm: new AlgorithmIdentifier({ algorithm: spec.oid, parameters: AsnConvert.serialize(new OctetString(iv)) }),
+      encryptedContent: new EncryptedContent({ value: new OctetString(ciphertext) }),
+    }),
+  });
+  return new Uint8Array(AsnConvert.serialize(new ContentInfo({ contentType: OID.envelopedData, content: AsnConvert.serialize(env) })));
+}
+
+export interface CertRep {
+  messageType: number;
+  status: number;
+  failInfo?: number;
+  failInfoText?: string;
+  transactionId: string;
+  senderNonce: Uint8Array;
+  recipientNonce: Uint8Array;
+  signatureValid: boolean;
+  signerSignatureOid: string;
+  signerCertificates: X509Certificate[];
+  /** The issued certificate(s) from the envelope (SUCCESS). */
+  certificates: X509Certificate[];
+  /** Content cipher of the reply envelope. */
+  cipher?: ContentCipher;
+}
+
+/** Read a CertRep; the envelope is opened with the requester's key and certificate. */
+export async function readCertRep(der: Uint8Array, requesterKey: KeyObject, requesterCert: Certificate): Promise<CertRep> {
+  const msg = parsePkiMessage(der);
+  const sd = AsnParser.parse(AsnParser.parse(der, ContentInfo).content, SignedData);
+  const si = sd.signerInfos[0]!;
+  const get = (oid: string) => si.signedAttrs?.find((a) => a.attrType === oid)?.attrValues[0];
+  const octets = (oid: string) => {
+    const v = get(oid);
+    return v ? new Uint8Array(AsnParser.parse(v, OctetString).buffer) : new Uint8Array(0);
+  };
+  const status = Number(readString(get(OID.pkiStatus)!));
+  const fi = get(OID.failInfo);
+  const fit = get(OID.failInfoText);
+  const rep: CertRep = {
+    messageType: msg.messageType,
+    status,
+    ...(fi ? { failInfo: Number(readString(fi)) } : {}),
+    ...(fit ? { failInfoText: readString(fit) } : {}),
+    transactionId: msg.transactionId,
+    senderNonce: msg.senderNonce,
+    recipientNonce: octets(OID.recipientNonce),
+    signatureValid: msg.signatureValid,
+    signerSignatureOid: si.signatureAlgorithm.algorithm,
+    signerCertificates: (sd.certificates ?? []).flatMap((c) => (c.certificate ? [new X509Certificate(Buffer.from(AsnConvert.serialize(c.certificate)))] : [])),
+    certificates: [],
+  };
+  if (status === 0) {
+    const opened = await openEnvelope(msg.envelope, requesterCert, new LocalKey(requesterKey, 'requester'));
+    rep.cipher = opened.cipher;
+    const inner = AsnParser.parse(AsnParser.parse(opened.content, ContentInfo).content, SignedData);
+    rep.certificates = (inner.certificates ?? []).flatMap((c) => (c.certificate ? [new X509Certificate(Buffer.from(AsnConvert.serialize(c.certificate)))] : []));
+  }
+  return rep;
+}
+
+export function issuerAndSerial(cert: Certificate): Uint8Array {
+  return new Uint8Array(AsnConvert.serialize(ias(cert)));
+}
