@@ -88,7 +88,10 @@ export function buildPkiMessage(o: PkiMessageOptions): Uint8Array {
     attr(OID.senderNonce, AsnConvert.serialize(new OctetString(o.senderNonce ?? randomBytes(16)))),
     attr(OID.signingTime, new asn1js.UTCTime({ valueDate: new Date() }).toBER()),
   ];
-  const signature = sign(NODE_HASH[digest], derSet(attrs.map((a) => new Uint8Array(AsnConvert.serialize(a)))), o.signerKey);
+  // DER SET OF is sorted by encoding (X.690 §11.6); Go's pkcs7 (micromdm) re-sorts before verifying.
+  const encoded = attrs.map((a) => ({ a, der: Buffer.from(AsnConvert.serialize(a)) })).sort((x, y) => Buffer.compare(x.der, y.der));
+  attrs.splice(0, attrs.length, ...encoded.map((e) => e.a));
+  const signature = sign(NODE_HASH[digest], derSet(encoded.map((e) => new Uint8Array(e.der))), o.signerKey);
   if (o.tamperSignature) signature[0] = (signature[0] ?? 0) ^ 0xff;
   const si = new SignerInfo({
     version: 1,

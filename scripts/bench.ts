@@ -1,0 +1,258 @@
+import 'reflect-metadata';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AsnParser } from '@peculiar/asn1-schema';
+import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
+import { Certificate } from '@peculiar/asn1-x509';
+import { createRootCertificate } from '../lib/ca/root.js';
+import { buildCsr } from '../lib/csr/build.js';
+import { LocalKey } from '../lib/keys/local.js';
+import { buildPkiMessage, readCertRep } from '../lib/scep/client.js';
+import { MessageType, PKIStatus } from '../lib/scep/types.js';
+
+/**
+ * `npm run bench`: SCEP enrollments/s and latency against the local host at concurrency
+ * 1, 4 and 16 (RSA-2048, client keys generated before timing), side by side with micromdm's
+ * scepserver when it can be started (Debian package `scep`; it binds to all interfaces, so it
+ * is only started through a loopback-only wrapper script: SCEP_PEER_SCRIPT, default
+ * ../shared/interop/peer-micromdm-server.sh). Loopback only, every request time-boxed, a hard
+ * overall time limit. Environment: BENCH_TOTAL (300), BENCH_CONCURRENCY ("1,4,16"),
+ * BENCH_KEYS (16), BENCH_MAX_SECONDS (600), BENCH_STORE (memory|cosmos|both).
+ */
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', existsSync(join(here, '..', 'host.json')) ? '' : '..');
+const TOTAL = Number(process.env.BENCH_TOTAL ?? 300);
+const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,4,16').split(',').map(Number);
+const KEYS = Number(process.env.BENCH_KEYS ?? 16);
+const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 600);
+const CHALLENGE = `bench-${randomBytes(6).toString('hex')}`;
+
+interface Target {
+  readonly name: string;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+interface Row {
+  target: string;
+  concurrency: number;
+  ok: number;
+  failed: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  duplicates: number;
+}
+
+async function main(): Promise<void> {
+  const deadline = setTimeout(() => {
+    process.stderr.write(`bench: hit BENCH_MAX_SECONDS=${MAX_SECONDS}\n`);
+    process.exit(2);
+  }, MAX_SECONDS * 1000);
+  deadline.unref();
+  const clients = Array.from({ length: KEYS }, () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey).map(
+    (key, n) => ({ key, signer: new LocalKey(key, `client-${n}`) }),
+  );
+  const identities = await Promise.all(
+    clients.map(async (c) => {
+      const der = await createRootCertificate({ signer: c.signer, subject: 'CN=SCEP SIGNER', days: 2 });
+      return { ...c, cert: AsnParser.parse(der, Certificate) };
+    }),
+  );
+  const targets: Target[] = [];
+  const stores = (process.env.BENCH_STORE ?? 'memory').split(',');
+  for (const store of stores) targets.push(await startOurs(store));
+  const peer = await startPeer();
+  if (peer) targets.push(peer);
+  const rows: Row[] = [];
+  try {
+    for (const t of targets) {
+      const ca = await caCertificate(t.url);
+      for (const c of LEVELS) {
+        const messages = await Promise.all(
+          Array.from({ length: TOTAL }, async (_, i) => {
+            const id = identities[i % identities.length]!;
+            const csr = await buildCsr({ signer: id.signer, subject: `CN=bench-${c}-${i}-${randomUUID()}, O=Bench`, challenge: CHALLENGE });
+            const der = buildPkiMessage({
+              messageType: MessageType.PKCSReq,
+              transactionId: randomUUID(),
+              content: csr,
+              recipients: [ca],
+              signerKey: id.key,
+              signerCert: id.cert,
+              cipher: 'AES-128-CBC',
+            });
+            return { der, id };
+          }),
+        );
+        rows.push(await run(t, c, messages));
+      }
+    }
+  } finally {
+    for (const t of targets) await t.stop();
+  }
+  printTable(rows);
+}
+
+async function run(
+  t: Target,
+  concurrency: number,
+  messages: { der: Uint8Array; id: { key: import('node:crypto').KeyObject; cert: Certificate } }[],
+): Promise<Row> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  const replies: (Uint8Array | undefined)[] = new Array(messages.length);
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < messages.length) {
+        const i = next++;
+        const s = process.hrtime.bigint();
+        replies[i] = await post(agent, `${t.url}?operation=PKIOperation`, messages[i]!.der).catch(() => undefined);
+        latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  agent.destroy();
+  let ok = 0;
+  const serials = new Map<string, number>();
+  for (let i = 0; i < messages.length; i++) {
+    const r = replies[i];
+    if (!r) continue;
+    try {
+      const rep = await readCertRep(r, messages[i]!.id.key, messages[i]!.id.cert);
+      const cert = rep.certificates[0];
+      if (rep.status === Number(PKIStatus.SUCCESS) && cert) {
+        ok++;
+        serials.set(cert.serialNumber, (serials.get(cert.serialNumber) ?? 0) + 1);
+      }
+    } catch {
+      /* counted as failed */
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  return {
+    target: t.name,
+    concurrency,
+    ok,
+    failed: messages.length - ok,
+    perSecond: ok / seconds,
+    p50: pct(50),
+    p99: pct(99),
+    duplicates: [...serials.values()].reduce((a, n) => a + n - 1, 0),
+  };
+}
+
+function post(agent: Agent, url: string, body: Uint8Array): Promise<Uint8Array> {
+  return new Promise((resolvePost, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/x-pki-message', 'content-length': body.length } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => (res.statusCode === 200 ? resolvePost(new Uint8Array(Buffer.concat(chunks))) : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function caCertificate(url: string): Promise<Certificate> {
+  const res = await fetch(`${url}?operation=GetCACert&message=bench`);
+  const der = new Uint8Array(await res.arrayBuffer());
+  if ((res.headers.get('content-type') ?? '').includes('ra-cert')) {
+    const sd = AsnParser.parse(AsnParser.parse(der, ContentInfo).content, SignedData);
+    const first = sd.certificates?.[0]?.certificate;
+    if (!first) throw new Error(`no certificate in GetCACert of ${url}`);
+    return first;
+  }
+  return AsnParser.parse(der, Certificate);
+}
+
+async function startOurs(store: string): Promise<Target> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'scep-bench-'));
+  const port = 17000 + Math.floor(Math.random() * 2000);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    AppConfig__DataDir: dataDir,
+    AppConfig__StaticValidation__RequestPassword: CHALLENGE,
+    AppConfig__LocalStore: store,
+  };
+  const child = spawn(process.execPath, [join(root, 'dist', 'scripts', 'host.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  await waitForLine(child, /listening on/);
+  return {
+    name: `azure-scep-ca (${store} store)`,
+    url: `http://127.0.0.1:${port}/scep/static`,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startPeer(): Promise<Target | undefined> {
+  const script = process.env.SCEP_PEER_SCRIPT ?? resolve(root, '..', 'shared', 'interop', 'peer-micromdm-server.sh');
+  if (!existsSync(script)) {
+    process.stderr.write(`bench: no peer comparison (${script} not found; set SCEP_PEER_SCRIPT)\n`);
+    return undefined;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'scep-peer-'));
+  const port = 19000 + Math.floor(Math.random() * 1000);
+  const code = await new Promise<number>((r) =>
+    spawn('bash', [script, 'start', String(port), CHALLENGE, dir], { stdio: ['ignore', 'ignore', 'inherit'] }).on('exit', (c) => r(c ?? 1)),
+  );
+  if (code !== 0) {
+    process.stderr.write('bench: micromdm peer did not start; no peer comparison\n');
+    return undefined;
+  }
+  return {
+    name: 'micromdm scepserver 2.1.0',
+    url: `http://127.0.0.1:${port}/scep`,
+    stop: async () => {
+      await new Promise((r) => spawn('bash', [script, 'stop', String(port), '-', dir], { stdio: 'ignore' }).on('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function waitForLine(child: ChildProcess, re: RegExp): Promise<void> {
+  return new Promise((resolveWait, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error('the local host did not start within 30 s')), 30_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (re.test(buf)) {
+        clearTimeout(timer);
+        resolveWait();
+      }
+    });
+    child.once('exit', (c) => reject(new Error(`the local host exited (${c})`)));
+  });
+}
+
+function printTable(rows: Row[]): void {
+  const head = ['server', 'conc', 'enroll/s', 'p50 ms', 'p99 ms', 'ok', 'failed', 'dup serials'];
+  const lines = rows.map((r) => [r.target, String(r.concurrency), r.perSecond.toFixed(1), r.p50.toFixed(1), r.p99.toFixed(1), String(r.ok), String(r.failed), String(r.duplicates)]);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  process.stdout.write(`\n${fmt(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(fmt).join('\n')}\n`);
+  const ours = rows.find((r) => r.concurrency === 4 && r.target.startsWith('azure'));
+  const peer = rows.find((r) => r.concurrency === 4 && r.target.startsWith('micromdm'));
+  if (ours && peer) process.stdout.write(`\nthroughput ratio at concurrency 4: ${(ours.perSecond / peer.perSecond).toFixed(2)}x micromdm\n`);
+  process.stdout.write(`(${TOTAL} enrollments per cell, RSA-2048 client keys, nproc=${(availableParallelism())})\n`);
+}
+
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(1);
+});
