@@ -1,0 +1,228 @@
+import { z } from 'zod';
+import { KeyUsageNames, type KeyUsageName, type ProfileSettings, CLIENT_AUTH_EKU } from './core.js';
+import { bool, int, list, optionalString, optionalUrl, section, type Section } from './parse.js';
+
+/**
+ * Intune dynamic challenge validation (issue 5; spec intune-scep-api.md §5). Setting names
+ * follow SCEPman where the concept exists (AppConfig:IntuneValidation:*, AppConfig:AuthConfig:*);
+ * the endpoint URLs default to the public cloud and can be pointed at a sovereign cloud.
+ */
+
+export type IntuneCredentialSettings =
+  | { readonly kind: 'secret'; readonly secret: string }
+  | { readonly kind: 'certificate'; readonly pem: string }
+  | { readonly kind: 'managedIdentity'; readonly clientId: string | undefined; readonly audience: string };
+
+export interface IntuneAuthSettings {
+  readonly tenantId: string;
+  readonly applicationId: string;
+  readonly credential: IntuneCredentialSettings;
+  /** Entra ID authority host, ends with "/". */
+  readonly authority: string;
+}
+
+/** Where the notification queue lives: the Functions convention of a connection setting prefix. */
+export type QueueConnection =
+  | { readonly kind: 'connectionString'; readonly connectionString: string }
+  | {
+      readonly kind: 'accountUrl';
+      readonly url: string;
+      readonly managedIdentityClientId: string | undefined;
+    };
+
+export interface IntuneSettings {
+  readonly enabled: boolean;
+  /** Certificate profile of the Intune endpoint. */
+  readonly profile: ProfileSettings & { readonly copyRequestedExtensions: boolean };
+  readonly waitForSuccessNotificationResponse: boolean;
+  /** Set when ApplicationId, TenantId and a credential are configured (always when enabled). */
+  readonly auth: IntuneAuthSettings | undefined;
+  readonly graphBaseUrl: string;
+  readonly graphApiVersion: string;
+  readonly intuneResourceUrl: string;
+  readonly intuneAppId: string;
+  readonly scepApiVersion: string;
+  readonly providerNameAndVersion: string;
+  readonly timeoutMs: number;
+  readonly queue: {
+    readonly name: string;
+    readonly poisonName: string;
+    /** Name of the connection setting (prefix), for the queue trigger's `connection`. */
+    readonly connectionSetting: string;
+    readonly connection: QueueConnection | undefined;
+  };
+  readonly notifications: { readonly maxAttempts: number; readonly redriveAfterMinutes: number };
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Azure Storage queue names: 3-63 lower-case letters, digits and single hyphens; "-poison" is appended.
+const QUEUE_NAME = /^[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]$/;
+const OID = /^[0-2](\.\d+)+$/;
+const withSlash = (u: string): string => (u.endsWith('/') ? u : `${u}/`);
+
+const schema = z.object({
+  AppConfig__IntuneValidation__Enabled: bool(false),
+  AppConfig__IntuneValidation__ValidityPeriodDays: int(undefined, 1, 36500),
+  AppConfig__IntuneValidation__DefaultKeyUsage: list(['DigitalSignature', 'KeyEncipherment']).refine(
+    (names) => names.every((n) => KeyUsageNames.some((k) => k.toLowerCase() === n.toLowerCase())),
+    `unknown key usage (allowed: ${KeyUsageNames.join(', ')})`,
+  ),
+  AppConfig__IntuneValidation__DefaultEkus: list([CLIENT_AUTH_EKU]).refine(
+    (oids) => oids.every((o) => OID.test(o)),
+    'expected a list of OIDs such as 1.3.6.1.5.5.7.3.2',
+  ),
+  AppConfig__IntuneValidation__CopyRequestedExtensions: bool(true),
+  AppConfig__IntuneValidation__EnableCertificateStorage: bool(true),
+  AppConfig__IntuneValidation__AllowRenewals: bool(true),
+  AppConfig__IntuneValidation__WaitForSuccessNotificationResponse: bool(false),
+  AppConfig__IntuneValidation__GraphBaseUrl: optionalUrl,
+  AppConfig__IntuneValidation__GraphApiVersion: optionalString,
+  AppConfig__IntuneValidation__IntuneResourceUrl: optionalUrl,
+  AppConfig__IntuneValidation__IntuneAppId: optionalString.refine(
+    (s) => s === undefined || GUID.test(s),
+    'expected a GUID',
+  ),
+  AppConfig__IntuneValidation__ApiVersion: optionalString,
+  AppConfig__IntuneValidation__ProviderNameAndVersion: optionalString,
+  AppConfig__IntuneValidation__RequestTimeoutSeconds: int(30, 1, 120),
+  AppConfig__IntuneValidation__NotificationQueueName: optionalString.refine(
+    (s) => s === undefined || QUEUE_NAME.test(s),
+    'expected 3-56 lower-case letters, digits and single hyphens (an Azure queue name; "-poison" is appended)',
+  ),
+  AppConfig__IntuneValidation__NotificationQueueConnection: optionalString,
+  AppConfig__IntuneValidation__NotificationMaxAttempts: int(8, 1, 100),
+  AppConfig__IntuneValidation__NotificationRedriveAfterMinutes: int(60, 5, 10080),
+  AppConfig__AuthConfig__ApplicationId: optionalString.refine(
+    (s) => s === undefined || GUID.test(s),
+    'expected a GUID',
+  ),
+  AppConfig__AuthConfig__ApplicationKey: optionalString,
+  AppConfig__AuthConfig__ApplicationCertificatePem: optionalString,
+  AppConfig__AuthConfig__UseManagedIdentity: bool(false),
+  AppConfig__AuthConfig__ManagedIdentityClientId: optionalString,
+  AppConfig__AuthConfig__FederatedTokenAudience: optionalString,
+  AppConfig__AuthConfig__TenantId: optionalString,
+  AppConfig__AuthConfig__Authority: optionalUrl,
+});
+type Raw = z.output<typeof schema>;
+
+function credentialOf(r: Raw): IntuneCredentialSettings | undefined {
+  if (r.AppConfig__AuthConfig__ApplicationCertificatePem !== undefined) {
+    return { kind: 'certificate', pem: r.AppConfig__AuthConfig__ApplicationCertificatePem };
+  }
+  if (r.AppConfig__AuthConfig__ApplicationKey !== undefined) {
+    return { kind: 'secret', secret: r.AppConfig__AuthConfig__ApplicationKey };
+  }
+  if (r.AppConfig__AuthConfig__UseManagedIdentity) {
+    return {
+      kind: 'managedIdentity',
+      clientId: r.AppConfig__AuthConfig__ManagedIdentityClientId,
+      audience: r.AppConfig__AuthConfig__FederatedTokenAudience ?? 'api://AzureADTokenExchange',
+    };
+  }
+  return undefined;
+}
+
+/** Functions connection convention: `<prefix>` = connection string, or `<prefix>__queueServiceUri` / `__accountName`. */
+function queueConnection(
+  env: Readonly<Record<string, string | undefined>>,
+  prefix: string,
+): QueueConnection | undefined {
+  const cs = env[prefix]?.trim();
+  if (cs) return { kind: 'connectionString', connectionString: cs };
+  const uri = env[`${prefix}__queueServiceUri`]?.trim();
+  const account = env[`${prefix}__accountName`]?.trim();
+  const url = uri || (account ? `https://${account}.queue.core.windows.net` : undefined);
+  if (!url) return undefined;
+  return {
+    kind: 'accountUrl',
+    url,
+    managedIdentityClientId: env[`${prefix}__clientId`]?.trim() || undefined,
+  };
+}
+
+const base = section(
+  schema,
+  (r) => r,
+  (r) => {
+    if (!r.AppConfig__IntuneValidation__Enabled) return [];
+    const p: string[] = [];
+    const need = 'required when AppConfig__IntuneValidation__Enabled is true';
+    if (r.AppConfig__AuthConfig__ApplicationId === undefined)
+      p.push(`AppConfig__AuthConfig__ApplicationId: ${need}`);
+    if (r.AppConfig__AuthConfig__TenantId === undefined) p.push(`AppConfig__AuthConfig__TenantId: ${need}`);
+    if (credentialOf(r) === undefined) {
+      p.push(
+        `AppConfig__AuthConfig__ApplicationKey: ${need} (or AppConfig__AuthConfig__ApplicationCertificatePem, or AppConfig__AuthConfig__UseManagedIdentity=true)`,
+      );
+    }
+    return p;
+  },
+);
+
+export const intuneSection: Section<IntuneSettings> = (env) => {
+  const b = base(env);
+  if (!b.ok) return b;
+  const r = b.value;
+  const connectionSetting =
+    r.AppConfig__IntuneValidation__NotificationQueueConnection ?? 'AzureWebJobsStorage';
+  const connection = queueConnection(env, connectionSetting);
+  if (r.AppConfig__IntuneValidation__Enabled && connection === undefined) {
+    return {
+      ok: false,
+      problems: [
+        `${connectionSetting}: required when AppConfig__IntuneValidation__Enabled is true (the Intune notification queue lives there; a connection string, or ${connectionSetting}__queueServiceUri)`,
+      ],
+    };
+  }
+  // The global cap is validated by the core section; here it only bounds this profile.
+  const globalCap = Number(env.AppConfig__ValidityPeriodDays?.trim() || '730');
+  const cap = Number.isInteger(globalCap) && globalCap > 0 ? globalCap : 730;
+  const credential = credentialOf(r);
+  const name = r.AppConfig__IntuneValidation__NotificationQueueName ?? 'intune-notifications';
+  return {
+    ok: true,
+    value: {
+      enabled: r.AppConfig__IntuneValidation__Enabled,
+      profile: {
+        validityDays: Math.min(r.AppConfig__IntuneValidation__ValidityPeriodDays ?? cap, cap),
+        keyUsage: r.AppConfig__IntuneValidation__DefaultKeyUsage.map(
+          (n): KeyUsageName =>
+            KeyUsageNames.find((k) => k.toLowerCase() === n.toLowerCase()) ?? 'DigitalSignature',
+        ),
+        ekus: r.AppConfig__IntuneValidation__DefaultEkus,
+        allowRenewals: r.AppConfig__IntuneValidation__AllowRenewals,
+        enableCertificateStorage: r.AppConfig__IntuneValidation__EnableCertificateStorage,
+        copyRequestedExtensions: r.AppConfig__IntuneValidation__CopyRequestedExtensions,
+      },
+      waitForSuccessNotificationResponse: r.AppConfig__IntuneValidation__WaitForSuccessNotificationResponse,
+      auth:
+        r.AppConfig__AuthConfig__ApplicationId !== undefined &&
+        r.AppConfig__AuthConfig__TenantId !== undefined &&
+        credential !== undefined
+          ? {
+              applicationId: r.AppConfig__AuthConfig__ApplicationId,
+              tenantId: r.AppConfig__AuthConfig__TenantId,
+              credential,
+              authority: withSlash(
+                r.AppConfig__AuthConfig__Authority ?? 'https://login.microsoftonline.com/',
+              ),
+            }
+          : undefined,
+      graphBaseUrl: withSlash(r.AppConfig__IntuneValidation__GraphBaseUrl ?? 'https://graph.microsoft.com/'),
+      graphApiVersion: r.AppConfig__IntuneValidation__GraphApiVersion ?? '1.0',
+      intuneResourceUrl: withSlash(
+        r.AppConfig__IntuneValidation__IntuneResourceUrl ?? 'https://api.manage.microsoft.com/',
+      ),
+      intuneAppId: r.AppConfig__IntuneValidation__IntuneAppId ?? '0000000a-0000-0000-c000-000000000000',
+      scepApiVersion: r.AppConfig__IntuneValidation__ApiVersion ?? '2018-02-20',
+      providerNameAndVersion: r.AppConfig__IntuneValidation__ProviderNameAndVersion ?? 'azure-scep-ca/0.1.0',
+      timeoutMs: r.AppConfig__IntuneValidation__RequestTimeoutSeconds * 1000,
+      queue: { name, poisonName: `${name}-poison`, connectionSetting, connection },
+      notifications: {
+        maxAttempts: r.AppConfig__IntuneValidation__NotificationMaxAttempts,
+        redriveAfterMinutes: r.AppConfig__IntuneValidation__NotificationRedriveAfterMinutes,
+      },
+    },
+  };
+};

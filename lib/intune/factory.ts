@@ -1,0 +1,77 @@
+import type { IntuneSettings } from '../config/intune.js';
+import { AppError } from '../errors.js';
+import type { MessageQueue } from '../queue/types.js';
+import { IntuneClient } from './client.js';
+import { certificateCredential, managedIdentityCredential } from './credentials.js';
+import type { FetchLike } from './http.js';
+import type { ClientCredential } from './tokens.js';
+
+/**
+ * Builders for the composition root (lib/app.ts): an IntuneClient and the notification queues
+ * from validated settings. The storage SDK and @azure/identity are loaded only when called.
+ */
+
+export function createIntuneClient(
+  s: IntuneSettings,
+  options: { readonly fetch?: FetchLike; readonly now?: () => number } = {},
+): IntuneClient {
+  const auth = s.auth;
+  if (!auth) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      'Intune validation needs AppConfig__AuthConfig__ApplicationId, __TenantId and __ApplicationKey',
+    );
+  }
+  const c = auth.credential;
+  const credential: ClientCredential =
+    c.kind === 'secret'
+      ? { kind: 'secret', secret: c.secret }
+      : c.kind === 'certificate'
+        ? certificateCredential(c.pem, auth.applicationId, options.now)
+        : managedIdentityCredential(c.clientId, c.audience);
+  return new IntuneClient({
+    tenantId: auth.tenantId,
+    clientId: auth.applicationId,
+    credential,
+    providerNameAndVersion: s.providerNameAndVersion,
+    authority: auth.authority,
+    graphBase: s.graphBaseUrl,
+    graphVersion: s.graphApiVersion,
+    intuneResource: s.intuneResourceUrl,
+    intuneAppId: s.intuneAppId,
+    scepApiVersion: s.scepApiVersion,
+    timeoutMs: s.timeoutMs,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+}
+
+/** The notification queue and its poison queue (`<name>-poison`, as the Functions host names it). */
+export async function createNotificationQueues(
+  s: IntuneSettings,
+): Promise<{ readonly queue: MessageQueue; readonly poison: MessageQueue }> {
+  const connection = s.queue.connection;
+  if (!connection) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      `the notification queue needs the setting ${s.queue.connectionSetting}`,
+    );
+  }
+  const { createStorageQueue } = await import('../queue/storage.js');
+  if (connection.kind === 'connectionString') {
+    return {
+      queue: createStorageQueue(connection, s.queue.name),
+      poison: createStorageQueue(connection, s.queue.poisonName),
+    };
+  }
+  const { DefaultAzureCredential } = await import('@azure/identity');
+  const credential = new DefaultAzureCredential(
+    connection.managedIdentityClientId === undefined
+      ? {}
+      : { managedIdentityClientId: connection.managedIdentityClientId },
+  );
+  return {
+    queue: createStorageQueue(connection, s.queue.name, credential),
+    poison: createStorageQueue(connection, s.queue.poisonName, credential),
+  };
+}
