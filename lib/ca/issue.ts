@@ -1,32 +1,17 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
-import {
-  Certificate,
-  Extension,
-  Extensions,
-  Name,
-  SubjectAlternativeName,
-  SubjectPublicKeyInfo,
-  TBSCertificate,
-  Validity,
-  Version,
-  id_ce_subjectAltName,
-} from '@peculiar/asn1-x509';
+import { Certificate, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509';
+import * as asn1js from 'asn1js';
+import { context, encode, rawData } from '../cms/ber.js';
 import type { KeyUsageName } from '../config/core.js';
 import type { ParsedCsr } from '../csr/parse.js';
 import { verifyWithSpki } from '../csr/parse.js';
 import type { CaKeys, HashAlgorithm } from '../keys/types.js';
-import { generalNameToString, nameToString } from '../x509/names.js';
-import {
-  authorityKeyIdentifier,
-  basicConstraints,
-  extendedKeyUsage,
-  extension,
-  keyIdentifier,
-  keyUsage,
-  subjectKeyIdentifier,
-} from './extensions.js';
-import { randomSerial, serialHex, signatureAlgorithm, signTbs } from './sign.js';
+import { asView } from '../x509/as-view.js';
+import { certView, type CertView } from '../x509/cert-view.js';
+import { generalNameToString, nameDerToString } from '../x509/names.js';
+import { authorityKeyIdentifier, basicConstraints, extendedKeyUsage, keyIdentifier, keyUsage } from './extensions.js';
+import { randomSerial, serialHex, signatureAlgorithm } from './sign.js';
 
 /** What an endpoint issues: validity, key usage and extended key usage. */
 export interface IssuanceProfile {
@@ -37,6 +22,7 @@ export interface IssuanceProfile {
 
 export interface IssuedCertificate {
   readonly der: Uint8Array;
+  /** The certificate as an @peculiar/asn1-x509 object (parsed on first use). */
   readonly certificate: Certificate;
   readonly serialNumber: string;
   readonly thumbprintSha1: string;
@@ -48,94 +34,125 @@ export interface IssuedCertificate {
   readonly notAfter: Date;
 }
 
+const SKI_OID = '2.5.29.14';
+
 /**
  * The CA's issuing half: CSR + profile → signed end-entity certificate. Subject and SANs come
  * from the CSR; key usage, EKU and validity from the profile (never from the requester);
  * notBefore is backdated by the clock-skew setting (field notes #11: device clocks run late
  * during Autopilot/OOBE); serials are random (field notes #12).
+ *
+ * The TBSCertificate is assembled from encoded parts (the CSR's subject and key as received,
+ * the CA's name and the profile's extensions encoded once) so an issuance costs one signature
+ * and little else.
  */
 export class CertificateIssuer {
   readonly caCertificate: Certificate;
+  readonly ca: CertView;
   readonly caName: string;
-  private readonly caSubject: Name;
   private readonly caSki: Uint8Array;
-  private readonly caSpki: Uint8Array;
+  private readonly sigAlg: Uint8Array;
+  private readonly hash: HashAlgorithm;
+  private readonly profileExtensions = new WeakMap<IssuanceProfile, Uint8Array[]>();
 
   constructor(
-    private readonly ca: CaKeys,
+    private readonly keys: CaKeys,
     private readonly options: { readonly clockSkewMinutes: number; readonly hash?: HashAlgorithm },
   ) {
-    this.caCertificate = AsnParser.parse(ca.certificateDer, Certificate);
-    this.caSubject = this.caCertificate.tbsCertificate.subject;
-    this.caName = nameToString(this.caSubject);
-    this.caSpki = new Uint8Array(AsnConvert.serialize(this.caCertificate.tbsCertificate.subjectPublicKeyInfo));
-    this.caSki = keyIdentifier(this.caSpki);
+    this.caCertificate = AsnParser.parse(keys.certificateDer, Certificate);
+    this.ca = certView(keys.certificateDer);
+    this.caName = nameDerToString(this.ca.subject);
+    this.caSki = keyIdentifier(this.ca.spki);
+    this.hash = options.hash ?? 'SHA-256';
+    this.sigAlg = new Uint8Array(AsnConvert.serialize(signatureAlgorithm(keys.signer.keyType, this.hash)));
   }
 
   async issue(csr: ParsedCsr, profile: IssuanceProfile, now: Date = new Date()): Promise<IssuedCertificate> {
-    const hash = this.options.hash ?? 'SHA-256';
     const notBefore = new Date(now.getTime() - this.options.clockSkewMinutes * 60_000);
-    const caNotAfter = this.caCertificate.tbsCertificate.validity.notAfter.getTime();
     // RFC 5280 §6.1: a certificate outliving its issuer fails path validation after that date.
-    const notAfter = new Date(Math.min(now.getTime() + profile.validityDays * 86_400_000, caNotAfter.getTime()));
-    const extensions: Extension[] = [
-      basicConstraints(false),
-      ...(profile.keyUsage.length > 0 ? [keyUsage(profile.keyUsage)] : []),
-      ...(profile.ekus.length > 0 ? [extendedKeyUsage(profile.ekus)] : []),
-      subjectKeyIdentifier(csr.spki),
-      authorityKeyIdentifier(this.caSki),
-    ];
-    const subjectEmpty = csr.subject.length === 0;
-    if (csr.sans.length > 0) {
+    const notAfter = new Date(Math.min(now.getTime() + profile.validityDays * 86_400_000, this.ca.notAfter.getTime()));
+    const serial = randomSerial();
+    const extensions = [...this.extensionsFor(profile), extensionDer(SKI_OID, false, skiValue(csr.publicKeyBits))];
+    if (csr.sanExtensionValue) {
       // RFC 5280 §4.2.1.6: critical when the subject is empty.
-      extensions.push(extension(id_ce_subjectAltName, subjectEmpty, new SubjectAlternativeName([...csr.sans])));
+      extensions.push(extensionDer(id_ce_subjectAltName, csr.subjectEmpty, csr.sanExtensionValue));
     }
-    const tbs = new TBSCertificate({
-      version: Version.v3,
-      serialNumber: randomSerial().buffer as ArrayBuffer,
-      signature: signatureAlgorithm(this.ca.signer.keyType, hash),
-      issuer: this.caSubject,
-      validity: new Validity({ notBefore, notAfter }),
-      subject: csr.subject,
-      subjectPublicKeyInfo: AsnParser.parse(csr.spki, SubjectPublicKeyInfo),
-      extensions: new Extensions(extensions),
-    });
-    const der = await signTbs(tbs, this.ca.signer, hash);
-    return describe(der, AsnParser.parse(der, Certificate));
+    const tbs = encode(
+      new asn1js.Sequence({
+        value: [
+          context(0, [new asn1js.Integer({ value: 2 })]),
+          new asn1js.Integer({ valueHex: serial }),
+          raw(this.sigAlg),
+          raw(this.ca.subject),
+          new asn1js.Sequence({ value: [x509Time(notBefore), x509Time(notAfter)] }),
+          raw(csr.subjectDer),
+          raw(csr.spki),
+          context(3, [new asn1js.Sequence({ value: extensions.map(raw) })]),
+        ],
+      }),
+    );
+    const signature = await this.keys.signer.sign(tbs, this.hash);
+    const der = encode(
+      new asn1js.Sequence({ value: [raw(tbs), raw(this.sigAlg), new asn1js.BitString({ valueHex: signature })] }),
+    );
+    let parsed: Certificate | undefined;
+    return {
+      der,
+      get certificate(): Certificate {
+        parsed ??= AsnParser.parse(der, Certificate);
+        return parsed;
+      },
+      serialNumber: serialHex(serial),
+      thumbprintSha1: createHash('sha1').update(der).digest('hex').toUpperCase(),
+      thumbprintSha256: createHash('sha256').update(der).digest('hex').toUpperCase(),
+      subject: csr.subjectString,
+      sans: csr.sans.map(generalNameToString),
+      issuer: this.caName,
+      notBefore: truncateToSeconds(notBefore),
+      notAfter: truncateToSeconds(notAfter),
+    };
   }
 
   /** True when `cert` was signed by this CA's key and names it as issuer. */
-  issuedByUs(cert: Certificate): boolean {
-    const issuer = Buffer.from(AsnConvert.serialize(cert.tbsCertificate.issuer));
-    if (!issuer.equals(Buffer.from(AsnConvert.serialize(this.caSubject)))) return false;
-    const tbs = new Uint8Array(AsnConvert.serialize(cert.tbsCertificate));
-    return verifyWithSpki(
-      this.caSpki,
-      cert.signatureAlgorithm.algorithm,
-      cert.signatureAlgorithm.parameters ?? null,
-      tbs,
-      new Uint8Array(cert.signatureValue),
-    );
+  issuedByUs(cert: Certificate | CertView): boolean {
+    const c = asView(cert);
+    if (!Buffer.from(c.issuer).equals(Buffer.from(this.ca.subject))) return false;
+    return verifyWithSpki(this.ca.spki, c.signatureOid, c.signatureParams?.slice().buffer ?? null, c.tbs, c.signature);
+  }
+
+  /** basicConstraints, key usage, EKU and AKI: the same for every certificate of a profile. */
+  private extensionsFor(profile: IssuanceProfile): Uint8Array[] {
+    let ext = this.profileExtensions.get(profile);
+    if (!ext) {
+      ext = [
+        basicConstraints(false),
+        ...(profile.keyUsage.length > 0 ? [keyUsage(profile.keyUsage)] : []),
+        ...(profile.ekus.length > 0 ? [extendedKeyUsage(profile.ekus)] : []),
+        authorityKeyIdentifier(this.caSki),
+      ].map((e) => new Uint8Array(AsnConvert.serialize(e)));
+      this.profileExtensions.set(profile, ext);
+    }
+    return ext;
   }
 }
 
-export function describe(der: Uint8Array, cert: Certificate): IssuedCertificate {
+/** Describe a stored certificate (replays) the way `issue` describes a new one. */
+export function describe(der: Uint8Array, cert: Certificate = AsnParser.parse(der, Certificate)): IssuedCertificate {
   const tbs = cert.tbsCertificate;
   const sanExt = tbs.extensions?.find((e) => e.extnID === id_ce_subjectAltName);
-  const sans = sanExt
-    ? AsnParser.parse(sanExt.extnValue.buffer, SubjectAlternativeName).map(generalNameToString)
-    : [];
+  const sans = sanExt ? AsnParser.parse(sanExt.extnValue.buffer, SubjectAlternativeName).map(generalNameToString) : [];
+  const view = certView(der);
   return {
     der,
     certificate: cert,
-    serialNumber: serialHex(tbs.serialNumber),
+    serialNumber: view.serialHex,
     thumbprintSha1: createHash('sha1').update(der).digest('hex').toUpperCase(),
     thumbprintSha256: createHash('sha256').update(der).digest('hex').toUpperCase(),
-    subject: nameToString(tbs.subject),
+    subject: nameDerToString(view.subject),
     sans,
-    issuer: nameToString(tbs.issuer),
-    notBefore: tbs.validity.notBefore.getTime(),
-    notAfter: tbs.validity.notAfter.getTime(),
+    issuer: nameDerToString(view.issuer),
+    notBefore: view.notBefore,
+    notAfter: view.notAfter,
   };
 }
 
@@ -147,4 +164,35 @@ export function fingerprints(der: Uint8Array): { sha256: string; sha1: string; s
     sha1: x.fingerprint.replaceAll(':', ''),
     subject: x.subject.split('\n').join(', '),
   };
+}
+
+function raw(bytes: Uint8Array): asn1js.AsnType {
+  return rawData(bytes) as unknown as asn1js.AsnType;
+}
+
+function extensionDer(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
+  return encode(
+    new asn1js.Sequence({
+      value: [
+        new asn1js.ObjectIdentifier({ value: oid }),
+        ...(critical ? [new asn1js.Boolean({ value: true })] : []),
+        new asn1js.OctetString({ valueHex: value }),
+      ],
+    }),
+  );
+}
+
+/** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value. */
+function skiValue(publicKeyBits: Uint8Array): Uint8Array {
+  return encode(new asn1js.OctetString({ valueHex: createHash('sha1').update(publicKeyBits).digest() }));
+}
+
+/** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; whole seconds. */
+function x509Time(d: Date): asn1js.AsnType {
+  const t = truncateToSeconds(d);
+  return t.getUTCFullYear() < 2050 ? new asn1js.UTCTime({ valueDate: t }) : new asn1js.GeneralizedTime({ valueDate: t });
+}
+
+function truncateToSeconds(d: Date): Date {
+  return new Date(Math.floor(d.getTime() / 1000) * 1000);
 }

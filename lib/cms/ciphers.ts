@@ -1,7 +1,5 @@
 import { createCipheriv, createDecipheriv, getCiphers, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 
 export type ContentCipher = 'DES-CBC' | 'DES-EDE3-CBC' | 'AES-128-CBC' | 'AES-192-CBC' | 'AES-256-CBC';
 
@@ -62,15 +60,11 @@ function forgeDesDecrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uin
 export function encryptContent(
   cipher: Exclude<ContentCipher, 'DES-CBC'>,
   data: Uint8Array,
-): { key: Uint8Array; algorithm: AlgorithmIdentifier; ciphertext: Uint8Array } {
+): { key: Uint8Array; algorithmOid: string; iv: Uint8Array; ciphertext: Uint8Array } {
   const spec = CIPHERS[cipher];
   const key = randomBytes(spec.keyLength);
   const iv = randomBytes(spec.ivLength);
   const c = createCipheriv(spec.node, key, iv);
   const ciphertext = Buffer.concat([c.update(data), c.final()]);
-  return {
-    key: new Uint8Array(key),
-    algorithm: new AlgorithmIdentifier({ algorithm: spec.oid, parameters: AsnConvert.serialize(new OctetString(iv)) }),
-    ciphertext: new Uint8Array(ciphertext),
-  };
+  return { key: new Uint8Array(key), algorithmOid: spec.oid, iv: new Uint8Array(iv), ciphertext: new Uint8Array(ciphertext) };
 }

@@ -1,19 +1,11 @@
-import { createHash, createPublicKey, verify as cryptoVerify, constants, type KeyObject } from 'node:crypto';
-import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
-import { CertificationRequest } from '@peculiar/asn1-csr';
-import { ChallengePassword, ExtensionRequest, id_pkcs9_at_challengePassword, id_pkcs9_at_extensionRequest } from '@peculiar/asn1-pkcs9';
+import { constants, createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { AsnParser } from '@peculiar/asn1-schema';
+import { ExtensionRequest, id_pkcs9_at_challengePassword, id_pkcs9_at_extensionRequest } from '@peculiar/asn1-pkcs9';
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
-import {
-  Extension,
-  GeneralName,
-  Name,
-  SubjectAlternativeName,
-  SubjectPublicKeyInfo,
-  id_ce_subjectAltName,
-} from '@peculiar/asn1-x509';
-import { badRequest } from '../errors.js';
-import { nameToString } from '../x509/names.js';
-import { ECParameters } from '@peculiar/asn1-ecc';
+import { Extension, GeneralName, Name, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509';
+import { bits, kid, kids, oid, parseBer, raw, text } from '../cms/ber.js';
+import { badRequest, isAppError } from '../errors.js';
+import { nameDerToString } from '../x509/names.js';
 
 export type KeyInfo =
   | { readonly type: 'RSA'; readonly bits: number }
@@ -25,10 +17,15 @@ export interface ParsedCsr {
   readonly der: Uint8Array;
   /** SHA-256 (hex) of `der`. */
   readonly sha256: string;
+  /** The subject as an @peculiar/asn1-x509 Name (parsed on first use) and as encoded. */
   readonly subject: Name;
+  readonly subjectDer: Uint8Array;
+  readonly subjectEmpty: boolean;
   readonly subjectString: string;
   /** DER SubjectPublicKeyInfo of the requested key. */
   readonly spki: Uint8Array;
+  /** The subjectPublicKey BIT STRING contents (for the SubjectKeyIdentifier). */
+  readonly publicKeyBits: Uint8Array;
   readonly publicKeySha256: string;
   readonly key: KeyInfo;
   readonly challengePassword: string | undefined;
@@ -36,91 +33,103 @@ export interface ParsedCsr {
   readonly extensions: readonly Extension[];
   /** The requested subjectAltName entries. */
   readonly sans: readonly GeneralName[];
+  /** The requested subjectAltName extnValue as encoded, copied into the certificate. */
+  readonly sanExtensionValue: Uint8Array | undefined;
   readonly signatureAlgorithm: string;
   /** Proof of possession: the CSR's self-signature verifies with its own public key. */
   verifySignature(): boolean;
 }
 
-const EC_CURVES: Record<string, string> = {
-  '1.2.840.10045.3.1.7': 'P-256',
-  '1.3.132.0.34': 'P-384',
-  '1.3.132.0.35': 'P-521',
-};
+const CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
 
 export function parseCsr(der: Uint8Array): ParsedCsr {
-  let req: CertificationRequest;
   try {
-    req = AsnParser.parse(der, CertificationRequest);
+    return parse(der);
   } catch (e) {
+    if (isAppError(e)) throw e;
     throw badRequest('the certificate request is not a valid PKCS#10 structure', e);
   }
-  const info = req.certificationRequestInfo;
-  const spki = new Uint8Array(AsnConvert.serialize(info.subjectPKInfo));
+}
+
+function parse(der: Uint8Array): ParsedCsr {
+  const req = parseBer(der);
+  const info = kid(req, 0);
+  const sigAlg = kid(req, 1);
+  const signature = bits(kid(req, 2));
+  const subjectDer = raw(kid(info, 1));
+  const spkiNode = kid(info, 2);
+  const spki = raw(spkiNode);
+  const attrs = kids(info)[3];
   let challengePassword: string | undefined;
   const extensions: Extension[] = [];
-  for (const attr of info.attributes) {
-    if (attr.type === id_pkcs9_at_challengePassword && attr.values[0]) {
-      challengePassword = readChallengePassword(attr.values[0]);
-    } else if (attr.type === id_pkcs9_at_extensionRequest) {
-      for (const v of attr.values) {
+  for (const a of attrs ? kids(attrs) : []) {
+    const type = oid(kid(a, 0));
+    const values = kids(kid(a, 1));
+    if (type === id_pkcs9_at_challengePassword && values[0]) {
+      // DirectoryString: PrintableString (micromdm), UTF8String (strongSwan), BMPString (Windows).
+      challengePassword = text(values[0]);
+    } else if (type === id_pkcs9_at_extensionRequest) {
+      for (const v of values) {
         try {
-          extensions.push(...AsnParser.parse(v, ExtensionRequest));
+          extensions.push(...AsnParser.parse(raw(v), ExtensionRequest));
         } catch (e) {
           throw badRequest('the extensionRequest attribute of the certificate request cannot be parsed', e);
         }
       }
     }
   }
-  const sans: GeneralName[] = [];
-  for (const ext of extensions) {
-    if (ext.extnID === id_ce_subjectAltName) {
-      try {
-        sans.push(...AsnParser.parse(ext.extnValue, SubjectAlternativeName));
-      } catch (e) {
-        throw badRequest('the requested subjectAltName cannot be parsed', e);
-      }
+  const sanExt = extensions.find((e) => e.extnID === id_ce_subjectAltName);
+  let sans: GeneralName[] = [];
+  if (sanExt) {
+    try {
+      sans = [...AsnParser.parse(sanExt.extnValue.buffer, SubjectAlternativeName)];
+    } catch (e) {
+      throw badRequest('the requested subjectAltName cannot be parsed', e);
     }
   }
-  const tbs = new Uint8Array(AsnConvert.serialize(info));
-  const signature = new Uint8Array(req.signature);
-  const sigAlg = req.signatureAlgorithm;
+  let publicKey: KeyObject | undefined;
+  try {
+    publicKey = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  } catch {
+    publicKey = undefined;
+  }
+  const tbs = raw(info);
+  const sigOid = oid(kid(sigAlg, 0));
+  const sigParams = kids(sigAlg)[1];
+  let subject: Name | undefined;
   return {
     der,
     sha256: createHash('sha256').update(der).digest('hex'),
-    subject: info.subject,
-    subjectString: nameToString(info.subject),
+    get subject(): Name {
+      subject ??= AsnParser.parse(subjectDer, Name);
+      return subject;
+    },
+    subjectDer,
+    subjectEmpty: kids(kid(info, 1)).length === 0,
+    subjectString: nameDerToString(subjectDer),
     spki,
+    publicKeyBits: bits(kid(spkiNode, 1)),
     publicKeySha256: createHash('sha256').update(spki).digest('hex'),
-    key: keyInfo(info.subjectPKInfo),
+    key: keyInfo(publicKey, oid(kid(kid(spkiNode, 0), 0))),
     challengePassword,
     extensions,
     sans,
-    signatureAlgorithm: sigAlg.algorithm,
-    verifySignature: () => verifyWithSpki(spki, sigAlg.algorithm, sigAlg.parameters ?? null, tbs, signature),
+    sanExtensionValue: sanExt ? new Uint8Array(sanExt.extnValue.buffer) : undefined,
+    signatureAlgorithm: sigOid,
+    verifySignature: () =>
+      publicKey !== undefined && verifyWithKey(publicKey, sigOid, sigParams ? raw(sigParams).slice().buffer : null, tbs, signature),
   };
 }
 
-/** challengePassword is a DirectoryString: PrintableString, UTF8String, BMPString (Windows), … */
-function readChallengePassword(value: ArrayBuffer): string {
-  try {
-    return AsnParser.parse(value, ChallengePassword).toString();
-  } catch (e) {
-    throw badRequest('the challengePassword attribute cannot be parsed', e);
+function keyInfo(key: KeyObject | undefined, algorithmOid: string): KeyInfo {
+  if (key?.asymmetricKeyType === 'rsa' || key?.asymmetricKeyType === 'rsa-pss') {
+    return { type: 'RSA', bits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
   }
-}
-
-export function keyInfo(spki: SubjectPublicKeyInfo): KeyInfo {
-  const oid = spki.algorithm.algorithm;
-  if (oid === '1.2.840.113549.1.1.1' || oid === '1.2.840.113549.1.1.10') {
-    const k = createPublicKey({ key: Buffer.from(AsnConvert.serialize(spki)), format: 'der', type: 'spki' });
-    return { type: 'RSA', bits: k.asymmetricKeyDetails?.modulusLength ?? 0 };
+  if (key?.asymmetricKeyType === 'ec') {
+    const named = key.asymmetricKeyDetails?.namedCurve ?? '';
+    return { type: 'EC', curve: CURVES[named] ?? named };
   }
-  if (oid === '1.2.840.10045.2.1') {
-    const params = spki.algorithm.parameters;
-    const curveOid = params ? (AsnConvert.parse(params, ECParameters).namedCurve ?? '') : '';
-    return { type: 'EC', curve: EC_CURVES[curveOid] ?? curveOid };
-  }
-  return { type: 'other', oid };
+  return { type: 'other', oid: algorithmOid };
 }
 
 const HASH_BY_SIG_OID: Record<string, string> = {
@@ -129,7 +138,6 @@ const HASH_BY_SIG_OID: Record<string, string> = {
   '1.2.840.113549.1.1.12': 'sha384',
   '1.2.840.113549.1.1.13': 'sha512',
   '1.2.840.113549.1.1.14': 'sha224',
-  '1.2.840.113549.1.1.4': 'md5',
   '1.2.840.10045.4.1': 'sha1',
   '1.2.840.10045.4.3.2': 'sha256',
   '1.2.840.10045.4.3.3': 'sha384',
@@ -156,20 +164,19 @@ export function verifyWithSpki(
   } catch {
     return false;
   }
+  return verifyWithKey(key, sigOid, params, data, signature);
+}
+
+function verifyWithKey(key: KeyObject, sigOid: string, params: ArrayBuffer | null, data: Uint8Array, signature: Uint8Array): boolean {
   try {
     if (sigOid === '1.2.840.113549.1.1.10') {
       const p = params ? AsnParser.parse(params, RsaSaPssParams) : new RsaSaPssParams();
       const hash = HASH_BY_OID[p.hashAlgorithm.algorithm];
       if (!hash) return false;
-      return cryptoVerify(
-        hash,
-        data,
-        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: p.saltLength },
-        signature,
-      );
+      return cryptoVerify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: p.saltLength }, signature);
     }
     const hash = HASH_BY_SIG_OID[sigOid];
-    if (!hash || hash === 'md5') return false;
+    if (!hash) return false;
     return cryptoVerify(hash, data, key, signature);
   } catch {
     return false;

@@ -1,24 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import {
-  Attribute,
-  CertificateChoices,
-  CertificateSet,
-  ContentInfo,
-  DigestAlgorithmIdentifier,
-  DigestAlgorithmIdentifiers,
-  EncapsulatedContent,
-  EncapsulatedContentInfo,
-  IssuerAndSerialNumber,
-  SignedData,
-  SignerIdentifier,
-  SignerInfo,
-  SignerInfos,
-} from '@peculiar/asn1-cms';
-import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
+import type { Certificate } from '@peculiar/asn1-x509';
+import * as asn1js from 'asn1js';
+import { context, encode, rawData } from '../cms/ber.js';
 import type { HashAlgorithm, Signer } from '../keys/types.js';
-import { derSet } from '../cms/der.js';
-import { octetAttr, oidAttr, printableAttr, timeAttr, utf8Attr } from './attributes.js';
+import { asView } from '../x509/as-view.js';
+import type { CertView } from '../x509/cert-view.js';
+import { issuerAndSerial, nullAlgorithm } from './envelope.js';
 import { FailInfo, MessageType, OID, PKIStatus } from './types.js';
 
 const DIGEST_OID: Record<HashAlgorithm, string> = {
@@ -28,6 +15,12 @@ const DIGEST_OID: Record<HashAlgorithm, string> = {
   'SHA-512': '2.16.840.1.101.3.4.2.3',
 };
 const NODE_HASH: Record<HashAlgorithm, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+const ECDSA_OID: Record<HashAlgorithm, string> = {
+  'SHA-1': '1.2.840.10045.4.1',
+  'SHA-256': '1.2.840.10045.4.3.2',
+  'SHA-384': '1.2.840.10045.4.3.3',
+  'SHA-512': '1.2.840.10045.4.3.4',
+};
 
 export type CertRepOutcome =
   | { readonly status: PKIStatus.SUCCESS; readonly envelope: Uint8Array }
@@ -40,13 +33,18 @@ export interface CertRepParams {
   readonly recipientNonce: Uint8Array;
   readonly outcome: CertRepOutcome;
   /** The certificate that signs the reply: the CA (CA mode) or the endpoint's RA certificate. */
-  readonly signerCertificate: Certificate;
-  /** Extra certificates to carry (chain); the signer certificate is always included. */
-  readonly extraCertificates?: readonly Certificate[];
+  readonly signerCertificate: Certificate | CertView;
+  /** Extra certificates to carry (chain), DER; the signer certificate is always included. */
+  readonly extraCertificates?: readonly Uint8Array[];
   readonly signer: Signer;
   readonly hash: HashAlgorithm;
   readonly now?: Date;
 }
+
+const attr = (type: string, value: asn1js.AsnType): Uint8Array =>
+  encode(new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: type }), new asn1js.Set({ value: [value] })] }));
+const printable = (type: string, value: string): Uint8Array => attr(type, new asn1js.PrintableString({ value }));
+const octetString = (type: string, value: Uint8Array): Uint8Array => attr(type, new asn1js.OctetString({ valueHex: value }));
 
 /**
  * Build a signed CertRep pkiMessage (RFC 8894 §3.3.2). For FAILURE and PENDING there is no
@@ -58,67 +56,55 @@ export interface CertRepParams {
  */
 export async function buildCertRep(p: CertRepParams): Promise<Uint8Array> {
   const content = p.outcome.status === PKIStatus.SUCCESS ? p.outcome.envelope : undefined;
-  const attrs: Attribute[] = [
-    oidAttr(OID.contentType, OID.data),
-    timeAttr(OID.signingTime, p.now ?? new Date()),
-    printableAttr(OID.messageType, String(MessageType.CertRep)),
-    printableAttr(OID.pkiStatus, String(p.outcome.status)),
-    printableAttr(OID.transactionID, p.transactionId),
-    octetAttr(OID.senderNonce, new Uint8Array(randomBytes(16))),
-    octetAttr(OID.recipientNonce, p.recipientNonce),
-    octetAttr(OID.messageDigest, digest(p.hash, content ?? new Uint8Array(0))),
+  const attrs: Uint8Array[] = [
+    attr(OID.contentType, new asn1js.ObjectIdentifier({ value: OID.data })),
+    attr(OID.signingTime, new asn1js.UTCTime({ valueDate: p.now ?? new Date() })),
+    printable(OID.messageType, String(MessageType.CertRep)),
+    printable(OID.pkiStatus, String(p.outcome.status)),
+    printable(OID.transactionID, p.transactionId),
+    octetString(OID.senderNonce, new Uint8Array(randomBytes(16))),
+    octetString(OID.recipientNonce, p.recipientNonce),
+    octetString(OID.messageDigest, new Uint8Array(createHash(NODE_HASH[p.hash]).update(content ?? new Uint8Array(0)).digest())),
   ];
   if (p.outcome.status === PKIStatus.FAILURE) {
-    attrs.push(printableAttr(OID.failInfo, String(p.outcome.failInfo)));
-    if (p.outcome.failInfoText) attrs.push(utf8Attr(OID.failInfoText, p.outcome.failInfoText.slice(0, 250)));
+    attrs.push(printable(OID.failInfo, String(p.outcome.failInfo)));
+    if (p.outcome.failInfoText) attrs.push(attr(OID.failInfoText, new asn1js.Utf8String({ value: p.outcome.failInfoText.slice(0, 250) })));
   }
-  // DER SET OF: elements sorted by their encodings (X.690 §11.6); the SignerInfo carries them
-  // in the same order so its [0] IMPLICIT encoding matches what was signed.
-  const encoded = attrs.map((a) => ({ a, der: Buffer.from(AsnConvert.serialize(a)) }));
-  encoded.sort((x, y) => Buffer.compare(x.der, y.der));
-  const signedAttrs = encoded.map((e) => e.a);
-  const toSign = derSet(encoded.map((e) => e.der));
-  const signature = await p.signer.sign(toSign, p.hash);
-  const cert = p.signerCertificate;
-  const si = new SignerInfo({
-    version: 1,
-    sid: new SignerIdentifier({
-      issuerAndSerialNumber: new IssuerAndSerialNumber({
-        issuer: cert.tbsCertificate.issuer,
-        serialNumber: cert.tbsCertificate.serialNumber,
-      }),
-    }),
-    digestAlgorithm: new DigestAlgorithmIdentifier({ algorithm: DIGEST_OID[p.hash], parameters: null }),
-    signedAttrs,
-    signatureAlgorithm:
+  // DER SET OF: elements sorted by their encodings (X.690 §11.6); the SignerInfo carries the
+  // same bytes under [0] IMPLICIT, so what is signed is exactly what is sent.
+  attrs.sort((a, b) => Buffer.compare(a, b));
+  const signedAttrs = encode(new asn1js.Set({ value: attrs.map(rawData) as unknown as asn1js.AsnType[] }));
+  const signature = await p.signer.sign(signedAttrs, p.hash);
+  const implicitAttrs = signedAttrs.slice();
+  implicitAttrs[0] = 0xa0;
+  const cert = asView(p.signerCertificate);
+  const digestAlg = nullAlgorithm(DIGEST_OID[p.hash]);
+  const si = new asn1js.Sequence({
+    value: [
+      new asn1js.Integer({ value: 1 }),
+      issuerAndSerial(cert),
+      digestAlg,
+      rawData(implicitAttrs) as unknown as asn1js.AsnType,
       p.signer.keyType === 'RSA'
-        ? new AlgorithmIdentifier({ algorithm: OID.rsaEncryption, parameters: null })
-        : new AlgorithmIdentifier({ algorithm: ecdsaOid(p.hash) }),
-    signature: new OctetString(signature),
+        ? nullAlgorithm(OID.rsaEncryption)
+        : new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: ECDSA_OID[p.hash] })] }),
+      new asn1js.OctetString({ valueHex: signature }),
+    ],
   });
-  const sd = new SignedData({
-    version: 1,
-    digestAlgorithms: new DigestAlgorithmIdentifiers([
-      new DigestAlgorithmIdentifier({ algorithm: DIGEST_OID[p.hash], parameters: null }),
-    ]),
-    encapContentInfo: new EncapsulatedContentInfo({
-      eContentType: OID.data,
-      ...(content ? { eContent: new EncapsulatedContent({ single: new OctetString(content) }) } : {}),
-    }),
-    certificates: new CertificateSet(
-      [cert, ...(p.extraCertificates ?? [])].map((c) => new CertificateChoices({ certificate: c })),
-    ),
-    signerInfos: new SignerInfos([si]),
+  const encap = new asn1js.Sequence({
+    value: [
+      new asn1js.ObjectIdentifier({ value: OID.data }),
+      ...(content ? [context(0, [new asn1js.OctetString({ valueHex: content })])] : []),
+    ],
   });
-  return new Uint8Array(
-    AsnConvert.serialize(new ContentInfo({ contentType: OID.signedData, content: AsnConvert.serialize(sd) })),
-  );
-}
-
-function digest(hash: HashAlgorithm, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash(NODE_HASH[hash]).update(data).digest());
-}
-
-function ecdsaOid(hash: HashAlgorithm): string {
-  return { 'SHA-1': '1.2.840.10045.4.1', 'SHA-256': '1.2.840.10045.4.3.2', 'SHA-384': '1.2.840.10045.4.3.3', 'SHA-512': '1.2.840.10045.4.3.4' }[hash];
+  const sd = new asn1js.Sequence({
+    value: [
+      new asn1js.Integer({ value: 1 }),
+      new asn1js.Set({ value: [nullAlgorithm(DIGEST_OID[p.hash])] }),
+      encap,
+      context(0, [cert.der, ...(p.extraCertificates ?? [])].map(rawData)),
+      new asn1js.Set({ value: [si] }),
+    ],
+  });
+  return encode(new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.signedData }), context(0, [sd])] }));
 }

@@ -1,20 +1,12 @@
 import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
-import { AsnConvert, AsnParser, OctetString } from '@peculiar/asn1-schema';
-import {
-  ContentInfo,
-  EncryptedContent,
-  EncryptedContentInfo,
-  EnvelopedData,
-  IssuerAndSerialNumber,
-  KeyTransRecipientInfo,
-  RecipientIdentifier,
-  RecipientInfo,
-  RecipientInfos,
-} from '@peculiar/asn1-cms';
-import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
-import { badRequest } from '../errors.js';
+import type { Certificate } from '@peculiar/asn1-x509';
+import * as asn1js from 'asn1js';
+import { BerError, context, encode, isContext, kid, kids, octets, oid, parseBer, raw, rawData, type Ber } from '../cms/ber.js';
 import { CIPHERS, cipherByOid, decryptContent, encryptContent, type ContentCipher } from '../cms/ciphers.js';
+import { badRequest } from '../errors.js';
 import type { Decrypter, KeyTransportScheme } from '../keys/types.js';
+import { asView } from '../x509/as-view.js';
+import type { CertView } from '../x509/cert-view.js';
 import { OID } from './types.js';
 
 const RSAES_OAEP = '1.2.840.113549.1.1.7';
@@ -37,60 +29,66 @@ export interface OpenedEnvelope {
  */
 export async function openEnvelope(
   envelopeDer: Uint8Array,
-  recipientCert: Certificate,
+  recipient: Certificate | CertView,
   decrypter: Decrypter,
 ): Promise<OpenedEnvelope> {
-  let env: EnvelopedData;
+  let parsed: { ktris: Ber[]; cipherOid: string; iv: Uint8Array; ciphertext: Uint8Array };
   try {
-    const ci = AsnParser.parse(envelopeDer, ContentInfo);
-    if (ci.contentType !== OID.envelopedData) throw new Error(`contentType ${ci.contentType}`);
-    env = AsnParser.parse(ci.content, EnvelopedData);
+    parsed = readEnvelope(envelopeDer);
   } catch (e) {
     throw badRequest('the pkcsPKIEnvelope is not a CMS EnvelopedData structure', e);
   }
-  const eci = env.encryptedContentInfo;
-  const cipher = cipherByOid(eci.contentEncryptionAlgorithm.algorithm);
-  if (!cipher) throw new EnvelopeError(`unsupported content cipher ${eci.contentEncryptionAlgorithm.algorithm}`);
-  const params = eci.contentEncryptionAlgorithm.parameters;
-  if (!params) throw new EnvelopeError('the content cipher has no IV');
-  const iv = new Uint8Array(AsnParser.parse(params, OctetString).buffer);
-
-  const ktri = pickRecipient(env, recipientCert);
+  const cipher = cipherByOid(parsed.cipherOid);
+  if (!cipher) throw new EnvelopeError(`unsupported content cipher ${parsed.cipherOid}`);
+  const ktri = pickRecipient(parsed.ktris, asView(recipient));
   if (!ktri) throw new EnvelopeError('the request is not encrypted to this server');
-  const scheme: KeyTransportScheme =
-    ktri.keyEncryptionAlgorithm.algorithm === RSAES_OAEP ? 'RSA-OAEP' : 'RSA1_5';
-  const cek = await decrypter.unwrapKey(new Uint8Array(ktri.encryptedKey.buffer), scheme, CIPHERS[cipher].keyLength);
-  const enc = eci.encryptedContent;
-  const ciphertext = encryptedBytes(enc);
+  const scheme: KeyTransportScheme = oid(kid(kid(ktri, 2), 0)) === RSAES_OAEP ? 'RSA-OAEP' : 'RSA1_5';
+  const cek = await decrypter.unwrapKey(octets(kid(ktri, 3)), scheme, CIPHERS[cipher].keyLength);
   try {
-    return { content: decryptContent(cipher, cek, iv, ciphertext), cipher };
+    return { content: decryptContent(cipher, cek, parsed.iv, parsed.ciphertext), cipher };
   } catch {
     throw new EnvelopeError('the pkcsPKIEnvelope cannot be decrypted');
   }
 }
 
-function pickRecipient(env: EnvelopedData, ours: Certificate): KeyTransRecipientInfo | undefined {
-  const ktris = env.recipientInfos.flatMap((r) => (r.ktri ? [r.ktri] : []));
-  const ourIas = Buffer.from(
-    AsnConvert.serialize(
-      new IssuerAndSerialNumber({ issuer: ours.tbsCertificate.issuer, serialNumber: ours.tbsCertificate.serialNumber }),
-    ),
-  );
-  const match = ktris.find(
-    (k) =>
-      k.rid.issuerAndSerialNumber !== undefined &&
-      Buffer.from(AsnConvert.serialize(k.rid.issuerAndSerialNumber)).equals(ourIas),
-  );
+function readEnvelope(der: Uint8Array): { ktris: Ber[]; cipherOid: string; iv: Uint8Array; ciphertext: Uint8Array } {
+  const ci = parseBer(der);
+  if (oid(kid(ci, 0)) !== OID.envelopedData) throw new BerError('not EnvelopedData');
+  const env = kid(kid(ci, 1), 0);
+  const parts = kids(env);
+  const at = isContext(kid(env, 1), 0) ? 2 : 1; // [0] originatorInfo is optional
+  const ktris = kids(parts[at]).filter((r) => r.idBlock.tagClass === 1);
+  const eci = kid(env, at + 1);
+  const alg = kid(eci, 1);
+  const params = kids(alg)[1];
+  const enc = kids(eci)[2];
+  if (!params) throw new BerError('the content cipher has no IV');
+  if (!enc) throw new BerError('no encrypted content');
+  return { ktris, cipherOid: oid(kid(alg, 0)), iv: octets(params), ciphertext: octets(enc) };
+}
+
+function pickRecipient(ktris: Ber[], ours: CertView): Ber | undefined {
+  const issuer = Buffer.from(ours.issuer);
+  const serial = Buffer.from(ours.serial);
+  const match = ktris.find((k) => {
+    const rid = kids(k)[1];
+    if (!rid || rid.idBlock.tagClass !== 1) return false;
+    const [i, s] = kids(rid);
+    return !!i && !!s && Buffer.from(raw(i)).equals(issuer) && Buffer.from(octets(s)).equals(serial);
+  });
   // Some clients name the recipient by subjectKeyIdentifier or imprecisely: with one recipient, try it.
   return match ?? (ktris.length === 1 ? ktris[0] : undefined);
 }
 
-function encryptedBytes(enc: EncryptedContent | undefined): Uint8Array {
-  if (!enc) throw new EnvelopeError('the pkcsPKIEnvelope has no encrypted content');
-  if (enc.value) return new Uint8Array(enc.value.buffer);
-  if (enc.constructedValue) return Buffer.concat(enc.constructedValue.map((o) => new Uint8Array(o.buffer)));
-  throw new EnvelopeError('the pkcsPKIEnvelope has no encrypted content');
+/** IssuerAndSerialNumber ::= SEQUENCE { issuer Name, serialNumber INTEGER } */
+export function issuerAndSerial(c: CertView): asn1js.Sequence {
+  return new asn1js.Sequence({
+    value: [rawData(c.issuer) as unknown as asn1js.AsnType, new asn1js.Integer({ valueHex: c.serial })],
+  });
 }
+
+export const nullAlgorithm = (algorithm: string): asn1js.Sequence =>
+  new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: algorithm }), new asn1js.Null()] });
 
 /**
  * Build the reply's pkcsPKIEnvelope: `content` encrypted with `cipher` (never single DES),
@@ -100,37 +98,28 @@ function encryptedBytes(enc: EncryptedContent | undefined): Uint8Array {
  */
 export function sealEnvelope(
   content: Uint8Array,
-  recipient: Certificate,
+  recipient: Certificate | CertView,
   cipher: Exclude<ContentCipher, 'DES-CBC'>,
 ): Uint8Array {
-  const { key, algorithm, ciphertext } = encryptContent(cipher, content);
-  const spki = AsnConvert.serialize(recipient.tbsCertificate.subjectPublicKeyInfo);
-  const pub = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  const r = asView(recipient);
+  const { key, algorithmOid, iv, ciphertext } = encryptContent(cipher, content);
+  const pub = createPublicKey({ key: Buffer.from(r.spki), format: 'der', type: 'spki' });
   const wrapped = publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, key);
-  const env = new EnvelopedData({
-    version: 0,
-    recipientInfos: new RecipientInfos([
-      new RecipientInfo({
-        ktri: new KeyTransRecipientInfo({
-          version: 0,
-          rid: new RecipientIdentifier({
-            issuerAndSerialNumber: new IssuerAndSerialNumber({
-              issuer: recipient.tbsCertificate.issuer,
-              serialNumber: recipient.tbsCertificate.serialNumber,
-            }),
-          }),
-          keyEncryptionAlgorithm: new AlgorithmIdentifier({ algorithm: OID.rsaEncryption, parameters: null }),
-          encryptedKey: new OctetString(wrapped),
-        }),
-      }),
-    ]),
-    encryptedContentInfo: new EncryptedContentInfo({
-      contentType: OID.data,
-      contentEncryptionAlgorithm: algorithm,
-      encryptedContent: new EncryptedContent({ value: new OctetString(ciphertext) }),
-    }),
+  const ktri = new asn1js.Sequence({
+    value: [
+      new asn1js.Integer({ value: 0 }),
+      issuerAndSerial(r),
+      nullAlgorithm(OID.rsaEncryption),
+      new asn1js.OctetString({ valueHex: wrapped }),
+    ],
   });
-  return new Uint8Array(
-    AsnConvert.serialize(new ContentInfo({ contentType: OID.envelopedData, content: AsnConvert.serialize(env) })),
-  );
+  const eci = new asn1js.Sequence({
+    value: [
+      new asn1js.ObjectIdentifier({ value: OID.data }),
+      new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: algorithmOid }), new asn1js.OctetString({ valueHex: iv })] }),
+      new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 }, valueHex: ciphertext }),
+    ],
+  });
+  const env = new asn1js.Sequence({ value: [new asn1js.Integer({ value: 0 }), new asn1js.Set({ value: [ktri] }), eci] });
+  return encode(new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.envelopedData }), context(0, [env])] }));
 }

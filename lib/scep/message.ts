@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
-import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
-import { ContentInfo, IssuerAndSerialNumber, SignedData, SignerInfo } from '@peculiar/asn1-cms';
+import { AsnParser } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
-import { badRequest } from '../errors.js';
+import { BerError, isContext, kid, kids, octets, oid, parseBer, raw, text, type Ber } from '../cms/ber.js';
 import { verifyWithSpki } from '../csr/parse.js';
-import { derSet } from '../cms/der.js';
+import { badRequest, isAppError } from '../errors.js';
 import type { HashAlgorithm } from '../keys/types.js';
-import { readOctets, readString } from './attributes.js';
+import { certView, type CertView } from '../x509/cert-view.js';
 import { MessageType, OID } from './types.js';
 
-const DIGESTS: Record<string, HashAlgorithm> = {
+export const DIGEST_BY_OID: Readonly<Record<string, HashAlgorithm>> = {
   '1.3.14.3.2.26': 'SHA-1',
   '2.16.840.1.101.3.4.2.1': 'SHA-256',
   '2.16.840.1.101.3.4.2.2': 'SHA-384',
@@ -21,6 +20,18 @@ const NODE_HASH: Record<HashAlgorithm, string> = {
   'SHA-384': 'sha384',
   'SHA-512': 'sha512',
 };
+const RSA_SIG_BY_HASH: Record<HashAlgorithm, string> = {
+  'SHA-1': '1.2.840.113549.1.1.5',
+  'SHA-256': '1.2.840.113549.1.1.11',
+  'SHA-384': '1.2.840.113549.1.1.12',
+  'SHA-512': '1.2.840.113549.1.1.13',
+};
+const ECDSA_SIG_BY_HASH: Record<HashAlgorithm, string> = {
+  'SHA-1': '1.2.840.10045.4.1',
+  'SHA-256': '1.2.840.10045.4.3.2',
+  'SHA-384': '1.2.840.10045.4.3.3',
+  'SHA-512': '1.2.840.10045.4.3.4',
+};
 
 /** A parsed, not yet trusted, pkiMessage (RFC 8894 §3.2). */
 export interface PkiMessage {
@@ -30,8 +41,10 @@ export interface PkiMessage {
   readonly senderNonce: Uint8Array;
   readonly digestAlgorithm: HashAlgorithm;
   /** The request signer's certificate: self-signed, or an earlier certificate for renewal. */
-  readonly signerCertificate: Certificate;
+  readonly signer: CertView;
   readonly signerCertificateDer: Uint8Array;
+  /** The signer certificate as an @peculiar/asn1-x509 object (parsed on first use). */
+  readonly signerCertificate: Certificate;
   /** DER ContentInfo of the pkcsPKIEnvelope (EnvelopedData); empty when absent. */
   readonly envelope: Uint8Array;
   /** True when the signature over the signed attributes verifies with the signer certificate. */
@@ -40,60 +53,87 @@ export interface PkiMessage {
 
 /**
  * Parse a pkiMessage. BER is accepted (jscep, certmonger and sscep send indefinite lengths;
- * micromdm scepclient sends a constructed encryptedContent). The signer certificate is parsed
- * leniently (field notes #8: Windows' self-signed request signer carries a critical AKI that
- * strict parsers reject): only its public key and issuer/serial are used.
+ * micromdm scepclient sends a constructed encryptedContent). The signer certificate is read
+ * leniently (field notes #8): only its key, names, serial and validity are used.
  * Throws AppError BAD_REQUEST when the message cannot be read at all; a message that parses but
  * does not verify is returned with `signatureValid: false` so it can get a signed FAILURE.
  */
 export function parsePkiMessage(der: Uint8Array): PkiMessage {
-  let signed: SignedData;
   try {
-    const ci = AsnParser.parse(der, ContentInfo);
-    if (ci.contentType !== OID.signedData) throw new Error(`contentType ${ci.contentType} is not signedData`);
-    signed = AsnParser.parse(ci.content, SignedData);
+    return parse(der);
   } catch (e) {
+    if (isAppError(e)) throw e;
     throw badRequest('the SCEP message is not a CMS SignedData structure', e);
   }
-  const si = signed.signerInfos[0];
-  if (!si) throw badRequest('the SCEP message has no signer');
-  const attrs = new Map<string, ArrayBuffer>();
-  for (const a of si.signedAttrs ?? []) if (a.attrValues[0]) attrs.set(a.attrType, a.attrValues[0]);
+}
 
-  const need = (oid: string, name: string): ArrayBuffer => {
-    const v = attrs.get(oid);
+function parse(der: Uint8Array): PkiMessage {
+  const ci = parseBer(der);
+  if (oid(kid(ci, 0)) !== OID.signedData) throw badRequest('the SCEP message is not a CMS SignedData structure');
+  const sd = kid(kid(ci, 1), 0);
+  const parts = kids(sd);
+  const encap = kid(sd, 2);
+  const eContent = kids(encap)[1];
+  const content = eContent ? octets(kid(eContent, 0)) : new Uint8Array(0);
+  const certs = parts.filter((p) => isContext(p, 0)).flatMap((p) => kids(p));
+  const signerInfos = parts[parts.length - 1];
+  const si = kids(signerInfos)[0];
+  if (!si) throw badRequest('the SCEP message has no signer');
+  const siParts = kids(si);
+  const sid = kid(si, 1);
+  const digestAlgorithm = DIGEST_BY_OID[oid(kid(kid(si, 2), 0))];
+  if (!digestAlgorithm) throw badRequest(`unsupported digest algorithm ${oid(kid(kid(si, 2), 0))}`);
+  const signedAttrsNode = siParts.find((p) => isContext(p, 0));
+  if (!signedAttrsNode) throw badRequest('the SCEP message has no signed attributes');
+  const afterAttrs = siParts.indexOf(signedAttrsNode) + 1;
+  const sigAlg = kid(si, afterAttrs);
+  const signature = octets(kid(si, afterAttrs + 1));
+
+  const attrs = new Map<string, Ber>();
+  for (const a of kids(signedAttrsNode)) {
+    const value = kids(kid(a, 1))[0];
+    if (value) attrs.set(oid(kid(a, 0)), value);
+  }
+  const need = (o: string, name: string): Ber => {
+    const v = attrs.get(o);
     if (!v) throw badRequest(`the SCEP message lacks the ${name} attribute`);
     return v;
   };
-  let messageType: number;
-  let transactionId: string;
-  let senderNonce: Uint8Array;
-  try {
-    messageType = Number.parseInt(readString(need(OID.messageType, 'messageType')), 10);
-    transactionId = readString(need(OID.transactionID, 'transactionID'));
-    senderNonce = readOctets(need(OID.senderNonce, 'senderNonce'));
-  } catch (e) {
-    throw e instanceof Error && e.name === 'AppError' ? e : badRequest('a SCEP attribute cannot be read', e);
-  }
+  const messageType = Number.parseInt(text(need(OID.messageType, 'messageType')), 10);
+  const transactionId = text(need(OID.transactionID, 'transactionID'));
+  const senderNonce = octets(need(OID.senderNonce, 'senderNonce'));
   if (!Number.isInteger(messageType)) throw badRequest('the messageType attribute is not a number');
   if (transactionId === '') throw badRequest('the transactionID attribute is empty');
 
-  const digestAlgorithm = DIGESTS[si.digestAlgorithm.algorithm];
-  if (!digestAlgorithm) throw badRequest(`unsupported digest algorithm ${si.digestAlgorithm.algorithm}`);
-
-  const signerCert = findSigner(signed, si);
-  if (!signerCert) throw badRequest('the SCEP message does not carry its signer certificate');
-  const content = encapsulatedContent(signed);
-
+  const signerNode = findSigner(certs, sid);
+  if (!signerNode) throw badRequest('the SCEP message does not carry its signer certificate');
+  const signer = certView(signerNode);
+  const messageDigest = attrs.get(OID.messageDigest);
+  let valid = false;
+  if (messageDigest) {
+    const actual = createHash(NODE_HASH[digestAlgorithm]).update(content).digest();
+    if (actual.equals(octets(messageDigest))) {
+      // RFC 5652 §5.4: the signature covers the DER SET OF signed attributes: the [0]
+      // IMPLICIT bytes exactly as sent, with the tag changed to SET (0x31).
+      const signedBytes = raw(signedAttrsNode).slice();
+      signedBytes[0] = 0x31;
+      valid = verifyWithSpki(signer.spki, effectiveSignatureOid(oid(kid(sigAlg, 0)), digestAlgorithm), paramsOf(sigAlg), signedBytes, signature);
+    }
+  }
+  let parsedCert: Certificate | undefined;
   return {
     messageType,
     transactionId,
     senderNonce,
     digestAlgorithm,
-    signerCertificate: signerCert,
-    signerCertificateDer: new Uint8Array(AsnConvert.serialize(signerCert)),
+    signer,
+    signerCertificateDer: signer.der,
+    get signerCertificate(): Certificate {
+      parsedCert ??= AsnParser.parse(signer.der, Certificate);
+      return parsedCert;
+    },
     envelope: content,
-    signatureValid: verifySignerInfo(si, signerCert, digestAlgorithm, content, attrs.get(OID.messageDigest)),
+    signatureValid: valid,
   };
 }
 
@@ -101,63 +141,33 @@ export function isKnownMessageType(t: number): t is MessageType {
   return t in MessageType;
 }
 
-function findSigner(signed: SignedData, si: SignerInfo): Certificate | undefined {
-  const certs = (signed.certificates ?? []).flatMap((c) => (c.certificate ? [c.certificate] : []));
-  const sid = si.sid;
-  if (sid.issuerAndSerialNumber) {
-    const want = AsnConvert.serialize(sid.issuerAndSerialNumber);
-    const match = certs.find((c) => {
-      const ias = new IssuerAndSerialNumber({
-        issuer: c.tbsCertificate.issuer,
-        serialNumber: c.tbsCertificate.serialNumber,
-      });
-      return Buffer.from(AsnConvert.serialize(ias)).equals(Buffer.from(want));
-    });
-    if (match) return match;
+/** The certificate named by the SignerIdentifier; a lone certificate when it names none of them. */
+function findSigner(certs: Ber[], sid: Ber): Ber | undefined {
+  if (!isContext(sid, 0)) {
+    const issuer = Buffer.from(raw(kid(sid, 0)));
+    const serial = Buffer.from(raw(kid(sid, 1)));
+    for (const c of certs) {
+      try {
+        const tbs = kid(c, 0);
+        const o = kids(tbs)[0] && isContext(kid(tbs, 0), 0) ? 1 : 0;
+        if (Buffer.from(raw(kid(tbs, o))).equals(serial) && Buffer.from(raw(kid(tbs, o + 2))).equals(issuer)) return c;
+      } catch (e) {
+        if (!(e instanceof BerError)) throw e;
+      }
+    }
   }
   // subjectKeyIdentifier sids, or clients that name the signer loosely: a single certificate is the signer.
   return certs.length === 1 ? certs[0] : undefined;
 }
 
-function encapsulatedContent(signed: SignedData): Uint8Array {
-  const ec = signed.encapContentInfo.eContent;
-  if (!ec) return new Uint8Array(0);
-  if (ec.single) return new Uint8Array(ec.single.buffer);
-  if (ec.any) return new Uint8Array(ec.any);
-  return new Uint8Array(0);
+/** Many clients put the key algorithm (rsaEncryption, ecPublicKey) here; the hash is the digestAlgorithm. */
+function effectiveSignatureOid(sigOid: string, hash: HashAlgorithm): string {
+  if (sigOid === OID.rsaEncryption) return RSA_SIG_BY_HASH[hash];
+  if (sigOid === '1.2.840.10045.2.1') return ECDSA_SIG_BY_HASH[hash];
+  return sigOid;
 }
 
-function verifySignerInfo(
-  si: SignerInfo,
-  cert: Certificate,
-  hash: HashAlgorithm,
-  content: Uint8Array,
-  messageDigest: ArrayBuffer | undefined,
-): boolean {
-  if (!si.signedAttrs || !messageDigest) return false;
-  let claimed: Uint8Array;
-  try {
-    claimed = readOctets(messageDigest);
-  } catch {
-    return false;
-  }
-  const actual = createHash(NODE_HASH[hash]).update(content).digest();
-  if (!actual.equals(Buffer.from(claimed))) return false;
-  // RFC 5652 §5.4: the signature covers the DER encoding of the SET OF signed attributes, in
-  // the order sent (attribute values are kept as raw bytes, so re-encoding reproduces them).
-  const signedBytes = derSet(si.signedAttrs.map((a) => new Uint8Array(AsnConvert.serialize(a))));
-  const spki = new Uint8Array(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo));
-  const sigAlg = si.signatureAlgorithm.algorithm;
-  // Many clients put rsaEncryption (the key algorithm) here; the hash is the digestAlgorithm.
-  const effective = sigAlg === OID.rsaEncryption ? rsaSigOid(hash) : sigAlg;
-  return verifyWithSpki(spki, effective, si.signatureAlgorithm.parameters ?? null, signedBytes, new Uint8Array(si.signature.buffer));
-}
-
-function rsaSigOid(hash: HashAlgorithm): string {
-  return {
-    'SHA-1': '1.2.840.113549.1.1.5',
-    'SHA-256': '1.2.840.113549.1.1.11',
-    'SHA-384': '1.2.840.113549.1.1.12',
-    'SHA-512': '1.2.840.113549.1.1.13',
-  }[hash];
+function paramsOf(alg: Ber): ArrayBuffer | null {
+  const p = kids(alg)[1];
+  return p ? raw(p).slice().buffer : null;
 }

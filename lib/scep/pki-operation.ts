@@ -56,7 +56,7 @@ export class PkiOperation {
       transactionId: msg.transactionId,
       recipientNonce: msg.senderNonce,
       outcome,
-      signerCertificate: this.d.issuer.caCertificate,
+      signerCertificate: this.d.issuer.ca,
       signer: this.d.signer,
       hash: replyHash(msg.digestAlgorithm),
       now: this.d.clock(),
@@ -86,7 +86,7 @@ export class PkiOperation {
 
   private async open(msg: PkiMessage): Promise<{ content: Uint8Array; cipher: ContentCipher } | { error: string; failInfo: FailInfo }> {
     try {
-      return await openEnvelope(msg.envelope, this.d.issuer.caCertificate, this.d.decrypter);
+      return await openEnvelope(msg.envelope, this.d.issuer.ca, this.d.decrypter);
     } catch (e) {
       if (e instanceof EnvelopeError) return { error: e.message, failInfo: FailInfo.badMessageCheck };
       if (isAppError(e) && e.code === 'DEPENDENCY_UNAVAILABLE') return { error: 'the CA key is unavailable; retry later', failInfo: FailInfo.badRequest };
@@ -104,7 +104,7 @@ export class PkiOperation {
     } catch (e) {
       return refuse('csr-invalid', isAppError(e) ? e.message : 'the certificate request cannot be parsed');
     }
-    const renewal = await checkRenewalSigner(msg.signerCertificate, this.d.issuer, this.d.store, this.d.clock());
+    const renewal = await checkRenewalSigner(msg.signer, this.d.issuer, this.d.store, this.d.clock());
     const isRenewalReq = msg.messageType === Number(MessageType.RenewalReq);
     const result = await this.d.enrollment.enroll({
       endpoint: endpoint.name,
@@ -141,7 +141,7 @@ export class PkiOperation {
   }
 
   private async poll(endpoint: ScepEndpoint, msg: PkiMessage, refuse: (r: string, t: string, f?: FailInfo) => Reply): Promise<Reply> {
-    const renewal = await checkRenewalSigner(msg.signerCertificate, this.d.issuer, this.d.store, this.d.clock());
+    const renewal = await checkRenewalSigner(msg.signer, this.d.issuer, this.d.store, this.d.clock());
     for (const type of [MessageType.PKCSReq, MessageType.RenewalReq]) {
       const record = await this.d.store.getByTransactionKey(transactionRef(endpoint.name, msg.transactionId, type, renewal));
       if (record && record.status === 'issued') {
@@ -172,7 +172,7 @@ export class PkiOperation {
   }
 
   private success(certDer: Uint8Array, msg: PkiMessage, requestCipher: ContentCipher): Reply {
-    const envelope = sealEnvelope(certsOnly([certDer]), msg.signerCertificate, responseCipher(this.d.responseCipher, requestCipher));
+    const envelope = sealEnvelope(certsOnly([certDer]), msg.signer, responseCipher(this.d.responseCipher, requestCipher));
     return { status: PKIStatus.SUCCESS, envelope };
   }
 }

@@ -1,6 +1,5 @@
-import type { Certificate } from '@peculiar/asn1-x509';
 import type { CertificateIssuer } from '../ca/issue.js';
-import { serialHex } from '../ca/sign.js';
+import type { CertView } from '../x509/cert-view.js';
 import type { CertificateStore } from '../store/types.js';
 
 export type RenewalCheck =
@@ -13,17 +12,16 @@ export type RenewalCheck =
  * validity? (field notes #9). Self-signed signers — first enrollments — are 'not-ours'.
  */
 export async function checkRenewalSigner(
-  signer: Certificate,
+  signer: CertView,
   issuer: CertificateIssuer,
   store: CertificateStore,
   now: Date,
 ): Promise<RenewalCheck> {
   if (!issuer.issuedByUs(signer)) return { kind: 'not-ours' };
-  const serialNumber = serialHex(signer.tbsCertificate.serialNumber);
+  const serialNumber = signer.serialHex;
   const invalid = (reason: string, detail: string): RenewalCheck => ({ kind: 'invalid', serialNumber, reason, detail });
-  const v = signer.tbsCertificate.validity;
-  if (v.notAfter.getTime() <= now) return invalid('signer-expired', `the signing certificate ${serialNumber} has expired`);
-  if (v.notBefore.getTime() > now) return invalid('signer-not-yet-valid', `the signing certificate ${serialNumber} is not yet valid`);
+  if (signer.notAfter <= now) return invalid('signer-expired', `the signing certificate ${serialNumber} has expired`);
+  if (signer.notBefore > now) return invalid('signer-not-yet-valid', `the signing certificate ${serialNumber} is not yet valid`);
   const record = await store.getBySerial(serialNumber);
   if (!record) return invalid('signer-unknown', `the signing certificate ${serialNumber} is not in the certificate store`);
   if (record.status !== 'issued') return invalid('signer-revoked', `the signing certificate ${serialNumber} is revoked`);

@@ -8,6 +8,11 @@ export function nameToString(name: Name): string {
   return new X509Name(AsnConvert.serialize(name)).toString();
 }
 
+/** RFC 4514 string of an encoded Name. */
+export function nameDerToString(der: Uint8Array): string {
+  return new X509Name(der).toString();
+}
+
 const UPN_OID = '1.3.6.1.4.1.311.20.2.3';
 
 /** "dns:x", "email:x", "uri:x", "ip:x", "upn:x", "dn:x", "other:<oid>" — stable, searchable form. */
