@@ -1,8 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
 import { Certificate, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509';
-import * as asn1js from 'asn1js';
-import { context, encode, rawData } from '../cms/ber.js';
+import { bitString, derTrue, explicit, integer, objectIdentifier, octetString, seq, x509Time } from '../cms/ber.js';
 import type { KeyUsageName } from '../config/core.js';
 import type { ParsedCsr } from '../csr/parse.js';
 import { verifyWithSpki } from '../csr/parse.js';
@@ -77,24 +76,18 @@ export class CertificateIssuer {
       // RFC 5280 §4.2.1.6: critical when the subject is empty.
       extensions.push(extensionDer(id_ce_subjectAltName, csr.subjectEmpty, csr.sanExtensionValue));
     }
-    const tbs = encode(
-      new asn1js.Sequence({
-        value: [
-          context(0, [new asn1js.Integer({ value: 2 })]),
-          new asn1js.Integer({ valueHex: serial }),
-          raw(this.sigAlg),
-          raw(this.ca.subject),
-          new asn1js.Sequence({ value: [x509Time(notBefore), x509Time(notAfter)] }),
-          raw(csr.subjectDer),
-          raw(csr.spki),
-          context(3, [new asn1js.Sequence({ value: extensions.map(raw) })]),
-        ],
-      }),
+    const tbs = seq(
+      explicit(0, integer(2)),
+      integer(serial),
+      this.sigAlg,
+      this.ca.subject,
+      seq(x509Time(truncateToSeconds(notBefore)), x509Time(truncateToSeconds(notAfter))),
+      csr.subjectDer,
+      csr.spki,
+      explicit(3, seq(...extensions)),
     );
     const signature = await this.keys.signer.sign(tbs, this.hash);
-    const der = encode(
-      new asn1js.Sequence({ value: [raw(tbs), raw(this.sigAlg), new asn1js.BitString({ valueHex: signature })] }),
-    );
+    const der = seq(tbs, this.sigAlg, bitString(signature));
     let parsed: Certificate | undefined;
     return {
       der,
@@ -166,31 +159,13 @@ export function fingerprints(der: Uint8Array): { sha256: string; sha1: string; s
   };
 }
 
-function raw(bytes: Uint8Array): asn1js.AsnType {
-  return rawData(bytes) as unknown as asn1js.AsnType;
-}
-
 function extensionDer(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
-  return encode(
-    new asn1js.Sequence({
-      value: [
-        new asn1js.ObjectIdentifier({ value: oid }),
-        ...(critical ? [new asn1js.Boolean({ value: true })] : []),
-        new asn1js.OctetString({ valueHex: value }),
-      ],
-    }),
-  );
+  return critical ? seq(objectIdentifier(oid), derTrue, octetString(value)) : seq(objectIdentifier(oid), octetString(value));
 }
 
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value. */
 function skiValue(publicKeyBits: Uint8Array): Uint8Array {
-  return encode(new asn1js.OctetString({ valueHex: createHash('sha1').update(publicKeyBits).digest() }));
-}
-
-/** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; whole seconds. */
-function x509Time(d: Date): asn1js.AsnType {
-  const t = truncateToSeconds(d);
-  return t.getUTCFullYear() < 2050 ? new asn1js.UTCTime({ valueDate: t }) : new asn1js.GeneralizedTime({ valueDate: t });
+  return octetString(createHash('sha1').update(publicKeyBits).digest());
 }
 
 function truncateToSeconds(d: Date): Date {

@@ -1,5 +1,4 @@
-import * as asn1js from 'asn1js';
-import { context, encode, rawData } from './ber.js';
+import { explicit, integer, objectIdentifier, seq, set } from './ber.js';
 
 const SIGNED_DATA = '1.2.840.113549.1.7.2';
 const DATA = '1.2.840.113549.1.7.1';
@@ -10,14 +9,6 @@ const DATA = '1.2.840.113549.1.7.1';
  * for the CertRep payload.
  */
 export function certsOnly(certsDer: readonly Uint8Array[]): Uint8Array {
-  const sd = new asn1js.Sequence({
-    value: [
-      new asn1js.Integer({ value: 1 }),
-      new asn1js.Set({ value: [] }),
-      new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: DATA })] }),
-      context(0, certsDer.map(rawData)),
-      new asn1js.Set({ value: [] }),
-    ],
-  });
-  return encode(new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: SIGNED_DATA }), context(0, [sd])] }));
+  const sd = seq(integer(1), set(), seq(objectIdentifier(DATA)), explicit(0, ...certsDer), set());
+  return seq(objectIdentifier(SIGNED_DATA), explicit(0, sd));
 }

@@ -1,11 +1,23 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Certificate } from '@peculiar/asn1-x509';
-import * as asn1js from 'asn1js';
-import { context, encode, rawData } from '../cms/ber.js';
+import {
+  algorithm,
+  algorithmWithNull,
+  explicit,
+  integer,
+  objectIdentifier,
+  octetString as octets,
+  printableString,
+  seq,
+  set,
+  setOf,
+  utf8String,
+  x509Time,
+} from '../cms/ber.js';
 import type { HashAlgorithm, Signer } from '../keys/types.js';
 import { asView } from '../x509/as-view.js';
 import type { CertView } from '../x509/cert-view.js';
-import { issuerAndSerial, nullAlgorithm } from './envelope.js';
+import { issuerAndSerial } from './envelope.js';
 import { FailInfo, MessageType, OID, PKIStatus } from './types.js';
 
 const DIGEST_OID: Record<HashAlgorithm, string> = {
@@ -41,10 +53,9 @@ export interface CertRepParams {
   readonly now?: Date;
 }
 
-const attr = (type: string, value: asn1js.AsnType): Uint8Array =>
-  encode(new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: type }), new asn1js.Set({ value: [value] })] }));
-const printable = (type: string, value: string): Uint8Array => attr(type, new asn1js.PrintableString({ value }));
-const octetString = (type: string, value: Uint8Array): Uint8Array => attr(type, new asn1js.OctetString({ valueHex: value }));
+const attr = (type: string, value: Uint8Array): Uint8Array => seq(objectIdentifier(type), set(value));
+const printable = (type: string, value: string): Uint8Array => attr(type, printableString(value));
+const octetString = (type: string, value: Uint8Array): Uint8Array => attr(type, octets(value));
 
 /**
  * Build a signed CertRep pkiMessage (RFC 8894 §3.3.2). For FAILURE and PENDING there is no
@@ -57,8 +68,8 @@ const octetString = (type: string, value: Uint8Array): Uint8Array => attr(type, 
 export async function buildCertRep(p: CertRepParams): Promise<Uint8Array> {
   const content = p.outcome.status === PKIStatus.SUCCESS ? p.outcome.envelope : undefined;
   const attrs: Uint8Array[] = [
-    attr(OID.contentType, new asn1js.ObjectIdentifier({ value: OID.data })),
-    attr(OID.signingTime, new asn1js.UTCTime({ valueDate: p.now ?? new Date() })),
+    attr(OID.contentType, objectIdentifier(OID.data)),
+    attr(OID.signingTime, x509Time(p.now ?? new Date())),
     printable(OID.messageType, String(MessageType.CertRep)),
     printable(OID.pkiStatus, String(p.outcome.status)),
     printable(OID.transactionID, p.transactionId),
@@ -68,43 +79,25 @@ export async function buildCertRep(p: CertRepParams): Promise<Uint8Array> {
   ];
   if (p.outcome.status === PKIStatus.FAILURE) {
     attrs.push(printable(OID.failInfo, String(p.outcome.failInfo)));
-    if (p.outcome.failInfoText) attrs.push(attr(OID.failInfoText, new asn1js.Utf8String({ value: p.outcome.failInfoText.slice(0, 250) })));
+    if (p.outcome.failInfoText) attrs.push(attr(OID.failInfoText, utf8String(p.outcome.failInfoText.slice(0, 250))));
   }
-  // DER SET OF: elements sorted by their encodings (X.690 §11.6); the SignerInfo carries the
-  // same bytes under [0] IMPLICIT, so what is signed is exactly what is sent.
-  attrs.sort((a, b) => Buffer.compare(a, b));
-  const signedAttrs = encode(new asn1js.Set({ value: attrs.map(rawData) as unknown as asn1js.AsnType[] }));
+  // DER SET OF, sorted; the SignerInfo carries the same bytes under [0] IMPLICIT, so what is
+  // signed is exactly what is sent (RFC 5652 §5.4).
+  const signedAttrs = setOf(attrs);
   const signature = await p.signer.sign(signedAttrs, p.hash);
   const implicitAttrs = signedAttrs.slice();
   implicitAttrs[0] = 0xa0;
   const cert = asView(p.signerCertificate);
-  const digestAlg = nullAlgorithm(DIGEST_OID[p.hash]);
-  const si = new asn1js.Sequence({
-    value: [
-      new asn1js.Integer({ value: 1 }),
-      issuerAndSerial(cert),
-      digestAlg,
-      rawData(implicitAttrs) as unknown as asn1js.AsnType,
-      p.signer.keyType === 'RSA'
-        ? nullAlgorithm(OID.rsaEncryption)
-        : new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: ECDSA_OID[p.hash] })] }),
-      new asn1js.OctetString({ valueHex: signature }),
-    ],
-  });
-  const encap = new asn1js.Sequence({
-    value: [
-      new asn1js.ObjectIdentifier({ value: OID.data }),
-      ...(content ? [context(0, [new asn1js.OctetString({ valueHex: content })])] : []),
-    ],
-  });
-  const sd = new asn1js.Sequence({
-    value: [
-      new asn1js.Integer({ value: 1 }),
-      new asn1js.Set({ value: [nullAlgorithm(DIGEST_OID[p.hash])] }),
-      encap,
-      context(0, [cert.der, ...(p.extraCertificates ?? [])].map(rawData)),
-      new asn1js.Set({ value: [si] }),
-    ],
-  });
-  return encode(new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.signedData }), context(0, [sd])] }));
+  const digestAlg = algorithmWithNull(DIGEST_OID[p.hash]);
+  const si = seq(
+    integer(1),
+    issuerAndSerial(cert),
+    digestAlg,
+    implicitAttrs,
+    p.signer.keyType === 'RSA' ? algorithmWithNull(OID.rsaEncryption) : algorithm(ECDSA_OID[p.hash]),
+    octets(signature),
+  );
+  const encap = content ? seq(objectIdentifier(OID.data), explicit(0, octets(content))) : seq(objectIdentifier(OID.data));
+  const sd = seq(integer(1), set(digestAlg), encap, explicit(0, cert.der, ...(p.extraCertificates ?? [])), set(si));
+  return seq(objectIdentifier(OID.signedData), explicit(0, sd));
 }

@@ -1,7 +1,25 @@
 import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
 import type { Certificate } from '@peculiar/asn1-x509';
-import * as asn1js from 'asn1js';
-import { BerError, context, encode, isContext, kid, kids, octets, oid, parseBer, raw, rawData, type Ber } from '../cms/ber.js';
+import {
+  BerError,
+  algorithmWithNull,
+  explicit,
+  implicitPrimitive,
+  integer,
+  isContext,
+  isUniversal,
+  kid,
+  kids,
+  objectIdentifier,
+  octetString,
+  octets,
+  oid,
+  parseBer,
+  raw,
+  seq,
+  set,
+  type Ber,
+} from '../cms/ber.js';
 import { CIPHERS, cipherByOid, decryptContent, encryptContent, type ContentCipher } from '../cms/ciphers.js';
 import { badRequest } from '../errors.js';
 import type { Decrypter, KeyTransportScheme } from '../keys/types.js';
@@ -57,7 +75,7 @@ function readEnvelope(der: Uint8Array): { ktris: Ber[]; cipherOid: string; iv: U
   const env = kid(kid(ci, 1), 0);
   const parts = kids(env);
   const at = isContext(kid(env, 1), 0) ? 2 : 1; // [0] originatorInfo is optional
-  const ktris = kids(parts[at]).filter((r) => r.idBlock.tagClass === 1);
+  const ktris = kids(parts[at]).filter((r) => isUniversal(r, 16));
   const eci = kid(env, at + 1);
   const alg = kid(eci, 1);
   const params = kids(alg)[1];
@@ -72,7 +90,7 @@ function pickRecipient(ktris: Ber[], ours: CertView): Ber | undefined {
   const serial = Buffer.from(ours.serial);
   const match = ktris.find((k) => {
     const rid = kids(k)[1];
-    if (!rid || rid.idBlock.tagClass !== 1) return false;
+    if (!rid || !isUniversal(rid, 16)) return false;
     const [i, s] = kids(rid);
     return !!i && !!s && Buffer.from(raw(i)).equals(issuer) && Buffer.from(octets(s)).equals(serial);
   });
@@ -81,14 +99,9 @@ function pickRecipient(ktris: Ber[], ours: CertView): Ber | undefined {
 }
 
 /** IssuerAndSerialNumber ::= SEQUENCE { issuer Name, serialNumber INTEGER } */
-export function issuerAndSerial(c: CertView): asn1js.Sequence {
-  return new asn1js.Sequence({
-    value: [rawData(c.issuer) as unknown as asn1js.AsnType, new asn1js.Integer({ valueHex: c.serial })],
-  });
+export function issuerAndSerial(c: CertView): Uint8Array {
+  return seq(c.issuer, integer(c.serial));
 }
-
-export const nullAlgorithm = (algorithm: string): asn1js.Sequence =>
-  new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: algorithm }), new asn1js.Null()] });
 
 /**
  * Build the reply's pkcsPKIEnvelope: `content` encrypted with `cipher` (never single DES),
@@ -105,21 +118,12 @@ export function sealEnvelope(
   const { key, algorithmOid, iv, ciphertext } = encryptContent(cipher, content);
   const pub = createPublicKey({ key: Buffer.from(r.spki), format: 'der', type: 'spki' });
   const wrapped = publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, key);
-  const ktri = new asn1js.Sequence({
-    value: [
-      new asn1js.Integer({ value: 0 }),
-      issuerAndSerial(r),
-      nullAlgorithm(OID.rsaEncryption),
-      new asn1js.OctetString({ valueHex: wrapped }),
-    ],
-  });
-  const eci = new asn1js.Sequence({
-    value: [
-      new asn1js.ObjectIdentifier({ value: OID.data }),
-      new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: algorithmOid }), new asn1js.OctetString({ valueHex: iv })] }),
-      new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 }, valueHex: ciphertext }),
-    ],
-  });
-  const env = new asn1js.Sequence({ value: [new asn1js.Integer({ value: 0 }), new asn1js.Set({ value: [ktri] }), eci] });
-  return encode(new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.envelopedData }), context(0, [env])] }));
+  const ktri = seq(integer(0), issuerAndSerial(r), algorithmWithNull(OID.rsaEncryption), octetString(wrapped));
+  const eci = seq(
+    objectIdentifier(OID.data),
+    seq(objectIdentifier(algorithmOid), octetString(iv)),
+    implicitPrimitive(0, ciphertext),
+  );
+  const env = seq(integer(0), set(ktri), eci);
+  return seq(objectIdentifier(OID.envelopedData), explicit(0, env));
 }
