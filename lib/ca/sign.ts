@@ -32,7 +32,7 @@ export async function signTbs(tbs: TBSCertificate, signer: Signer, hash: HashAlg
   const cert = new Certificate({
     tbsCertificate: tbs,
     signatureAlgorithm: tbs.signature,
-    signatureValue: sig.slice().buffer,
+    signatureValue: new Uint8Array(sig).buffer,
   });
   // Keep the exact signed TBS bytes: re-serialising the parsed tbs must give the same DER.
   return new Uint8Array(AsnConvert.serialize(cert));

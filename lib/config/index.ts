@@ -1,6 +1,10 @@
 import { AppError } from '../errors.js';
 import { type Env, formatIssues } from './parse.js';
 import { coreSection, type CoreSettings } from './core.js';
+import { cosmosSection, type CosmosSettings } from './cosmos.js';
+import { intuneSection, type IntuneSettings } from './intune.js';
+import { keyVaultSection, type KeyVaultSettings } from './keyvault.js';
+import { restSection, type RestSettings } from './rest.js';
 
 export type { Env } from './parse.js';
 
@@ -11,10 +15,18 @@ export type { Env } from './parse.js';
  */
 export interface Settings {
   readonly core: CoreSettings;
+  readonly cosmos: CosmosSettings;
+  readonly intune: IntuneSettings;
+  readonly keyVault: KeyVaultSettings;
+  readonly rest: RestSettings;
 }
 
 const sections = {
   core: coreSection,
+  cosmos: cosmosSection,
+  intune: intuneSection,
+  keyVault: keyVaultSection,
+  rest: restSection,
 } as const;
 
 export function loadSettings(env: Env = process.env): Settings {

@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import {
+  type IndexingPolicy,
+  type PartitionKeyDefinition,
+  PartitionKeyDefinitionVersion,
+  PartitionKeyKind,
+} from '@azure/cosmos';
+import { z } from 'zod';
+import type { CertificateRecord } from './types.js';
+
+/**
+ * The Cosmos DB (NoSQL API) layout of the certificate store. infra/ creates the same database,
+ * containers, partition keys and indexing policies in Azure; the store creates them itself only
+ * on a local start (AppConfig__CosmosDb__CreateIfNotExists). See lib/store/cosmos.ts for why.
+ */
+
+export const DEFAULT_DATABASE_NAME = 'scepca';
+export const DEFAULT_CERTIFICATES_CONTAINER = 'certificates';
+export const DEFAULT_TRANSACTIONS_CONTAINER = 'transactions';
+
+/** Certificate documents: id = serialNumber; one logical partition per certificate. */
+export const CERTIFICATES_PARTITION_KEY_PATH = '/serialNumber';
+/** Transaction claims: id = SHA-256 of the transactionKey; one logical partition per claim. */
+export const TRANSACTIONS_PARTITION_KEY_PATH = '/id';
+
+export const CERTIFICATES_PARTITION_KEY: PartitionKeyDefinition = {
+  paths: [CERTIFICATES_PARTITION_KEY_PATH],
+  kind: PartitionKeyKind.Hash,
+  version: PartitionKeyDefinitionVersion.V2,
+};
+export const TRANSACTIONS_PARTITION_KEY: PartitionKeyDefinition = {
+  paths: [TRANSACTIONS_PARTITION_KEY_PATH],
+  kind: PartitionKeyKind.Hash,
+  version: PartitionKeyDefinitionVersion.V2,
+};
+
+/**
+ * Only the properties the management search and the notification re-drive filter or sort on
+ * are indexed ("exclude all, include what you query"): writes cost fewer RU and the index
+ * stays small. Point reads (by serial, by claim id) need no index at all.
+ */
+export const CERTIFICATES_INDEXING_POLICY: IndexingPolicy = {
+  indexingMode: 'consistent',
+  automatic: true,
+  includedPaths: [
+    { path: '/endpoint/?' },
+    { path: '/status/?' },
+    { path: '/subject/?' },
+    { path: '/createdAt/?' },
+    { path: '/notification/state/?' },
+  ],
+  excludedPaths: [{ path: '/*' }, { path: '/"_etag"/?' }],
+};
+
+/** Claims are only ever point-read; nothing is indexed. */
+export const TRANSACTIONS_INDEXING_POLICY: IndexingPolicy = {
+  indexingMode: 'consistent',
+  automatic: true,
+  includedPaths: [],
+  excludedPaths: [{ path: '/*' }, { path: '/"_etag"/?' }],
+};
+
+/** Claim id for a transactionKey: fixed length, and free of the characters ids may not hold (/ \ ? #). */
+export function claimId(transactionKey: string): string {
+  return createHash('sha256').update(transactionKey, 'utf8').digest('hex');
+}
+
+const notificationState = z.enum(['none', 'pending', 'sent', 'failed']);
+
+/** What a certificate document must hold to be read back as a CertificateRecord. */
+export const certificateDocument = z.object({
+  serialNumber: z.string().min(1),
+  thumbprintSha1: z.string(),
+  thumbprintSha256: z.string(),
+  subject: z.string(),
+  sans: z.array(z.string()),
+  issuer: z.string(),
+  notBefore: z.string(),
+  notAfter: z.string(),
+  endpoint: z.string(),
+  authorization: z.enum(['static', 'intune', 'account', 'api', 'renewal']),
+  requester: z.string().optional(),
+  transactionId: z.string().optional(),
+  transactionKey: z.string().optional(),
+  publicKeySha256: z.string(),
+  status: z.enum(['issued', 'revoked']),
+  revocation: z
+    .object({
+      reason: z.enum([
+        'unspecified',
+        'keyCompromise',
+        'cACompromise',
+        'affiliationChanged',
+        'superseded',
+        'cessationOfOperation',
+        'certificateHold',
+        'privilegeWithdrawn',
+      ]),
+      date: z.string(),
+    })
+    .optional(),
+  notification: z
+    .object({
+      state: notificationState,
+      attempts: z.number(),
+      lastError: z.string().optional(),
+      updatedAt: z.string(),
+      certificateRequest: z.string().optional(),
+    })
+    .optional(),
+  der: z.string(),
+  createdAt: z.string(),
+  _etag: z.string().optional(),
+});
+
+/** A transaction claim: the transactionKey, the serial it is bound to, and the full record. */
+export interface ClaimDocument {
+  readonly id: string;
+  readonly transactionKey: string;
+  readonly serialNumber: string;
+  readonly record: CertificateRecord;
+}
+
+const claimDocument = z.object({
+  id: z.string(),
+  transactionKey: z.string(),
+  serialNumber: z.string(),
+  record: certificateDocument,
+});
+
+export function toClaimDocument(transactionKey: string, record: CertificateRecord): ClaimDocument {
+  // `etag: undefined` is left out by JSON serialisation: the copy carries no etag.
+  const body = { ...record, etag: undefined };
+  return { id: claimId(transactionKey), transactionKey, serialNumber: record.serialNumber, record: body };
+}
+
+export function fromClaimDocument(doc: unknown): ClaimDocument {
+  const { record, id, transactionKey, serialNumber } = claimDocument.parse(doc);
+  const { _etag: etag, ...body } = record;
+  return { id, transactionKey, serialNumber, record: { ...body, etag } };
+}
+
+/** The stored body of a record: `id` added, the read-side `etag` dropped. */
+export function toCertificateDocument(record: CertificateRecord): Record<string, unknown> {
+  return { id: record.serialNumber, ...record, etag: undefined };
+}
+
+/** A document read from Cosmos DB as a record; the Cosmos etag becomes `etag`. */
+export function fromCertificateDocument(doc: unknown): CertificateRecord {
+  const { _etag: etag, ...record } = certificateDocument.parse(doc);
+  return { ...record, etag };
+}

@@ -1,0 +1,184 @@
+import 'reflect-metadata';
+import { createHash, X509Certificate as NodeX509 } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import type { TokenCredential } from '@azure/identity';
+import { X509Certificate } from '@peculiar/x509';
+import { keyVaultSection, type KeyVaultSettings } from '../lib/config/keyvault.js';
+import { describeError, isAppError } from '../lib/errors.js';
+import { jsonLogger, type Logger } from '../lib/log.js';
+import { createAzureCredential } from '../lib/keys/credential.js';
+import type { VaultClientOptions } from '../lib/keys/keyvault.js';
+import {
+  initRootCa,
+  importSubordinate,
+  readCaState,
+  subordinateCsr,
+} from '../lib/keys/keyvault-bootstrap.js';
+import { parsePemCertificates, vaultContext } from '../lib/keys/keyvault-ca.js';
+
+const USAGE = `Usage: npm run ca -- <command>
+
+  init              create the CA key in Key Vault (non-exportable) and a self-signed root CA
+                    certificate signed through Key Vault; does nothing if the CA already exists
+  csr [FILE]        create the CA key and a PKCS#10 request for an enterprise root to sign
+                    (PEM to FILE, or to stdout)
+  import FILE...    merge the signed CA certificate and its chain (PEM or DER files)
+  show              print the CA certificate: subject, validity, fingerprints
+
+Settings (environment): AppConfig__KeyVaultConfig__KeyVaultURL (required),
+AppConfig__KeyVaultConfig__RootCertificateConfig__CertificateName (scep-ca), __Subject,
+__KeySize (4096), __KeyType (RSA-HSM; RSA for a Standard vault), __DaysExpiresIn (3650).
+The identity running this needs Key Vault Certificates Officer and Key Vault Crypto User.`;
+
+export interface CaCliDeps {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  readonly credential?: TokenCredential;
+  readonly clientOptions?: VaultClientOptions;
+  readonly readFile?: (path: string) => Promise<Uint8Array>;
+  readonly writeFile?: (path: string, text: string) => Promise<void>;
+  readonly now?: Date;
+  /** Where retries and failures of Key Vault calls are logged (default: JSON lines on stderr). */
+  readonly log?: Logger;
+}
+
+/** Run one CA command; returns the process exit code (0 ok, 1 failed, 2 usage or settings). */
+export async function runCa(argv: readonly string[], d: CaCliDeps): Promise<number> {
+  const [command, ...args] = argv;
+  if (command === undefined || !['init', 'csr', 'import', 'show'].includes(command)) {
+    d.err(USAGE);
+    return 2;
+  }
+  const parsed = keyVaultSection(d.env);
+  if (!parsed.ok || parsed.value.url === undefined) {
+    const problems = parsed.ok
+      ? ['AppConfig__KeyVaultConfig__KeyVaultURL: required for the CA commands']
+      : parsed.problems;
+    d.err(`Invalid settings:\n  - ${problems.join('\n  - ')}`);
+    return 2;
+  }
+  const s = parsed.value;
+  const credential = d.credential ?? createAzureCredential(s);
+  const log = d.log ?? jsonLogger((l) => process.stderr.write(`${l}\n`));
+  const ctx = vaultContext(s, credential, d.clientOptions, { log });
+  d.out(`Key Vault ${ctx.url}, certificate "${ctx.name}"`);
+  try {
+    return await commands[command as keyof typeof commands](ctx, s, args, d);
+  } catch (e) {
+    d.err(isAppError(e) ? `${e.code}: ${e.message}` : describeError(e));
+    return 1;
+  }
+}
+
+type Command = (
+  ctx: ReturnType<typeof vaultContext>,
+  s: KeyVaultSettings,
+  args: readonly string[],
+  d: CaCliDeps,
+) => Promise<number>;
+
+const commands: Record<'init' | 'csr' | 'import' | 'show', Command> = {
+  async init(ctx, s, _args, d) {
+    const r = await initRootCa(ctx, s, d.now);
+    d.out(
+      r.changed
+        ? 'Created the root CA; its key never leaves Key Vault.'
+        : 'The CA already exists; nothing changed.',
+    );
+    printCertificate(r.certificateDer, d);
+    return 0;
+  },
+  async csr(ctx, s, args, d) {
+    const r = await subordinateCsr(ctx, s);
+    const pem = toPem('CERTIFICATE REQUEST', r.csrDer);
+    d.out(
+      r.created
+        ? `Created the CA key (${s.keyType} ${s.keySize}) and a request for "${s.subject}".`
+        : 'A request is already pending; here it is again (same key).',
+    );
+    const file = args[0];
+    if (file === undefined) d.out(pem);
+    else {
+      await (d.writeFile ?? ((p, t) => writeFile(p, t)))(file, pem);
+      d.out(
+        `Wrote ${file}. Have the enterprise root sign it as a CA certificate, then run: npm run ca -- import <signed> <chain>`,
+      );
+    }
+    return 0;
+  },
+  async import(ctx, _s, args, d) {
+    if (args.length === 0) {
+      d.err('import needs the signed certificate file (and optionally the chain files)');
+      return 2;
+    }
+    const read = d.readFile ?? ((p) => readFile(p));
+    const certs = (await Promise.all(args.map(read))).flatMap(certificatesIn);
+    const r = await importSubordinate(ctx, certs);
+    d.out(
+      r.changed
+        ? 'Imported the CA certificate into Key Vault.'
+        : 'This CA certificate is already in Key Vault; nothing changed.',
+    );
+    printCertificate(r.certificateDer, d);
+    if (r.chainDer.length === 0) {
+      d.out(
+        'No issuer certificate was given: GetCACert will return only the CA certificate (devices need the root from the MDM).',
+      );
+    } else {
+      d.out('Set this app setting so GetCACert returns the chain:');
+      d.out(
+        `AppConfig__KeyVaultConfig__RootCertificateConfig__ChainPem=${r.chainDer.map((c) => toPem('CERTIFICATE', c, '')).join('')}`,
+      );
+    }
+    return 0;
+  },
+  async show(ctx, _s, _args, d) {
+    const st = await readCaState(ctx);
+    if (st.state === 'absent') d.out('No CA yet: run `npm run ca -- init` (or csr + import).');
+    else if (st.state === 'pending')
+      d.out(
+        `A ${st.mode ?? ''} request is pending: finish it with ${st.mode === 'root' ? '`init`' : '`import`'}.`,
+      );
+    else printCertificate(st.certificateDer, d);
+    return st.state === 'ready' ? 0 : 1;
+  },
+};
+
+function printCertificate(der: Uint8Array, d: CaCliDeps): void {
+  const c = new X509Certificate(der);
+  const n = new NodeX509(der);
+  d.out(`Subject:  ${c.subject}`);
+  d.out(`Issuer:   ${c.issuer}`);
+  d.out(`Serial:   ${c.serialNumber}`);
+  d.out(`Valid:    ${c.notBefore.toISOString()} to ${c.notAfter.toISOString()}`);
+  d.out(`SHA-256:  ${n.fingerprint256}`);
+  d.out(`SHA-1:    ${n.fingerprint}`);
+  d.out(
+    `Key SHA-256 (SPKI): ${createHash('sha256')
+      .update(n.publicKey.export({ format: 'der', type: 'spki' }))
+      .digest('hex')}`,
+  );
+}
+
+/** PEM (one or more certificates) or a single DER certificate. */
+function certificatesIn(bytes: Uint8Array): Uint8Array[] {
+  const text = Buffer.from(bytes).toString('latin1');
+  return text.includes('-----BEGIN CERTIFICATE-----') ? parsePemCertificates(text) : [bytes];
+}
+
+function toPem(label: string, der: Uint8Array, eol = '\n'): string {
+  const b64 = Buffer.from(der).toString('base64');
+  const body = eol === '' ? b64 : (b64.match(/.{1,64}/g) ?? []).join(eol);
+  return `-----BEGIN ${label}-----${eol}${body}${eol}-----END ${label}-----${eol}`;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const code = await runCa(process.argv.slice(2), {
+    env: process.env,
+    out: (l) => process.stdout.write(`${l}\n`),
+    err: (l) => process.stderr.write(`${l}\n`),
+  });
+  process.exitCode = code;
+}
