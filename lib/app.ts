@@ -1,10 +1,11 @@
 import 'reflect-metadata';
+import type { TokenCredential } from '@azure/identity';
 import { loggerAudit, type AuditLog } from './audit.js';
 import { CertificateIssuer } from './ca/issue.js';
-import { StaticChallengeValidator } from './challenge/static.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
-import { DEFAULT_POLICY } from './csr/policy.js';
 import { EnrollmentService } from './enroll/service.js';
+import { intuneEndpoint, type IntuneDeps } from './endpoints/intune.js';
+import { staticEndpoint } from './endpoints/static.js';
 import { loadOrCreateLocalCa } from './keys/local-ca.js';
 import type { CaKeys } from './keys/types.js';
 import { jsonLogger, type Logger } from './log.js';
@@ -24,17 +25,22 @@ export interface App {
   readonly store: CertificateStore;
   readonly enrollment: EnrollmentService;
   readonly scep: ScepService;
+  /** Present when AppConfig__IntuneValidation__Enabled. */
+  readonly intune: IntuneDeps | undefined;
 }
 
 export interface AppOptions {
   readonly logger?: Logger;
   readonly clock?: () => Date;
+  /** Azure credential (Key Vault, Cosmos DB); default: managed identity / DefaultAzureCredential. */
+  readonly credential?: TokenCredential;
 }
 
 /**
  * The composition root: the only place that chooses implementations (local key or Key Vault,
  * memory store or Cosmos DB, which SCEP endpoints exist). Nothing below lib/ reads settings
- * or the environment on its own.
+ * or the environment on its own. Azure SDKs are loaded only when their feature is configured,
+ * which keeps a cold start of the embedded default short.
  */
 export async function createApp(env: Env = process.env, options: AppOptions = {}): Promise<App> {
   const settings = loadSettings(env);
@@ -42,21 +48,32 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   const clock = options.clock ?? (() => new Date());
   const audit = loggerAudit(logger);
   const core = settings.core;
+  let credential = options.credential;
+  const azureCredential = async (): Promise<TokenCredential> => {
+    if (!credential) {
+      const { createAzureCredential } = await import('./keys/credential.js');
+      credential = createAzureCredential({ managedIdentityClientId: settings.keyVault.managedIdentityClientId });
+    }
+    return credential;
+  };
 
-  const ca = await loadOrCreateLocalCa({ dataDir: core.dataDir, ...core.localCa });
+  const [ca, store] = await Promise.all([
+    loadCaKeys(settings, azureCredential, logger),
+    createStore(settings, azureCredential),
+  ]);
   const issuer = new CertificateIssuer(ca, { clockSkewMinutes: core.clockSkewMinutes });
-  const store: CertificateStore = new MemoryCertificateStore();
   const enrollment = new EnrollmentService(issuer, store, audit, logger, clock);
 
   const endpoints = new Map<string, ScepEndpoint>();
-  if (core.static.enabled && core.static.requestPassword !== undefined) {
-    endpoints.set('static', {
-      name: 'static',
-      challenge: new StaticChallengeValidator(core.static.requestPassword),
-      profile: { validityDays: core.static.validityDays, keyUsage: core.static.keyUsage, ekus: core.static.ekus },
-      policy: DEFAULT_POLICY,
-      allowRenewals: core.static.allowRenewals,
-    });
+  const fixed = staticEndpoint(core.static);
+  if (fixed) endpoints.set(fixed.name, fixed);
+  let intune: IntuneDeps | undefined;
+  if (settings.intune.enabled) {
+    const { createIntuneClient, createNotificationQueues } = await import('./intune/factory.js');
+    const queues = await createNotificationQueues(settings.intune);
+    intune = { client: createIntuneClient(settings.intune), ...queues, store, logger, clock };
+    const e = intuneEndpoint(settings.intune, intune);
+    endpoints.set(e.name, e);
   }
   const pki = new PkiOperation({
     issuer,
@@ -69,7 +86,29 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     clock,
   });
   const scep = new ScepService(endpoints, pki, ca);
-  return { settings, logger, audit, ca, issuer, store, enrollment, scep };
+  logger.info('azure-scep-ca started', {
+    ca: issuer.caName,
+    key: ca.signer.id,
+    store: settings.cosmos.endpoint ?? 'memory',
+    endpoints: [...endpoints.keys()],
+  });
+  return { settings, logger, audit, ca, issuer, store, enrollment, scep, intune };
+}
+
+async function loadCaKeys(settings: Settings, credential: () => Promise<TokenCredential>, logger: Logger): Promise<CaKeys> {
+  const kv = settings.keyVault;
+  if (kv.url !== undefined) {
+    const { loadKeyVaultCa } = await import('./keys/keyvault-ca.js');
+    return loadKeyVaultCa(kv, await credential(), undefined, { log: logger });
+  }
+  const core = settings.core;
+  return loadOrCreateLocalCa({ dataDir: core.dataDir, ...core.localCa });
+}
+
+async function createStore(settings: Settings, credential: () => Promise<TokenCredential>): Promise<CertificateStore> {
+  if (settings.cosmos.endpoint === undefined) return new MemoryCertificateStore();
+  const { createCosmosStore } = await import('./store/cosmos-factory.js');
+  return createCosmosStore(settings, settings.cosmos.key === undefined ? await credential() : undefined);
 }
 
 let cached: Promise<App> | undefined;

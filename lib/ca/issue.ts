@@ -17,6 +17,13 @@ export interface IssuanceProfile {
   readonly validityDays: number;
   readonly keyUsage: readonly KeyUsageName[];
   readonly ekus: readonly string[];
+  /**
+   * Issue the key usage and extended key usage the CSR asks for, falling back to the profile's
+   * when it asks for none. Only for endpoints where a trusted party has already checked the
+   * request against its own profile (Intune validateRequest compares KU/EKU with the SCEP
+   * profile: test matrix rows 11–13, 19–20).
+   */
+  readonly copyRequestedExtensions?: boolean;
 }
 
 export interface IssuedCertificate {
@@ -52,7 +59,7 @@ export class CertificateIssuer {
   private readonly caSki: Uint8Array;
   private readonly sigAlg: Uint8Array;
   private readonly hash: HashAlgorithm;
-  private readonly profileExtensions = new WeakMap<IssuanceProfile, Uint8Array[]>();
+  private readonly profileExtensions = new WeakMap<IssuanceProfile, EncodedProfile>();
 
   constructor(
     private readonly keys: CaKeys,
@@ -71,7 +78,7 @@ export class CertificateIssuer {
     // RFC 5280 §6.1: a certificate outliving its issuer fails path validation after that date.
     const notAfter = new Date(Math.min(now.getTime() + profile.validityDays * 86_400_000, this.ca.notAfter.getTime()));
     const serial = randomSerial();
-    const extensions = [...this.extensionsFor(profile), extensionDer(SKI_OID, false, skiValue(csr.publicKeyBits))];
+    const extensions = [...this.extensionsFor(profile, csr), extensionDer(SKI_OID, false, skiValue(csr.publicKeyBits))];
     if (csr.sanExtensionValue) {
       // RFC 5280 §4.2.1.6: critical when the subject is empty.
       extensions.push(extensionDer(id_ce_subjectAltName, csr.subjectEmpty, csr.sanExtensionValue));
@@ -113,21 +120,47 @@ export class CertificateIssuer {
     return verifyWithSpki(this.ca.spki, c.signatureOid, c.signatureParams?.slice().buffer ?? null, c.tbs, c.signature);
   }
 
-  /** basicConstraints, key usage, EKU and AKI: the same for every certificate of a profile. */
-  private extensionsFor(profile: IssuanceProfile): Uint8Array[] {
-    let ext = this.profileExtensions.get(profile);
-    if (!ext) {
-      ext = [
-        basicConstraints(false),
-        ...(profile.keyUsage.length > 0 ? [keyUsage(profile.keyUsage)] : []),
-        ...(profile.ekus.length > 0 ? [extendedKeyUsage(profile.ekus)] : []),
-        authorityKeyIdentifier(this.caSki),
-      ].map((e) => new Uint8Array(AsnConvert.serialize(e)));
-      this.profileExtensions.set(profile, ext);
+  /**
+   * basicConstraints, key usage, EKU and AKI, encoded once per profile; with
+   * copyRequestedExtensions the CSR's own key usage / EKU replace the profile's.
+   */
+  private extensionsFor(profile: IssuanceProfile, csr: ParsedCsr): Uint8Array[] {
+    const p = this.encodedProfile(profile);
+    const requested = (oid: string): Uint8Array | undefined => {
+      if (!profile.copyRequestedExtensions) return undefined;
+      const e = csr.extensions.find((x) => x.extnID === oid);
+      return e ? extensionDer(oid, oid === KU_OID, new Uint8Array(e.extnValue.buffer)) : undefined;
+    };
+    const ku = requested(KU_OID) ?? p.keyUsage;
+    const eku = requested(EKU_OID) ?? p.extendedKeyUsage;
+    return [p.basicConstraints, ...(ku ? [ku] : []), ...(eku ? [eku] : []), p.authorityKeyIdentifier];
+  }
+
+  private encodedProfile(profile: IssuanceProfile): EncodedProfile {
+    let p = this.profileExtensions.get(profile);
+    if (!p) {
+      const der = (e: unknown): Uint8Array => new Uint8Array(AsnConvert.serialize(e));
+      p = {
+        basicConstraints: der(basicConstraints(false)),
+        keyUsage: profile.keyUsage.length > 0 ? der(keyUsage(profile.keyUsage)) : undefined,
+        extendedKeyUsage: profile.ekus.length > 0 ? der(extendedKeyUsage(profile.ekus)) : undefined,
+        authorityKeyIdentifier: der(authorityKeyIdentifier(this.caSki)),
+      };
+      this.profileExtensions.set(profile, p);
     }
-    return ext;
+    return p;
   }
 }
+
+interface EncodedProfile {
+  readonly basicConstraints: Uint8Array;
+  readonly keyUsage: Uint8Array | undefined;
+  readonly extendedKeyUsage: Uint8Array | undefined;
+  readonly authorityKeyIdentifier: Uint8Array;
+}
+
+const KU_OID = '2.5.29.15';
+const EKU_OID = '2.5.29.37';
 
 /** Describe a stored certificate (replays) the way `issue` describes a new one. */
 export function describe(der: Uint8Array, cert: Certificate = AsnParser.parse(der, Certificate)): IssuedCertificate {

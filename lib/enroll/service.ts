@@ -8,8 +8,7 @@ import { checkPolicy, type CsrValidator } from '../csr/policy.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CertificateRecord, CertificateStore, CreateResult, NotificationState } from '../store/types.js';
-import { AsnParser } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
+import { hasStoredCertificate, NOT_STORED_DER } from '../store/storage-policy.js';
 
 export interface EnrollmentRequest {
   readonly endpoint: string;
@@ -27,13 +26,23 @@ export interface EnrollmentRequest {
   readonly transactionRef?: string | undefined;
   /** Runs after policy and idempotency checks, before anything is signed. */
   readonly authorize: () => Promise<ChallengeResult>;
-  /** Initial notification state of the record (Intune: 'pending'). */
+  /**
+   * Initial notification state of the record (Intune: 'pending'); the record then also keeps
+   * the base64 CSR that the notification must repeat.
+   */
   readonly notification?: NotificationState;
   /**
-   * Runs after the record is durable and before the certificate is returned. A rejection
-   * means the certificate must not be delivered (Intune with WaitForSuccessNotificationResponse).
+   * Keep the certificate DER in the record (EnableCertificateStorage, default true). Without
+   * it the record holds everything but the DER, and a retried transaction is refused instead
+   * of answered (nothing can hand the certificate out a second time).
    */
-  readonly afterRecord?: (record: CertificateRecord, csr: ParsedCsr) => Promise<void>;
+  readonly storeCertificate?: boolean;
+  /**
+   * Runs after the record is durable and before the certificate is returned, and again before a
+   * replayed certificate is returned (`replayed`). A rejection means the certificate must not be
+   * delivered (Intune with WaitForSuccessNotificationResponse).
+   */
+  readonly afterRecord?: (record: CertificateRecord, csr: ParsedCsr, replayed: boolean) => Promise<void>;
   /** Runs when issuance fails after authorization succeeded (Intune failureNotification). */
   readonly onIssueFailed?: (reason: string, message: string) => Promise<void>;
 }
@@ -134,9 +143,16 @@ export class EnrollmentService {
       publicKeySha256: req.csr.publicKeySha256,
       status: 'issued',
       ...(req.notification && req.notification !== 'none'
-        ? { notification: { state: req.notification, attempts: 0, updatedAt: now.toISOString() } }
+        ? {
+            notification: {
+              state: req.notification,
+              attempts: 0,
+              updatedAt: now.toISOString(),
+              certificateRequest: Buffer.from(req.csr.der).toString('base64'),
+            },
+          }
         : {}),
-      der: Buffer.from(issued.der).toString('base64'),
+      der: req.storeCertificate === false ? NOT_STORED_DER : Buffer.from(issued.der).toString('base64'),
       createdAt: now.toISOString(),
     };
     let created: CreateResult | undefined;
@@ -171,7 +187,7 @@ export class EnrollmentService {
 
     if (req.afterRecord) {
       try {
-        await req.afterRecord(created.record, req.csr);
+        await req.afterRecord(created.record, req.csr, false);
       } catch (e) {
         return refuse('unavailable', 'delivery-refused', 'the certificate could not be delivered; retry later', describeError(e));
       }
@@ -196,16 +212,30 @@ export class EnrollmentService {
     return secondary ? { kind: 'replay', record: secondary } : { kind: 'new', transactionKey: key };
   }
 
-  private replay(
+  private async replay(
     existing: CertificateRecord,
     req: EnrollmentRequest,
     refuse: (kind: EnrollmentFailureKind, reason: string, message: string, detail?: string) => EnrollmentResult,
-  ): EnrollmentResult {
+  ): Promise<EnrollmentResult> {
     if (existing.publicKeySha256 !== req.csr.publicKeySha256) {
       return refuse('conflict', 'transaction-key-mismatch', 'this transactionID was already used with another key');
     }
     if (existing.status !== 'issued') {
       return refuse('conflict', 'transaction-revoked', 'the certificate of this transaction has been revoked');
+    }
+    if (!hasStoredCertificate(existing)) {
+      return refuse(
+        'conflict',
+        'certificate-not-stored',
+        'this transaction was completed and its certificate is not stored; enroll with a new transactionID',
+      );
+    }
+    if (req.afterRecord) {
+      try {
+        await req.afterRecord(existing, req.csr, true);
+      } catch (e) {
+        return refuse('unavailable', 'delivery-refused', 'the certificate could not be delivered; retry later', describeError(e));
+      }
     }
     const der = new Uint8Array(Buffer.from(existing.der, 'base64'));
     this.audit.record({
@@ -217,7 +247,7 @@ export class EnrollmentService {
       serialNumber: existing.serialNumber,
       authorization: existing.authorization,
     });
-    return { ok: true, issued: describe(der, AsnParser.parse(der, Certificate)), record: existing, replayed: true };
+    return { ok: true, issued: describe(der), record: existing, replayed: true };
   }
 
   private async issueFailed(req: EnrollmentRequest, reason: string, message: string): Promise<void> {

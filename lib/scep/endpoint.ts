@@ -19,6 +19,8 @@ export interface ScepEndpoint {
    */
   readonly allowRenewals: boolean;
   readonly notification?: NotificationState;
-  readonly afterRecord?: (record: CertificateRecord, csr: ParsedCsr) => Promise<void>;
+  /** AppConfig__*__EnableCertificateStorage: keep the certificate DER in its record. */
+  readonly storeCertificate?: boolean;
+  readonly afterRecord?: (record: CertificateRecord, csr: ParsedCsr, replayed: boolean) => Promise<void>;
   readonly onIssueFailed?: (ctx: { transactionId: string; csr: ParsedCsr }, reason: string, message: string) => Promise<void>;
 }

@@ -115,6 +115,7 @@ export class PkiOperation {
       transactionId: msg.transactionId,
       transactionRef: transactionRef(endpoint.name, msg.transactionId, msg.messageType, renewal),
       notification: endpoint.notification,
+      storeCertificate: endpoint.storeCertificate,
       afterRecord: endpoint.afterRecord,
       onIssueFailed: endpoint.onIssueFailed
         ? (reason, message) => endpoint.onIssueFailed!({ transactionId: msg.transactionId, csr }, reason, message)

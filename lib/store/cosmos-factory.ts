@@ -2,7 +2,6 @@ import { CosmosClient, type CosmosClientOptions } from '@azure/cosmos';
 import type { CosmosSettings } from '../config/cosmos.js';
 import { AppError } from '../errors.js';
 import { CosmosCertificateStore } from './cosmos.js';
-import { applyCertificateStoragePolicy } from './storage-policy.js';
 import type { CertificateStore } from './types.js';
 
 /** An Entra ID credential (@azure/identity), built once by the composition root. */
@@ -13,7 +12,6 @@ export type CosmosCredential = NonNullable<CosmosClientOptions['aadCredentials']
  * identity (`credential`), which needs the "Cosmos DB Built-in Data Contributor" data-plane
  * role on the account; local: the key of the embedded server. Throws CONFIG_INVALID when
  * there is no endpoint (the caller uses the in-memory store then) or no way to authenticate.
- * AppConfig__StaticValidation__EnableCertificateStorage is applied here (storage-policy.ts).
  */
 export function createCosmosStore(
   settings: {
@@ -31,7 +29,7 @@ export function createCosmosStore(
     timeoutMs: cosmos.timeoutMs,
     createIfNotExists: cosmos.createIfNotExists,
   });
-  return applyCertificateStoragePolicy(store, settings.core.static.enableCertificateStorage);
+  return store;
 }
 
 /** The SDK client: bounded per-request timeout and bounded 429 retries (x-ms-retry-after-ms honoured). */

@@ -1,4 +1,4 @@
-import type { CertificateQuery, CertificateRecord, CertificateStore, CreateResult } from './types.js';
+import type { CertificateRecord } from './types.js';
 
 /**
  * AppConfig__StaticValidation__EnableCertificateStorage (SCEPman's name, default true here).
@@ -14,51 +14,12 @@ import type { CertificateQuery, CertificateRecord, CertificateStore, CreateResul
  * (FAILURE/badRequest: "this transaction was completed; enroll with a new transactionID"),
  * never answered with a newly signed certificate (DESIGN decision 4); GetCert/CertPoll for it
  * fail with badCertId. The caller that just issued the certificate still gets `der` back from
- * `create`, so the first delivery is unaffected.
+ * `create`, so the first delivery is unaffected. Applied per endpoint by the issuance path
+ * (lib/enroll/service.ts), so the static and Intune endpoints can differ as in SCEPman.
  */
-export function applyCertificateStoragePolicy(
-  store: CertificateStore,
-  enableCertificateStorage: boolean,
-): CertificateStore {
-  return enableCertificateStorage ? store : new MetadataOnlyStore(store);
-}
-
 /** `der` of a record kept without its certificate (EnableCertificateStorage=false). */
 export const NOT_STORED_DER = '';
 
 export function hasStoredCertificate(record: CertificateRecord): boolean {
   return record.der !== NOT_STORED_DER;
-}
-
-class MetadataOnlyStore implements CertificateStore {
-  constructor(private readonly inner: CertificateStore) {}
-
-  async create(record: CertificateRecord): Promise<CreateResult> {
-    const result = await this.inner.create({ ...record, der: NOT_STORED_DER });
-    // Only the issuing caller sees its own DER, once, to deliver it.
-    return result.created ? { created: true, record: { ...result.record, der: record.der } } : result;
-  }
-
-  getBySerial(serialNumber: string): Promise<CertificateRecord | undefined> {
-    return this.inner.getBySerial(serialNumber);
-  }
-
-  getByTransactionKey(transactionKey: string): Promise<CertificateRecord | undefined> {
-    return this.inner.getByTransactionKey(transactionKey);
-  }
-
-  update(
-    record: CertificateRecord,
-    change: Partial<Pick<CertificateRecord, 'status' | 'revocation' | 'notification'>>,
-  ): Promise<CertificateRecord | undefined> {
-    return this.inner.update({ ...record, der: NOT_STORED_DER }, change);
-  }
-
-  search(query: CertificateQuery): Promise<{ items: CertificateRecord[]; continuationToken?: string }> {
-    return this.inner.search(query);
-  }
-
-  ping(): Promise<void> {
-    return this.inner.ping();
-  }
 }

@@ -11,6 +11,7 @@ import {
   Extensions,
   GeneralName,
   KeyIdentifier,
+  OtherName,
   SubjectPublicKeyInfo,
   TBSCertificate,
   Validity,
@@ -75,7 +76,9 @@ export async function makeCert(o: {
             critical: true,
             extnValue: new OctetString(
               AsnConvert.serialize(
-                new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyIdentifier(signer.publicKeySpki)) }),
+                new AuthorityKeyIdentifier({
+                  keyIdentifier: new KeyIdentifier(keyIdentifier(signer.publicKeySpki)),
+                }),
               ),
             ),
           }),
@@ -109,6 +112,8 @@ export async function makeCsr(o: {
   hash?: HashAlgorithm;
   /** Corrupt the signature (proof-of-possession failure). */
   tamper?: boolean;
+  /** Further requested extensions (extensionRequest). */
+  extensions?: Extension[];
 }): Promise<Uint8Array> {
   const signer = new LocalKey(o.key, 'csr');
   const der = await buildCsr({ ...o, signer });
@@ -125,14 +130,12 @@ export const san = {
   email: (v: string) => new GeneralName({ rfc822Name: v }),
   uri: (v: string) => new GeneralName({ uniformResourceIdentifier: v }),
   ip: (v: string) => new GeneralName({ iPAddress: v }),
+  /** Microsoft UPN otherName: `[0] EXPLICIT UTF8String` (the schema adds the [0]). */
   upn: (v: string) =>
     new GeneralName({
-      otherName: {
+      otherName: new OtherName({
         typeId: '1.3.6.1.4.1.311.20.2.3',
-        value: new asn1js.Constructed({
-          idBlock: { tagClass: 3, tagNumber: 0 },
-          value: [new asn1js.Utf8String({ value: v })],
-        }).toBER(),
-      } as GeneralName['otherName'] & object,
+        value: new asn1js.Utf8String({ value: v }).toBER(),
+      }),
     }),
 };
