@@ -10,6 +10,7 @@ import { loadOrCreateLocalCa } from './keys/local-ca.js';
 import type { CaKeys } from './keys/types.js';
 import { jsonLogger, type Logger } from './log.js';
 import type { ScepEndpoint } from './scep/endpoint.js';
+import type { RestEnrollment } from './rest/enroll.js';
 import { PkiOperation } from './scep/pki-operation.js';
 import { ScepService } from './scep/service.js';
 import { MemoryCertificateStore } from './store/memory.js';
@@ -27,6 +28,8 @@ export interface App {
   readonly scep: ScepService;
   /** Present when AppConfig__IntuneValidation__Enabled. */
   readonly intune: IntuneDeps | undefined;
+  /** Present when AppConfig__DbCSRValidation__Enabled. */
+  readonly rest: RestEnrollment | undefined;
 }
 
 export interface AppOptions {
@@ -86,13 +89,26 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     clock,
   });
   const scep = new ScepService(endpoints, pki, ca);
+  let rest: RestEnrollment | undefined;
+  if (settings.rest.enabled) {
+    const { createRestAuth } = await import('./rest/authorize.js');
+    const { restEnrollment } = await import('./rest/enroll.js');
+    const auth = createRestAuth(settings.rest, {
+      caCertificates: [ca.certificateDer],
+      store,
+      realm: core.baseUrl ?? 'azure-scep-ca',
+      now: clock,
+    });
+    rest = restEnrollment(settings.rest, auth, core.validityPeriodDays);
+  }
   logger.info('azure-scep-ca started', {
     ca: issuer.caName,
     key: ca.signer.id,
     store: settings.cosmos.endpoint ?? 'memory',
     endpoints: [...endpoints.keys()],
+    rest: rest !== undefined,
   });
-  return { settings, logger, audit, ca, issuer, store, enrollment, scep, intune };
+  return { settings, logger, audit, ca, issuer, store, enrollment, scep, intune, rest };
 }
 
 async function loadCaKeys(settings: Settings, credential: () => Promise<TokenCredential>, logger: Logger): Promise<CaKeys> {

@@ -184,7 +184,7 @@ async function startOurs(store: string): Promise<Target> {
     PORT: String(port),
     AppConfig__DataDir: dataDir,
     AppConfig__StaticValidation__RequestPassword: CHALLENGE,
-    AppConfig__LocalStore: store,
+    LOCAL_STORE: store,
   };
   const child = spawn(process.execPath, [join(root, 'dist', 'scripts', 'host.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   await waitForLine(child, /listening on/);

@@ -16,6 +16,12 @@ export interface LocalHostOptions {
   /** No banner and no logs (set SCEP_HOST_LOGS=1 to see the logs anyway). */
   readonly quiet?: boolean;
   readonly loadLocalSettings?: boolean;
+  /**
+   * Certificate store when AppConfig__CosmosDb__Endpoint is not set: 'cosmos' runs the
+   * Cosmos-compatible server in process, persisted under the data folder (what `npm start`
+   * does); 'memory' keeps records in this process only (default here, for tests).
+   */
+  readonly store?: 'memory' | 'cosmos';
 }
 
 export interface LocalHost {
@@ -23,6 +29,8 @@ export interface LocalHost {
   readonly staticChallenge: string | undefined;
   readonly caCertificatePem: string;
   readonly routes: readonly { name: string; route: string; methods: readonly string[] }[];
+  /** Run any registered function now (queue, timer) with these trigger arguments. */
+  invoke(functionName: string, args: unknown[], triggerMetadata?: Record<string, unknown>): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -42,6 +50,23 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
   const dataDir = o.dataDir ?? env.AppConfig__DataDir ?? join(root, '.data');
   env.AppConfig__DataDir = dataDir;
   const staticChallenge = await ensureStaticChallenge(env, dataDir);
+  const services: { close(): Promise<void> }[] = [];
+  if ((o.store ?? 'memory') === 'cosmos' && !env.AppConfig__CosmosDb__Endpoint) {
+    const { startLocalCosmos } = await import('./local-cosmos.js');
+    const cosmos = await startLocalCosmos({ dataFile: join(dataDir, 'cosmos.json') });
+    env.AppConfig__CosmosDb__Endpoint = cosmos.endpoint;
+    env.AppConfig__CosmosDb__Key = cosmos.key;
+    services.push(cosmos);
+  }
+  const intune = /^(true|1|yes)$/i.test(env.AppConfig__IntuneValidation__Enabled ?? '');
+  // The queue trigger names its queue through this setting (%…% binding expression).
+  if (intune) env.AppConfig__IntuneValidation__NotificationQueueName ??= 'intune-notifications';
+  if (intune && !env.AzureWebJobsStorage) {
+    const { startAzurite } = await import('./local/azurite.js');
+    const azurite = await startAzurite();
+    env.AzureWebJobsStorage = azurite.connectionString;
+    services.push({ close: () => azurite.stop() });
+  }
   Object.assign(process.env, env);
 
   installFunctionsCoreShim();
@@ -102,6 +127,27 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
     res.writeHead(response.status, outHeaders).end(out);
   }
 
+  const hostJson = readHostJson();
+  const invoke = async (functionName: string, args: unknown[], triggerMetadata: Record<string, unknown> = {}): Promise<unknown> => {
+    const reg = registrations.find((r) => r.metadata.name === functionName);
+    if (!reg) throw new Error(`no function ${functionName}`);
+    const context = new InvocationContext({ functionName, invocationId: randomBytes(16).toString('hex'), triggerMetadata });
+    return reg.handler(...args, context);
+  };
+  const onBackgroundError = (message: string): void => app.logger.warn(message, { component: 'local-host' });
+  const { startQueueTriggers, startTimers } = await import('./local/queues.js');
+  const stopQueues = await startQueueTriggers(
+    registrations,
+    {
+      env,
+      maxDequeueCount: hostJson.extensions?.queues?.maxDequeueCount ?? 5,
+      visibilityTimeoutSeconds: seconds(hostJson.extensions?.queues?.visibilityTimeout) ?? 0,
+      onError: onBackgroundError,
+    },
+    (payload, triggerMetadata, functionName) => invoke(functionName, [payload], triggerMetadata),
+  );
+  const stopTimers = startTimers(registrations, (name) => invoke(name, [{ isPastDue: false }]), onBackgroundError);
+
   await new Promise<void>((resolve) => server.listen(o.port ?? 7071, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -115,10 +161,14 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
     staticChallenge,
     caCertificatePem: caPem,
     routes: http.map((h) => ({ name: h.reg.metadata.name, route: h.route, methods: h.methods })),
+    invoke: (functionName, args, triggerMetadata) => invoke(functionName, args, triggerMetadata),
     close: async () => {
+      stopTimers();
+      await stopQueues();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       appModule.setApp(undefined);
+      for (const s of services.reverse()) await s.close();
     },
   };
 }
@@ -148,11 +198,25 @@ async function loadFunctions(): Promise<void> {
   }
 }
 
-function routePrefix(): string {
-  const host = JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')) as {
-    extensions?: { http?: { routePrefix?: string } };
+interface HostJson {
+  extensions?: {
+    http?: { routePrefix?: string };
+    queues?: { maxDequeueCount?: number; visibilityTimeout?: string };
   };
-  return (host.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
+}
+
+function readHostJson(): HostJson {
+  return JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')) as HostJson;
+}
+
+function routePrefix(): string {
+  return (readHostJson().extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
+}
+
+/** host.json TimeSpan "hh:mm:ss" → seconds. */
+function seconds(span: string | undefined): number | undefined {
+  const m = /^(\d+):(\d{2}):(\d{2})$/.exec(span ?? '');
+  return m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : undefined;
 }
 
 function localSettings(): Record<string, string> {
@@ -222,7 +286,8 @@ function printBanner(
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
-  startLocalHost({ port: Number(process.env.PORT ?? 7071), loadLocalSettings: true }).then(
+  const store = process.env.LOCAL_STORE === 'memory' ? 'memory' : 'cosmos';
+  startLocalHost({ port: Number(process.env.PORT ?? 7071), loadLocalSettings: true, store }).then(
     (host) => {
       const stop = (): void => {
         void host.close().then(() => process.exit(0));

@@ -83,9 +83,18 @@ export function section<S extends z.ZodObject, T>(
     const picked: Record<string, string | undefined> = {};
     for (const key of Object.keys(schema.shape)) picked[key] = env[key];
     const r = schema.safeParse(picked);
-    if (!r.success) return { ok: false, problems: formatIssues(r.error.issues) };
-    const problems = check ? check(r.data) : [];
-    if (problems.length > 0) return { ok: false, problems };
-    return { ok: true, value: map(r.data) };
+    if (r.success) {
+      const problems = check ? check(r.data) : [];
+      return problems.length > 0 ? { ok: false, problems } : { ok: true, value: map(r.data) };
+    }
+    // Still run the cross-field checks, with every invalid setting at its default, so that one
+    // error message lists every problem at once.
+    const problems = formatIssues(r.error.issues);
+    const bad = new Set(r.error.issues.map((i) => String(i.path[0])));
+    const fallback = schema.safeParse(
+      Object.fromEntries(Object.entries(picked).map(([k, v]) => [k, bad.has(k) ? undefined : v])),
+    );
+    if (fallback.success && check) problems.push(...check(fallback.data).filter((p) => !problems.includes(p)));
+    return { ok: false, problems };
   };
 }

@@ -8,6 +8,8 @@ import type { ContentCipher } from '../cms/ciphers.js';
 import { certsOnly } from '../cms/certs-only.js';
 import type { ResponseCipher } from '../config/core.js';
 import { parseCsr, type ParsedCsr } from '../csr/parse.js';
+import { kid, oid, parseBer } from '../cms/ber.js';
+import { generalNameToString } from '../x509/names.js';
 import type { EnrollmentService } from '../enroll/service.js';
 import { describeError, isAppError } from '../errors.js';
 import type { Decrypter, HashAlgorithm, Signer } from '../keys/types.js';
@@ -17,7 +19,7 @@ import type { ScepEndpoint } from './endpoint.js';
 import { EnvelopeError, openEnvelope, sealEnvelope } from './envelope.js';
 import { parsePkiMessage, type PkiMessage } from './message.js';
 import { checkRenewalSigner, type RenewalCheck } from './renewal.js';
-import { FailInfo, MessageType, PKIStatus } from './types.js';
+import { FailInfo, MessageType, OID, PKIStatus } from './types.js';
 
 export interface PkiOperationDeps {
   readonly issuer: CertificateIssuer;
@@ -104,6 +106,10 @@ export class PkiOperation {
     } catch (e) {
       return refuse('csr-invalid', isAppError(e) ? e.message : 'the certificate request cannot be parsed');
     }
+    if (!isRsaKey(msg.signer.spki)) {
+      // The reply is encrypted to the request signer's key with RSA key transport.
+      return refuse('signer-key-not-rsa', 'the request signer certificate must carry an RSA key: the reply is encrypted to it', FailInfo.badAlg);
+    }
     const renewal = await checkRenewalSigner(msg.signer, this.d.issuer, this.d.store, this.d.clock());
     const isRenewalReq = msg.messageType === Number(MessageType.RenewalReq);
     const result = await this.d.enrollment.enroll({
@@ -121,17 +127,29 @@ export class PkiOperation {
         ? (reason, message) => endpoint.onIssueFailed!({ transactionId: msg.transactionId, csr }, reason, message)
         : undefined,
       authorize: async () => {
-        const renewalOk = renewal.kind === 'valid' && endpoint.allowRenewals;
+        // A renewal vouches only for the identity of the certificate being renewed: the same
+        // subject and SANs. Anything else needs the challenge.
+        const sameIdentity =
+          renewal.kind === 'valid' &&
+          renewal.subject === csr.subjectString &&
+          sameSet(renewal.sans, csr.sans.map(generalNameToString));
+        const renewalOk = renewal.kind === 'valid' && endpoint.allowRenewals && sameIdentity;
+        const renewalAuthorization = { ok: true, authorization: 'renewal', requester: `renewal:${renewal.kind === 'valid' ? renewal.serialNumber : ''}` } as const;
         if (isRenewalReq) {
           if (renewal.kind === 'not-ours') {
             return { ok: false, reason: 'renewal-signer-not-ours', detail: 'a RenewalReq must be signed by a certificate this CA issued' };
           }
           if (renewal.kind === 'invalid') return { ok: false, reason: `renewal-${renewal.reason}`, detail: renewal.detail };
-          if (renewalOk) return { ok: true, authorization: 'renewal', requester: `renewal:${renewal.serialNumber}` };
+          if (renewalOk) return renewalAuthorization;
         }
         const challenge = await endpoint.challenge.validate({ endpoint: endpoint.name, transactionId: msg.transactionId, csr, challengePassword: csr.challengePassword });
-        if (challenge.ok || !renewalOk) return challenge;
-        return { ok: true, authorization: 'renewal', requester: `renewal:${renewal.serialNumber}` };
+        if (challenge.ok || !renewalOk) {
+          if (!challenge.ok && renewal.kind === 'valid' && endpoint.allowRenewals && !sameIdentity) {
+            return { ok: false, reason: 'renewal-identity-changed', detail: 'the CSR subject or SANs differ from the certificate being renewed, and the challenge did not pass' };
+          }
+          return challenge;
+        }
+        return renewalAuthorization;
       },
     });
     if (!result.ok) {
@@ -175,6 +193,19 @@ export class PkiOperation {
   private success(certDer: Uint8Array, msg: PkiMessage, requestCipher: ContentCipher): Reply {
     const envelope = sealEnvelope(certsOnly([certDer]), msg.signer, responseCipher(this.d.responseCipher, requestCipher));
     return { status: PKIStatus.SUCCESS, envelope };
+  }
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const x = new Set(a);
+  return x.size === new Set(b).size && b.every((v) => x.has(v));
+}
+
+function isRsaKey(spki: Uint8Array): boolean {
+  try {
+    return oid(kid(kid(parseBer(spki), 0), 0)) === OID.rsaEncryption;
+  } catch {
+    return false;
   }
 }
 

@@ -4,7 +4,7 @@ import type { CertificateStore } from '../store/types.js';
 
 export type RenewalCheck =
   | { readonly kind: 'not-ours' }
-  | { readonly kind: 'valid'; readonly serialNumber: string }
+  | { readonly kind: 'valid'; readonly serialNumber: string; readonly subject: string; readonly sans: readonly string[] }
   | { readonly kind: 'invalid'; readonly serialNumber: string; readonly reason: string; readonly detail: string };
 
 /**
@@ -25,5 +25,5 @@ export async function checkRenewalSigner(
   const record = await store.getBySerial(serialNumber);
   if (!record) return invalid('signer-unknown', `the signing certificate ${serialNumber} is not in the certificate store`);
   if (record.status !== 'issued') return invalid('signer-revoked', `the signing certificate ${serialNumber} is revoked`);
-  return { kind: 'valid', serialNumber };
+  return { kind: 'valid', serialNumber, subject: record.subject, sans: record.sans };
 }

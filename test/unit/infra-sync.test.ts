@@ -49,6 +49,8 @@ const LEFT_TO_DEFAULTS: Readonly<Record<string, string>> = {
   AppConfig__IntuneValidation__ValidityPeriodDays: 'default: AppConfig__ValidityPeriodDays',
   AppConfig__IntuneValidation__DefaultKeyUsage: 'default: DigitalSignature, KeyEncipherment',
   AppConfig__IntuneValidation__DefaultEkus: 'default: client authentication',
+  AppConfig__DbCSRValidation__DefaultKeyUsage: 'default: DigitalSignature, KeyEncipherment',
+  AppConfig__DbCSRValidation__DefaultEkus: 'default: server and client authentication',
   AppConfig__IntuneValidation__CopyRequestedExtensions: 'default: true',
   AppConfig__IntuneValidation__EnableCertificateStorage: 'default: true',
   AppConfig__IntuneValidation__AllowRenewals: 'default: true',

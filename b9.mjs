@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+const { LocalKey } = await import('./dist/lib/keys/local.js');
+const { createRootCertificate } = await import('./dist/lib/ca/root.js');
+const { buildCertRep } = await import('./dist/lib/scep/certrep.js');
+const { sealEnvelope } = await import('./dist/lib/scep/envelope.js');
+const { certsOnly } = await import('./dist/lib/cms/certs-only.js');
+const { certView } = await import('./dist/lib/x509/cert-view.js');
+const { parseBer } = await import('./dist/lib/cms/ber.js');
+const k = new LocalKey(generateKeyPairSync('rsa',{modulusLength:2048}).privateKey,'x');
+const caDer = await createRootCertificate({signer:k, subject:'CN=T', days:1}); const ca = certView(caDer);
+const fakeSigner = { keyType:'RSA', publicKeySpki: k.publicKeySpki, id:'f', sign: async () => new Uint8Array(256) };
+const N=1000;
+async function t(name, fn){ const c0=process.cpuUsage(); for(let i=0;i<N;i++) await fn(); const c=process.cpuUsage(c0); console.log(name.padEnd(30), ((c.user+c.system)/1000/N).toFixed(4),'ms cpu'); }
+const env = randomBytes(2500);
+await t('certsOnly', ()=>certsOnly([caDer]));
+const co = certsOnly([caDer]);
+await t('sealEnvelope', ()=>sealEnvelope(co, ca, 'AES-128-CBC'));
+await t('buildCertRep nosign', ()=>buildCertRep({transactionId:'abc', recipientNonce:new Uint8Array(16), outcome:{status:0, envelope: env}, signerCertificate: ca, signer:fakeSigner, hash:'SHA-256'}));
+await t('certView', ()=>certView(caDer));
+const msg = randomBytes(3700);
+await t('parseBer cert', ()=>parseBer(caDer));

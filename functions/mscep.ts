@@ -1,0 +1,16 @@
+import { app } from '@azure/functions';
+import { httpHandler } from '../lib/http/handler.js';
+import { handleScep } from '../lib/http/scep.js';
+
+/**
+ * The Intune SCEP endpoint at the path NDES and SCEPman expose (`certsrv/mscep/mscep.dll`,
+ * and every sub-path): an alias of `scep/intune`.
+ */
+export const mscep = httpHandler((a, request) => handleScep(a, request, 'intune'));
+
+app.http('mscep', {
+  route: 'certsrv/mscep/mscep.dll/{*rest}',
+  methods: ['GET', 'POST'],
+  authLevel: 'anonymous',
+  handler: mscep,
+});

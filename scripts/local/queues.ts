@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import type { Registration } from './functions-core.js';
+
+/**
+ * Queue triggers as the Functions host runs them: poll, base64-decode (the host's default
+ * message encoding), JSON-parse with a string fallback, pass dequeueCount in triggerMetadata,
+ * delete on success, make the message visible again after `visibilityTimeoutSeconds` on
+ * failure, and move it to `<queue>-poison` after `maxDequeueCount` deliveries (host.json
+ * extensions.queues, defaults 5 and 0 s).
+ */
+export interface QueueTriggerOptions {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly maxDequeueCount: number;
+  readonly visibilityTimeoutSeconds: number;
+  readonly pollMs?: number;
+  readonly onError: (message: string) => void;
+}
+
+type Invoke = (payload: unknown, triggerMetadata: Record<string, unknown>, functionName: string) => Promise<unknown>;
+
+export async function startQueueTriggers(
+  registrations: readonly Registration[],
+  o: QueueTriggerOptions,
+  invoke: Invoke,
+): Promise<() => Promise<void>> {
+  const { QueueClient } = await import('@azure/storage-queue');
+  const stops: (() => Promise<void>)[] = [];
+  for (const r of registrations) {
+    const trigger = Object.values(r.metadata.bindings).find((b) => b.type === 'queueTrigger');
+    if (!trigger) continue;
+    const queueName = resolve(String(trigger.queueName), o.env);
+    const connection = o.env[String(trigger.connection ?? 'AzureWebJobsStorage')];
+    if (!queueName || !connection || !connection.includes('QueueEndpoint=')) {
+      o.onError(`queue trigger ${r.metadata.name}: no local queue connection (${String(trigger.connection)}); not polling`);
+      continue;
+    }
+    const queue = new QueueClient(connection, queueName);
+    const poison = new QueueClient(connection, `${queueName}-poison`);
+    await queue.createIfNotExists();
+    await poison.createIfNotExists();
+    let running = true;
+    let wake: (() => void) | undefined;
+    const loop = async (): Promise<void> => {
+      while (running) {
+        try {
+          const got = await queue.receiveMessages({ numberOfMessages: 16, visibilityTimeout: 60 });
+          for (const m of got.receivedMessageItems) {
+            const text = Buffer.from(m.messageText, 'base64').toString('utf8');
+            let payload: unknown = text;
+            try {
+              payload = JSON.parse(text);
+            } catch {
+              /* a plain string message */
+            }
+            try {
+              await invoke(payload, { dequeueCount: m.dequeueCount, id: m.messageId, insertionTime: m.insertedOn, queueTrigger: text }, r.metadata.name);
+              await queue.deleteMessage(m.messageId, m.popReceipt);
+            } catch (e) {
+              if (m.dequeueCount >= o.maxDequeueCount) {
+                await poison.sendMessage(m.messageText);
+                await queue.deleteMessage(m.messageId, m.popReceipt);
+                o.onError(`queue trigger ${r.metadata.name}: message ${m.messageId} moved to ${queueName}-poison after ${m.dequeueCount} attempts: ${String(e)}`);
+              } else {
+                await queue.updateMessage(m.messageId, m.popReceipt, undefined, o.visibilityTimeoutSeconds);
+              }
+            }
+          }
+          if (got.receivedMessageItems.length > 0) continue;
+        } catch (e) {
+          if (running) o.onError(`queue trigger ${r.metadata.name}: ${String(e)}`);
+        }
+        await new Promise<void>((res) => {
+          const t = setTimeout(res, o.pollMs ?? 500);
+          wake = () => {
+            clearTimeout(t);
+            res();
+          };
+        });
+      }
+    };
+    const done = loop();
+    stops.push(async () => {
+      running = false;
+      wake?.();
+      await done;
+    });
+  }
+  return async () => {
+    await Promise.all(stops.map((s) => s()));
+  };
+}
+
+// Timer triggers: an NCRONTAB "every N minutes" schedule runs every N minutes; any other every 5 minutes.
+export function startTimers(
+  registrations: readonly Registration[],
+  invoke: (functionName: string) => Promise<unknown>,
+  onError: (message: string) => void,
+): () => void {
+  const timers: NodeJS.Timeout[] = [];
+  for (const r of registrations) {
+    const trigger = Object.values(r.metadata.bindings).find((b) => b.type === 'timerTrigger');
+    if (!trigger) continue;
+    const m = /^0 \*\/(\d+) \* \* \* \*$/.exec(String(trigger.schedule));
+    const minutes = m ? Number(m[1]) : 5;
+    const t = setInterval(() => {
+      invoke(r.metadata.name).catch((e: unknown) => onError(`timer ${r.metadata.name}: ${String(e)}`));
+    }, minutes * 60_000);
+    t.unref();
+    timers.push(t);
+  }
+  return () => timers.forEach(clearInterval);
+}
+
+function resolve(value: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const m = /^%(.+)%$/.exec(value);
+  if (!m) return value;
+  return env[m[1]!];
+}
+
+export const invocationId = (): string => randomBytes(16).toString('hex');

@@ -1,0 +1,177 @@
+import 'reflect-metadata';
+import { createHash, createPublicKey } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../lib/errors.js';
+import { parseCsr } from '../../lib/csr/parse.js';
+import {
+  DEFAULT_POLICY,
+  allowedKeys,
+  checkPolicy,
+  proofOfPossession,
+  subjectOrSan,
+} from '../../lib/csr/policy.js';
+import { generalNameToString } from '../../lib/x509/names.js';
+import { ecKey, makeCsr, rsaKey, san } from '../helpers/pki.js';
+
+/** PKCS#10 parsing (RFC 2986) and the default CSR policy. */
+
+const INTUNE_SID = 'tag:microsoft.com,2022-09-14:sid:S-1-5-21-1-2-3-1001';
+const rsa = rsaKey(2048, 'csr-rsa');
+
+describe('parseCsr', () => {
+  it.each(['printable', 'utf8', 'bmp'] as const)('ok/challengePassword as %s is read', async (enc) => {
+    const csr = parseCsr(
+      await makeCsr({ key: rsa, subject: 'CN=dev', challenge: 'Secret-123', challengeEncoding: enc }),
+    );
+    expect(csr.challengePassword).toBe('Secret-123');
+  });
+
+  it('ok/a UTF8String challenge with non-ASCII characters is read intact', async () => {
+    const csr = parseCsr(
+      await makeCsr({ key: rsa, subject: 'CN=dev', challenge: 'pässwörd-✓', challengeEncoding: 'utf8' }),
+    );
+    expect(csr.challengePassword).toBe('pässwörd-✓');
+  });
+
+  it('ok/no challengePassword → undefined', async () => {
+    expect(parseCsr(await makeCsr({ key: rsa, subject: 'CN=dev' })).challengePassword).toBeUndefined();
+  });
+
+  it('ok/subjectAltName entries: DNS, email, URI (Intune sid), IP, UPN', async () => {
+    const csr = parseCsr(
+      await makeCsr({
+        key: rsa,
+        subject: 'CN=laptop-7, O=Contoso',
+        sans: [
+          san.dns('laptop-7.contoso.com'),
+          san.email('alice@contoso.com'),
+          san.uri(INTUNE_SID),
+          san.ip('192.0.2.7'),
+          san.upn('alice@contoso.com'),
+        ],
+      }),
+    );
+    expect(csr.subjectString).toBe('CN=laptop-7, O=Contoso');
+    expect(csr.sans.map(generalNameToString)).toEqual([
+      'dns:laptop-7.contoso.com',
+      'email:alice@contoso.com',
+      `uri:${INTUNE_SID}`,
+      'ip:192.0.2.7',
+      'upn:alice@contoso.com',
+    ]);
+    expect(csr.extensions.map((e) => e.extnID)).toEqual(['2.5.29.17']);
+  });
+
+  it('ok/RSA 2048 key info, digests of the request and the key', async () => {
+    const der = await makeCsr({ key: rsa, subject: 'CN=dev' });
+    const csr = parseCsr(der);
+    expect(csr.key).toEqual({ type: 'RSA', bits: 2048 });
+    expect(csr.sha256).toBe(createHash('sha256').update(der).digest('hex'));
+    const spki = createPublicKey(rsa).export({ format: 'der', type: 'spki' });
+    expect(Buffer.from(csr.spki).equals(spki)).toBe(true);
+    expect(csr.publicKeySha256).toBe(createHash('sha256').update(spki).digest('hex'));
+    expect(csr.signatureAlgorithm).toBe('1.2.840.113549.1.1.11');
+    expect(csr.verifySignature()).toBe(true);
+  });
+
+  it.each(['P-256', 'P-384'] as const)('ok/EC %s key info and ECDSA proof of possession', async (curve) => {
+    const csr = parseCsr(await makeCsr({ key: ecKey(curve), subject: 'CN=ec-device' }));
+    expect(csr.key).toEqual({ type: 'EC', curve });
+    expect(csr.verifySignature()).toBe(true);
+  });
+
+  it.each(['SHA-1', 'SHA-384', 'SHA-512'] as const)('ok/a CSR signed with %s verifies', async (hash) => {
+    expect(parseCsr(await makeCsr({ key: rsa, subject: 'CN=dev', hash })).verifySignature()).toBe(true);
+  });
+
+  it('fail/a tampered signature → verifySignature false (RSA and EC)', async () => {
+    expect(parseCsr(await makeCsr({ key: rsa, subject: 'CN=dev', tamper: true })).verifySignature()).toBe(
+      false,
+    );
+    expect(
+      parseCsr(await makeCsr({ key: ecKey('P-256'), subject: 'CN=dev', tamper: true })).verifySignature(),
+    ).toBe(false);
+  });
+
+  it('fail/a CSR whose subject was changed after signing → verifySignature false', async () => {
+    const der = Buffer.from(await makeCsr({ key: rsa, subject: 'CN=aaaa' }));
+    const at = der.indexOf(Buffer.from('aaaa'));
+    der[at] = 'b'.charCodeAt(0);
+    const csr = parseCsr(new Uint8Array(der));
+    expect(csr.subjectString).toBe('CN=baaa');
+    expect(csr.verifySignature()).toBe(false);
+  });
+
+  it.each([
+    ['empty', new Uint8Array(0)],
+    ['garbage', new Uint8Array(Buffer.from('not a certificate request'))],
+    ['a truncated SEQUENCE', new Uint8Array([0x30, 0x82, 0x01, 0x00, 0x30])],
+  ])('fail/%s → AppError BAD_REQUEST', (_name, der) => {
+    let thrown: unknown;
+    try {
+      parseCsr(der);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(AppError);
+    expect((thrown as AppError).code).toBe('BAD_REQUEST');
+  });
+
+  it('fail/a truncated real CSR → BAD_REQUEST', async () => {
+    const der = await makeCsr({ key: rsa, subject: 'CN=dev', challenge: 'x' });
+    for (const len of [10, 100, der.length - 1]) {
+      expect(() => parseCsr(der.subarray(0, len))).toThrow(
+        expect.objectContaining({ code: 'BAD_REQUEST' }) as Error,
+      );
+    }
+  });
+});
+
+describe('CSR policy (DEFAULT_POLICY)', () => {
+  it('ok/RSA 2048, EC P-256 and EC P-384 pass', async () => {
+    expect(
+      checkPolicy(parseCsr(await makeCsr({ key: rsa, subject: 'CN=ok' })), DEFAULT_POLICY),
+    ).toBeUndefined();
+    for (const curve of ['P-256', 'P-384'] as const) {
+      expect(
+        checkPolicy(parseCsr(await makeCsr({ key: ecKey(curve), subject: 'CN=ok' })), DEFAULT_POLICY),
+      ).toBeUndefined();
+    }
+  });
+
+  it('ok/an empty subject with a SAN passes', async () => {
+    const csr = parseCsr(await makeCsr({ key: rsa, subject: '', sans: [san.dns('only-san.example')] }));
+    expect(csr.subject).toHaveLength(0);
+    expect(checkPolicy(csr, DEFAULT_POLICY)).toBeUndefined();
+  });
+
+  it('fail/RSA 1024 is refused key-too-small', async () => {
+    const csr = parseCsr(await makeCsr({ key: rsaKey(1024, 'small'), subject: 'CN=small' }));
+    expect(checkPolicy(csr, DEFAULT_POLICY)).toMatchObject({ reason: 'key-too-small' });
+  });
+
+  it('fail/EC P-521 is refused curve-not-allowed', async () => {
+    const csr = parseCsr(await makeCsr({ key: ecKey('P-521'), subject: 'CN=p521' }));
+    expect(csr.key).toEqual({ type: 'EC', curve: 'P-521' });
+    expect(checkPolicy(csr, DEFAULT_POLICY)).toMatchObject({ reason: 'curve-not-allowed' });
+  });
+
+  it('fail/neither subject nor SAN is refused subject-missing', async () => {
+    const csr = parseCsr(await makeCsr({ key: rsa, subject: '' }));
+    expect(checkPolicy(csr, DEFAULT_POLICY)).toMatchObject({ reason: 'subject-missing' });
+    expect(subjectOrSan(csr)).toMatchObject({ reason: 'subject-missing' });
+  });
+
+  it('fail/a tampered signature is refused csr-signature-invalid, before any other check', async () => {
+    const csr = parseCsr(await makeCsr({ key: rsaKey(1024, 'small'), subject: '', tamper: true }));
+    expect(checkPolicy(csr, DEFAULT_POLICY)).toMatchObject({ reason: 'csr-signature-invalid' });
+    expect(proofOfPossession(csr)).toMatchObject({ reason: 'csr-signature-invalid' });
+  });
+
+  it('fail/RSA above the maximum is refused key-too-large', async () => {
+    const csr = parseCsr(await makeCsr({ key: rsa, subject: 'CN=big' }));
+    expect(allowedKeys({ minRsaBits: 1024, maxRsaBits: 1024, curves: [] })(csr)).toMatchObject({
+      reason: 'key-too-large',
+    });
+  });
+});
