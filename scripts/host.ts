@@ -22,6 +22,8 @@ export interface LocalHostOptions {
    * does); 'memory' keeps records in this process only (default here, for tests).
    */
   readonly store?: 'memory' | 'cosmos';
+  /** Azure credential for Key Vault / Cosmos DB (tests pass one for their local fakes). */
+  readonly credential?: import('@azure/identity').TokenCredential;
 }
 
 export interface LocalHost {
@@ -75,7 +77,10 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
   const { HttpRequest, InvocationContext, HttpResponse } = functionsModule.default;
   const appModule = await import('../lib/app.js');
   const { jsonLogger, silentLogger } = await import('../lib/log.js');
-  appModule.setApp(appModule.createApp(env, { logger: o.quiet && !process.env.SCEP_HOST_LOGS ? silentLogger : jsonLogger() }));
+  appModule.setApp(appModule.createApp(env, {
+      logger: o.quiet && !process.env.SCEP_HOST_LOGS ? silentLogger : jsonLogger(),
+      ...(o.credential ? { credential: o.credential } : {}),
+    }));
   const app = await appModule.getApp();
   await loadFunctions();
 
