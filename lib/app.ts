@@ -55,7 +55,9 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   const azureCredential = async (): Promise<TokenCredential> => {
     if (!credential) {
       const { createAzureCredential } = await import('./keys/credential.js');
-      credential = createAzureCredential({ managedIdentityClientId: settings.keyVault.managedIdentityClientId });
+      credential = createAzureCredential({
+        managedIdentityClientId: settings.keyVault.managedIdentityClientId,
+      });
     }
     return credential;
   };
@@ -111,7 +113,11 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   return { settings, logger, audit, ca, issuer, store, enrollment, scep, intune, rest };
 }
 
-async function loadCaKeys(settings: Settings, credential: () => Promise<TokenCredential>, logger: Logger): Promise<CaKeys> {
+async function loadCaKeys(
+  settings: Settings,
+  credential: () => Promise<TokenCredential>,
+  logger: Logger,
+): Promise<CaKeys> {
   const kv = settings.keyVault;
   if (kv.url !== undefined) {
     const { loadKeyVaultCa } = await import('./keys/keyvault-ca.js');
@@ -121,7 +127,10 @@ async function loadCaKeys(settings: Settings, credential: () => Promise<TokenCre
   return loadOrCreateLocalCa({ dataDir: core.dataDir, ...core.localCa });
 }
 
-async function createStore(settings: Settings, credential: () => Promise<TokenCredential>): Promise<CertificateStore> {
+async function createStore(
+  settings: Settings,
+  credential: () => Promise<TokenCredential>,
+): Promise<CertificateStore> {
   if (settings.cosmos.endpoint === undefined) return new MemoryCertificateStore();
   const { createCosmosStore } = await import('./store/cosmos-factory.js');
   return createCosmosStore(settings, settings.cosmos.key === undefined ? await credential() : undefined);

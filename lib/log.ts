@@ -15,16 +15,24 @@ export function jsonLogger(sink: Sink = (l) => process.stdout.write(`${l}\n`)): 
     sink(JSON.stringify({ time: new Date().toISOString(), level, message, ...fields }));
   };
   return {
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
+    info: (m, f) => {
+      emit('info', m, f);
+    },
+    warn: (m, f) => {
+      emit('warn', m, f);
+    },
+    error: (m, f) => {
+      emit('error', m, f);
+    },
   };
 }
 
 export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** A logger that keeps entries in memory (tests, and the audit of the local host). */
-export function memoryLogger(): Logger & { entries: { level: string; message: string; fields: Record<string, unknown> }[] } {
+export function memoryLogger(): Logger & {
+  entries: { level: string; message: string; fields: Record<string, unknown> }[];
+} {
   const entries: { level: string; message: string; fields: Record<string, unknown> }[] = [];
   const push = (level: string) => (message: string, fields?: Record<string, unknown>) => {
     entries.push({ level, message, fields: fields ?? {} });

@@ -55,9 +55,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }, MAX_SECONDS * 1000);
   deadline.unref();
-  const clients = Array.from({ length: KEYS }, () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey).map(
-    (key, n) => ({ key, signer: new LocalKey(key, `client-${n}`) }),
-  );
+  const clients = Array.from(
+    { length: KEYS },
+    () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
+  ).map((key, n) => ({ key, signer: new LocalKey(key, `client-${n}`) }));
   const identities = await Promise.all(
     clients.map(async (c) => {
       const der = await createRootCertificate({ signer: c.signer, subject: 'CN=SCEP SIGNER', days: 2 });
@@ -76,8 +77,13 @@ async function main(): Promise<void> {
       for (const c of LEVELS) {
         const messages = await Promise.all(
           Array.from({ length: TOTAL }, async (_, i) => {
-            const id = identities[i % identities.length]!;
-            const csr = await buildCsr({ signer: id.signer, subject: `CN=bench-${c}-${i}-${randomUUID()}, O=Bench`, challenge: CHALLENGE });
+            const id = identities[i % identities.length];
+            if (!id) throw new Error('bench: no requester identities');
+            const csr = await buildCsr({
+              signer: id.signer,
+              subject: `CN=bench-${c}-${i}-${randomUUID()}, O=Bench`,
+              challenge: CHALLENGE,
+            });
             const der = buildPkiMessage({
               messageType: MessageType.PKCSReq,
               transactionId: randomUUID(),
@@ -106,15 +112,17 @@ async function run(
 ): Promise<Row> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
-  const replies: (Uint8Array | undefined)[] = new Array(messages.length);
+  const replies = new Array<Uint8Array | undefined>(messages.length);
   let next = 0;
   const t0 = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < messages.length) {
         const i = next++;
+        const message = messages[i];
+        if (!message) throw new Error(`bench: no message ${i}`);
         const s = process.hrtime.bigint();
-        replies[i] = await post(agent, `${t.url}?operation=PKIOperation`, messages[i]!.der).catch(() => undefined);
+        replies[i] = await post(agent, `${t.url}?operation=PKIOperation`, message.der).catch(() => undefined);
         latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
       }
     }),
@@ -123,13 +131,14 @@ async function run(
   agent.destroy();
   let ok = 0;
   const serials = new Map<string, number>();
-  for (let i = 0; i < messages.length; i++) {
+  const success: number = PKIStatus.SUCCESS;
+  for (const [i, m] of messages.entries()) {
     const r = replies[i];
     if (!r) continue;
     try {
-      const rep = await readCertRep(r, messages[i]!.id.key, messages[i]!.id.cert);
+      const rep = await readCertRep(r, m.id.key, m.id.cert);
       const cert = rep.certificates[0];
-      if (rep.status === Number(PKIStatus.SUCCESS) && cert) {
+      if (rep.status === success && cert) {
         ok++;
         serials.set(cert.serialNumber, (serials.get(cert.serialNumber) ?? 0) + 1);
       }
@@ -138,7 +147,8 @@ async function run(
     }
   }
   latencies.sort((a, b) => a - b);
-  const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  const pct = (p: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
   return {
     target: t.name,
     concurrency,
@@ -153,11 +163,24 @@ async function run(
 
 function post(agent: Agent, url: string, body: Uint8Array): Promise<Uint8Array> {
   return new Promise((resolvePost, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/x-pki-message', 'content-length': body.length } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => (res.statusCode === 200 ? resolvePost(new Uint8Array(Buffer.concat(chunks))) : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/x-pki-message', 'content-length': body.length },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => {
+          chunks.push(c);
+        });
+        res.on('end', () => {
+          if (res.statusCode === 200) resolvePost(new Uint8Array(Buffer.concat(chunks)));
+          else reject(new Error(`HTTP ${res.statusCode}`));
+        });
+      },
+    );
     req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end(body);
@@ -186,7 +209,10 @@ async function startOurs(store: string): Promise<Target> {
     AppConfig__StaticValidation__RequestPassword: CHALLENGE,
     LOCAL_STORE: store,
   };
-  const child = spawn(process.execPath, [join(root, 'dist', 'scripts', 'host.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(root, 'dist', 'scripts', 'host.js')], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await waitForLine(child, /listening on/);
   return {
     name: `azure-scep-ca (${store} store)`,
@@ -200,7 +226,8 @@ async function startOurs(store: string): Promise<Target> {
 }
 
 async function startPeer(): Promise<Target | undefined> {
-  const script = process.env.SCEP_PEER_SCRIPT ?? resolve(root, '..', 'shared', 'interop', 'peer-micromdm-server.sh');
+  const script =
+    process.env.SCEP_PEER_SCRIPT ?? resolve(root, '..', 'shared', 'interop', 'peer-micromdm-server.sh');
   if (!existsSync(script)) {
     process.stderr.write(`bench: no peer comparison (${script} not found; set SCEP_PEER_SCRIPT)\n`);
     return undefined;
@@ -208,7 +235,11 @@ async function startPeer(): Promise<Target | undefined> {
   const dir = mkdtempSync(join(tmpdir(), 'scep-peer-'));
   const port = 19000 + Math.floor(Math.random() * 1000);
   const code = await new Promise<number>((r) =>
-    spawn('bash', [script, 'start', String(port), CHALLENGE, dir], { stdio: ['ignore', 'ignore', 'inherit'] }).on('exit', (c) => r(c ?? 1)),
+    spawn('bash', [script, 'start', String(port), CHALLENGE, dir], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }).on('exit', (c) => {
+      r(c ?? 1);
+    }),
   );
   if (code !== 0) {
     process.stderr.write('bench: micromdm peer did not start; no peer comparison\n');
@@ -218,7 +249,9 @@ async function startPeer(): Promise<Target | undefined> {
     name: 'micromdm scepserver 2.1.0',
     url: `http://127.0.0.1:${port}/scep`,
     stop: async () => {
-      await new Promise((r) => spawn('bash', [script, 'stop', String(port), '-', dir], { stdio: 'ignore' }).on('exit', r));
+      await new Promise((r) =>
+        spawn('bash', [script, 'stop', String(port), '-', dir], { stdio: 'ignore' }).on('exit', r),
+      );
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -227,7 +260,9 @@ async function startPeer(): Promise<Target | undefined> {
 function waitForLine(child: ChildProcess, re: RegExp): Promise<void> {
   return new Promise((resolveWait, reject) => {
     let buf = '';
-    const timer = setTimeout(() => reject(new Error('the local host did not start within 30 s')), 30_000);
+    const timer = setTimeout(() => {
+      reject(new Error('the local host did not start within 30 s'));
+    }, 30_000);
     child.stdout?.on('data', (d: Buffer) => {
       buf += d.toString();
       if (re.test(buf)) {
@@ -235,24 +270,41 @@ function waitForLine(child: ChildProcess, re: RegExp): Promise<void> {
         resolveWait();
       }
     });
-    child.once('exit', (c) => reject(new Error(`the local host exited (${c})`)));
+    child.once('exit', (c) => {
+      reject(new Error(`the local host exited (${c})`));
+    });
   });
 }
 
 function printTable(rows: Row[]): void {
   const head = ['server', 'conc', 'enroll/s', 'p50 ms', 'p99 ms', 'ok', 'failed', 'dup serials'];
-  const lines = rows.map((r) => [r.target, String(r.concurrency), r.perSecond.toFixed(1), r.p50.toFixed(1), r.p99.toFixed(1), String(r.ok), String(r.failed), String(r.duplicates)]);
-  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  process.stdout.write(`\n${fmt(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(fmt).join('\n')}\n`);
+  const lines = rows.map((r) => [
+    r.target,
+    String(r.concurrency),
+    r.perSecond.toFixed(1),
+    r.p50.toFixed(1),
+    r.p99.toFixed(1),
+    String(r.ok),
+    String(r.failed),
+    String(r.duplicates),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
+  process.stdout.write(
+    `\n${fmt(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(fmt).join('\n')}\n`,
+  );
   const ours = rows.find((r) => r.concurrency === 4 && r.target.startsWith('azure'));
   const peer = rows.find((r) => r.concurrency === 4 && r.target.startsWith('micromdm'));
-  if (ours && peer) process.stdout.write(`\nthroughput ratio at concurrency 4: ${(ours.perSecond / peer.perSecond).toFixed(2)}x micromdm\n`);
-  process.stdout.write(`(${TOTAL} enrollments per cell, RSA-2048 client keys, nproc=${(availableParallelism())})\n`);
+  if (ours && peer)
+    process.stdout.write(
+      `\nthroughput ratio at concurrency 4: ${(ours.perSecond / peer.perSecond).toFixed(2)}x micromdm\n`,
+    );
+  process.stdout.write(
+    `(${TOTAL} enrollments per cell, RSA-2048 client keys, nproc=${availableParallelism()})\n`,
+  );
 }
 
-
 main().catch((e: unknown) => {
-  process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });

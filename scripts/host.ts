@@ -69,6 +69,9 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
     env.AzureWebJobsStorage = azurite.connectionString;
     services.push({ close: () => azurite.stop() });
   }
+  // Code that reads the environment itself (the Azure SDKs) sees the same settings; close()
+  // puts the previous environment back, so a later host in this process starts clean.
+  const previousEnv = { ...process.env };
   Object.assign(process.env, env);
 
   installFunctionsCoreShim();
@@ -77,10 +80,12 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
   const { HttpRequest, InvocationContext, HttpResponse } = functionsModule.default;
   const appModule = await import('../lib/app.js');
   const { jsonLogger, silentLogger } = await import('../lib/log.js');
-  appModule.setApp(appModule.createApp(env, {
+  appModule.setApp(
+    appModule.createApp(env, {
       logger: o.quiet && !process.env.SCEP_HOST_LOGS ? silentLogger : jsonLogger(),
       ...(o.credential ? { credential: o.credential } : {}),
-    }));
+    }),
+  );
   const app = await appModule.getApp();
   await loadFunctions();
 
@@ -89,7 +94,9 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
     const trigger = Object.values(r.metadata.bindings).find((b) => b.type === 'httpTrigger');
     if (!trigger) return [];
     const route = typeof trigger.route === 'string' ? trigger.route : r.metadata.name;
-    const methods = Array.isArray(trigger.methods) ? (trigger.methods as string[]).map((m) => m.toUpperCase()) : [];
+    const methods = Array.isArray(trigger.methods)
+      ? (trigger.methods as string[]).map((m) => m.toUpperCase())
+      : [];
     return [{ reg: r, route, methods, compiled: compileRoute(prefix, route) }];
   });
 
@@ -123,23 +130,42 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
       params: found.params,
       ...(body.length > 0 ? { body: { bytes: body } } : {}),
     });
-    const context = new InvocationContext({ functionName: found.entry.reg.metadata.name, invocationId: randomBytes(16).toString('hex') });
+    const context = new InvocationContext({
+      functionName: found.entry.reg.metadata.name,
+      invocationId: randomBytes(16).toString('hex'),
+    });
     const result = await found.entry.reg.handler(request, context);
-    const response = result instanceof HttpResponse ? result : new HttpResponse(result as ConstructorParameters<typeof HttpResponse>[0]);
+    const response =
+      result instanceof HttpResponse
+        ? result
+        : new HttpResponse(result as ConstructorParameters<typeof HttpResponse>[0]);
     const out = Buffer.from(await response.arrayBuffer());
     const outHeaders: Record<string, string> = {};
-    response.headers.forEach((v, k) => (outHeaders[k] = v));
+    response.headers.forEach((v, k) => {
+      outHeaders[k] = v;
+    });
     res.writeHead(response.status, outHeaders).end(out);
   }
 
   const hostJson = readHostJson();
-  const invoke = async (functionName: string, args: unknown[], triggerMetadata: Record<string, unknown> = {}): Promise<unknown> => {
+  const invoke = async (
+    functionName: string,
+    args: unknown[],
+    triggerMetadata: Record<string, unknown> = {},
+  ): Promise<unknown> => {
     const reg = registrations.find((r) => r.metadata.name === functionName);
     if (!reg) throw new Error(`no function ${functionName}`);
-    const context = new InvocationContext({ functionName, invocationId: randomBytes(16).toString('hex'), triggerMetadata });
-    return reg.handler(...args, context);
+    const context = new InvocationContext({
+      functionName,
+      invocationId: randomBytes(16).toString('hex'),
+      triggerMetadata,
+    });
+    // async: an unknown name or a handler that throws synchronously becomes a rejection.
+    return await reg.handler(...args, context);
   };
-  const onBackgroundError = (message: string): void => app.logger.warn(message, { component: 'local-host' });
+  const onBackgroundError = (message: string): void => {
+    app.logger.warn(message, { component: 'local-host' });
+  };
   const { startQueueTriggers, startTimers } = await import('./local/queues.js');
   const stopQueues = await startQueueTriggers(
     registrations,
@@ -151,7 +177,11 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
     },
     (payload, triggerMetadata, functionName) => invoke(functionName, [payload], triggerMetadata),
   );
-  const stopTimers = startTimers(registrations, (name) => invoke(name, [{ isPastDue: false }]), onBackgroundError);
+  const stopTimers = startTimers(
+    registrations,
+    (name) => invoke(name, [{ isPastDue: false }]),
+    onBackgroundError,
+  );
 
   await new Promise<void>((resolve) => server.listen(o.port ?? 7071, '127.0.0.1', resolve));
   const address = server.address();
@@ -160,7 +190,8 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
   const { fingerprints } = await import('../lib/ca/issue.js');
   const { X509Certificate } = await import('node:crypto');
   const caPem = new X509Certificate(app.ca.certificateDer).toString();
-  if (!o.quiet) printBanner(baseUrl, app.scep.endpointNames(), fingerprints(app.ca.certificateDer), staticChallenge);
+  if (!o.quiet)
+    printBanner(baseUrl, app.scep.endpointNames(), fingerprints(app.ca.certificateDer), staticChallenge);
   return {
     baseUrl,
     staticChallenge,
@@ -171,8 +202,15 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
       stopTimers();
       await stopQueues();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
       appModule.setApp(undefined);
+      for (const k of Object.keys(process.env))
+        if (!(k in previousEnv)) Reflect.deleteProperty(process.env, k);
+      Object.assign(process.env, previousEnv);
       for (const s of services.reverse()) await s.close();
     },
   };
@@ -233,12 +271,16 @@ function localSettings(): Record<string, string> {
 
 function pick(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && /^(AppConfig__|AZURE_|AzureWebJobs)/.test(k)) out[k] = v;
+  for (const [k, v] of Object.entries(env))
+    if (v !== undefined && /^(AppConfig__|AZURE_|AzureWebJobs)/.test(k)) out[k] = v;
   return out;
 }
 
 /** The static challenge in force: configured, or generated once and kept in the data folder. */
-async function ensureStaticChallenge(env: Record<string, string | undefined>, dataDir: string): Promise<string | undefined> {
+async function ensureStaticChallenge(
+  env: Record<string, string | undefined>,
+  dataDir: string,
+): Promise<string | undefined> {
   if (/^(false|0|no)$/i.test(env.AppConfig__StaticValidation__Enabled ?? '')) return undefined;
   const configured = env.AppConfig__StaticValidation__RequestPassword;
   if (configured) return configured;

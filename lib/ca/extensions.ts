@@ -32,7 +32,9 @@ export const basicConstraints = (ca: boolean, pathLen?: number): Extension =>
   extension(
     id_ce_basicConstraints,
     true,
-    new BasicConstraints(ca ? (pathLen === undefined ? { cA: true } : { cA: true, pathLenConstraint: pathLen }) : {}),
+    new BasicConstraints(
+      ca ? (pathLen === undefined ? { cA: true } : { cA: true, pathLenConstraint: pathLen }) : {},
+    ),
   );
 
 const KU_FLAG: Record<KeyUsageName | 'KeyCertSign' | 'CrlSign', KeyUsageFlags> = {

@@ -1,7 +1,16 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
 import { Certificate, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509';
-import { bitString, derTrue, explicit, integer, objectIdentifier, octetString, seq, x509Time } from '../cms/ber.js';
+import {
+  bitString,
+  derTrue,
+  explicit,
+  integer,
+  objectIdentifier,
+  octetString,
+  seq,
+  x509Time,
+} from '../cms/ber.js';
 import type { KeyUsageName } from '../config/core.js';
 import type { ParsedCsr } from '../csr/parse.js';
 import { verifyWithSpki } from '../csr/parse.js';
@@ -9,7 +18,13 @@ import type { CaKeys, HashAlgorithm } from '../keys/types.js';
 import { asView } from '../x509/as-view.js';
 import { certView, type CertView } from '../x509/cert-view.js';
 import { generalNameToString, nameDerToString } from '../x509/names.js';
-import { authorityKeyIdentifier, basicConstraints, extendedKeyUsage, keyIdentifier, keyUsage } from './extensions.js';
+import {
+  authorityKeyIdentifier,
+  basicConstraints,
+  extendedKeyUsage,
+  keyIdentifier,
+  keyUsage,
+} from './extensions.js';
 import { randomSerial, serialHex, signatureAlgorithm } from './sign.js';
 
 /** What an endpoint issues: validity, key usage and extended key usage. */
@@ -76,9 +91,14 @@ export class CertificateIssuer {
   async issue(csr: ParsedCsr, profile: IssuanceProfile, now: Date = new Date()): Promise<IssuedCertificate> {
     const notBefore = new Date(now.getTime() - this.options.clockSkewMinutes * 60_000);
     // RFC 5280 §6.1: a certificate outliving its issuer fails path validation after that date.
-    const notAfter = new Date(Math.min(now.getTime() + profile.validityDays * 86_400_000, this.ca.notAfter.getTime()));
+    const notAfter = new Date(
+      Math.min(now.getTime() + profile.validityDays * 86_400_000, this.ca.notAfter.getTime()),
+    );
     const serial = randomSerial();
-    const extensions = [...this.extensionsFor(profile, csr), extensionDer(SKI_OID, false, skiValue(csr.publicKeyBits))];
+    const extensions = [
+      ...this.extensionsFor(profile, csr),
+      extensionDer(SKI_OID, false, skiValue(csr.publicKeyBits)),
+    ];
     if (csr.sanExtensionValue) {
       // RFC 5280 §4.2.1.6: critical when the subject is empty.
       extensions.push(extensionDer(id_ce_subjectAltName, csr.subjectEmpty, csr.sanExtensionValue));
@@ -117,7 +137,13 @@ export class CertificateIssuer {
   issuedByUs(cert: Certificate | CertView): boolean {
     const c = asView(cert);
     if (!Buffer.from(c.issuer).equals(Buffer.from(this.ca.subject))) return false;
-    return verifyWithSpki(this.ca.spki, c.signatureOid, c.signatureParams?.slice().buffer ?? null, c.tbs, c.signature);
+    return verifyWithSpki(
+      this.ca.spki,
+      c.signatureOid,
+      c.signatureParams?.slice().buffer ?? null,
+      c.tbs,
+      c.signature,
+    );
   }
 
   /**
@@ -163,10 +189,15 @@ const KU_OID = '2.5.29.15';
 const EKU_OID = '2.5.29.37';
 
 /** Describe a stored certificate (replays) the way `issue` describes a new one. */
-export function describe(der: Uint8Array, cert: Certificate = AsnParser.parse(der, Certificate)): IssuedCertificate {
+export function describe(
+  der: Uint8Array,
+  cert: Certificate = AsnParser.parse(der, Certificate),
+): IssuedCertificate {
   const tbs = cert.tbsCertificate;
   const sanExt = tbs.extensions?.find((e) => e.extnID === id_ce_subjectAltName);
-  const sans = sanExt ? AsnParser.parse(sanExt.extnValue.buffer, SubjectAlternativeName).map(generalNameToString) : [];
+  const sans = sanExt
+    ? AsnParser.parse(sanExt.extnValue.buffer, SubjectAlternativeName).map(generalNameToString)
+    : [];
   const view = certView(der);
   return {
     der,
@@ -193,7 +224,9 @@ export function fingerprints(der: Uint8Array): { sha256: string; sha1: string; s
 }
 
 function extensionDer(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
-  return critical ? seq(objectIdentifier(oid), derTrue, octetString(value)) : seq(objectIdentifier(oid), octetString(value));
+  return critical
+    ? seq(objectIdentifier(oid), derTrue, octetString(value))
+    : seq(objectIdentifier(oid), octetString(value));
 }
 
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value. */

@@ -1,9 +1,22 @@
 import 'reflect-metadata';
 import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
-import { Extensions, Name, SubjectPublicKeyInfo, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
+import {
+  Extensions,
+  Name,
+  SubjectPublicKeyInfo,
+  TBSCertificate,
+  Validity,
+  Version,
+} from '@peculiar/asn1-x509';
 import { Name as X509Name } from '@peculiar/x509';
 import type { HashAlgorithm, Signer } from '../keys/types.js';
-import { authorityKeyIdentifier, basicConstraints, keyIdentifier, keyUsage, subjectKeyIdentifier } from './extensions.js';
+import {
+  authorityKeyIdentifier,
+  basicConstraints,
+  keyIdentifier,
+  keyUsage,
+  subjectKeyIdentifier,
+} from './extensions.js';
 import { randomSerial, signatureAlgorithm, signTbs } from './sign.js';
 
 export interface RootOptions {

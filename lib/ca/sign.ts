@@ -45,7 +45,7 @@ export async function signTbs(tbs: TBSCertificate, signer: Signer, hash: HashAlg
  */
 export function randomSerial(): Uint8Array {
   const b = randomBytes(16);
-  b[0] = b[0]! & 0x7f || 0x01;
+  b[0] = (b[0] ?? 0) & 0x7f || 0x01;
   return new Uint8Array(b);
 }
 

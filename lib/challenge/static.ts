@@ -15,13 +15,21 @@ export class StaticChallengeValidator implements ChallengeValidator {
 
   validate(ctx: ChallengeContext): Promise<ChallengeResult> {
     if (ctx.challengePassword === undefined || ctx.challengePassword === '') {
-      return Promise.resolve({ ok: false, reason: 'challenge-missing', detail: 'the CSR has no challengePassword' });
+      return Promise.resolve({
+        ok: false,
+        reason: 'challenge-missing',
+        detail: 'the CSR has no challengePassword',
+      });
     }
     const ok = timingSafeEqual(digest(ctx.challengePassword), this.expected);
     return Promise.resolve(
       ok
         ? { ok: true, authorization: 'static' }
-        : { ok: false, reason: 'challenge-mismatch', detail: 'the challengePassword is not the configured static challenge' },
+        : {
+            ok: false,
+            reason: 'challenge-mismatch',
+            detail: 'the challengePassword is not the configured static challenge',
+          },
     );
   }
 }

@@ -43,8 +43,14 @@ function read(buf: Uint8Array, at: number, limit: number, depth: number): Ber {
   const need = (n: number): void => {
     if (p + n > limit) throw new BerError('truncated');
   };
+  /** The next byte; `need` has already checked it is within `limit`. */
+  const next = (): number => {
+    const b = buf[p++];
+    if (b === undefined) throw new BerError('truncated');
+    return b;
+  };
   need(2);
-  const id = buf[p++]!;
+  const id = next();
   const tagClass = (id >> 6) as 0 | 1 | 2 | 3;
   const constructed = (id & 0x20) !== 0;
   let tag = id & 0x1f;
@@ -52,14 +58,14 @@ function read(buf: Uint8Array, at: number, limit: number, depth: number): Ber {
     tag = 0;
     for (let i = 0; ; i++) {
       need(1);
-      const b = buf[p++]!;
+      const b = next();
       tag = tag * 128 + (b & 0x7f);
       if ((b & 0x80) === 0) break;
       if (i > 3) throw new BerError('tag number too large');
     }
   }
   need(1);
-  const first = buf[p++]!;
+  const first = next();
   const children: Ber[] = [];
   if (first === 0x80) {
     if (!constructed) throw new BerError('indefinite length on a primitive element');
@@ -79,7 +85,7 @@ function read(buf: Uint8Array, at: number, limit: number, depth: number): Ber {
     if (n === 0 || n > 4) throw new BerError('unsupported length');
     need(n);
     length = 0;
-    for (let i = 0; i < n; i++) length = length * 256 + buf[p++]!;
+    for (let i = 0; i < n; i++) length = length * 256 + next();
   }
   const contentStart = p;
   const contentEnd = p + length;
@@ -185,7 +191,9 @@ export function time(n: Ber): Date {
   if (!m) throw new BerError('expected a UTCTime or GeneralizedTime in UTC');
   let year = Number(m[1]);
   if (n.tag === 23) year += year < 50 ? 2000 : 1900;
-  return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)));
+  return new Date(
+    Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)),
+  );
 }
 
 // ---- DER writer -----------------------------------------------------------------------------
@@ -213,11 +221,13 @@ export function tlv(identifier: number, ...parts: readonly Uint8Array[]): Uint8A
 export const seq = (...parts: readonly Uint8Array[]): Uint8Array => tlv(0x30, ...parts);
 export const set = (...parts: readonly Uint8Array[]): Uint8Array => tlv(0x31, ...parts);
 /** DER SET OF: elements sorted by their encodings (X.690 §11.6). */
-export const setOf = (parts: readonly Uint8Array[]): Uint8Array => set(...[...parts].sort((a, b) => Buffer.compare(a, b)));
+export const setOf = (parts: readonly Uint8Array[]): Uint8Array =>
+  set(...[...parts].sort((a, b) => Buffer.compare(a, b)));
 /** [n] constructed (EXPLICIT, or IMPLICIT over a constructed type). */
 export const explicit = (n: number, ...parts: readonly Uint8Array[]): Uint8Array => tlv(0xa0 | n, ...parts);
 /** [n] IMPLICIT over a primitive type. */
-export const implicitPrimitive = (n: number, contentBytes: Uint8Array): Uint8Array => tlv(0x80 | n, contentBytes);
+export const implicitPrimitive = (n: number, contentBytes: Uint8Array): Uint8Array =>
+  tlv(0x80 | n, contentBytes);
 export const octetString = (b: Uint8Array): Uint8Array => tlv(0x04, b);
 export const bitString = (b: Uint8Array): Uint8Array => tlv(0x03, Uint8Array.of(0), b);
 export const printableString = (s: string): Uint8Array => tlv(0x13, Buffer.from(s, 'latin1'));
@@ -234,7 +244,7 @@ export function integer(v: number | Uint8Array): Uint8Array {
     bytes.unshift(x & 0xff);
     x = Math.floor(x / 256);
   } while (x > 0);
-  if (bytes[0]! & 0x80) bytes.unshift(0);
+  if ((bytes[0] ?? 0) & 0x80) bytes.unshift(0);
   return tlv(0x02, Uint8Array.from(bytes));
 }
 
@@ -245,8 +255,9 @@ export function objectIdentifier(dotted: string): Uint8Array {
   if (cached) return cached;
   const arcs = dotted.split('.').map(Number);
   const [a, b, ...rest] = arcs;
+  if (a === undefined || b === undefined) throw new BerError(`not an object identifier: ${dotted}`);
   const out: number[] = [];
-  for (const arc of [a! * 40 + b!, ...rest]) {
+  for (const arc of [a * 40 + b, ...rest]) {
     const stack = [arc & 0x7f];
     for (let x = Math.floor(arc / 128); x > 0; x = Math.floor(x / 128)) stack.unshift((x & 0x7f) | 0x80);
     out.push(...stack);

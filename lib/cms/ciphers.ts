@@ -39,7 +39,12 @@ function probeNodeDes(): boolean {
   }
 }
 
-export function decryptContent(cipher: ContentCipher, key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
+export function decryptContent(
+  cipher: ContentCipher,
+  key: Uint8Array,
+  iv: Uint8Array,
+  data: Uint8Array,
+): Uint8Array {
   const spec = CIPHERS[cipher];
   if (key.length !== spec.keyLength || iv.length !== spec.ivLength) {
     throw new Error(`${cipher}: wrong key or IV length`);
@@ -50,7 +55,10 @@ export function decryptContent(cipher: ContentCipher, key: Uint8Array, iv: Uint8
 }
 
 function forgeDesDecrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
-  const d = forge.cipher.createDecipher('DES-CBC', forge.util.createBuffer(Buffer.from(key).toString('binary')));
+  const d = forge.cipher.createDecipher(
+    'DES-CBC',
+    forge.util.createBuffer(Buffer.from(key).toString('binary')),
+  );
   d.start({ iv: forge.util.createBuffer(Buffer.from(iv).toString('binary')) });
   d.update(forge.util.createBuffer(Buffer.from(data).toString('binary')));
   if (!d.finish()) throw new Error('DES-CBC: bad padding');
@@ -66,5 +74,10 @@ export function encryptContent(
   const iv = randomBytes(spec.ivLength);
   const c = createCipheriv(spec.node, key, iv);
   const ciphertext = Buffer.concat([c.update(data), c.final()]);
-  return { key: new Uint8Array(key), algorithmOid: spec.oid, iv: new Uint8Array(iv), ciphertext: new Uint8Array(ciphertext) };
+  return {
+    key: new Uint8Array(key),
+    algorithmOid: spec.oid,
+    iv: new Uint8Array(iv),
+    ciphertext: new Uint8Array(ciphertext),
+  };
 }

@@ -41,7 +41,10 @@ export interface ProfileSettings {
 }
 
 export interface CoreSettings {
-  readonly static: ProfileSettings & { readonly enabled: boolean; readonly requestPassword: string | undefined };
+  readonly static: ProfileSettings & {
+    readonly enabled: boolean;
+    readonly requestPassword: string | undefined;
+  };
   /** Global cap on validity, days (AppConfig__ValidityPeriodDays). */
   readonly validityPeriodDays: number;
   readonly clockSkewMinutes: number;
@@ -59,7 +62,10 @@ export const CLIENT_AUTH_EKU = '1.3.6.1.5.5.7.3.2';
 const keyUsageList = list(['DigitalSignature', 'KeyEncipherment']).superRefine((names, ctx) => {
   for (const n of names) {
     if (!KeyUsageNames.some((k) => k.toLowerCase() === n.toLowerCase())) {
-      ctx.addIssue({ code: 'custom', message: `unknown key usage "${n}" (allowed: ${KeyUsageNames.join(', ')})` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown key usage "${n}" (allowed: ${KeyUsageNames.join(', ')})`,
+      });
     }
   }
 });
@@ -115,14 +121,17 @@ export const coreSection = section(
     dataDir: r.AppConfig__DataDir ?? '.data',
     localCa: {
       subject: r.AppConfig__LocalCA__Subject ?? 'CN=azure-scep-ca Local Root CA, O=azure-scep-ca',
-      keySize: r.AppConfig__LocalCA__KeySize ?? 2048,
-      validityDays: r.AppConfig__LocalCA__DaysExpiresIn ?? 3650,
+      keySize: r.AppConfig__LocalCA__KeySize,
+      validityDays: r.AppConfig__LocalCA__DaysExpiresIn,
     },
-    maxBodyBytes: r.AppConfig__MaxRequestBytes ?? 256 * 1024,
+    maxBodyBytes: r.AppConfig__MaxRequestBytes,
   }),
   (r) => {
     const p: string[] = [];
-    if (r.AppConfig__StaticValidation__Enabled && r.AppConfig__StaticValidation__RequestPassword === undefined) {
+    if (
+      r.AppConfig__StaticValidation__Enabled &&
+      r.AppConfig__StaticValidation__RequestPassword === undefined
+    ) {
       p.push(
         'AppConfig__StaticValidation__RequestPassword: required when AppConfig__StaticValidation__Enabled is true (npm start generates one for local use)',
       );

@@ -29,9 +29,12 @@ export const int = <F extends number | undefined>(fallback: F, min: number, max:
     .optional()
     .transform((s, ctx) => {
       const v = s?.trim();
-      if (v === undefined || v === '') return fallback as number | F;
+      if (v === undefined || v === '') return fallback;
       if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-        ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, got "${v}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a whole number from ${min} to ${max}, got "${v}"`,
+        });
         return z.NEVER;
       }
       return Number(v);
@@ -94,7 +97,8 @@ export function section<S extends z.ZodObject, T>(
     const fallback = schema.safeParse(
       Object.fromEntries(Object.entries(picked).map(([k, v]) => [k, bad.has(k) ? undefined : v])),
     );
-    if (fallback.success && check) problems.push(...check(fallback.data).filter((p) => !problems.includes(p)));
+    if (fallback.success && check)
+      problems.push(...check(fallback.data).filter((p) => !problems.includes(p)));
     return { ok: false, problems };
   };
 }

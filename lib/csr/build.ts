@@ -1,6 +1,10 @@
 import { AsnConvert, AsnParser, OctetString } from '@peculiar/asn1-schema';
 import { Attributes, CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
-import { ExtensionRequest, id_pkcs9_at_challengePassword, id_pkcs9_at_extensionRequest } from '@peculiar/asn1-pkcs9';
+import {
+  ExtensionRequest,
+  id_pkcs9_at_challengePassword,
+  id_pkcs9_at_extensionRequest,
+} from '@peculiar/asn1-pkcs9';
 import {
   Attribute,
   Extension,

@@ -1,15 +1,26 @@
 import { constants, createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { AsnParser } from '@peculiar/asn1-schema';
-import { ExtensionRequest, id_pkcs9_at_challengePassword, id_pkcs9_at_extensionRequest } from '@peculiar/asn1-pkcs9';
+import {
+  ExtensionRequest,
+  id_pkcs9_at_challengePassword,
+  id_pkcs9_at_extensionRequest,
+} from '@peculiar/asn1-pkcs9';
 import { RsaSaPssParams } from '@peculiar/asn1-rsa';
-import { Extension, GeneralName, Name, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509';
+import {
+  Extension,
+  GeneralName,
+  Name,
+  SubjectAlternativeName,
+  id_ce_subjectAltName,
+} from '@peculiar/asn1-x509';
 import { bits, kid, kids, oid, parseBer, raw, text } from '../cms/ber.js';
 import { badRequest, isAppError } from '../errors.js';
 import { nameDerToString } from '../x509/names.js';
 
 export type KeyInfo =
   | { readonly type: 'RSA'; readonly bits: number }
-  | { readonly type: 'EC'; readonly curve: 'P-256' | 'P-384' | 'P-521' | string }
+  /** `curve`: 'P-256', 'P-384' or 'P-521', else the curve name Node reports (e.g. 'secp256k1'). */
+  | { readonly type: 'EC'; readonly curve: string }
   | { readonly type: 'other'; readonly oid: string };
 
 /** A PKCS#10 request, parsed once; everything policy and issuance need. */
@@ -117,7 +128,8 @@ function parse(der: Uint8Array): ParsedCsr {
     sanExtensionValue: sanExt ? new Uint8Array(sanExt.extnValue.buffer) : undefined,
     signatureAlgorithm: sigOid,
     verifySignature: () =>
-      publicKey !== undefined && verifyWithKey(publicKey, sigOid, sigParams ? raw(sigParams).slice().buffer : null, tbs, signature),
+      publicKey !== undefined &&
+      verifyWithKey(publicKey, sigOid, sigParams ? raw(sigParams).slice().buffer : null, tbs, signature),
   };
 }
 
@@ -167,13 +179,24 @@ export function verifyWithSpki(
   return verifyWithKey(key, sigOid, params, data, signature);
 }
 
-function verifyWithKey(key: KeyObject, sigOid: string, params: ArrayBuffer | null, data: Uint8Array, signature: Uint8Array): boolean {
+function verifyWithKey(
+  key: KeyObject,
+  sigOid: string,
+  params: ArrayBuffer | null,
+  data: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   try {
     if (sigOid === '1.2.840.113549.1.1.10') {
       const p = params ? AsnParser.parse(params, RsaSaPssParams) : new RsaSaPssParams();
       const hash = HASH_BY_OID[p.hashAlgorithm.algorithm];
       if (!hash) return false;
-      return cryptoVerify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: p.saltLength }, signature);
+      return cryptoVerify(
+        hash,
+        data,
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: p.saltLength },
+        signature,
+      );
     }
     const hash = HASH_BY_SIG_OID[sigOid];
     if (!hash) return false;

@@ -15,18 +15,33 @@ export const proofOfPossession: CsrValidator = (csr) =>
     ? undefined
     : { reason: 'csr-signature-invalid', message: 'the CSR signature does not verify with its public key' };
 
-export function allowedKeys(o: { minRsaBits: number; maxRsaBits: number; curves: readonly string[] }): CsrValidator {
+export function allowedKeys(o: {
+  minRsaBits: number;
+  maxRsaBits: number;
+  curves: readonly string[];
+}): CsrValidator {
   return (csr) => {
     const k = csr.key;
     if (k.type === 'RSA') {
-      if (k.bits < o.minRsaBits) return { reason: 'key-too-small', message: `RSA keys must have at least ${o.minRsaBits} bits (got ${k.bits})` };
-      if (k.bits > o.maxRsaBits) return { reason: 'key-too-large', message: `RSA keys may have at most ${o.maxRsaBits} bits (got ${k.bits})` };
+      if (k.bits < o.minRsaBits)
+        return {
+          reason: 'key-too-small',
+          message: `RSA keys must have at least ${o.minRsaBits} bits (got ${k.bits})`,
+        };
+      if (k.bits > o.maxRsaBits)
+        return {
+          reason: 'key-too-large',
+          message: `RSA keys may have at most ${o.maxRsaBits} bits (got ${k.bits})`,
+        };
       return undefined;
     }
     if (k.type === 'EC') {
       return o.curves.includes(k.curve)
         ? undefined
-        : { reason: 'curve-not-allowed', message: `EC curve ${k.curve} is not allowed (allowed: ${o.curves.join(', ')})` };
+        : {
+            reason: 'curve-not-allowed',
+            message: `EC curve ${k.curve} is not allowed (allowed: ${o.curves.join(', ')})`,
+          };
     }
     return { reason: 'key-type-not-allowed', message: `key algorithm ${k.oid} is not allowed` };
   };

@@ -36,15 +36,25 @@ export function intuneEndpoint(s: IntuneSettings, d: IntuneDeps): ScepEndpoint {
     policy: DEFAULT_POLICY,
     // Intune never sends RenewalReq; a renewal is a fresh PKCSReq with a new challenge.
     allowRenewals: s.profile.allowRenewals,
+    challengeRefusalIsFinal: true,
     storeCertificate: s.profile.enableCertificateStorage,
     notification: 'pending',
     afterRecord: async (record, _csr, replayed) => {
+      // Renewals signed by a certificate we issued were not validated by Intune: nothing to report.
+      if (record.authorization !== 'intune') return;
       if (s.waitForSuccessNotificationResponse) {
-        const r = await confirmSuccessBeforeDelivery({ client: d.client, store: d.store, now: d.clock, log: d.logger }, record);
+        const r = await confirmSuccessBeforeDelivery(
+          { client: d.client, store: d.store, now: d.clock, log: d.logger },
+          record,
+        );
         if (!r.deliver) {
-          throw new AppError('DEPENDENCY_UNAVAILABLE', `Intune did not accept the success notification (${r.reason})`, {
-            detail: { reason: r.reason, description: r.detail },
-          });
+          throw new AppError(
+            'DEPENDENCY_UNAVAILABLE',
+            `Intune did not accept the success notification (${r.reason})`,
+            {
+              detail: { reason: r.reason, description: r.detail },
+            },
+          );
         }
         return;
       }

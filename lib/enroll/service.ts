@@ -85,9 +85,24 @@ export class EnrollmentService {
   ) {}
 
   async enroll(req: EnrollmentRequest): Promise<EnrollmentResult> {
-    const base = { endpoint: req.endpoint, operation: req.operation, transactionId: req.transactionId, requester: req.csr.subjectString };
-    const refuse = (kind: EnrollmentFailureKind, reason: string, message: string, detail?: string): EnrollmentResult => {
-      this.audit.record({ ...base, outcome: kind === 'unavailable' ? 'failed' : 'refused', reason, detail: detail ?? message });
+    const base = {
+      endpoint: req.endpoint,
+      operation: req.operation,
+      transactionId: req.transactionId,
+      requester: req.csr.subjectString,
+    };
+    const refuse = (
+      kind: EnrollmentFailureKind,
+      reason: string,
+      message: string,
+      detail?: string,
+    ): EnrollmentResult => {
+      this.audit.record({
+        ...base,
+        outcome: kind === 'unavailable' ? 'failed' : 'refused',
+        reason,
+        detail: detail ?? message,
+      });
       return { ok: false, kind, reason, message };
     };
 
@@ -100,11 +115,20 @@ export class EnrollmentService {
       try {
         resolved = await this.resolveTransaction(req.transactionRef, req.csr);
       } catch (e) {
-        return refuse('unavailable', 'store-unavailable', 'the certificate store is unavailable; retry later', describeError(e));
+        return refuse(
+          'unavailable',
+          'store-unavailable',
+          'the certificate store is unavailable; retry later',
+          describeError(e),
+        );
       }
       if (resolved.kind === 'replay') return this.replay(resolved.record, req, refuse);
       if (resolved.kind === 'conflict') {
-        return refuse('conflict', 'transaction-key-mismatch', 'this transactionID was already used with another key');
+        return refuse(
+          'conflict',
+          'transaction-key-mismatch',
+          'this transactionID was already used with another key',
+        );
       }
       transactionKey = resolved.transactionKey;
     }
@@ -113,7 +137,12 @@ export class EnrollmentService {
     try {
       auth = await req.authorize();
     } catch (e) {
-      return refuse('unavailable', 'authorization-unavailable', 'the request could not be authorized now; retry later', describeError(e));
+      return refuse(
+        'unavailable',
+        'authorization-unavailable',
+        'the request could not be authorized now; retry later',
+        describeError(e),
+      );
     }
     if (!auth.ok) return refuse('unauthorized', auth.reason, 'the request was not authorized', auth.detail);
 
@@ -123,7 +152,12 @@ export class EnrollmentService {
       issued = await this.issuer.issue(req.csr, req.profile, now);
     } catch (e) {
       await this.issueFailed(req, 'signing-unavailable', 'the CA could not sign the certificate');
-      return refuse('unavailable', 'signing-unavailable', 'the CA could not sign the certificate; retry later', describeError(e));
+      return refuse(
+        'unavailable',
+        'signing-unavailable',
+        'the CA could not sign the certificate; retry later',
+        describeError(e),
+      );
     }
     const draft: CertificateRecord = {
       serialNumber: issued.serialNumber,
@@ -142,7 +176,9 @@ export class EnrollmentService {
       csrSha256: req.csr.sha256,
       publicKeySha256: req.csr.publicKeySha256,
       status: 'issued',
-      ...(req.notification && req.notification !== 'none'
+      // Only a request its challenge authorized is announced (Intune: a renewal was never
+      // validated, so there is no transaction to notify).
+      ...(req.notification && req.notification !== 'none' && auth.authorization !== 'renewal'
         ? {
             notification: {
               state: req.notification,
@@ -163,7 +199,12 @@ export class EnrollmentService {
         result = await this.store.create(record);
       } catch (e) {
         await this.issueFailed(req, 'store-unavailable', 'the certificate could not be recorded');
-        return refuse('unavailable', 'store-unavailable', 'the certificate could not be recorded; retry later', describeError(e));
+        return refuse(
+          'unavailable',
+          'store-unavailable',
+          'the certificate could not be recorded; retry later',
+          describeError(e),
+        );
       }
       const existing = result.created ? undefined : result.existing;
       const raced =
@@ -176,12 +217,17 @@ export class EnrollmentService {
         break;
       }
       // Another CSR of the same transaction claimed the key first: take this CSR's own key.
-      const again = await this.resolveTransaction(req.transactionRef!, req.csr).catch(() => undefined);
+      const again = await this.resolveTransaction(req.transactionRef, req.csr).catch(() => undefined);
       if (again?.kind === 'replay') return this.replay(again.record, req, refuse);
       if (again?.kind !== 'new') break;
       record = { ...record, transactionKey: again.transactionKey };
     }
-    if (!created) return refuse('conflict', 'transaction-busy', 'another request of this transaction is in progress; retry');
+    if (!created)
+      return refuse(
+        'conflict',
+        'transaction-busy',
+        'another request of this transaction is in progress; retry',
+      );
     // A concurrent identical request won the race: answer with its certificate, never a second one.
     if (!created.created) return this.replay(created.existing, req, refuse);
 
@@ -189,10 +235,20 @@ export class EnrollmentService {
       try {
         await req.afterRecord(created.record, req.csr, false);
       } catch (e) {
-        return refuse('unavailable', 'delivery-refused', 'the certificate could not be delivered; retry later', describeError(e));
+        return refuse(
+          'unavailable',
+          'delivery-refused',
+          'the certificate could not be delivered; retry later',
+          describeError(e),
+        );
       }
     }
-    this.audit.record({ ...base, outcome: 'issued', serialNumber: issued.serialNumber, authorization: auth.authorization });
+    this.audit.record({
+      ...base,
+      outcome: 'issued',
+      serialNumber: issued.serialNumber,
+      authorization: auth.authorization,
+    });
     return { ok: true, issued, record: created.record, replayed: false };
   }
 
@@ -215,13 +271,26 @@ export class EnrollmentService {
   private async replay(
     existing: CertificateRecord,
     req: EnrollmentRequest,
-    refuse: (kind: EnrollmentFailureKind, reason: string, message: string, detail?: string) => EnrollmentResult,
+    refuse: (
+      kind: EnrollmentFailureKind,
+      reason: string,
+      message: string,
+      detail?: string,
+    ) => EnrollmentResult,
   ): Promise<EnrollmentResult> {
     if (existing.publicKeySha256 !== req.csr.publicKeySha256) {
-      return refuse('conflict', 'transaction-key-mismatch', 'this transactionID was already used with another key');
+      return refuse(
+        'conflict',
+        'transaction-key-mismatch',
+        'this transactionID was already used with another key',
+      );
     }
     if (existing.status !== 'issued') {
-      return refuse('conflict', 'transaction-revoked', 'the certificate of this transaction has been revoked');
+      return refuse(
+        'conflict',
+        'transaction-revoked',
+        'the certificate of this transaction has been revoked',
+      );
     }
     if (!hasStoredCertificate(existing)) {
       return refuse(
@@ -234,7 +303,12 @@ export class EnrollmentService {
       try {
         await req.afterRecord(existing, req.csr, true);
       } catch (e) {
-        return refuse('unavailable', 'delivery-refused', 'the certificate could not be delivered; retry later', describeError(e));
+        return refuse(
+          'unavailable',
+          'delivery-refused',
+          'the certificate could not be delivered; retry later',
+          describeError(e),
+        );
       }
     }
     const der = new Uint8Array(Buffer.from(existing.der, 'base64'));

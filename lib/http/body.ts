@@ -6,7 +6,8 @@ import { AppError } from '../errors.js';
  * counted while it is read, so an oversize or lying request is cut off early.
  */
 export async function readBody(request: HttpRequest, maxBytes: number): Promise<Uint8Array> {
-  const tooLarge = (): AppError => new AppError('BODY_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`);
+  const tooLarge = (): AppError =>
+    new AppError('BODY_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`);
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
   const stream = request.body;
@@ -15,8 +16,12 @@ export async function readBody(request: HttpRequest, maxBytes: number): Promise<
   let total = 0;
   const reader = stream.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+    const result = await reader.read();
+    if (result.done) break;
+    // The Functions body stream is untyped (ReadableStream<any>); its chunks are bytes.
+    const value: unknown = result.value;
+    if (!(value instanceof Uint8Array))
+      throw new TypeError('the request body stream yielded a chunk that is not bytes');
     total += value.length;
     if (total > maxBytes) {
       await reader.cancel();

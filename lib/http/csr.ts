@@ -7,7 +7,11 @@ import { readBody } from './body.js';
 /** Adapt a Functions HTTP request to the REST enrollment use case. */
 export async function handleCsr(app: App, request: HttpRequest): Promise<HttpResponseInit> {
   const rest = app.rest;
-  if (!rest) throw new AppError('NOT_FOUND', 'the REST enrollment API is not enabled (AppConfig__DbCSRValidation__Enabled)');
+  if (!rest)
+    throw new AppError(
+      'NOT_FOUND',
+      'the REST enrollment API is not enabled (AppConfig__DbCSRValidation__Enabled)',
+    );
   const out = await enrollRest(
     rest,
     { enrollment: app.enrollment, issuer: app.issuer, chainDer: app.ca.chainDer },

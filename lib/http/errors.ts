@@ -25,7 +25,11 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
  * Map any thrown value to a response. AppErrors carry a safe message; anything else is logged
  * with its cause and answered with a generic message: never internals or a stack trace.
  */
-export function errorResponse(e: unknown, logger: Logger, context: Record<string, unknown> = {}): HttpResponseInit {
+export function errorResponse(
+  e: unknown,
+  logger: Logger,
+  context: Record<string, unknown> = {},
+): HttpResponseInit {
   const err = e instanceof AppError ? e : new AppError('INTERNAL', 'internal error', { cause: e });
   const status = HTTP_STATUS[err.code];
   const fields = { ...context, code: err.code, status, error: describeError(err), ...err.detail };
@@ -36,6 +40,7 @@ export function errorResponse(e: unknown, logger: Logger, context: Record<string
   const www = err.detail?.wwwAuthenticate;
   if (typeof www === 'string') headers['www-authenticate'] = www;
   // Settings problems are for the operator's log, not for whoever sent the request.
-  const message = err.code === 'CONFIG_INVALID' ? 'the service is not configured correctly; see the log' : err.message;
+  const message =
+    err.code === 'CONFIG_INVALID' ? 'the service is not configured correctly; see the log' : err.message;
   return { status, headers, jsonBody: { error: err.code, message } };
 }

@@ -5,9 +5,14 @@ import { readBody } from './body.js';
 import { errorResponse } from './errors.js';
 
 /** Adapt a Functions HTTP request to the SCEP service and back. */
-export async function handleScep(app: App, request: HttpRequest, endpoint: string): Promise<HttpResponseInit> {
+export async function handleScep(
+  app: App,
+  request: HttpRequest,
+  endpoint: string,
+): Promise<HttpResponseInit> {
   try {
-    const body = request.method === 'POST' ? await readBody(request, app.settings.core.maxBodyBytes) : new Uint8Array(0);
+    const body =
+      request.method === 'POST' ? await readBody(request, app.settings.core.maxBodyBytes) : new Uint8Array(0);
     const res = await app.scep.handle(endpoint, {
       method: request.method,
       operation: request.query.get('operation') ?? undefined,

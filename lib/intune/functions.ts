@@ -5,23 +5,33 @@ import { processNotification, redrivePending, type NotificationOutcome } from '.
  * What the queue and timer functions run, given the worker's App. Without Intune configured
  * they do nothing (the functions still exist: the Functions host registers every trigger).
  */
-export async function runNotification(app: App, message: unknown, dequeueCount: number): Promise<NotificationOutcome | 'disabled'> {
+export async function runNotification(
+  app: App,
+  message: unknown,
+  dequeueCount: number,
+): Promise<NotificationOutcome | 'disabled'> {
   const i = app.intune;
   if (!i) return 'disabled';
-  return processNotification(message, { dequeueCount }, {
-    client: i.client,
-    store: i.store,
-    queue: i.queue,
-    poison: i.poison,
-    now: i.clock,
-    log: i.logger,
-    maxAttempts: app.settings.intune.notifications.maxAttempts,
-  });
+  return processNotification(
+    message,
+    { dequeueCount },
+    {
+      client: i.client,
+      store: i.store,
+      queue: i.queue,
+      poison: i.poison,
+      now: i.clock,
+      log: i.logger,
+      maxAttempts: app.settings.intune.notifications.maxAttempts,
+    },
+  );
 }
 
 export async function runRedrive(app: App): Promise<{ requeued: number; failed: number } | 'disabled'> {
   const i = app.intune;
   if (!i) return 'disabled';
-  const olderThan = new Date(i.clock().getTime() - app.settings.intune.notifications.redriveAfterMinutes * 60_000);
+  const olderThan = new Date(
+    i.clock().getTime() - app.settings.intune.notifications.redriveAfterMinutes * 60_000,
+  );
   return redrivePending({ store: i.store, queue: i.queue, now: i.clock, log: i.logger }, olderThan);
 }

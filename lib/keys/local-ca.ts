@@ -24,7 +24,13 @@ export async function loadOrCreateLocalCa(o: LocalCaOptions): Promise<CaKeys & {
   if (existing) {
     const key = new LocalKey(createPrivateKey(existing.key), `local:${keyPath}`);
     const cert = new X509Certificate(existing.cert);
-    return { certificateDer: new Uint8Array(cert.raw), chainDer: [], signer: key, decrypter: key, created: false };
+    return {
+      certificateDer: new Uint8Array(cert.raw),
+      chainDer: [],
+      signer: key,
+      decrypter: key,
+      created: false,
+    };
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: o.keySize });
@@ -36,7 +42,10 @@ export async function loadOrCreateLocalCa(o: LocalCaOptions): Promise<CaKeys & {
   return { certificateDer: der, chainDer: [], signer: key, decrypter: key, created: true };
 }
 
-async function readBoth(keyPath: string, certPath: string): Promise<{ key: string; cert: string } | undefined> {
+async function readBoth(
+  keyPath: string,
+  certPath: string,
+): Promise<{ key: string; cert: string } | undefined> {
   try {
     return { key: await readFile(keyPath, 'utf8'), cert: await readFile(certPath, 'utf8') };
   } catch (e) {

@@ -38,7 +38,8 @@ export class LocalKey implements Signer, Decrypter {
   }
 
   unwrapKey(wrapped: Uint8Array, scheme: KeyTransportScheme, expectedLength: number): Promise<Uint8Array> {
-    if (this.keyType !== 'RSA') return Promise.reject(new Error('only an RSA key can unwrap a SCEP content key'));
+    if (this.keyType !== 'RSA')
+      return Promise.reject(new Error('only an RSA key can unwrap a SCEP content key'));
     if (scheme === 'RSA1_5') {
       let em: Buffer;
       try {

@@ -17,12 +17,12 @@ export function unpadPkcs1v15(em: Uint8Array, expectedLength: number): Uint8Arra
   const out = new Uint8Array(expectedLength);
   if (expectedLength + 11 > k) return new Uint8Array(fallback);
   // good = 0xff when valid so far, 0x00 otherwise.
-  let good = ctEq(em[0]!, 0x00) & ctEq(em[1]!, 0x02);
+  let good = ctEq(byteAt(em, 0), 0x00) & ctEq(byteAt(em, 1), 0x02);
   // Find the first zero byte after the padding string, branch-free.
   let zeroIndex = 0;
   let lookingForZero = 0xff;
   for (let i = 2; i < k; i++) {
-    const isZero = ctEq(em[i]!, 0);
+    const isZero = ctEq(byteAt(em, i), 0);
     const take = isZero & lookingForZero;
     zeroIndex = (zeroIndex & ~ctMask(take)) | (i & ctMask(take));
     lookingForZero &= ~isZero & 0xff;
@@ -32,9 +32,16 @@ export function unpadPkcs1v15(em: Uint8Array, expectedLength: number): Uint8Arra
   good &= ctEq32(k - zeroIndex - 1, expectedLength);
   const start = k - expectedLength;
   for (let i = 0; i < expectedLength; i++) {
-    out[i] = (em[start + i]! & good) | (fallback[i]! & ~good & 0xff);
+    out[i] = (byteAt(em, start + i) & good) | (byteAt(fallback, i) & ~good & 0xff);
   }
   return out;
+}
+
+/** bytes[i], for an index the caller has already bounded (no data-dependent branch). */
+function byteAt(bytes: Uint8Array, i: number): number {
+  const b = bytes[i];
+  if (b === undefined) throw new RangeError(`byte index ${i} is outside 0..${bytes.length - 1}`);
+  return b;
 }
 
 /** 0xff if a === b (bytes), else 0x00. */

@@ -15,11 +15,19 @@ export interface RestEnrollment {
   readonly profile: IssuanceProfile;
 }
 
-export function restEnrollment(settings: RestSettings, auth: RestAuthDeps, globalValidityDays: number): RestEnrollment {
+export function restEnrollment(
+  settings: RestSettings,
+  auth: RestAuthDeps,
+  globalValidityDays: number,
+): RestEnrollment {
   return {
     settings,
     auth,
-    profile: { validityDays: restValidityDays(settings, globalValidityDays), keyUsage: settings.keyUsage, ekus: settings.ekus },
+    profile: {
+      validityDays: restValidityDays(settings, globalValidityDays),
+      keyUsage: settings.keyUsage,
+      ekus: settings.ekus,
+    },
   };
 }
 
@@ -37,8 +45,17 @@ const STATUS_OF: Record<string, ErrorCode> = {
  */
 export async function enrollRest(
   rest: RestEnrollment,
-  deps: { readonly enrollment: EnrollmentService; readonly issuer: CertificateIssuer; readonly chainDer: readonly Uint8Array[] },
-  request: { headers: HeaderReader; readBody: () => Promise<Uint8Array>; accept: string | null; chain: string | null },
+  deps: {
+    readonly enrollment: EnrollmentService;
+    readonly issuer: CertificateIssuer;
+    readonly chainDer: readonly Uint8Array[];
+  },
+  request: {
+    headers: HeaderReader;
+    readBody: () => Promise<Uint8Array>;
+    accept: string | null;
+    chain: string | null;
+  },
 ): Promise<{ contentType: string; body: Uint8Array }> {
   const credential = await authenticateCsrRequest(request.headers, rest.auth);
   const csr = parseCsr(csrFromBody(await request.readBody()));
@@ -51,7 +68,8 @@ export async function enrollRest(
     authorize: () => authorizeCsr(credential, request.headers, csr, rest.auth),
   });
   if (!r.ok) {
-    const message = r.kind === 'unauthorized' || r.kind === 'policy' ? `${r.message}: ${r.reason}` : r.message;
+    const message =
+      r.kind === 'unauthorized' || r.kind === 'policy' ? `${r.message}: ${r.reason}` : r.message;
     throw new AppError(STATUS_OF[r.kind] ?? 'INTERNAL', message, { detail: { reason: r.reason } });
   }
   return certificateBody(r.issued.der, [deps.issuer.ca.der, ...deps.chainDer], request.accept, request.chain);

@@ -26,7 +26,12 @@ const DIGEST_OID: Record<HashAlgorithm, string> = {
   'SHA-384': '2.16.840.1.101.3.4.2.2',
   'SHA-512': '2.16.840.1.101.3.4.2.3',
 };
-const NODE_HASH: Record<HashAlgorithm, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+const NODE_HASH: Record<HashAlgorithm, string> = {
+  'SHA-1': 'sha1',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+};
 const ECDSA_OID: Record<HashAlgorithm, string> = {
   'SHA-1': '1.2.840.10045.4.1',
   'SHA-256': '1.2.840.10045.4.3.2',
@@ -75,11 +80,19 @@ export async function buildCertRep(p: CertRepParams): Promise<Uint8Array> {
     printable(OID.transactionID, p.transactionId),
     octetString(OID.senderNonce, new Uint8Array(randomBytes(16))),
     octetString(OID.recipientNonce, p.recipientNonce),
-    octetString(OID.messageDigest, new Uint8Array(createHash(NODE_HASH[p.hash]).update(content ?? new Uint8Array(0)).digest())),
+    octetString(
+      OID.messageDigest,
+      new Uint8Array(
+        createHash(NODE_HASH[p.hash])
+          .update(content ?? new Uint8Array(0))
+          .digest(),
+      ),
+    ),
   ];
   if (p.outcome.status === PKIStatus.FAILURE) {
     attrs.push(printable(OID.failInfo, String(p.outcome.failInfo)));
-    if (p.outcome.failInfoText) attrs.push(attr(OID.failInfoText, utf8String(p.outcome.failInfoText.slice(0, 250))));
+    if (p.outcome.failInfoText)
+      attrs.push(attr(OID.failInfoText, utf8String(p.outcome.failInfoText.slice(0, 250))));
   }
   // DER SET OF, sorted; the SignerInfo carries the same bytes under [0] IMPLICIT, so what is
   // signed is exactly what is sent (RFC 5652 §5.4).
@@ -97,7 +110,15 @@ export async function buildCertRep(p: CertRepParams): Promise<Uint8Array> {
     p.signer.keyType === 'RSA' ? algorithmWithNull(OID.rsaEncryption) : algorithm(ECDSA_OID[p.hash]),
     octets(signature),
   );
-  const encap = content ? seq(objectIdentifier(OID.data), explicit(0, octets(content))) : seq(objectIdentifier(OID.data));
-  const sd = seq(integer(1), set(digestAlg), encap, explicit(0, cert.der, ...(p.extraCertificates ?? [])), set(si));
+  const encap = content
+    ? seq(objectIdentifier(OID.data), explicit(0, octets(content)))
+    : seq(objectIdentifier(OID.data));
+  const sd = seq(
+    integer(1),
+    set(digestAlg),
+    encap,
+    explicit(0, cert.der, ...(p.extraCertificates ?? [])),
+    set(si),
+  );
   return seq(objectIdentifier(OID.signedData), explicit(0, sd));
 }

@@ -1,9 +1,20 @@
-import { constants, createHash, createPublicKey, publicEncrypt, randomBytes, sign, type KeyObject, X509Certificate } from 'node:crypto';
+import {
+  constants,
+  createHash,
+  createPublicKey,
+  publicEncrypt,
+  randomBytes,
+  sign,
+  type KeyObject,
+  X509Certificate,
+} from 'node:crypto';
 import { AsnConvert, AsnParser, OctetString } from '@peculiar/asn1-schema';
 import {
   Attribute,
   CertificateChoices,
   CertificateSet,
+  CMSVersion,
+  ContentEncryptionAlgorithmIdentifier,
   ContentInfo,
   DigestAlgorithmIdentifier,
   DigestAlgorithmIdentifiers,
@@ -13,16 +24,18 @@ import {
   EncryptedContentInfo,
   EnvelopedData,
   IssuerAndSerialNumber,
+  KeyEncryptionAlgorithmIdentifier,
   KeyTransRecipientInfo,
   RecipientIdentifier,
   RecipientInfo,
   RecipientInfos,
+  SignatureAlgorithmIdentifier,
   SignedData,
   SignerIdentifier,
   SignerInfo,
   SignerInfos,
 } from '@peculiar/asn1-cms';
-import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
+import { Certificate } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import { CIPHERS, type ContentCipher } from '../cms/ciphers.js';
 import { derSet } from '../cms/der.js';
@@ -46,7 +59,12 @@ const DIGEST_OID: Record<HashAlgorithm, string> = {
   'SHA-384': '2.16.840.1.101.3.4.2.2',
   'SHA-512': '2.16.840.1.101.3.4.2.3',
 };
-const NODE_HASH: Record<HashAlgorithm, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+const NODE_HASH: Record<HashAlgorithm, string> = {
+  'SHA-1': 'sha1',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+};
 const SIG_OID: Record<HashAlgorithm, string> = {
   'SHA-1': '1.2.840.113549.1.1.5',
   'SHA-256': '1.2.840.113549.1.1.11',
@@ -82,43 +100,65 @@ export function buildPkiMessage(o: PkiMessageOptions): Uint8Array {
   const attr = (type: string, value: ArrayBuffer) => new Attribute({ attrType: type, attrValues: [value] });
   const attrs = [
     attr(OID.contentType, new asn1js.ObjectIdentifier({ value: OID.data }).toBER()),
-    attr(OID.messageDigest, AsnConvert.serialize(new OctetString(createHash(NODE_HASH[digest]).update(envelope).digest()))),
+    attr(
+      OID.messageDigest,
+      AsnConvert.serialize(new OctetString(createHash(NODE_HASH[digest]).update(envelope).digest())),
+    ),
     attr(OID.messageType, new asn1js.PrintableString({ value: String(o.messageType) }).toBER()),
     attr(OID.transactionID, new asn1js.PrintableString({ value: o.transactionId }).toBER()),
     attr(OID.senderNonce, AsnConvert.serialize(new OctetString(o.senderNonce ?? randomBytes(16)))),
     attr(OID.signingTime, new asn1js.UTCTime({ valueDate: new Date() }).toBER()),
   ];
   // DER SET OF is sorted by encoding (X.690 §11.6); Go's pkcs7 (micromdm) re-sorts before verifying.
-  const encoded = attrs.map((a) => ({ a, der: Buffer.from(AsnConvert.serialize(a)) })).sort((x, y) => Buffer.compare(x.der, y.der));
+  const encoded = attrs
+    .map((a) => ({ a, der: Buffer.from(AsnConvert.serialize(a)) }))
+    .sort((x, y) => Buffer.compare(x.der, y.der));
   attrs.splice(0, attrs.length, ...encoded.map((e) => e.a));
   const signature = sign(NODE_HASH[digest], derSet(encoded.map((e) => new Uint8Array(e.der))), o.signerKey);
   if (o.tamperSignature) signature[0] = (signature[0] ?? 0) ^ 0xff;
   const si = new SignerInfo({
-    version: 1,
+    version: CMSVersion.v1,
     sid: new SignerIdentifier({ issuerAndSerialNumber: ias(o.signerCert) }),
     digestAlgorithm: new DigestAlgorithmIdentifier({ algorithm: DIGEST_OID[digest], parameters: null }),
     signedAttrs: attrs,
-    signatureAlgorithm: new AlgorithmIdentifier({
+    signatureAlgorithm: new SignatureAlgorithmIdentifier({
       algorithm: (o.signatureOid ?? 'withHash') === 'rsaEncryption' ? OID.rsaEncryption : SIG_OID[digest],
       parameters: null,
     }),
     signature: new OctetString(signature),
   });
   const sd = new SignedData({
-    version: 1,
-    digestAlgorithms: new DigestAlgorithmIdentifiers([new DigestAlgorithmIdentifier({ algorithm: DIGEST_OID[digest], parameters: null })]),
-    encapContentInfo: new EncapsulatedContentInfo({ eContentType: OID.data, eContent: new EncapsulatedContent({ single: new OctetString(envelope) }) }),
-    ...(o.omitSignerCert ? {} : { certificates: new CertificateSet([new CertificateChoices({ certificate: o.signerCert })]) }),
+    version: CMSVersion.v1,
+    digestAlgorithms: new DigestAlgorithmIdentifiers([
+      new DigestAlgorithmIdentifier({ algorithm: DIGEST_OID[digest], parameters: null }),
+    ]),
+    encapContentInfo: new EncapsulatedContentInfo({
+      eContentType: OID.data,
+      eContent: new EncapsulatedContent({ single: new OctetString(envelope) }),
+    }),
+    ...(o.omitSignerCert
+      ? {}
+      : { certificates: new CertificateSet([new CertificateChoices({ certificate: o.signerCert })]) }),
     signerInfos: new SignerInfos([si]),
   });
-  return new Uint8Array(AsnConvert.serialize(new ContentInfo({ contentType: OID.signedData, content: AsnConvert.serialize(sd) })));
+  return new Uint8Array(
+    AsnConvert.serialize(new ContentInfo({ contentType: OID.signedData, content: AsnConvert.serialize(sd) })),
+  );
 }
 
 function ias(c: Certificate): IssuerAndSerialNumber {
-  return new IssuerAndSerialNumber({ issuer: c.tbsCertificate.issuer, serialNumber: c.tbsCertificate.serialNumber });
+  return new IssuerAndSerialNumber({
+    issuer: c.tbsCertificate.issuer,
+    serialNumber: c.tbsCertificate.serialNumber,
+  });
 }
 
-function envelope_(content: Uint8Array, recipients: Certificate[], cipher: ContentCipher, transport: 'RSA1_5' | 'RSA-OAEP'): Uint8Array {
+function envelope_(
+  content: Uint8Array,
+  recipients: Certificate[],
+  cipher: ContentCipher,
+  transport: 'RSA1_5' | 'RSA-OAEP',
+): Uint8Array {
   const spec = CIPHERS[cipher];
   const key = randomBytes(spec.keyLength);
   const iv = randomBytes(spec.ivLength);
@@ -134,30 +174,46 @@ function envelope_(content: Uint8Array, recipients: Certificate[], cipher: Conte
     ciphertext = Buffer.concat([c.update(content), c.final()]);
   }
   const ris = recipients.map((r) => {
-    const pub = createPublicKey({ key: Buffer.from(AsnConvert.serialize(r.tbsCertificate.subjectPublicKeyInfo)), format: 'der', type: 'spki' });
+    const pub = createPublicKey({
+      key: Buffer.from(AsnConvert.serialize(r.tbsCertificate.subjectPublicKeyInfo)),
+      format: 'der',
+      type: 'spki',
+    });
     const wrapped = publicEncrypt(
-      transport === 'RSA1_5' ? { key: pub, padding: constants.RSA_PKCS1_PADDING } : { key: pub, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+      transport === 'RSA1_5'
+        ? { key: pub, padding: constants.RSA_PKCS1_PADDING }
+        : { key: pub, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
       key,
     );
     return new RecipientInfo({
       ktri: new KeyTransRecipientInfo({
-        version: 0,
+        version: CMSVersion.v0,
         rid: new RecipientIdentifier({ issuerAndSerialNumber: ias(r) }),
-        keyEncryptionAlgorithm: new AlgorithmIdentifier({ algorithm: transport === 'RSA1_5' ? OID.rsaEncryption : '1.2.840.113549.1.1.7', parameters: null }),
+        keyEncryptionAlgorithm: new KeyEncryptionAlgorithmIdentifier({
+          algorithm: transport === 'RSA1_5' ? OID.rsaEncryption : '1.2.840.113549.1.1.7',
+          parameters: null,
+        }),
         encryptedKey: new OctetString(wrapped),
       }),
     });
   });
   const env = new EnvelopedData({
-    version: 0,
+    version: CMSVersion.v0,
     recipientInfos: new RecipientInfos(ris),
     encryptedContentInfo: new EncryptedContentInfo({
       contentType: OID.data,
-      contentEncryptionAlgorithm: new AlgorithmIdentifier({ algorithm: spec.oid, parameters: AsnConvert.serialize(new OctetString(iv)) }),
+      contentEncryptionAlgorithm: new ContentEncryptionAlgorithmIdentifier({
+        algorithm: spec.oid,
+        parameters: AsnConvert.serialize(new OctetString(iv)),
+      }),
       encryptedContent: new EncryptedContent({ value: new OctetString(ciphertext) }),
     }),
   });
-  return new Uint8Array(AsnConvert.serialize(new ContentInfo({ contentType: OID.envelopedData, content: AsnConvert.serialize(env) })));
+  return new Uint8Array(
+    AsnConvert.serialize(
+      new ContentInfo({ contentType: OID.envelopedData, content: AsnConvert.serialize(env) }),
+    ),
+  );
 }
 
 export interface CertRep {
@@ -178,16 +234,23 @@ export interface CertRep {
 }
 
 /** Read a CertRep; the envelope is opened with the requester's key and certificate. */
-export async function readCertRep(der: Uint8Array, requesterKey: KeyObject, requesterCert: Certificate): Promise<CertRep> {
+export async function readCertRep(
+  der: Uint8Array,
+  requesterKey: KeyObject,
+  requesterCert: Certificate,
+): Promise<CertRep> {
   const msg = parsePkiMessage(der);
   const sd = AsnParser.parse(AsnParser.parse(der, ContentInfo).content, SignedData);
-  const si = sd.signerInfos[0]!;
+  const si = sd.signerInfos[0];
+  if (!si) throw new Error('the CertRep has no SignerInfo');
   const get = (oid: string) => si.signedAttrs?.find((a) => a.attrType === oid)?.attrValues[0];
   const octets = (oid: string) => {
     const v = get(oid);
     return v ? new Uint8Array(AsnParser.parse(v, OctetString).buffer) : new Uint8Array(0);
   };
-  const status = Number(readString(get(OID.pkiStatus)!));
+  const pkiStatus = get(OID.pkiStatus);
+  if (!pkiStatus) throw new Error('the CertRep has no pkiStatus attribute');
+  const status = Number(readString(pkiStatus));
   const fi = get(OID.failInfo);
   const fit = get(OID.failInfoText);
   const rep: CertRep = {
@@ -200,16 +263,23 @@ export async function readCertRep(der: Uint8Array, requesterKey: KeyObject, requ
     recipientNonce: octets(OID.recipientNonce),
     signatureValid: msg.signatureValid,
     signerSignatureOid: si.signatureAlgorithm.algorithm,
-    signerCertificates: (sd.certificates ?? []).flatMap((c) => (c.certificate ? [new X509Certificate(Buffer.from(AsnConvert.serialize(c.certificate)))] : [])),
+    signerCertificates: x509Certificates(sd.certificates),
     certificates: [],
   };
   if (status === 0) {
     const opened = await openEnvelope(msg.envelope, requesterCert, new LocalKey(requesterKey, 'requester'));
     rep.cipher = opened.cipher;
     const inner = AsnParser.parse(AsnParser.parse(opened.content, ContentInfo).content, SignedData);
-    rep.certificates = (inner.certificates ?? []).flatMap((c) => (c.certificate ? [new X509Certificate(Buffer.from(AsnConvert.serialize(c.certificate)))] : []));
+    rep.certificates = x509Certificates(inner.certificates);
   }
   return rep;
+}
+
+function x509Certificates(set: CertificateSet | undefined): X509Certificate[] {
+  if (!set) return [];
+  return set.flatMap((c) =>
+    c.certificate ? [new X509Certificate(Buffer.from(AsnConvert.serialize(c.certificate)))] : [],
+  );
 }
 
 export function issuerAndSerial(cert: Certificate): Uint8Array {

@@ -18,9 +18,19 @@ export interface ScepEndpoint {
    * unrevoked certificate this CA issued (SCEPman's AllowRenewals).
    */
   readonly allowRenewals: boolean;
+  /**
+   * A PKCSReq whose challenge is refused is refused, even when it is signed by a valid
+   * certificate this CA issued (Intune: the challenge is Intune's verdict, not ours).
+   */
+  readonly challengeRefusalIsFinal?: boolean;
+  /** Notification state of records this endpoint's challenge authorized (not renewals). */
   readonly notification?: NotificationState;
   /** AppConfig__*__EnableCertificateStorage: keep the certificate DER in its record. */
   readonly storeCertificate?: boolean;
   readonly afterRecord?: (record: CertificateRecord, csr: ParsedCsr, replayed: boolean) => Promise<void>;
-  readonly onIssueFailed?: (ctx: { transactionId: string; csr: ParsedCsr }, reason: string, message: string) => Promise<void>;
+  readonly onIssueFailed?: (
+    ctx: { transactionId: string; csr: ParsedCsr },
+    reason: string,
+    message: string,
+  ) => Promise<void>;
 }

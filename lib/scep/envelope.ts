@@ -69,7 +69,12 @@ export async function openEnvelope(
   }
 }
 
-function readEnvelope(der: Uint8Array): { ktris: Ber[]; cipherOid: string; iv: Uint8Array; ciphertext: Uint8Array } {
+function readEnvelope(der: Uint8Array): {
+  ktris: Ber[];
+  cipherOid: string;
+  iv: Uint8Array;
+  ciphertext: Uint8Array;
+} {
   const ci = parseBer(der);
   if (oid(kid(ci, 0)) !== OID.envelopedData) throw new BerError('not EnvelopedData');
   const env = kid(kid(ci, 1), 0);
@@ -118,7 +123,12 @@ export function sealEnvelope(
   const { key, algorithmOid, iv, ciphertext } = encryptContent(cipher, content);
   const pub = createPublicKey({ key: Buffer.from(r.spki), format: 'der', type: 'spki' });
   const wrapped = publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, key);
-  const ktri = seq(integer(0), issuerAndSerial(r), algorithmWithNull(OID.rsaEncryption), octetString(wrapped));
+  const ktri = seq(
+    integer(0),
+    issuerAndSerial(r),
+    algorithmWithNull(OID.rsaEncryption),
+    octetString(wrapped),
+  );
   const eci = seq(
     objectIdentifier(OID.data),
     seq(objectIdentifier(algorithmOid), octetString(iv)),

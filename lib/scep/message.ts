@@ -69,7 +69,8 @@ export function parsePkiMessage(der: Uint8Array): PkiMessage {
 
 function parse(der: Uint8Array): PkiMessage {
   const ci = parseBer(der);
-  if (oid(kid(ci, 0)) !== OID.signedData) throw badRequest('the SCEP message is not a CMS SignedData structure');
+  if (oid(kid(ci, 0)) !== OID.signedData)
+    throw badRequest('the SCEP message is not a CMS SignedData structure');
   const sd = kid(kid(ci, 1), 0);
   const parts = kids(sd);
   const encap = kid(sd, 2);
@@ -117,7 +118,13 @@ function parse(der: Uint8Array): PkiMessage {
       // IMPLICIT bytes exactly as sent, with the tag changed to SET (0x31).
       const signedBytes = raw(signedAttrsNode).slice();
       signedBytes[0] = 0x31;
-      valid = verifyWithSpki(signer.spki, effectiveSignatureOid(oid(kid(sigAlg, 0)), digestAlgorithm), paramsOf(sigAlg), signedBytes, signature);
+      valid = verifyWithSpki(
+        signer.spki,
+        effectiveSignatureOid(oid(kid(sigAlg, 0)), digestAlgorithm),
+        paramsOf(sigAlg),
+        signedBytes,
+        signature,
+      );
     }
   }
   let parsedCert: Certificate | undefined;
@@ -150,7 +157,8 @@ function findSigner(certs: Ber[], sid: Ber): Ber | undefined {
       try {
         const tbs = kid(c, 0);
         const o = kids(tbs)[0] && isContext(kid(tbs, 0), 0) ? 1 : 0;
-        if (Buffer.from(raw(kid(tbs, o))).equals(serial) && Buffer.from(raw(kid(tbs, o + 2))).equals(issuer)) return c;
+        if (Buffer.from(raw(kid(tbs, o))).equals(serial) && Buffer.from(raw(kid(tbs, o + 2))).equals(issuer))
+          return c;
       } catch (e) {
         if (!(e instanceof BerError)) throw e;
       }

@@ -17,7 +17,7 @@ import type { CertificateStore } from '../store/types.js';
 import { buildCertRep, type CertRepOutcome } from './certrep.js';
 import type { ScepEndpoint } from './endpoint.js';
 import { EnvelopeError, openEnvelope, sealEnvelope } from './envelope.js';
-import { parsePkiMessage, type PkiMessage } from './message.js';
+import { isKnownMessageType, parsePkiMessage, type PkiMessage } from './message.js';
 import { checkRenewalSigner, type RenewalCheck } from './renewal.js';
 import { FailInfo, MessageType, OID, PKIStatus } from './types.js';
 
@@ -34,7 +34,11 @@ export interface PkiOperationDeps {
 }
 
 type Reply = CertRepOutcome;
-const fail = (failInfo: FailInfo, failInfoText: string): Reply => ({ status: PKIStatus.FAILURE, failInfo, failInfoText });
+const fail = (failInfo: FailInfo, failInfoText: string): Reply => ({
+  status: PKIStatus.FAILURE,
+  failInfo,
+  failInfoText,
+});
 
 /**
  * PKIOperation (RFC 8894 §3.3): everything after the HTTP layer. A message that cannot be
@@ -51,7 +55,14 @@ export class PkiOperation {
       outcome = await this.outcome(endpoint, msg);
     } catch (e) {
       // Anything unexpected after parsing (a store read failing, …) is still answered in-band.
-      this.d.audit.record({ endpoint: endpoint.name, operation: 'PKIOperation', transactionId: msg.transactionId, outcome: 'failed', reason: 'internal', detail: describeError(e) });
+      this.d.audit.record({
+        endpoint: endpoint.name,
+        operation: 'PKIOperation',
+        transactionId: msg.transactionId,
+        outcome: 'failed',
+        reason: 'internal',
+        detail: describeError(e),
+      });
       outcome = fail(FailInfo.badRequest, 'the request could not be processed now; retry later');
     }
     return buildCertRep({
@@ -67,11 +78,23 @@ export class PkiOperation {
 
   private async outcome(endpoint: ScepEndpoint, msg: PkiMessage): Promise<Reply> {
     const refuse = (reason: string, text: string, failInfo = FailInfo.badRequest): Reply => {
-      this.d.audit.record({ endpoint: endpoint.name, operation: MessageType[msg.messageType] ?? `messageType ${msg.messageType}`, transactionId: msg.transactionId, outcome: 'refused', reason, detail: text });
+      this.d.audit.record({
+        endpoint: endpoint.name,
+        operation: MessageType[msg.messageType] ?? `messageType ${msg.messageType}`,
+        transactionId: msg.transactionId,
+        outcome: 'refused',
+        reason,
+        detail: text,
+      });
       return fail(failInfo, text);
     };
-    if (!msg.signatureValid) return refuse('message-signature-invalid', 'the pkiMessage signature does not verify', FailInfo.badMessageCheck);
-    switch (msg.messageType as MessageType) {
+    if (!msg.signatureValid)
+      return refuse(
+        'message-signature-invalid',
+        'the pkiMessage signature does not verify',
+        FailInfo.badMessageCheck,
+      );
+    switch (isKnownMessageType(msg.messageType) ? msg.messageType : undefined) {
       case MessageType.PKCSReq:
       case MessageType.RenewalReq:
         return this.enroll(endpoint, msg, refuse);
@@ -86,18 +109,28 @@ export class PkiOperation {
     }
   }
 
-  private async open(msg: PkiMessage): Promise<{ content: Uint8Array; cipher: ContentCipher } | { error: string; failInfo: FailInfo }> {
+  private async open(
+    msg: PkiMessage,
+  ): Promise<{ content: Uint8Array; cipher: ContentCipher } | { error: string; failInfo: FailInfo }> {
     try {
       return await openEnvelope(msg.envelope, this.d.issuer.ca, this.d.decrypter);
     } catch (e) {
       if (e instanceof EnvelopeError) return { error: e.message, failInfo: FailInfo.badMessageCheck };
-      if (isAppError(e) && e.code === 'DEPENDENCY_UNAVAILABLE') return { error: 'the CA key is unavailable; retry later', failInfo: FailInfo.badRequest };
+      if (isAppError(e) && e.code === 'DEPENDENCY_UNAVAILABLE')
+        return { error: 'the CA key is unavailable; retry later', failInfo: FailInfo.badRequest };
       if (isAppError(e)) return { error: e.message, failInfo: FailInfo.badRequest };
-      return { error: `the pkcsPKIEnvelope cannot be opened (${describeError(e)})`, failInfo: FailInfo.badMessageCheck };
+      return {
+        error: `the pkcsPKIEnvelope cannot be opened (${describeError(e)})`,
+        failInfo: FailInfo.badMessageCheck,
+      };
     }
   }
 
-  private async enroll(endpoint: ScepEndpoint, msg: PkiMessage, refuse: (r: string, t: string, f?: FailInfo) => Reply): Promise<Reply> {
+  private async enroll(
+    endpoint: ScepEndpoint,
+    msg: PkiMessage,
+    refuse: (r: string, t: string, f?: FailInfo) => Reply,
+  ): Promise<Reply> {
     const opened = await this.open(msg);
     if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo);
     let csr: ParsedCsr;
@@ -108,10 +141,15 @@ export class PkiOperation {
     }
     if (!isRsaKey(msg.signer.spki)) {
       // The reply is encrypted to the request signer's key with RSA key transport.
-      return refuse('signer-key-not-rsa', 'the request signer certificate must carry an RSA key: the reply is encrypted to it', FailInfo.badAlg);
+      return refuse(
+        'signer-key-not-rsa',
+        'the request signer certificate must carry an RSA key: the reply is encrypted to it',
+        FailInfo.badAlg,
+      );
     }
     const renewal = await checkRenewalSigner(msg.signer, this.d.issuer, this.d.store, this.d.clock());
-    const isRenewalReq = msg.messageType === Number(MessageType.RenewalReq);
+    const isRenewalReq = isKnownMessageType(msg.messageType) && msg.messageType === MessageType.RenewalReq;
+    const onIssueFailed = endpoint.onIssueFailed;
     const result = await this.d.enrollment.enroll({
       endpoint: endpoint.name,
       operation: isRenewalReq ? 'RenewalReq' : 'PKCSReq',
@@ -123,8 +161,8 @@ export class PkiOperation {
       notification: endpoint.notification,
       storeCertificate: endpoint.storeCertificate,
       afterRecord: endpoint.afterRecord,
-      onIssueFailed: endpoint.onIssueFailed
-        ? (reason, message) => endpoint.onIssueFailed!({ transactionId: msg.transactionId, csr }, reason, message)
+      onIssueFailed: onIssueFailed
+        ? (reason, message) => onIssueFailed({ transactionId: msg.transactionId, csr }, reason, message)
         : undefined,
       authorize: async () => {
         // A renewal vouches only for the identity of the certificate being renewed: the same
@@ -134,18 +172,41 @@ export class PkiOperation {
           renewal.subject === csr.subjectString &&
           sameSet(renewal.sans, csr.sans.map(generalNameToString));
         const renewalOk = renewal.kind === 'valid' && endpoint.allowRenewals && sameIdentity;
-        const renewalAuthorization = { ok: true, authorization: 'renewal', requester: `renewal:${renewal.kind === 'valid' ? renewal.serialNumber : ''}` } as const;
+        const renewalAuthorization = {
+          ok: true,
+          authorization: 'renewal',
+          requester: `renewal:${renewal.kind === 'valid' ? renewal.serialNumber : ''}`,
+        } as const;
         if (isRenewalReq) {
           if (renewal.kind === 'not-ours') {
-            return { ok: false, reason: 'renewal-signer-not-ours', detail: 'a RenewalReq must be signed by a certificate this CA issued' };
+            return {
+              ok: false,
+              reason: 'renewal-signer-not-ours',
+              detail: 'a RenewalReq must be signed by a certificate this CA issued',
+            };
           }
-          if (renewal.kind === 'invalid') return { ok: false, reason: `renewal-${renewal.reason}`, detail: renewal.detail };
+          if (renewal.kind === 'invalid')
+            return { ok: false, reason: `renewal-${renewal.reason}`, detail: renewal.detail };
           if (renewalOk) return renewalAuthorization;
         }
-        const challenge = await endpoint.challenge.validate({ endpoint: endpoint.name, transactionId: msg.transactionId, csr, challengePassword: csr.challengePassword });
+        const challenge = await endpoint.challenge.validate({
+          endpoint: endpoint.name,
+          transactionId: msg.transactionId,
+          csr,
+          challengePassword: csr.challengePassword,
+        });
+        // Where the challenge is someone else's verdict (Intune), a refusal is final: a
+        // certificate in hand does not overrule it (Intune spec §0: never issue after a failed
+        // validateRequest).
+        if (!challenge.ok && endpoint.challengeRefusalIsFinal) return challenge;
         if (challenge.ok || !renewalOk) {
           if (!challenge.ok && renewal.kind === 'valid' && endpoint.allowRenewals && !sameIdentity) {
-            return { ok: false, reason: 'renewal-identity-changed', detail: 'the CSR subject or SANs differ from the certificate being renewed, and the challenge did not pass' };
+            return {
+              ok: false,
+              reason: 'renewal-identity-changed',
+              detail:
+                'the CSR subject or SANs differ from the certificate being renewed, and the challenge did not pass',
+            };
           }
           return challenge;
         }
@@ -159,19 +220,32 @@ export class PkiOperation {
     return this.success(result.issued.der, msg, opened.cipher);
   }
 
-  private async poll(endpoint: ScepEndpoint, msg: PkiMessage, refuse: (r: string, t: string, f?: FailInfo) => Reply): Promise<Reply> {
+  private async poll(
+    endpoint: ScepEndpoint,
+    msg: PkiMessage,
+    refuse: (r: string, t: string, f?: FailInfo) => Reply,
+  ): Promise<Reply> {
     const renewal = await checkRenewalSigner(msg.signer, this.d.issuer, this.d.store, this.d.clock());
     for (const type of [MessageType.PKCSReq, MessageType.RenewalReq]) {
-      const record = await this.d.store.getByTransactionKey(transactionRef(endpoint.name, msg.transactionId, type, renewal));
+      const record = await this.d.store.getByTransactionKey(
+        transactionRef(endpoint.name, msg.transactionId, type, renewal),
+      );
       if (record && record.status === 'issued') {
         const cipher = (await this.cipherOf(msg)) ?? 'DES-EDE3-CBC';
         return this.success(new Uint8Array(Buffer.from(record.der, 'base64')), msg, cipher);
       }
     }
-    return refuse('transaction-unknown', 'no certificate was issued for this transactionID', FailInfo.badCertId);
+    return refuse(
+      'transaction-unknown',
+      'no certificate was issued for this transactionID',
+      FailInfo.badCertId,
+    );
   }
 
-  private async getCert(msg: PkiMessage, refuse: (r: string, t: string, f?: FailInfo) => Reply): Promise<Reply> {
+  private async getCert(
+    msg: PkiMessage,
+    refuse: (r: string, t: string, f?: FailInfo) => Reply,
+  ): Promise<Reply> {
     const opened = await this.open(msg);
     if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo);
     let serial: string;
@@ -181,7 +255,8 @@ export class PkiOperation {
       return refuse('getcert-invalid', 'the GetCert request does not carry an IssuerAndSerialNumber');
     }
     const record = await this.d.store.getBySerial(serial);
-    if (!record) return refuse('certificate-unknown', `no certificate with serial ${serial}`, FailInfo.badCertId);
+    if (!record)
+      return refuse('certificate-unknown', `no certificate with serial ${serial}`, FailInfo.badCertId);
     return this.success(new Uint8Array(Buffer.from(record.der, 'base64')), msg, opened.cipher);
   }
 
@@ -191,7 +266,11 @@ export class PkiOperation {
   }
 
   private success(certDer: Uint8Array, msg: PkiMessage, requestCipher: ContentCipher): Reply {
-    const envelope = sealEnvelope(certsOnly([certDer]), msg.signer, responseCipher(this.d.responseCipher, requestCipher));
+    const envelope = sealEnvelope(
+      certsOnly([certDer]),
+      msg.signer,
+      responseCipher(this.d.responseCipher, requestCipher),
+    );
     return { status: PKIStatus.SUCCESS, envelope };
   }
 }
@@ -213,7 +292,10 @@ function isRsaKey(spki: Uint8Array): boolean {
  * The reply's content cipher: the configured one, or (auto) the request's own cipher when it
  * is AES, else 3DES. Never single DES (field notes #4: OpenSSL 3 clients reject it).
  */
-export function responseCipher(configured: ResponseCipher, request: ContentCipher): Exclude<ContentCipher, 'DES-CBC'> {
+export function responseCipher(
+  configured: ResponseCipher,
+  request: ContentCipher,
+): Exclude<ContentCipher, 'DES-CBC'> {
   if (configured !== 'auto') return configured;
   return request.startsWith('AES') ? (request as Exclude<ContentCipher, 'DES-CBC'>) : 'DES-EDE3-CBC';
 }
@@ -228,7 +310,14 @@ function replyHash(request: HashAlgorithm): HashAlgorithm {
  * for its RenewalReq (same key, same CSR), so the message type and the renewal signer are part
  * of the key: a renewal is a new transaction, a re-sent identical request is not.
  */
-export function transactionRef(endpoint: string, transactionId: string, messageType: number, renewal: RenewalCheck): string {
+export function transactionRef(
+  endpoint: string,
+  transactionId: string,
+  messageType: number,
+  renewal: RenewalCheck,
+): string {
   const signer = renewal.kind === 'not-ours' ? '' : renewal.serialNumber;
-  return createHash('sha256').update(`${endpoint}\n${transactionId}\n${messageType}\n${signer}`).digest('hex');
+  return createHash('sha256')
+    .update(`${endpoint}\n${transactionId}\n${messageType}\n${signer}`)
+    .digest('hex');
 }

@@ -38,7 +38,8 @@ export class ScepService {
 
   async handle(endpointName: string, req: ScepRequest): Promise<ScepResponse> {
     const endpoint = this.endpoints.get(endpointName.toLowerCase());
-    if (!endpoint) throw new AppError('UNKNOWN_ENDPOINT', `there is no SCEP endpoint named "${endpointName}"`);
+    if (!endpoint)
+      throw new AppError('UNKNOWN_ENDPOINT', `there is no SCEP endpoint named "${endpointName}"`);
     const op = req.operation ?? '';
     switch (op.toLowerCase()) {
       case 'getcacaps':
@@ -46,11 +47,18 @@ export class ScepService {
       case 'getcacert':
         return getCACert(this.ca.certificateDer, this.ca.chainDer);
       case 'pkioperation':
-        return { status: 200, contentType: MediaType.pkiMessage, body: await this.pki.handle(endpoint, messageOf(req)) };
+        return {
+          status: 200,
+          contentType: MediaType.pkiMessage,
+          body: await this.pki.handle(endpoint, messageOf(req)),
+        };
       case '':
         throw new AppError('UNKNOWN_OPERATION', 'the operation query parameter is missing');
       default:
-        throw new AppError('UNKNOWN_OPERATION', `operation "${op.slice(0, 40)}" is not supported (GetCACaps, GetCACert, PKIOperation)`);
+        throw new AppError(
+          'UNKNOWN_OPERATION',
+          `operation "${op.slice(0, 40)}" is not supported (GetCACaps, GetCACert, PKIOperation)`,
+        );
     }
   }
 }

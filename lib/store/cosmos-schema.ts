@@ -82,6 +82,7 @@ export const certificateDocument = z.object({
   requester: z.string().optional(),
   transactionId: z.string().optional(),
   transactionKey: z.string().optional(),
+  csrSha256: z.string().optional(),
   publicKeySha256: z.string(),
   status: z.enum(['issued', 'revoked']),
   revocation: z

@@ -17,7 +17,8 @@ export class MemoryCertificateStore implements CertificateStore {
     }
     const stored = { ...record, etag: randomUUID() };
     this.bySerial.set(record.serialNumber, stored);
-    if (record.transactionKey !== undefined) this.byTransaction.set(record.transactionKey, record.serialNumber);
+    if (record.transactionKey !== undefined)
+      this.byTransaction.set(record.transactionKey, record.serialNumber);
     return Promise.resolve({ created: true, record: stored });
   }
 
@@ -45,7 +46,9 @@ export class MemoryCertificateStore implements CertificateStore {
     const all = [...this.bySerial.values()]
       .filter((r) => query.endpoint === undefined || r.endpoint === query.endpoint)
       .filter((r) => query.status === undefined || r.status === query.status)
-      .filter((r) => query.notificationState === undefined || r.notification?.state === query.notificationState)
+      .filter(
+        (r) => query.notificationState === undefined || r.notification?.state === query.notificationState,
+      )
       .filter((r) => query.subjectContains === undefined || r.subject.includes(query.subjectContains))
       .filter((r) => query.issuedAfter === undefined || r.createdAt >= query.issuedAfter)
       .filter((r) => query.issuedBefore === undefined || r.createdAt < query.issuedBefore)

@@ -1,5 +1,17 @@
 import { createHash } from 'node:crypto';
-import { BerError, bits, integerBytes, isContext, kid, kids, oid, parseBer, raw, time, type Ber } from '../cms/ber.js';
+import {
+  BerError,
+  bits,
+  integerBytes,
+  isContext,
+  kid,
+  kids,
+  oid,
+  parseBer,
+  raw,
+  time,
+  type Ber,
+} from '../cms/ber.js';
 
 /**
  * The parts of a certificate the SCEP path needs, read without a schema and without

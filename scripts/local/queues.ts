@@ -16,7 +16,11 @@ export interface QueueTriggerOptions {
   readonly onError: (message: string) => void;
 }
 
-type Invoke = (payload: unknown, triggerMetadata: Record<string, unknown>, functionName: string) => Promise<unknown>;
+type Invoke = (
+  payload: unknown,
+  triggerMetadata: Record<string, unknown>,
+  functionName: string,
+) => Promise<unknown>;
 
 export async function startQueueTriggers(
   registrations: readonly Registration[],
@@ -29,9 +33,12 @@ export async function startQueueTriggers(
     const trigger = Object.values(r.metadata.bindings).find((b) => b.type === 'queueTrigger');
     if (!trigger) continue;
     const queueName = resolve(String(trigger.queueName), o.env);
-    const connection = o.env[String(trigger.connection ?? 'AzureWebJobsStorage')];
+    const connectionSetting = trigger.connection ?? 'AzureWebJobsStorage';
+    const connection = typeof connectionSetting === 'string' ? o.env[connectionSetting] : undefined;
     if (!queueName || !connection || !connection.includes('QueueEndpoint=')) {
-      o.onError(`queue trigger ${r.metadata.name}: no local queue connection (${String(trigger.connection)}); not polling`);
+      o.onError(
+        `queue trigger ${r.metadata.name}: no local queue connection (${String(trigger.connection)}); not polling`,
+      );
       continue;
     }
     const queue = new QueueClient(connection, queueName);
@@ -39,6 +46,8 @@ export async function startQueueTriggers(
     await queue.createIfNotExists();
     await poison.createIfNotExists();
     let running = true;
+    // Read through a function: the stop callback clears `running`, which narrowing cannot see.
+    const isRunning = (): boolean => running;
     let wake: (() => void) | undefined;
     const loop = async (): Promise<void> => {
       while (running) {
@@ -53,13 +62,24 @@ export async function startQueueTriggers(
               /* a plain string message */
             }
             try {
-              await invoke(payload, { dequeueCount: m.dequeueCount, id: m.messageId, insertionTime: m.insertedOn, queueTrigger: text }, r.metadata.name);
+              await invoke(
+                payload,
+                {
+                  dequeueCount: m.dequeueCount,
+                  id: m.messageId,
+                  insertionTime: m.insertedOn,
+                  queueTrigger: text,
+                },
+                r.metadata.name,
+              );
               await queue.deleteMessage(m.messageId, m.popReceipt);
             } catch (e) {
               if (m.dequeueCount >= o.maxDequeueCount) {
                 await poison.sendMessage(m.messageText);
                 await queue.deleteMessage(m.messageId, m.popReceipt);
-                o.onError(`queue trigger ${r.metadata.name}: message ${m.messageId} moved to ${queueName}-poison after ${m.dequeueCount} attempts: ${String(e)}`);
+                o.onError(
+                  `queue trigger ${r.metadata.name}: message ${m.messageId} moved to ${queueName}-poison after ${m.dequeueCount} attempts: ${String(e)}`,
+                );
               } else {
                 await queue.updateMessage(m.messageId, m.popReceipt, undefined, o.visibilityTimeoutSeconds);
               }
@@ -67,7 +87,7 @@ export async function startQueueTriggers(
           }
           if (got.receivedMessageItems.length > 0) continue;
         } catch (e) {
-          if (running) o.onError(`queue trigger ${r.metadata.name}: ${String(e)}`);
+          if (isRunning()) o.onError(`queue trigger ${r.metadata.name}: ${String(e)}`);
         }
         await new Promise<void>((res) => {
           const t = setTimeout(res, o.pollMs ?? 500);
@@ -103,18 +123,21 @@ export function startTimers(
     const m = /^0 \*\/(\d+) \* \* \* \*$/.exec(String(trigger.schedule));
     const minutes = m ? Number(m[1]) : 5;
     const t = setInterval(() => {
-      invoke(r.metadata.name).catch((e: unknown) => onError(`timer ${r.metadata.name}: ${String(e)}`));
+      invoke(r.metadata.name).catch((e: unknown) => {
+        onError(`timer ${r.metadata.name}: ${String(e)}`);
+      });
     }, minutes * 60_000);
     t.unref();
     timers.push(t);
   }
-  return () => timers.forEach(clearInterval);
+  return () => {
+    timers.forEach(clearInterval);
+  };
 }
 
 function resolve(value: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
-  const m = /^%(.+)%$/.exec(value);
-  if (!m) return value;
-  return env[m[1]!];
+  const name = /^%(.+)%$/.exec(value)?.[1];
+  return name === undefined ? value : env[name];
 }
 
 export const invocationId = (): string => randomBytes(16).toString('hex');

@@ -16,7 +16,9 @@ export function compileRoute(prefix: string, template: string): CompiledRoute {
       pattern += `/${escape(segment)}`;
       continue;
     }
-    names.push(m[2]!);
+    const name = m[2];
+    if (name === undefined) throw new Error(`route segment ${segment} has no parameter name`);
+    names.push(name);
     if (m[1]) pattern += '(?:/(.*))?';
     else if (m[3]) pattern += '(?:/([^/]+))?';
     else pattern += '/([^/]+)';

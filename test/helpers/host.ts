@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TokenCredential } from '@azure/identity';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import { startLocalHost, type LocalHost } from '../../scripts/host.js';
@@ -12,14 +13,29 @@ export interface TestHost extends LocalHost {
   post(path: string, body: Uint8Array, headers?: Record<string, string>): Promise<Response>;
 }
 
+export interface TestHostOptions {
+  /** 'cosmos': the in-process Cosmos-compatible server persisted under the data folder. */
+  readonly store?: 'memory' | 'cosmos';
+  /** Azure credential for Key Vault / Cosmos DB fakes. */
+  readonly credential?: TokenCredential;
+  /** Use (and keep on close) this data folder instead of a fresh temporary one. */
+  readonly dataDir?: string;
+}
+
 /** The local host on a free port with a fresh data folder and a known static challenge. */
-export async function startTestHost(env: Record<string, string> = {}): Promise<TestHost> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'scep-ca-test-'));
+export async function startTestHost(
+  env: Record<string, string> = {},
+  options: TestHostOptions = {},
+): Promise<TestHost> {
+  const ownDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'scep-ca-test-'));
   const host = await startLocalHost({
     port: 0,
     dataDir,
     quiet: true,
     env: { AppConfig__StaticValidation__RequestPassword: 'test-challenge-1', ...env },
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.credential ? { credential: options.credential } : {}),
   });
   const pem = host.caCertificatePem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
   return {
@@ -30,7 +46,7 @@ export async function startTestHost(env: Record<string, string> = {}): Promise<T
     post: (path, body, headers = {}) => fetch(`${host.baseUrl}${path}`, { method: 'POST', body, headers }),
     close: async () => {
       await host.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

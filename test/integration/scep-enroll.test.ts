@@ -12,10 +12,21 @@ afterAll(async () => {
   await host.close();
 });
 
-async function enroll(o: { challenge?: string; cn: string; transactionId?: string; cipher?: 'AES-128-CBC' | 'DES-EDE3-CBC' | 'AES-256-CBC'; keyName?: string }) {
+async function enroll(o: {
+  challenge?: string;
+  cn: string;
+  transactionId?: string;
+  cipher?: 'AES-128-CBC' | 'DES-EDE3-CBC' | 'AES-256-CBC';
+  keyName?: string;
+}) {
   const key = rsaKey(2048, o.keyName ?? o.cn);
   const signer = await makeCert({ key, subject: 'CN=SCEP SIGNER' });
-  const csr = await makeCsr({ key, subject: `CN=${o.cn}, O=Test`, challenge: o.challenge ?? 'test-challenge-1', sans: [san.dns(`${o.cn}.example.net`)] });
+  const csr = await makeCsr({
+    key,
+    subject: `CN=${o.cn}, O=Test`,
+    challenge: o.challenge ?? 'test-challenge-1',
+    sans: [san.dns(`${o.cn}.example.net`)],
+  });
   const msg = buildPkiMessage({
     messageType: MessageType.PKCSReq,
     transactionId: o.transactionId ?? `tx-${o.cn}`,
@@ -57,9 +68,24 @@ describe('PKCSReq on the static endpoint', () => {
     const key = rsaKey(2048, 'resend');
     const signer = await makeCert({ key, subject: 'CN=SCEP SIGNER' });
     const csr = await makeCsr({ key, subject: 'CN=resend', challenge: 'test-challenge-1' });
-    const msg = buildPkiMessage({ messageType: MessageType.PKCSReq, transactionId: 'tx-resend', content: csr, recipients: [host.ca], signerKey: key, signerCert: signer.cert });
-    const a = await readCertRep(new Uint8Array(await (await host.post('/scep/static?operation=PKIOperation', msg)).arrayBuffer()), key, signer.cert);
-    const b = await readCertRep(new Uint8Array(await (await host.post('/scep/static?operation=PKIOperation', msg)).arrayBuffer()), key, signer.cert);
+    const msg = buildPkiMessage({
+      messageType: MessageType.PKCSReq,
+      transactionId: 'tx-resend',
+      content: csr,
+      recipients: [host.ca],
+      signerKey: key,
+      signerCert: signer.cert,
+    });
+    const a = await readCertRep(
+      new Uint8Array(await (await host.post('/scep/static?operation=PKIOperation', msg)).arrayBuffer()),
+      key,
+      signer.cert,
+    );
+    const b = await readCertRep(
+      new Uint8Array(await (await host.post('/scep/static?operation=PKIOperation', msg)).arrayBuffer()),
+      key,
+      signer.cert,
+    );
     expect(a.status).toBe(PKIStatus.SUCCESS);
     expect(b.certificates[0]!.serialNumber).toBe(a.certificates[0]!.serialNumber);
   });

@@ -59,7 +59,7 @@ async function send(o: EnrollOptions = {}) {
     o.csr ??
     (await makeCsr({
       key: id.key,
-      subject: `CN=${o.cn ?? transactionId}`,
+      subject: `CN=${o.cn ?? transactionId.replace(/[^A-Za-z0-9-]/g, '')}`,
       ...('challenge' in o
         ? o.challenge === undefined
           ? {}

@@ -7,7 +7,17 @@ import type { ScepResponse } from '../service.js';
  * request digests, AES and DES3 content ciphers, SCEPStandard. SHA-384 also makes strongSwan
  * 5.9.8 offer AES (its caps parser reads the wrong bit without it).
  */
-export const CAPABILITIES = ['POSTPKIOperation', 'Renewal', 'SHA-1', 'SHA-256', 'SHA-384', 'SHA-512', 'AES', 'DES3', 'SCEPStandard'] as const;
+export const CAPABILITIES = [
+  'POSTPKIOperation',
+  'Renewal',
+  'SHA-1',
+  'SHA-256',
+  'SHA-384',
+  'SHA-512',
+  'AES',
+  'DES3',
+  'SCEPStandard',
+] as const;
 
 export function getCACaps(): ScepResponse {
   return { status: 200, contentType: MediaType.text, body: `${CAPABILITIES.join('\n')}\n` };

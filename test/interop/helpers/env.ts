@@ -5,6 +5,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TokenCredential } from '@azure/identity';
 import { startLocalHost } from '../../../scripts/host.js';
 import { startRecorder, type Recorder } from './recorder.js';
 
@@ -23,7 +24,14 @@ export interface InteropEnv {
   close(): Promise<void>;
 }
 
-export async function startInteropEnv(label: string): Promise<InteropEnv> {
+export interface InteropEnvOptions {
+  /** Further settings (e.g. a Key Vault CA). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Azure credential for the host (Key Vault / Cosmos DB fakes). */
+  readonly credential?: TokenCredential;
+}
+
+export async function startInteropEnv(label: string, options: InteropEnvOptions = {}): Promise<InteropEnv> {
   const root = await mkdtemp(join(tmpdir(), `scep-interop-${label}-`));
   const host = await startLocalHost({
     port: 0,
@@ -32,8 +40,10 @@ export async function startInteropEnv(label: string): Promise<InteropEnv> {
       AppConfig__StaticValidation__Enabled: 'true',
       AppConfig__StaticValidation__RequestPassword: INTEROP_CHALLENGE,
       AppConfig__StaticValidation__AllowRenewals: 'true',
+      ...options.env,
     },
     quiet: true,
+    ...(options.credential ? { credential: options.credential } : {}),
   });
   const challenge = host.staticChallenge;
   let recorder: Recorder;
