@@ -63,7 +63,9 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
   const intune = /^(true|1|yes)$/i.test(env.AppConfig__IntuneValidation__Enabled ?? '');
   // The queue trigger names its queue through this setting (%…% binding expression).
   if (intune) env.AppConfig__IntuneValidation__NotificationQueueName ??= 'intune-notifications';
-  if (intune && !env.AzureWebJobsStorage) {
+  // `func start`'s UseDevelopmentStorage=true means Azurite on its fixed ports; the local host
+  // runs its own, in memory, on a free port.
+  if (intune && (!env.AzureWebJobsStorage || env.AzureWebJobsStorage === 'UseDevelopmentStorage=true')) {
     const { startAzurite } = await import('./local/azurite.js');
     const azurite = await startAzurite();
     env.AzureWebJobsStorage = azurite.connectionString;

@@ -157,7 +157,8 @@ export class CertificateIssuer {
       const e = csr.extensions.find((x) => x.extnID === oid);
       return e ? extensionDer(oid, oid === KU_OID, new Uint8Array(e.extnValue.buffer)) : undefined;
     };
-    const ku = requested(KU_OID) ?? p.keyUsage;
+    // RFC 5480 §3: keyEncipherment and dataEncipherment are not for EC keys.
+    const ku = requested(KU_OID) ?? (csr.key.type === 'EC' ? p.ecKeyUsage : p.keyUsage);
     const eku = requested(EKU_OID) ?? p.extendedKeyUsage;
     return [p.basicConstraints, ...(ku ? [ku] : []), ...(eku ? [eku] : []), p.authorityKeyIdentifier];
   }
@@ -166,9 +167,11 @@ export class CertificateIssuer {
     let p = this.profileExtensions.get(profile);
     if (!p) {
       const der = (e: unknown): Uint8Array => new Uint8Array(AsnConvert.serialize(e));
+      const ecUsages = profile.keyUsage.filter((u) => u !== 'KeyEncipherment' && u !== 'DataEncipherment');
       p = {
         basicConstraints: der(basicConstraints(false)),
         keyUsage: profile.keyUsage.length > 0 ? der(keyUsage(profile.keyUsage)) : undefined,
+        ecKeyUsage: ecUsages.length > 0 ? der(keyUsage(ecUsages)) : undefined,
         extendedKeyUsage: profile.ekus.length > 0 ? der(extendedKeyUsage(profile.ekus)) : undefined,
         authorityKeyIdentifier: der(authorityKeyIdentifier(this.caSki)),
       };
@@ -181,6 +184,7 @@ export class CertificateIssuer {
 interface EncodedProfile {
   readonly basicConstraints: Uint8Array;
   readonly keyUsage: Uint8Array | undefined;
+  readonly ecKeyUsage: Uint8Array | undefined;
   readonly extendedKeyUsage: Uint8Array | undefined;
   readonly authorityKeyIdentifier: Uint8Array;
 }

@@ -13,6 +13,7 @@ import { generalNameToString } from '../x509/names.js';
 import type { EnrollmentService } from '../enroll/service.js';
 import { describeError, isAppError } from '../errors.js';
 import type { Decrypter, HashAlgorithm, Signer } from '../keys/types.js';
+import { hasStoredCertificate } from '../store/storage-policy.js';
 import type { CertificateStore } from '../store/types.js';
 import { buildCertRep, type CertRepOutcome } from './certrep.js';
 import type { ScepEndpoint } from './endpoint.js';
@@ -230,7 +231,7 @@ export class PkiOperation {
       const record = await this.d.store.getByTransactionKey(
         transactionRef(endpoint.name, msg.transactionId, type, renewal),
       );
-      if (record && record.status === 'issued') {
+      if (record && record.status === 'issued' && hasStoredCertificate(record)) {
         const cipher = (await this.cipherOf(msg)) ?? 'DES-EDE3-CBC';
         return this.success(new Uint8Array(Buffer.from(record.der, 'base64')), msg, cipher);
       }
@@ -257,6 +258,9 @@ export class PkiOperation {
     const record = await this.d.store.getBySerial(serial);
     if (!record)
       return refuse('certificate-unknown', `no certificate with serial ${serial}`, FailInfo.badCertId);
+    if (!hasStoredCertificate(record)) {
+      return refuse('certificate-not-stored', `the certificate ${serial} is not stored`, FailInfo.badCertId);
+    }
     return this.success(new Uint8Array(Buffer.from(record.der, 'base64')), msg, opened.cipher);
   }
 

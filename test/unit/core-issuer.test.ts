@@ -259,6 +259,14 @@ describe('CertificateIssuer.issue', () => {
     expect(x509.verify(caX509.publicKey)).toBe(true);
   });
 
+  it('ok/an EC key gets no keyEncipherment even when the profile lists it (RFC 5480 §3)', async () => {
+    const { cert } = await issueFor({ key: ecKey('P-256'), subject: 'CN=ec-ku' });
+    const ku = ext(cert, id_ce_keyUsage, KeyUsage)!;
+    expect(ku.critical).toBe(true);
+    expect(ku.value.toNumber() & KeyUsageFlags.keyEncipherment).toBe(0);
+    expect(ku.value.toNumber() & KeyUsageFlags.digitalSignature).toBe(KeyUsageFlags.digitalSignature);
+  });
+
   it('ok/an empty subject makes the SAN critical (RFC 5280 §4.2.1.6)', async () => {
     const { cert } = await issueFor({ key: clientKey, subject: '', sans: [san.dns('no-subject.example')] });
     expect(cert.tbsCertificate.subject).toHaveLength(0);
