@@ -2,27 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate, TBSCertificate } from '@peculiar/asn1-x509';
 import type { HashAlgorithm, Signer } from '../keys/types.js';
+import { ECDSA_SIGNATURE_OID, RSA_SIGNATURE_OID } from '../cms/algorithms.js';
 
 /** signatureAlgorithm identifiers for the CA's key type and hash. */
 export function signatureAlgorithm(keyType: Signer['keyType'], hash: HashAlgorithm): AlgorithmIdentifier {
-  if (keyType === 'RSA') {
-    const oid = {
-      'SHA-1': '1.2.840.113549.1.1.5',
-      'SHA-256': '1.2.840.113549.1.1.11',
-      'SHA-384': '1.2.840.113549.1.1.12',
-      'SHA-512': '1.2.840.113549.1.1.13',
-    }[hash];
-    // RFC 4055 §5: the parameters of the PKCS#1 v1.5 signature OIDs MUST be NULL.
-    return new AlgorithmIdentifier({ algorithm: oid, parameters: null });
-  }
-  const oid = {
-    'SHA-1': '1.2.840.10045.4.1',
-    'SHA-256': '1.2.840.10045.4.3.2',
-    'SHA-384': '1.2.840.10045.4.3.3',
-    'SHA-512': '1.2.840.10045.4.3.4',
-  }[hash];
+  // RFC 4055 §5: the parameters of the PKCS#1 v1.5 signature OIDs MUST be NULL.
+  if (keyType === 'RSA')
+    return new AlgorithmIdentifier({ algorithm: RSA_SIGNATURE_OID[hash], parameters: null });
   // RFC 5758 §3.2: ECDSA signature algorithm identifiers have absent parameters.
-  return new AlgorithmIdentifier({ algorithm: oid });
+  return new AlgorithmIdentifier({ algorithm: ECDSA_SIGNATURE_OID[hash] });
 }
 
 /** Sign a TBSCertificate (whose `signature` field is already set) and return the DER certificate. */

@@ -59,29 +59,37 @@ export interface CoreSettings {
 
 export const CLIENT_AUTH_EKU = '1.3.6.1.5.5.7.3.2';
 
-const keyUsageList = list(['DigitalSignature', 'KeyEncipherment']).superRefine((names, ctx) => {
-  for (const n of names) {
-    if (!KeyUsageNames.some((k) => k.toLowerCase() === n.toLowerCase())) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `unknown key usage "${n}" (allowed: ${KeyUsageNames.join(', ')})`,
-      });
+/**
+ * A key usage list setting (`DigitalSignature,KeyEncipherment`, names case-insensitive),
+ * validated and normalised to KeyUsageName; shared by every certificate profile's settings.
+ */
+export const keyUsageSetting = (fallback: readonly KeyUsageName[]) =>
+  list(fallback).transform((names, ctx) => {
+    const out: KeyUsageName[] = [];
+    for (const n of names) {
+      const known = KeyUsageNames.find((k) => k.toLowerCase() === n.toLowerCase());
+      if (known) out.push(known);
+      else
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown key usage "${n}" (allowed: ${KeyUsageNames.join(', ')})`,
+        });
     }
-  }
-});
-const normKeyUsage = (names: readonly string[]): KeyUsageName[] =>
-  names.map((n) => KeyUsageNames.find((k) => k.toLowerCase() === n.toLowerCase()) ?? 'DigitalSignature');
+    return out;
+  });
 
-const ekuList = list([CLIENT_AUTH_EKU]).superRefine((oids, ctx) => {
-  for (const o of oids) if (!OID.test(o)) ctx.addIssue({ code: 'custom', message: `"${o}" is not an OID` });
-});
+/** An extended key usage setting: comma-separated OIDs. */
+export const ekuSetting = (fallback: readonly string[]) =>
+  list(fallback).superRefine((oids, ctx) => {
+    for (const o of oids) if (!OID.test(o)) ctx.addIssue({ code: 'custom', message: `"${o}" is not an OID` });
+  });
 
 const schema = z.object({
   AppConfig__StaticValidation__Enabled: bool(true),
   AppConfig__StaticValidation__RequestPassword: optionalString,
   AppConfig__StaticValidation__ValidityPeriodDays: int(undefined, 1, 36500),
-  AppConfig__StaticValidation__DefaultKeyUsage: keyUsageList,
-  AppConfig__StaticValidation__DefaultEkus: ekuList,
+  AppConfig__StaticValidation__DefaultKeyUsage: keyUsageSetting(['DigitalSignature', 'KeyEncipherment']),
+  AppConfig__StaticValidation__DefaultEkus: ekuSetting([CLIENT_AUTH_EKU]),
   AppConfig__StaticValidation__AllowRenewals: bool(true),
   AppConfig__StaticValidation__EnableCertificateStorage: bool(true),
   AppConfig__ValidityPeriodDays: int(730, 1, 36500),
@@ -108,7 +116,7 @@ export const coreSection = section(
         r.AppConfig__StaticValidation__ValidityPeriodDays ?? r.AppConfig__ValidityPeriodDays,
         r.AppConfig__ValidityPeriodDays,
       ),
-      keyUsage: normKeyUsage(r.AppConfig__StaticValidation__DefaultKeyUsage),
+      keyUsage: r.AppConfig__StaticValidation__DefaultKeyUsage,
       ekus: r.AppConfig__StaticValidation__DefaultEkus,
       allowRenewals: r.AppConfig__StaticValidation__AllowRenewals,
       enableCertificateStorage: r.AppConfig__StaticValidation__EnableCertificateStorage,

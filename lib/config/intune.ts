@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { KeyUsageNames, type KeyUsageName, type ProfileSettings, CLIENT_AUTH_EKU } from './core.js';
-import { bool, int, list, optionalString, optionalUrl, section, type Section } from './parse.js';
+import { CLIENT_AUTH_EKU, ekuSetting, keyUsageSetting, type ProfileSettings } from './core.js';
+import { bool, int, optionalString, optionalUrl, section, type Section } from './parse.js';
 
 /**
  * Intune dynamic challenge validation (issue 5; spec intune-scep-api.md §5). Setting names
@@ -57,20 +57,13 @@ export interface IntuneSettings {
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Azure Storage queue names: 3-63 lower-case letters, digits and single hyphens; "-poison" is appended.
 const QUEUE_NAME = /^[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]$/;
-const OID = /^[0-2](\.\d+)+$/;
 const withSlash = (u: string): string => (u.endsWith('/') ? u : `${u}/`);
 
 const schema = z.object({
   AppConfig__IntuneValidation__Enabled: bool(false),
   AppConfig__IntuneValidation__ValidityPeriodDays: int(undefined, 1, 36500),
-  AppConfig__IntuneValidation__DefaultKeyUsage: list(['DigitalSignature', 'KeyEncipherment']).refine(
-    (names) => names.every((n) => KeyUsageNames.some((k) => k.toLowerCase() === n.toLowerCase())),
-    `unknown key usage (allowed: ${KeyUsageNames.join(', ')})`,
-  ),
-  AppConfig__IntuneValidation__DefaultEkus: list([CLIENT_AUTH_EKU]).refine(
-    (oids) => oids.every((o) => OID.test(o)),
-    'expected a list of OIDs such as 1.3.6.1.5.5.7.3.2',
-  ),
+  AppConfig__IntuneValidation__DefaultKeyUsage: keyUsageSetting(['DigitalSignature', 'KeyEncipherment']),
+  AppConfig__IntuneValidation__DefaultEkus: ekuSetting([CLIENT_AUTH_EKU]),
   AppConfig__IntuneValidation__CopyRequestedExtensions: bool(true),
   AppConfig__IntuneValidation__EnableCertificateStorage: bool(true),
   AppConfig__IntuneValidation__AllowRenewals: bool(true),
@@ -186,10 +179,7 @@ export const intuneSection: Section<IntuneSettings> = (env) => {
       enabled: r.AppConfig__IntuneValidation__Enabled,
       profile: {
         validityDays: Math.min(r.AppConfig__IntuneValidation__ValidityPeriodDays ?? cap, cap),
-        keyUsage: r.AppConfig__IntuneValidation__DefaultKeyUsage.map(
-          (n): KeyUsageName =>
-            KeyUsageNames.find((k) => k.toLowerCase() === n.toLowerCase()) ?? 'DigitalSignature',
-        ),
+        keyUsage: r.AppConfig__IntuneValidation__DefaultKeyUsage,
         ekus: r.AppConfig__IntuneValidation__DefaultEkus,
         allowRenewals: r.AppConfig__IntuneValidation__AllowRenewals,
         enableCertificateStorage: r.AppConfig__IntuneValidation__EnableCertificateStorage,

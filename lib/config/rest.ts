@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Authorization } from '../challenge/types.js';
-import { CLIENT_AUTH_EKU, KeyUsageNames, type KeyUsageName } from './core.js';
+import { CLIENT_AUTH_EKU, ekuSetting, keyUsageSetting, type KeyUsageName } from './core.js';
 import { bool, int, list, optionalString, optionalUrl, section } from './parse.js';
 
 /**
@@ -84,21 +84,8 @@ const typeList = list(['DbCSR', 'Renewal']).superRefine((names, ctx) => {
   }
 });
 
-const OID = /^[0-2](\.\d+)+$/;
-const keyUsageList = list(['DigitalSignature', 'KeyEncipherment']).superRefine((names, ctx) => {
-  for (const n of names) {
-    if (!KeyUsageNames.some((k) => k.toLowerCase() === n.toLowerCase())) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `unknown key usage "${n}" (allowed: ${KeyUsageNames.join(', ')})`,
-      });
-    }
-  }
-});
 // API enrollment serves servers and services: TLS server and client authentication by default.
-const ekuList = list([SERVER_AUTH_EKU, CLIENT_AUTH_EKU]).superRefine((oids, ctx) => {
-  for (const o of oids) if (!OID.test(o)) ctx.addIssue({ code: 'custom', message: `"${o}" is not an OID` });
-});
+const ekuList = ekuSetting([SERVER_AUTH_EKU, CLIENT_AUTH_EKU]);
 
 /** https anywhere; plain http only to this machine (tests, local JWKS). */
 const secureUrl = optionalUrl.refine((s) => {
@@ -113,7 +100,7 @@ const secureUrl = optionalUrl.refine((s) => {
 const schema = z.object({
   AppConfig__DbCSRValidation__Enabled: bool(false),
   AppConfig__DbCSRValidation__ValidityPeriodDays: int(undefined, 1, 36500),
-  AppConfig__DbCSRValidation__DefaultKeyUsage: keyUsageList,
+  AppConfig__DbCSRValidation__DefaultKeyUsage: keyUsageSetting(['DigitalSignature', 'KeyEncipherment']),
   AppConfig__DbCSRValidation__DefaultEkus: ekuList,
   AppConfig__DbCSRValidation__AllowRenewals: bool(false),
   AppConfig__DbCSRValidation__ReenrollmentAllowedCertificateTypes: typeList,
@@ -149,10 +136,7 @@ export const restSection = section(
   (r): RestSettings => ({
     enabled: r.AppConfig__DbCSRValidation__Enabled,
     validityPeriodDays: r.AppConfig__DbCSRValidation__ValidityPeriodDays,
-    keyUsage: r.AppConfig__DbCSRValidation__DefaultKeyUsage.map(
-      (n): KeyUsageName =>
-        KeyUsageNames.find((k) => k.toLowerCase() === n.toLowerCase()) ?? 'DigitalSignature',
-    ),
+    keyUsage: r.AppConfig__DbCSRValidation__DefaultKeyUsage,
     ekus: r.AppConfig__DbCSRValidation__DefaultEkus,
     allowRenewals: r.AppConfig__DbCSRValidation__AllowRenewals,
     renewableAuthorizations: [

@@ -17,6 +17,7 @@ import {
   type CallPolicy,
 } from './keyvault-call.js';
 import type { Decrypter, HashAlgorithm, KeyTransportScheme, Signer } from './types.js';
+import { NODE_HASH } from '../cms/algorithms.js';
 
 /** Transport options shared by every Key Vault client we build (tests: a local http vault). */
 export interface VaultClientOptions {
@@ -46,12 +47,6 @@ export function sdkClientOptions(
 
 export type KeyVaultCallOptions = Partial<CallPolicy>;
 
-const NODE_HASH: Record<HashAlgorithm, string> = {
-  'SHA-1': 'sha1',
-  'SHA-256': 'sha256',
-  'SHA-384': 'sha384',
-  'SHA-512': 'sha512',
-};
 // RSASSA-PKCS1-v1_5 (RFC 7518 §3.3). Key Vault has no SHA-1 variant ("RS1"): see KeyVaultSigner.
 const RSA_ALG: Partial<Record<HashAlgorithm, SignatureAlgorithm>> = {
   'SHA-256': 'RS256',

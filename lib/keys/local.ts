@@ -1,13 +1,7 @@
 import { constants, createPublicKey, privateDecrypt, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import type { Decrypter, HashAlgorithm, KeyTransportScheme, Signer } from './types.js';
 import { unpadPkcs1v15 } from './pkcs1.js';
-
-const NODE_HASH: Record<HashAlgorithm, string> = {
-  'SHA-1': 'sha1',
-  'SHA-256': 'sha256',
-  'SHA-384': 'sha384',
-  'SHA-512': 'sha512',
-};
+import { NODE_HASH } from '../cms/algorithms.js';
 
 /**
  * Signer and Decrypter over a private key held in this process: the embedded default's

@@ -19,25 +19,7 @@ import { asView } from '../x509/as-view.js';
 import type { CertView } from '../x509/cert-view.js';
 import { issuerAndSerial } from './envelope.js';
 import { FailInfo, MessageType, OID, PKIStatus } from './types.js';
-
-const DIGEST_OID: Record<HashAlgorithm, string> = {
-  'SHA-1': '1.3.14.3.2.26',
-  'SHA-256': '2.16.840.1.101.3.4.2.1',
-  'SHA-384': '2.16.840.1.101.3.4.2.2',
-  'SHA-512': '2.16.840.1.101.3.4.2.3',
-};
-const NODE_HASH: Record<HashAlgorithm, string> = {
-  'SHA-1': 'sha1',
-  'SHA-256': 'sha256',
-  'SHA-384': 'sha384',
-  'SHA-512': 'sha512',
-};
-const ECDSA_OID: Record<HashAlgorithm, string> = {
-  'SHA-1': '1.2.840.10045.4.1',
-  'SHA-256': '1.2.840.10045.4.3.2',
-  'SHA-384': '1.2.840.10045.4.3.3',
-  'SHA-512': '1.2.840.10045.4.3.4',
-};
+import { DIGEST_OID, ECDSA_SIGNATURE_OID as ECDSA_OID, NODE_HASH } from '../cms/algorithms.js';
 
 export type CertRepOutcome =
   | { readonly status: PKIStatus.SUCCESS; readonly envelope: Uint8Array }

@@ -47,30 +47,13 @@ import { readString } from './attributes.js';
 import { MessageType, OID } from './types.js';
 import { createCipheriv } from 'node:crypto';
 import forge from 'node-forge';
+import { DIGEST_OID, NODE_HASH, RSA_SIGNATURE_OID as SIG_OID } from '../cms/algorithms.js';
 
 /**
  * A SCEP client: builds pkiMessages the way real clients do (with knobs for the variations
  * they show: ciphers, digests, signature OIDs, key transport, several recipients) and reads
  * CertReps. Used by the benchmark and the tests; the server never imports it.
  */
-const DIGEST_OID: Record<HashAlgorithm, string> = {
-  'SHA-1': '1.3.14.3.2.26',
-  'SHA-256': '2.16.840.1.101.3.4.2.1',
-  'SHA-384': '2.16.840.1.101.3.4.2.2',
-  'SHA-512': '2.16.840.1.101.3.4.2.3',
-};
-const NODE_HASH: Record<HashAlgorithm, string> = {
-  'SHA-1': 'sha1',
-  'SHA-256': 'sha256',
-  'SHA-384': 'sha384',
-  'SHA-512': 'sha512',
-};
-const SIG_OID: Record<HashAlgorithm, string> = {
-  'SHA-1': '1.2.840.113549.1.1.5',
-  'SHA-256': '1.2.840.113549.1.1.11',
-  'SHA-384': '1.2.840.113549.1.1.12',
-  'SHA-512': '1.2.840.113549.1.1.13',
-};
 
 export interface PkiMessageOptions {
   messageType: MessageType | number;

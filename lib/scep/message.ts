@@ -7,31 +7,12 @@ import { badRequest, isAppError } from '../errors.js';
 import type { HashAlgorithm } from '../keys/types.js';
 import { certView, type CertView } from '../x509/cert-view.js';
 import { MessageType, OID } from './types.js';
-
-export const DIGEST_BY_OID: Readonly<Record<string, HashAlgorithm>> = {
-  '1.3.14.3.2.26': 'SHA-1',
-  '2.16.840.1.101.3.4.2.1': 'SHA-256',
-  '2.16.840.1.101.3.4.2.2': 'SHA-384',
-  '2.16.840.1.101.3.4.2.3': 'SHA-512',
-};
-const NODE_HASH: Record<HashAlgorithm, string> = {
-  'SHA-1': 'sha1',
-  'SHA-256': 'sha256',
-  'SHA-384': 'sha384',
-  'SHA-512': 'sha512',
-};
-const RSA_SIG_BY_HASH: Record<HashAlgorithm, string> = {
-  'SHA-1': '1.2.840.113549.1.1.5',
-  'SHA-256': '1.2.840.113549.1.1.11',
-  'SHA-384': '1.2.840.113549.1.1.12',
-  'SHA-512': '1.2.840.113549.1.1.13',
-};
-const ECDSA_SIG_BY_HASH: Record<HashAlgorithm, string> = {
-  'SHA-1': '1.2.840.10045.4.1',
-  'SHA-256': '1.2.840.10045.4.3.2',
-  'SHA-384': '1.2.840.10045.4.3.3',
-  'SHA-512': '1.2.840.10045.4.3.4',
-};
+import {
+  DIGEST_BY_OID,
+  ECDSA_SIGNATURE_OID as ECDSA_SIG_BY_HASH,
+  NODE_HASH,
+  RSA_SIGNATURE_OID as RSA_SIG_BY_HASH,
+} from '../cms/algorithms.js';
 
 /** A parsed, not yet trusted, pkiMessage (RFC 8894 §3.2). */
 export interface PkiMessage {
