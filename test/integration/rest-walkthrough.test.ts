@@ -1,46 +1,27 @@
-import 'reflect-metadata';
 import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
-import type { IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SignJWT } from 'jose';
-import { loggerAudit } from '../../lib/audit.js';
-import { CertificateIssuer } from '../../lib/ca/issue.js';
-import { restSection, type RestSettings } from '../../lib/config/rest.js';
-import { parseCsr } from '../../lib/csr/parse.js';
-import { DEFAULT_POLICY } from '../../lib/csr/policy.js';
-import { EnrollmentService } from '../../lib/enroll/service.js';
-import { errorResponse } from '../../lib/http/errors.js';
-import { loadOrCreateLocalCa } from '../../lib/keys/local-ca.js';
-import type { CaKeys } from '../../lib/keys/types.js';
-import { silentLogger } from '../../lib/log.js';
-import {
-  authenticateCsrRequest,
-  authorizeCsr,
-  createRestAuth,
-  type RestAuthDeps,
-} from '../../lib/rest/authorize.js';
-import { csrFromBody } from '../../lib/rest/csr-body.js';
-import { certificateBody } from '../../lib/rest/response.js';
-import { MemoryCertificateStore } from '../../lib/store/memory.js';
-import { FakeJwksServer, makeSigningKey, type TestSigningKey } from '../fakes/jwks-server.js';
+import { getApp } from '../../lib/app.js';
+import type { CertificateRecord } from '../../lib/store/types.js';
+import { startFrontEnd, type FrontEnd } from '../helpers/front-end.js';
+import { startTestHost, type TestHost } from '../helpers/host.js';
+import { readmeSection, shellBlocks } from '../helpers/readme.js';
+import { startRestIdentity, type RestIdentity } from '../helpers/rest-token.js';
 
 /**
- * The README walk-through ("REST enrollment API"), run with the real openssl and curl against
- * the REST library layers on the real issuance path. The HTTPS server stands in for the App
- * Service front end: it terminates TLS, asks for an optional client certificate, strips any
- * X-ARR-ClientCert the client sent and forwards the presented certificate in that header.
+ * The README walk-through ("REST enrollment API"), run as written with the real openssl and
+ * curl against the real app: the local host serves functions/csr.ts with the REST API on, its
+ * tokens checked against a local JWKS server. An HTTPS server in front stands in for the App
+ * Service front end (TLS, optional client certificate forwarded in X-ARR-ClientCert, a
+ * client-sent X-ARR-ClientCert removed) and proxies every request to the host.
+ *
+ * The host runs on the real clock (the local host takes no clock), so the tokens are minted
+ * for the current time; nothing here depends on how much time passes during the run.
  */
-
-const TENANT = '0c6f3b2a-1d4e-4f5a-8b9c-0d1e2f3a4b5c';
-const API = '6a1c2b3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d';
-const NOW = new Date(); // one fixed instant for the whole run, passed to every component
 
 const have = (tool: string): boolean => {
   try {
@@ -50,93 +31,35 @@ const have = (tool: string): boolean => {
     return false;
   }
 };
+const tools = have('openssl') && have('curl');
+
+// The README's blocks, minus the line that sets APP to a placeholder (the tests set APP).
+const runnable = (block: string | undefined): string => {
+  if (block === undefined) throw new Error('README.md: a REST walk-through code block is missing');
+  return block.replace(/^APP=.*$/m, '');
+};
+const step3 = shellBlocks(readmeSection('### 3. Request a certificate'));
+const step4 = shellBlocks(readmeSection('### 4. Renew with the current certificate'));
+const README_ENROLL = runnable(step3[0]);
+const README_PEM_CHAIN = runnable(step3[1]);
+const README_RENEW = runnable(step4[0]);
 
 let dir: string;
-let jwks: FakeJwksServer;
-let key: TestSigningKey;
-let ca: CaKeys;
-let store: MemoryCertificateStore;
-let server: Server;
-let url: string;
-
-function frontEndHeaders(req: IncomingMessage): Headers {
-  const h = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (name === 'x-arr-clientcert' || value === undefined) continue; // clients cannot set it
-    h.set(name, Array.isArray(value) ? value.join(', ') : value);
-  }
-  // getPeerCertificate() answers {} when the client presented no certificate.
-  const raw =
-    req.socket instanceof TLSSocket ? (req.socket.getPeerCertificate().raw as Buffer | undefined) : undefined;
-  if (raw) h.set('x-arr-clientcert', raw.toString('base64'));
-  return h;
-}
-
-async function handle(
-  req: IncomingMessage,
-  body: Uint8Array,
-  deps: { rest: RestSettings; restAuth: RestAuthDeps; enrollment: EnrollmentService },
-): Promise<{ status: number; headers: Record<string, string>; body: Uint8Array | string }> {
-  const headers = frontEndHeaders(req);
-  try {
-    const credential = await authenticateCsrRequest(headers, deps.restAuth);
-    const csr = parseCsr(csrFromBody(body));
-    const r = await deps.enrollment.enroll({
-      endpoint: 'api',
-      operation: 'api/csr',
-      csr,
-      profile: { validityDays: 30, keyUsage: deps.rest.keyUsage, ekus: deps.rest.ekus },
-      policy: DEFAULT_POLICY,
-      authorize: () => authorizeCsr(credential, headers, csr, deps.restAuth),
-    });
-    if (!r.ok) {
-      const status = { unauthorized: 403, policy: 400, conflict: 409, unavailable: 503 }[r.kind];
-      return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(r) };
-    }
-    const query = new URL(req.url ?? '/', 'https://localhost').searchParams;
-    const out = certificateBody(r.issued.der, [ca.certificateDer], headers.get('accept'), query.get('chain'));
-    return { status: 200, headers: { 'content-type': out.contentType }, body: out.body };
-  } catch (e) {
-    const res = errorResponse(e, silentLogger);
-    return {
-      status: res.status ?? 500,
-      headers: Object.fromEntries(Object.entries(res.headers ?? {}).map(([k, v]) => [k, String(v)])),
-      body: JSON.stringify(res.jsonBody),
-    };
-  }
-}
+let identity: RestIdentity;
+let host: TestHost;
+let frontEnd: FrontEnd;
 
 beforeAll(async () => {
-  if (!have('openssl') || !have('curl')) return;
+  if (!tools) return;
   dir = mkdtempSync(join(tmpdir(), 'rest-walkthrough-'));
-  key = await makeSigningKey('k1');
-  jwks = await FakeJwksServer.start([key]);
-  ca = await loadOrCreateLocalCa({
-    dataDir: dir,
-    subject: 'CN=Walkthrough CA',
-    keySize: 2048,
-    validityDays: 365,
-  });
-  store = new MemoryCertificateStore();
-  const clock = (): Date => NOW;
-  const enrollment = new EnrollmentService(
-    new CertificateIssuer(ca, { clockSkewMinutes: 60 }),
-    store,
-    loggerAudit(silentLogger),
-    silentLogger,
-    clock,
-  );
-  const settings = restSection({
-    AppConfig__DbCSRValidation__Enabled: 'true',
-    AppConfig__AuthConfig__TenantId: TENANT,
-    AppConfig__AuthConfig__ApplicationId: API,
-    AppConfig__DbCSRValidation__JwksUrl: jwks.url,
+  identity = await startRestIdentity('walkthrough');
+  host = await startTestHost({
+    ...identity.settings,
     AppConfig__DbCSRValidation__AllowRenewals: 'true',
     AppConfig__DbCSRValidation__ClientCertificateHeader: 'X-ARR-ClientCert',
+    AppConfig__LocalCA__Subject: 'CN=Walkthrough CA',
   });
-  if (!settings.ok) throw new Error(settings.problems.join('\n'));
-  const restAuth = createRestAuth(settings.value, { caCertificates: [ca.certificateDer], store, now: clock });
-
+  writeFileSync(join(dir, 'ca.pem'), host.caCertificatePem);
   execFileSync(
     'openssl',
     ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
@@ -144,124 +67,128 @@ beforeAll(async () => {
       .concat(['-addext', 'subjectAltName=IP:127.0.0.1']),
     { cwd: dir, stdio: 'ignore' },
   );
-  server = createServer(
-    {
-      key: readFileSync(join(dir, 'srv.key')),
-      cert: readFileSync(join(dir, 'srv.pem')),
-      requestCert: true,
-      rejectUnauthorized: false,
-    },
-    (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        void handle(req, new Uint8Array(Buffer.concat(chunks)), {
-          rest: settings.value,
-          restAuth,
-          enrollment,
-        }).then((r) => {
-          res.writeHead(r.status, r.headers).end(r.body);
-        });
-      });
-    },
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  frontEnd = await startFrontEnd({
+    target: host.baseUrl,
+    key: readFileSync(join(dir, 'srv.key')),
+    cert: readFileSync(join(dir, 'srv.pem')),
+  });
 });
 
 afterAll(async () => {
   if (!dir) return;
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-  await jwks.close();
+  await frontEnd.close();
+  await host.close();
+  await identity.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-const token = (): Promise<string> =>
-  new SignJWT({
-    aud: `api://${API}`,
-    iss: `https://sts.windows.net/${TENANT}/`,
-    tid: TENANT,
-    oid: '1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b',
-    appid: '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b',
-    roles: ['CSR.Request.Db'],
-    nbf: Math.floor(NOW.getTime() / 1000) - 60,
-    exp: Math.floor(NOW.getTime() / 1000) + 3600,
-  })
-    .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
-    .sign(key.privateKey);
-
 /**
- * Run a README snippet with bash (asynchronously: the server answers from this process);
- * curl trusts the test server's certificate.
+ * Run a shell snippet with bash (asynchronously: the servers answer from this process), with
+ * APP set to the front end, T to a valid token, and curl trusting the front end's certificate.
  */
 async function sh(script: string): Promise<string> {
   const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], {
     cwd: dir,
-    env: { ...process.env, APP: url, T: await token(), CURL_CA_BUNDLE: join(dir, 'srv.pem') },
+    env: {
+      ...process.env,
+      APP: frontEnd.url,
+      T: await identity.token(),
+      CURL_CA_BUNDLE: join(dir, 'srv.pem'),
+    },
     timeout: 20_000,
   });
   return stdout;
 }
 
+const apiRecords = async (): Promise<CertificateRecord[]> =>
+  (await (await getApp()).store.search({ endpoint: 'api', limit: 1000 })).items;
+
+/** Serial number as the store keeps it: lower-case hex. */
+const serialOf = (file: string): string =>
+  new X509Certificate(readFileSync(join(dir, file))).serialNumber.toLowerCase();
+
+/** A new key and a request for build01, for the refusal cases (not a README command). */
 const REQUEST = `openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$KEY" \\
     -subj "/CN=build01.contoso.com/O=Contoso" \\
     -addext "subjectAltName=DNS:build01.contoso.com" -outform DER 2>/dev/null`;
 
-describe.skipIf(!have('openssl') || !have('curl'))(
-  'README walk-through: openssl + curl against POST /api/csr',
-  () => {
-    it('ok/step 3: a DER request piped into curl with a token returns a DER certificate', async () => {
-      const out = await sh(`KEY=build01.key; ${REQUEST} \\
-  | curl --fail-with-body -sS --data-binary @- \\
-      -H "Authorization: Bearer $T" -H 'Content-Type: application/pkcs10' \\
-      "$APP/api/csr" -o build01.der
-openssl x509 -inform DER -in build01.der -noout -subject -issuer -ext subjectAltName,extendedKeyUsage`);
-      expect(out).toContain('subject=CN = build01.contoso.com, O = Contoso');
-      expect(out).toContain('issuer=CN = Walkthrough CA');
-      expect(out).toContain('DNS:build01.contoso.com');
-      expect(out).toContain('TLS Web Server Authentication, TLS Web Client Authentication');
-      const { items } = await store.search({ endpoint: 'api' });
-      expect(items.map((r) => r.authorization)).toEqual(['api']);
-    });
+describe.skipIf(!tools)('README walk-through: openssl + curl against POST /api/csr on the local host', () => {
+  it('ok/step 3: the README enrollment (DER request, token) returns a DER certificate from the host CA', async () => {
+    const out = await sh(README_ENROLL);
+    expect(out).toContain('subject=CN = build01.contoso.com, O = Contoso');
+    expect(out).toContain('issuer=CN = Walkthrough CA');
+    expect(out).toMatch(/^notAfter=/m);
 
-    it('ok/step 3: Accept application/x-pem-file with ?chain=true returns certificate and CA in PEM', async () => {
-      const out = await sh(`openssl req -new -key build01.key -subj "/CN=build01.contoso.com/O=Contoso" \\
-    -addext "subjectAltName=DNS:build01.contoso.com" -out build01.csr
-curl --fail-with-body -sS --data-binary @build01.csr -H "Authorization: Bearer $T" \\
-  -H 'Accept: application/x-pem-file' "$APP/api/csr?chain=true" -o build01-fullchain.pem
-grep -c 'BEGIN CERTIFICATE' build01-fullchain.pem`);
-      expect(out.trim()).toBe('2');
-    });
+    const checked = await sh(`openssl x509 -inform DER -in build01.der -out build01.pem
+openssl verify -CAfile ca.pem build01.pem
+openssl x509 -in build01.pem -noout -ext subjectAltName,extendedKeyUsage`);
+    expect(checked).toContain('build01.pem: OK');
+    expect(checked).toContain('DNS:build01.contoso.com');
+    expect(checked).toContain('TLS Web Server Authentication, TLS Web Client Authentication');
+    const records = await apiRecords();
+    expect(records.map((r) => [r.serialNumber, r.authorization])).toEqual([[serialOf('build01.pem'), 'api']]);
+  });
 
-    it('fail/without a token the answer is 401 with a Bearer challenge', async () => {
-      const out = await sh(`KEY=k.key; ${REQUEST} | curl -sS -i --data-binary @- "$APP/api/csr"`);
-      expect(out).toMatch(/^HTTP\/1\.1 401/);
-      expect(out).toMatch(/www-authenticate: Bearer realm="azure-scep-ca"/i);
-    });
+  it('ok/step 3: the README PEM request with Accept x-pem-file and ?chain=true returns certificate then CA', async () => {
+    await sh(README_PEM_CHAIN);
+    const pem = readFileSync(join(dir, 'build01-fullchain.pem'), 'utf8');
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    expect(blocks).toHaveLength(2);
+    const [leaf, ca] = blocks.map((b) => new X509Certificate(b));
+    expect(leaf?.subject).toBe('CN=build01.contoso.com\nO=Contoso');
+    expect(ca?.raw.equals(new X509Certificate(host.caCertificatePem).raw)).toBe(true);
+    expect(await sh('openssl verify -CAfile ca.pem build01-fullchain.pem')).toContain('OK');
+  });
 
-    it('ok/step 4: renewal with the current certificate over mTLS, no token', async () => {
-      const out = await sh(`openssl x509 -inform DER -in build01.der -out build01.pem
-KEY=build01-new.key; ${REQUEST} \\
-  | curl --fail-with-body -sS --cert build01.pem --key build01.key --data-binary @- \\
-      -H 'Content-Type: application/pkcs10' "$APP/api/csr" -o build01-new.der
-openssl x509 -inform DER -in build01-new.der -noout -subject`);
-      expect(out).toContain('subject=CN = build01.contoso.com, O = Contoso');
-      const { items } = await store.search({ endpoint: 'api' });
-      expect(items.filter((r) => r.authorization === 'renewal')).toHaveLength(1);
-    });
+  it('fail/without a token the answer is 401 with a Bearer challenge, relayed by the front end', async () => {
+    const out = await sh(`KEY=k.key; ${REQUEST} | curl -sS -i --data-binary @- "$APP/api/csr"`);
+    expect(out).toMatch(/^HTTP\/1\.1 401/);
+    expect(out).toMatch(/^www-authenticate: Bearer realm="azure-scep-ca"/im);
+    expect(out).toMatch(/^content-type: application\/json/im);
+    expect(out).toContain('"error":"UNAUTHORIZED"');
+  });
 
-    it('fail/renewal for another subject is refused with 403', async () => {
-      const out = await sh(`openssl req -new -key build01.key -subj "/CN=db01.contoso.com" -outform DER \\
-  | curl -sS -o /dev/null -w '%{http_code}' --cert build01.pem --key build01.key --data-binary @- "$APP/api/csr"`);
-      expect(out).toBe('403');
-    });
+  it('ok/step 4: the README renewal presents the issued certificate over mTLS, no token', async () => {
+    const renewed = serialOf('build01.pem');
+    const out = await sh(`${README_RENEW}
+openssl x509 -inform DER -in build01-new.der -out build01-new.pem
+openssl x509 -in build01-new.pem -noout -subject
+openssl verify -CAfile ca.pem build01-new.pem
+diff <(openssl x509 -in build01-new.pem -noout -pubkey) <(openssl pkey -in build01-new.key -pubout) && echo same-key`);
+    expect(out).toContain('subject=CN = build01.contoso.com, O = Contoso');
+    expect(out).toContain('build01-new.pem: OK');
+    expect(out).toContain('same-key');
+    const renewal = (await apiRecords()).filter((r) => r.authorization === 'renewal');
+    expect(renewal.map((r) => [r.serialNumber, r.requester])).toEqual([
+      [serialOf('build01-new.pem'), `certificate:${renewed}`],
+    ]);
+  });
 
-    it('fail/an X-ARR-ClientCert header sent by the client is not a client certificate', async () => {
-      const out = await sh(`CERT=$(openssl x509 -in build01.pem -outform DER | base64 -w0)
+  it('fail/renewal for another subject is refused with 403', async () => {
+    const out = await sh(`openssl req -new -key build01.key -subj "/CN=db01.contoso.com" -outform DER \\
+  | curl -sS -w '\\n%{http_code}' --cert build01.pem --key build01.key --data-binary @- "$APP/api/csr"`);
+    const [body = '', status] = out.split('\n');
+    expect(status).toBe('403');
+    expect(body).toContain('"error":"FORBIDDEN"');
+  });
+
+  it('ok/step 4: with a token as well, the token is used and the client certificate ignored', async () => {
+    const out =
+      await sh(`openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout db01.key \\
+    -subj "/CN=db01.contoso.com" -outform DER 2>/dev/null \\
+  | curl -sS -w '%{http_code}' --cert build01.pem --key build01.key -H "Authorization: Bearer $T" \\
+      --data-binary @- "$APP/api/csr" -o db01.der`);
+    expect(out).toBe('200');
+    const record = (await apiRecords()).find((r) => r.serialNumber === serialOf('db01.der'));
+    expect(record?.authorization).toBe('api');
+    expect(record?.requester).toMatch(/^entra:/);
+  });
+
+  it('fail/an X-ARR-ClientCert header sent by the client is removed by the front end: 401', async () => {
+    // Were the header passed on, this CSR (build01's subject and SANs) would renew build01.
+    const out = await sh(`CERT=$(openssl x509 -in build01.pem -outform DER | base64 -w0)
 KEY=k.key; ${REQUEST} \\
   | curl -sS -o /dev/null -w '%{http_code}' -H "X-ARR-ClientCert: $CERT" --data-binary @- "$APP/api/csr"`);
-      expect(out).toBe('401');
-    });
-  },
-);
+    expect(out).toBe('401');
+  });
+});

@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The README's own commands, for tests that run a walk-through as written: when the README
+ * changes, the test runs the new text (and fails if it no longer works).
+ */
+
+const README = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md');
+
+export function readReadme(): string {
+  return readFileSync(README, 'utf8');
+}
+
+/**
+ * The text under a heading (the line that starts with `heading`, e.g. "### 3. Request a
+ * certificate") up to the next heading of the same or a higher level.
+ */
+export function readmeSection(heading: string, markdown: string = readReadme()): string {
+  const level = /^#+/.exec(heading)?.[0].length ?? 0;
+  if (level === 0) throw new Error(`"${heading}" is not a markdown heading`);
+  const lines = markdown.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(heading));
+  if (start < 0) throw new Error(`README.md has no heading starting with "${heading}"`);
+  let end = lines.length;
+  let fenced = false;
+  for (let i = start + 1; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (line.startsWith('```')) fenced = !fenced;
+    const h = fenced ? undefined : /^(#+) /.exec(line);
+    if (h?.[1] !== undefined && h[1].length <= level) {
+      end = i;
+      break;
+    }
+  }
+  return lines.slice(start, end).join('\n');
+}
+
+/** The fenced ```sh blocks of a markdown text, in order, without their fences. */
+export function shellBlocks(markdown: string): string[] {
+  const out: string[] = [];
+  const re = /^```(?:sh|bash|shell)\n([\s\S]*?)^```$/gm;
+  for (const m of markdown.matchAll(re)) out.push(m[1] ?? '');
+  return out;
+}
