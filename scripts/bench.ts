@@ -263,13 +263,18 @@ function waitForLine(child: ChildProcess, re: RegExp): Promise<void> {
     const timer = setTimeout(() => {
       reject(new Error('the local host did not start within 30 s'));
     }, 30_000);
-    child.stdout?.on('data', (d: Buffer) => {
+    const onData = (d: Buffer): void => {
       buf += d.toString();
       if (re.test(buf)) {
         clearTimeout(timer);
+        // From here on the host's log lines are drained unread: keeping them would cost this
+        // process (the load generator) more CPU with every enrollment.
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
         resolveWait();
       }
-    });
+    };
+    child.stdout?.on('data', onData);
     child.once('exit', (c) => {
       reject(new Error(`the local host exited (${c})`));
     });

@@ -137,6 +137,7 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
       invocationId: randomBytes(16).toString('hex'),
     });
     const result = await found.entry.reg.handler(request, context);
+    if (writePlain(res, result)) return;
     const response =
       result instanceof HttpResponse
         ? result
@@ -216,6 +217,50 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
       for (const s of services.reverse()) await s.close();
     },
   };
+}
+
+/**
+ * The common case without a web Response round trip: an HttpResponseInit whose body is bytes,
+ * a string or JSON, and whose headers are a plain object. Anything else (HttpResponse objects,
+ * streams, cookies, Headers instances) goes through @azure/functions' own conversion.
+ */
+function writePlain(res: ServerResponse, result: unknown): boolean {
+  if (typeof result !== 'object' || result === null) return false;
+  const r = result as {
+    status?: unknown;
+    headers?: unknown;
+    body?: unknown;
+    jsonBody?: unknown;
+    cookies?: unknown;
+  };
+  if (r.cookies !== undefined) return false;
+  if (
+    r.headers !== undefined &&
+    (typeof r.headers !== 'object' ||
+      r.headers === null ||
+      r.headers instanceof Headers ||
+      Array.isArray(r.headers))
+  )
+    return false;
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries((r.headers ?? {}) as Record<string, unknown>)) {
+    if (typeof v !== 'string') return false;
+    headers[k.toLowerCase()] = v;
+  }
+  let body: Uint8Array | string;
+  if (r.jsonBody !== undefined) {
+    body = JSON.stringify(r.jsonBody);
+    headers['content-type'] ??= 'application/json';
+  } else if (r.body === undefined || r.body === null) {
+    body = '';
+  } else if (typeof r.body === 'string' || r.body instanceof Uint8Array) {
+    body = r.body;
+    if (typeof r.body === 'string') headers['content-type'] ??= 'text/plain;charset=UTF-8';
+  } else {
+    return false;
+  }
+  res.writeHead(typeof r.status === 'number' ? r.status : 200, headers).end(body);
+  return true;
 }
 
 function findRoute<T extends { methods: string[]; compiled: CompiledRoute }>(

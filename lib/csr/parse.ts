@@ -1,4 +1,4 @@
-import { constants, createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { constants, createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { AsnParser } from '@peculiar/asn1-schema';
 import {
   ExtensionRequest,
@@ -16,6 +16,7 @@ import {
 import { bits, kid, kids, oid, parseBer, raw, text } from '../cms/ber.js';
 import { badRequest, isAppError } from '../errors.js';
 import { nameDerToString } from '../x509/names.js';
+import { publicKeyFromSpki } from '../x509/public-keys.js';
 
 export type KeyInfo =
   | { readonly type: 'RSA'; readonly bits: number }
@@ -100,7 +101,7 @@ function parse(der: Uint8Array): ParsedCsr {
   }
   let publicKey: KeyObject | undefined;
   try {
-    publicKey = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    publicKey = publicKeyFromSpki(spki);
   } catch {
     publicKey = undefined;
   }
@@ -172,7 +173,7 @@ export function verifyWithSpki(
 ): boolean {
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    key = publicKeyFromSpki(spki);
   } catch {
     return false;
   }

@@ -10,6 +10,13 @@ export async function readBody(request: HttpRequest, maxBytes: number): Promise<
     new AppError('BODY_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`);
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
+  if (request.headers.has('content-length') && Number.isFinite(declared)) {
+    // A declared length within the cap: the whole body at once (the Functions host has it
+    // buffered already); still checked, in case the declaration was wrong.
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.length > maxBytes) throw tooLarge();
+    return bytes;
+  }
   const stream = request.body;
   if (!stream) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];

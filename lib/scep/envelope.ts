@@ -1,4 +1,4 @@
-import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
+import { constants, publicEncrypt } from 'node:crypto';
 import type { Certificate } from '@peculiar/asn1-x509';
 import {
   BerError,
@@ -25,6 +25,7 @@ import { badRequest } from '../errors.js';
 import type { Decrypter, KeyTransportScheme } from '../keys/types.js';
 import { asView } from '../x509/as-view.js';
 import type { CertView } from '../x509/cert-view.js';
+import { publicKeyFromSpki } from '../x509/public-keys.js';
 import { OID } from './types.js';
 
 const RSAES_OAEP = '1.2.840.113549.1.1.7';
@@ -121,7 +122,7 @@ export function sealEnvelope(
 ): Uint8Array {
   const r = asView(recipient);
   const { key, algorithmOid, iv, ciphertext } = encryptContent(cipher, content);
-  const pub = createPublicKey({ key: Buffer.from(r.spki), format: 'der', type: 'spki' });
+  const pub = publicKeyFromSpki(r.spki);
   const wrapped = publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, key);
   const ktri = seq(
     integer(0),
