@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Registration } from './functions-core.js';
 
 /**
@@ -140,4 +139,3 @@ function resolve(value: string, env: Readonly<Record<string, string | undefined>
   return name === undefined ? value : env[name];
 }
 
-export const invocationId = (): string => randomBytes(16).toString('hex');
