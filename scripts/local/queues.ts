@@ -138,4 +138,3 @@ function resolve(value: string, env: Readonly<Record<string, string | undefined>
   const name = /^%(.+)%$/.exec(value)?.[1];
   return name === undefined ? value : env[name];
 }
-
