@@ -37,12 +37,35 @@ export function loadSettings(env: Env = process.env): Settings {
     if (r.ok) out[name] = r.value;
     else problems.push(...r.problems);
   }
+  problems.push(...inAzureProblems(env));
   if (problems.length > 0) {
     throw new AppError('CONFIG_INVALID', `Invalid settings:\n  - ${problems.join('\n  - ')}`, {
       detail: { problems },
     });
   }
   return out as unknown as Settings;
+}
+
+/**
+ * In Azure (App Service and Functions set WEBSITE_SITE_NAME) the embedded defaults would be
+ * wrong, not just weak: every instance would create its own local CA on its own disk, and
+ * certificate records kept in memory are lost on the next scale-in. Refuse to start instead.
+ */
+function inAzureProblems(env: Env): string[] {
+  if (!env.WEBSITE_SITE_NAME) return [];
+  const unset = (k: string): boolean => (env[k] ?? '').trim() === '';
+  const p: string[] = [];
+  if (unset('AppConfig__KeyVaultConfig__KeyVaultURL')) {
+    p.push(
+      'AppConfig__KeyVaultConfig__KeyVaultURL: required in Azure (the CA key lives in Key Vault; see README, "Deploy to Azure")',
+    );
+  }
+  if (unset('AppConfig__CosmosDb__Endpoint')) {
+    p.push(
+      'AppConfig__CosmosDb__Endpoint: required in Azure (issued certificates are recorded in Cosmos DB)',
+    );
+  }
+  return p;
 }
 
 export { formatIssues };

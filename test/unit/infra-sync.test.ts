@@ -96,6 +96,7 @@ const LEFT_TO_DEFAULTS: Readonly<Record<string, string>> = {
   AppConfig__CosmosDb__CreateIfNotExists: 'local only; Bicep creates the database and containers',
   // Set by the platform.
   IDENTITY_ENDPOINT: 'set by App Service / Functions when the app has a managed identity',
+  WEBSITE_SITE_NAME: 'set by App Service / Functions: the app knows it runs in Azure',
 };
 
 // Role definition ids and data actions of the built-in roles the template may use
