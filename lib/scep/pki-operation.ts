@@ -78,14 +78,14 @@ export class PkiOperation {
   }
 
   private async outcome(endpoint: ScepEndpoint, msg: PkiMessage): Promise<Reply> {
-    const refuse = (reason: string, text: string, failInfo = FailInfo.badRequest): Reply => {
+    const refuse = (reason: string, text: string, failInfo = FailInfo.badRequest, detail?: string): Reply => {
       this.d.audit.record({
         endpoint: endpoint.name,
         operation: MessageType[msg.messageType] ?? `messageType ${msg.messageType}`,
         transactionId: msg.transactionId,
         outcome: 'refused',
         reason,
-        detail: text,
+        detail: detail ?? text,
       });
       return fail(failInfo, text);
     };
@@ -112,7 +112,9 @@ export class PkiOperation {
 
   private async open(
     msg: PkiMessage,
-  ): Promise<{ content: Uint8Array; cipher: ContentCipher } | { error: string; failInfo: FailInfo }> {
+  ): Promise<
+    { content: Uint8Array; cipher: ContentCipher } | { error: string; failInfo: FailInfo; detail?: string }
+  > {
     try {
       return await openEnvelope(msg.envelope, this.d.issuer.ca, this.d.decrypter);
     } catch (e) {
@@ -120,9 +122,11 @@ export class PkiOperation {
       if (isAppError(e) && e.code === 'DEPENDENCY_UNAVAILABLE')
         return { error: 'the CA key is unavailable; retry later', failInfo: FailInfo.badRequest };
       if (isAppError(e)) return { error: e.message, failInfo: FailInfo.badRequest };
+      // Unexpected: the cause goes to the audit log, not to the client.
       return {
-        error: `the pkcsPKIEnvelope cannot be opened (${describeError(e)})`,
+        error: 'the pkcsPKIEnvelope cannot be opened',
         failInfo: FailInfo.badMessageCheck,
+        detail: describeError(e),
       };
     }
   }
@@ -130,10 +134,10 @@ export class PkiOperation {
   private async enroll(
     endpoint: ScepEndpoint,
     msg: PkiMessage,
-    refuse: (r: string, t: string, f?: FailInfo) => Reply,
+    refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
   ): Promise<Reply> {
     const opened = await this.open(msg);
-    if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo);
+    if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo, opened.detail);
     let csr: ParsedCsr;
     try {
       csr = parseCsr(opened.content);
@@ -224,7 +228,7 @@ export class PkiOperation {
   private async poll(
     endpoint: ScepEndpoint,
     msg: PkiMessage,
-    refuse: (r: string, t: string, f?: FailInfo) => Reply,
+    refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
   ): Promise<Reply> {
     const renewal = await checkRenewalSigner(msg.signer, this.d.issuer, this.d.store, this.d.clock());
     for (const type of [MessageType.PKCSReq, MessageType.RenewalReq]) {
@@ -245,10 +249,10 @@ export class PkiOperation {
 
   private async getCert(
     msg: PkiMessage,
-    refuse: (r: string, t: string, f?: FailInfo) => Reply,
+    refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
   ): Promise<Reply> {
     const opened = await this.open(msg);
-    if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo);
+    if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo, opened.detail);
     let serial: string;
     try {
       serial = serialHex(AsnParser.parse(opened.content, IssuerAndSerialNumber).serialNumber);
