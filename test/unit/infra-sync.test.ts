@@ -1,12 +1,4 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -613,35 +605,10 @@ describe('deploy package (azure.yaml + scripts/bundle.ts)', () => {
     expect(yaml).toMatch(/^\s{2}api:\s*$/m);
   });
 
-  it('stages host.json, package files and the compiled functions and lib, not scripts or tests', () => {
+  it('refuses to stage a tree without functions/ (the bundle itself is tested in deploy-bundle.test.ts)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'scep-stage-'));
     try {
-      for (const f of ['host.json', 'package.json', 'package-lock.json']) writeFileSync(join(root, f), '{}');
-      for (const d of ['functions', 'lib', 'scripts', 'test']) {
-        mkdirSync(join(root, 'dist', d), { recursive: true });
-        writeFileSync(join(root, 'dist', d, 'x.js'), '');
-      }
-      const r = stage(root, false);
-      const files = readdirSync(r.dir, { recursive: true, encoding: 'utf8' }).map((f) =>
-        f.split('\\').join('/'),
-      );
-      expect(files.sort()).toEqual(
-        ['dist', 'dist/functions', 'dist/functions/x.js', 'dist/lib', 'dist/lib/x.js', 'host.json']
-          .concat(['package-lock.json', 'package.json'])
-          .sort(),
-      );
-      // package.json `main` points into the staged tree.
-      const main = (JSON.parse(read('package.json')) as { main: string }).main;
-      expect(main).toMatch(/^dist\/functions\//);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
-  });
-
-  it('refuses to stage before the build', () => {
-    const root = mkdtempSync(join(tmpdir(), 'scep-stage-'));
-    try {
-      expect(() => stage(root, false)).toThrow(/npm run build/);
+      await expect(stage(root)).rejects.toThrow(/functions/);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
