@@ -35,7 +35,8 @@ import {
 
 const CHALLENGE = 'test-challenge-1';
 const SUCCESS: number = PKIStatus.SUCCESS;
-const norm = (serial: string): string => serial.toLowerCase().replace(/^0+(?=.)/, '');
+// The store's canonical serial: lower-case hex without redundant leading zero octets.
+const norm = (serial: string): string => serial.toLowerCase().replace(/^(?:00)+(?=..)/, '');
 
 /** Every record of the host's store, page by page (a search returns at most 1,000). */
 async function allRecords(): Promise<CertificateRecord[]> {

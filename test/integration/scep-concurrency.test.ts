@@ -66,7 +66,7 @@ describe('concurrent enrollments', () => {
     expect(subjects.size).toBe(100);
     const store = (await getApp()).store;
     const { items } = await store.search({ limit: 1000 });
-    const norm = (s: string): string => s.toLowerCase().replace(/^0+/, '');
+    const norm = (s: string): string => s.toLowerCase().replace(/^(?:00)+(?=..)/, '');
     const recorded = new Set(items.map((r) => norm(r.serialNumber)));
     for (const s of serials) expect(recorded.has(norm(s))).toBe(true);
   });
