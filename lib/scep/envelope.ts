@@ -70,6 +70,18 @@ export async function openEnvelope(
   }
 }
 
+/**
+ * The content cipher a pkcsPKIEnvelope names, read without decrypting it (CertPoll answers in
+ * the client's cipher family but needs nothing else from the envelope). Undefined when absent.
+ */
+export function envelopeCipher(envelopeDer: Uint8Array): ContentCipher | undefined {
+  try {
+    return cipherByOid(readEnvelope(envelopeDer).cipherOid);
+  } catch {
+    return undefined;
+  }
+}
+
 function readEnvelope(der: Uint8Array): {
   ktris: Ber[];
   cipherOid: string;

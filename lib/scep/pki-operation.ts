@@ -17,7 +17,7 @@ import { hasStoredCertificate } from '../store/storage-policy.js';
 import type { CertificateStore } from '../store/types.js';
 import { buildCertRep, type CertRepOutcome } from './certrep.js';
 import type { ScepEndpoint } from './endpoint.js';
-import { EnvelopeError, openEnvelope, sealEnvelope } from './envelope.js';
+import { EnvelopeError, envelopeCipher, openEnvelope, sealEnvelope } from './envelope.js';
 import { isKnownMessageType, parsePkiMessage, type PkiMessage } from './message.js';
 import { checkRenewalSigner, type RenewalCheck } from './renewal.js';
 import { FailInfo, MessageType, OID, PKIStatus } from './types.js';
@@ -236,7 +236,7 @@ export class PkiOperation {
         transactionRef(endpoint.name, msg.transactionId, type, renewal),
       );
       if (record && record.status === 'issued' && hasStoredCertificate(record)) {
-        const cipher = (await this.cipherOf(msg)) ?? 'DES-EDE3-CBC';
+        const cipher = envelopeCipher(msg.envelope) ?? 'DES-EDE3-CBC';
         return this.success(new Uint8Array(Buffer.from(record.der, 'base64')), msg, cipher);
       }
     }
@@ -266,11 +266,6 @@ export class PkiOperation {
       return refuse('certificate-not-stored', `the certificate ${serial} is not stored`, FailInfo.badCertId);
     }
     return this.success(new Uint8Array(Buffer.from(record.der, 'base64')), msg, opened.cipher);
-  }
-
-  private async cipherOf(msg: PkiMessage): Promise<ContentCipher | undefined> {
-    const opened = await this.open(msg);
-    return 'cipher' in opened ? opened.cipher : undefined;
   }
 
   private success(certDer: Uint8Array, msg: PkiMessage, requestCipher: ContentCipher): Reply {
