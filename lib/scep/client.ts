@@ -43,11 +43,16 @@ import { LocalKey } from '../keys/local.js';
 import type { HashAlgorithm } from '../keys/types.js';
 import { openEnvelope } from './envelope.js';
 import { parsePkiMessage } from './message.js';
-import { readString } from './attributes.js';
+import { parseBer, text } from '../cms/ber.js';
 import { MessageType, OID } from './types.js';
 import { createCipheriv } from 'node:crypto';
 import forge from 'node-forge';
 import { DIGEST_OID, NODE_HASH, RSA_SIGNATURE_OID as SIG_OID } from '../cms/algorithms.js';
+
+/** A SCEP string attribute value (PrintableString, UTF8String, …) as a string. */
+export function readString(value: ArrayBuffer): string {
+  return text(parseBer(new Uint8Array(value)));
+}
 
 /**
  * A SCEP client: builds pkiMessages the way real clients do (with knobs for the variations
