@@ -13,6 +13,7 @@ export const ErrorCodes = [
   'FORBIDDEN', // valid credentials without the right
   'NOT_FOUND',
   'CONFLICT',
+  'PRECONDITION_FAILED', // an If-Match / etag condition did not hold (someone wrote since)
   'POLICY_REJECTED', // a CSR validator refused the request
   'CHALLENGE_REJECTED',
   'DEPENDENCY_UNAVAILABLE', // Key Vault, Cosmos DB, Intune, queue: failed or timed out

@@ -1,0 +1,81 @@
+import { AppError } from '../errors.js';
+
+/**
+ * The management plane's small collections (endpoints, accounts, organizations, administrators'
+ * scopes, CA state): documents with an id, a partition and an etag. One narrow port, one
+ * contract (test/unit/document-store-contract.ts), one implementation per store (memory, the
+ * embedded database, Cosmos DB). Certificates and audit events are large and queried in many
+ * ways; they have ports of their own.
+ *
+ * Concurrency is optimistic, as in Cosmos DB: every write returns a fresh etag, and a write that
+ * names the etag it read (`ifMatch`) fails with PRECONDITION_FAILED when someone wrote since.
+ * That is what makes a one-time challenge single-use under concurrent enrollments.
+ */
+export interface Doc {
+  readonly id: string;
+}
+
+export type Stored<T extends Doc> = T & { readonly etag: string };
+
+/** Equality on top-level fields; every condition must hold. */
+export type DocFilter<T> = { readonly [K in keyof T]?: T[K] & (string | number | boolean) };
+
+export interface DocPage<T extends Doc> {
+  readonly items: Stored<T>[];
+  readonly continuationToken?: string;
+}
+
+export interface DocumentCollection<T extends Doc> {
+  /** The partition a document belongs to (Cosmos DB partition key value). */
+  readonly partitionOf: (doc: T) => string;
+  get(id: string, partition: string): Promise<Stored<T> | undefined>;
+  /** Create; CONFLICT when the id exists in the partition. */
+  create(doc: T): Promise<Stored<T>>;
+  /** Replace an existing document; NOT_FOUND if absent, PRECONDITION_FAILED if `ifMatch` is stale. */
+  replace(doc: T, ifMatch?: string): Promise<Stored<T>>;
+  /** Delete; false when absent; PRECONDITION_FAILED if `ifMatch` is stale. */
+  delete(id: string, partition: string, ifMatch?: string): Promise<boolean>;
+  /** Documents matching `filter` (optionally in one partition), ordered by id, paged. */
+  list(
+    filter?: DocFilter<T>,
+    page?: { readonly partition?: string; readonly top?: number; readonly continuationToken?: string },
+  ): Promise<DocPage<T>>;
+}
+
+/** The collections every store provides, by name (Cosmos DB container names). */
+export interface DocumentStore {
+  collection<T extends Doc>(name: CollectionName): DocumentCollection<T>;
+}
+
+/** Container / table names and partition keys; infra/ creates the same containers. */
+export const COLLECTIONS = {
+  endpoints: { partitionKey: 'id' },
+  accounts: { partitionKey: 'endpoint' },
+  organizations: { partitionKey: 'id' },
+  admins: { partitionKey: 'id' },
+  state: { partitionKey: 'id' },
+} as const;
+export type CollectionName = keyof typeof COLLECTIONS;
+
+/** The partition function for a collection, from its partition-key field. */
+export function partitionFunction(name: CollectionName): (doc: Doc) => string {
+  const field = COLLECTIONS[name].partitionKey;
+  return (doc) => {
+    const v = (doc as unknown as Record<string, unknown>)[field];
+    if (typeof v !== 'string' || v === '') {
+      throw new AppError('BAD_REQUEST', `a ${name} document needs a non-empty ${field}`);
+    }
+    return v;
+  };
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+
+export function pageSize(top: number | undefined): number {
+  if (top === undefined) return DEFAULT_PAGE_SIZE;
+  return Math.max(1, Math.min(MAX_PAGE_SIZE, Math.trunc(top)));
+}
+
+export const preconditionFailed = (what: string): AppError =>
+  new AppError('PRECONDITION_FAILED', `${what} was changed by someone else; read it again`);
