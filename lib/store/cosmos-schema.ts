@@ -17,11 +17,46 @@ import type { CertificateRecord } from './types.js';
 export const DEFAULT_DATABASE_NAME = 'scepca';
 export const DEFAULT_CERTIFICATES_CONTAINER = 'certificates';
 export const DEFAULT_TRANSACTIONS_CONTAINER = 'transactions';
+export const DEFAULT_ENDPOINTS_CONTAINER = 'endpoints';
+export const DEFAULT_ACCOUNTS_CONTAINER = 'accounts';
+export const DEFAULT_ORGANIZATIONS_CONTAINER = 'organizations';
+export const DEFAULT_ADMINS_CONTAINER = 'admins';
+export const DEFAULT_STATE_CONTAINER = 'state';
+export const DEFAULT_AUDIT_CONTAINER = 'audit';
 
 /** Certificate documents: id = serialNumber; one logical partition per certificate. */
 export const CERTIFICATES_PARTITION_KEY_PATH = '/serialNumber';
 /** Transaction claims: id = SHA-256 of the transactionKey; one logical partition per claim. */
 export const TRANSACTIONS_PARTITION_KEY_PATH = '/id';
+
+/** Endpoints: id = the endpoint name (`scep/{name}`). */
+export const ENDPOINTS_PARTITION_KEY_PATH = '/id';
+/** Accounts (credentials of an endpoint): one logical partition per endpoint. */
+export const ACCOUNTS_PARTITION_KEY_PATH = '/endpoint';
+export const ORGANIZATIONS_PARTITION_KEY_PATH = '/id';
+/** Administrator scopes: id = the Entra object id of the user or group. */
+export const ADMINS_PARTITION_KEY_PATH = '/id';
+/** CA state documents (RA certificates, OCSP responder, CRL number, next CA): point reads by id. */
+export const STATE_PARTITION_KEY_PATH = '/id';
+/** Audit events: `partition` = the endpoint name, or "_management" for management changes. */
+export const AUDIT_PARTITION_KEY_PATH = '/partition';
+/**
+ * Audit events expire: the container has a time to live (infra sets it from
+ * auditRetentionDays; -1 here: on, with no default expiry, for a local container).
+ */
+export const AUDIT_DEFAULT_TTL = -1;
+
+const hashKey = (path: string): PartitionKeyDefinition => ({
+  paths: [path],
+  kind: PartitionKeyKind.Hash,
+  version: PartitionKeyDefinitionVersion.V2,
+});
+export const ENDPOINTS_PARTITION_KEY = hashKey(ENDPOINTS_PARTITION_KEY_PATH);
+export const ACCOUNTS_PARTITION_KEY = hashKey(ACCOUNTS_PARTITION_KEY_PATH);
+export const ORGANIZATIONS_PARTITION_KEY = hashKey(ORGANIZATIONS_PARTITION_KEY_PATH);
+export const ADMINS_PARTITION_KEY = hashKey(ADMINS_PARTITION_KEY_PATH);
+export const STATE_PARTITION_KEY = hashKey(STATE_PARTITION_KEY_PATH);
+export const AUDIT_PARTITION_KEY = hashKey(AUDIT_PARTITION_KEY_PATH);
 
 export const CERTIFICATES_PARTITION_KEY: PartitionKeyDefinition = {
   paths: [CERTIFICATES_PARTITION_KEY_PATH],
@@ -48,6 +83,9 @@ export const CERTIFICATES_INDEXING_POLICY: IndexingPolicy = {
     { path: '/subject/?' },
     { path: '/createdAt/?' },
     { path: '/notification/state/?' },
+    // Revocation lists (CRL, OCSP): status = 'revoked' per issuer, expired ones left out.
+    { path: '/issuer/?' },
+    { path: '/notAfter/?' },
   ],
   excludedPaths: [{ path: '/*' }, { path: '/"_etag"/?' }],
 };
@@ -59,6 +97,25 @@ export const TRANSACTIONS_INDEXING_POLICY: IndexingPolicy = {
   includedPaths: [],
   excludedPaths: [{ path: '/*' }, { path: '/"_etag"/?' }],
 };
+
+/**
+ * Management data (endpoints, accounts, organizations, administrator scopes) and audit events
+ * are listed and filtered on several properties by the management API and the console: every
+ * path is indexed. These containers are small or written once per event.
+ */
+export const INDEX_EVERYTHING: IndexingPolicy = {
+  indexingMode: 'consistent',
+  automatic: true,
+  includedPaths: [{ path: '/*' }],
+  excludedPaths: [{ path: '/"_etag"/?' }],
+};
+export const ENDPOINTS_INDEXING_POLICY = INDEX_EVERYTHING;
+export const ACCOUNTS_INDEXING_POLICY = INDEX_EVERYTHING;
+export const ORGANIZATIONS_INDEXING_POLICY = INDEX_EVERYTHING;
+export const ADMINS_INDEXING_POLICY = INDEX_EVERYTHING;
+export const AUDIT_INDEXING_POLICY = INDEX_EVERYTHING;
+/** CA state is only ever point-read by id; nothing is indexed. */
+export const STATE_INDEXING_POLICY = TRANSACTIONS_INDEXING_POLICY;
 
 /** Claim id for a transactionKey: fixed length, and free of the characters ids may not hold (/ \ ? #). */
 export function claimId(transactionKey: string): string {
