@@ -284,7 +284,9 @@ class Parser {
         continue;
       }
       if (this.is('resource') && this.toks[this.i + 1]?.t === 'id') {
-        this.nested.push(this.statement());
+        // statement() replaces this.nested while it runs: push to the list current afterwards.
+        const st = this.statement();
+        this.nested.push(st);
         continue;
       }
       const k = this.next();

@@ -208,17 +208,22 @@ export const SCHEMAS: Readonly<Record<string, SchemaEntry>> = {
 };
 
 /**
- * Limits the platform enforces on values the schema types as a plain int
- * (https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan#instance-memory and
- * #scale: instance memory 512, 2048 or 4096 MB; maximum instance count 40 to 1000).
+ * Limits the platform enforces on values the schema types as a plain int. Flex Consumption
+ * (https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan): instance memory
+ * 512, 2048 or 4096 MB; maximum instance count 40 to 1000. `expandedOnly`: the value is
+ * computed, so only its expanded value is checked, not a parameter's decorators.
  */
-export const PLATFORM_BOUNDS: readonly {
+export interface Bound {
   readonly type: string;
   readonly path: string;
   readonly min?: number;
   readonly max?: number;
   readonly allowed?: readonly number[];
-}[] = [
+  readonly except?: readonly number[];
+  readonly expandedOnly?: true;
+}
+
+export const PLATFORM_BOUNDS: readonly Bound[] = [
   {
     type: 'Microsoft.Web/sites',
     path: 'properties.functionAppConfig.scaleAndConcurrency.maximumInstanceCount',
@@ -230,6 +235,19 @@ export const PLATFORM_BOUNDS: readonly {
     path: 'properties.functionAppConfig.scaleAndConcurrency.instanceMemoryMB',
     allowed: [512, 2048, 4096],
   },
-  // Cosmos DB: defaultTtl is -1 (on, no expiry by default) or 1 to 2147483647 seconds
+  // Schema text of Microsoft.KeyVault/vaults@2023-07-01: "It accepts >=7 and <=90".
+  { type: 'Microsoft.KeyVault/vaults', path: 'properties.softDeleteRetentionInDays', min: 7, max: 90 },
+  // PerGB2018 workspaces keep data 30 to 730 days
+  // (https://learn.microsoft.com/azure/azure-monitor/logs/data-retention-configure).
+  { type: 'Microsoft.OperationalInsights/workspaces', path: 'properties.retentionInDays', min: 30, max: 730 },
+  // Cosmos DB time to live: -1 (on, no default expiry) or 1 to 2147483647 seconds, never 0
   // (https://learn.microsoft.com/azure/cosmos-db/nosql/time-to-live).
+  {
+    type: 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers',
+    path: 'properties.resource.defaultTtl',
+    min: -1,
+    max: 2147483647,
+    except: [0],
+    expandedOnly: true,
+  },
 ];

@@ -1,4 +1,4 @@
-import { decorator, type Node, parseBicep, type Statement } from '../helpers/bicep-parse.js';
+import { decorator, type Node, parseBicep, propertyAt, type Statement } from '../helpers/bicep-parse.js';
 import {
   allInstances,
   deploy,
@@ -11,7 +11,7 @@ import {
   Sym,
   type Value,
 } from '../helpers/bicep-eval.js';
-import { PLATFORM_BOUNDS, SCHEMAS } from './azure-schema.js';
+import { type Bound, PLATFORM_BOUNDS, SCHEMAS } from './azure-schema.js';
 
 /**
  * Checks of infra/ that read the templates as ARM would expand them (test/helpers/bicep-eval.ts):
@@ -132,7 +132,7 @@ const literal = (n: Node): string | number | undefined =>
  * Every literal value of a property the schema types as an enum is one of its values, in every
  * branch of every condition; a literal property the table does not know (neither enum nor
  * free-form) is reported, so a new enum-like property cannot go unchecked. Values that come from
- * parameters and JSON files are checked once expanded (checkExpandedEnums).
+ * parameters and JSON files are checked once expanded (checkExpandedValues).
  */
 export function checkEnums(files: Files): Problem[] {
   const problems: Problem[] = [];
@@ -186,14 +186,27 @@ function walkValue(v: Value, path: string, visit: (path: string, v: Value) => vo
   } else visit(path, v);
 }
 
-/** Enum values as ARM receives them (parameters, JSON layouts and loops resolved). */
-export function checkExpandedEnums(files: Files, scenario: Readonly<Record<string, Value>>): Problem[] {
+const withinBound = (b: Bound, v: number): boolean =>
+  (b.min === undefined || v >= b.min) &&
+  (b.max === undefined || v <= b.max) &&
+  (b.allowed?.includes(v) ?? true) &&
+  !(b.except?.includes(v) ?? false);
+
+/** Enum values and platform bounds as ARM receives them (parameters, JSON layouts and loops resolved). */
+export function checkExpandedValues(files: Files, scenario: Readonly<Record<string, Value>>): Problem[] {
   const problems: Problem[] = [];
   for (const i of allInstances(expand(files, scenario)).filter((x) => x.active && !x.st.existing)) {
     const schema = SCHEMAS[`${i.type}@${i.apiVersion}`];
     if (schema === undefined || i.body === undefined) continue;
     walkValue(evaluate(i.body, i.scope, files), '', (path, v) => {
       const allowed = schema.enums[path];
+      const bound = PLATFORM_BOUNDS.find((b) => b.type === i.type && b.path === path);
+      if (bound !== undefined && typeof v === 'number' && !withinBound(bound, v)) {
+        problems.push({
+          check: 'bounds',
+          message: `${i.file} ${i.symbol}: ${path} = ${v}, outside the platform's bounds`,
+        });
+      }
       if (allowed !== undefined && (typeof v === 'string' || typeof v === 'number') && !allowed.includes(v)) {
         problems.push({
           check: 'enum',
@@ -230,11 +243,7 @@ export function checkPlatformBounds(files: Files): Problem[] {
     const values = allowed?.k === 'arr' ? allowed.items.map(num) : undefined;
     const [min, max] = [num(decorator(p, 'minValue')?.[0]), num(decorator(p, 'maxValue')?.[0])];
     const def = num(p.value);
-    const ok = (v: number | undefined): boolean =>
-      v !== undefined &&
-      (b.min === undefined || v >= b.min) &&
-      (b.max === undefined || v <= b.max) &&
-      (b.allowed?.includes(v) ?? true);
+    const ok = (v: number | undefined): boolean => v !== undefined && withinBound(b, v);
     if (values !== undefined) {
       if (!values.every(ok))
         problems.push({
@@ -266,23 +275,17 @@ export function checkPlatformBounds(files: Files): Problem[] {
       }
     }
   };
-  for (const b of PLATFORM_BOUNDS) {
+  for (const b of PLATFORM_BOUNDS.filter((x) => x.expandedOnly !== true)) {
     for (const { file, st } of resourceTypes(files).filter((r) => r.type.startsWith(`${b.type}@`))) {
-      let n: Node | undefined = st.value?.k === 'if' ? st.value.body : st.value;
-      for (const key of b.path.split('.'))
-        n = n?.k === 'obj' ? n.props.find((p) => p.key === key)?.value : undefined;
-      if (n === undefined)
-        problems.push({ check: 'bounds', message: `${file} ${st.name}: ${b.path} is not set` });
-      else if (n.k === 'id') checkParam(file, n.name, b, 0);
-      else if (
-        num(n) === undefined ||
-        (b.min !== undefined && num(n)! < b.min) ||
-        (b.max !== undefined && num(n)! > b.max)
-      )
+      // Unset: the platform's default, which is within its own bounds.
+      const n = st.existing ? undefined : propertyAt(st.value, b.path);
+      if (n?.k === 'id') checkParam(file, n.name, b, 0);
+      else if (n !== undefined && !withinBound(b, num(n) ?? Number.NaN)) {
         problems.push({
           check: 'bounds',
           message: `${file} ${st.name}: ${b.path} outside the platform's bounds`,
         });
+      }
     }
   }
   return problems;

@@ -3,7 +3,7 @@ import type { Files } from '../helpers/bicep-eval.js';
 import {
   checkApiVersions,
   checkEnums,
-  checkExpandedEnums,
+  checkExpandedValues,
   checkHostStorage,
   checkPlatformBounds,
   type Problem,
@@ -25,7 +25,7 @@ function problems(files: Files): Problem[] {
     ...checkEnums(files),
     ...checkPlatformBounds(files),
     ...Object.values(SCENARIOS).flatMap((s) => [
-      ...checkExpandedEnums(files, s),
+      ...checkExpandedValues(files, s),
       ...checkHostStorage(files, s),
       ...checkNeeds(files, s, needsOf(files)),
     ]),

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { allInstances, evaluate, type Value } from '../helpers/bicep-eval.js';
+import { decorator, parseBicep } from '../helpers/bicep-parse.js';
 import { SCHEMAS } from './azure-schema.js';
 import {
   appSettings,
   checkApiVersions,
   checkEnums,
-  checkExpandedEnums,
+  checkExpandedValues,
   checkHostStorage,
   checkPlatformBounds,
   expand,
@@ -35,7 +36,7 @@ describe('infra: resource types and properties against the Azure schemas', () =>
   it.each(scenarios)(
     '%s: gives enum properties valid values once parameters and layouts are expanded',
     (_, s) => {
-      expect(checkExpandedEnums(FILES, s)).toEqual([]);
+      expect(checkExpandedValues(FILES, s)).toEqual([]);
     },
   );
 
@@ -135,5 +136,19 @@ describe('infra: Cosmos DB containers as deployed', () => {
       expect(appSettings(expand(FILES, params), FILES).AppConfig__Audit__RetentionDays).toBe(String(days));
     }
     expect(containers(SCENARIOS.defaults!).filter((c) => c.id !== 'audit' && 'defaultTtl' in c)).toEqual([]);
+  });
+
+  it("keeps the audit time to live within Cosmos DB's limit up to auditRetentionDays' @maxValue, and not one day more", () => {
+    const param = parseBicep(read('infra/main.bicep')).find((st) => st.name === 'auditRetentionDays')!;
+    const max = decorator(param, 'maxValue')?.[0];
+    expect(max?.k).toBe('num');
+    const days = max?.k === 'num' ? max.v : 0;
+    expect(checkExpandedValues(FILES, { ...SCENARIOS.defaults!, auditRetentionDays: days })).toEqual([]);
+    expect(checkExpandedValues(FILES, { ...SCENARIOS.defaults!, auditRetentionDays: days + 1 })).toEqual([
+      expect.objectContaining({
+        check: 'bounds',
+        message: expect.stringMatching(/defaultTtl = \d+, outside/) as string,
+      }),
+    ]);
   });
 });
