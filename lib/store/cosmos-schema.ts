@@ -6,6 +6,7 @@ import {
   PartitionKeyKind,
 } from '@azure/cosmos';
 import { z } from 'zod';
+import { COLLECTIONS, type CollectionName } from './documents.js';
 import type { CertificateRecord } from './types.js';
 
 /**
@@ -17,11 +18,6 @@ import type { CertificateRecord } from './types.js';
 export const DEFAULT_DATABASE_NAME = 'scepca';
 export const DEFAULT_CERTIFICATES_CONTAINER = 'certificates';
 export const DEFAULT_TRANSACTIONS_CONTAINER = 'transactions';
-export const DEFAULT_ENDPOINTS_CONTAINER = 'endpoints';
-export const DEFAULT_ACCOUNTS_CONTAINER = 'accounts';
-export const DEFAULT_ORGANIZATIONS_CONTAINER = 'organizations';
-export const DEFAULT_ADMINS_CONTAINER = 'admins';
-export const DEFAULT_STATE_CONTAINER = 'state';
 export const DEFAULT_AUDIT_CONTAINER = 'audit';
 
 /** Certificate documents: id = serialNumber; one logical partition per certificate. */
@@ -29,15 +25,6 @@ export const CERTIFICATES_PARTITION_KEY_PATH = '/serialNumber';
 /** Transaction claims: id = SHA-256 of the transactionKey; one logical partition per claim. */
 export const TRANSACTIONS_PARTITION_KEY_PATH = '/id';
 
-/** Endpoints: id = the endpoint name (`scep/{name}`). */
-export const ENDPOINTS_PARTITION_KEY_PATH = '/id';
-/** Accounts (credentials of an endpoint): one logical partition per endpoint. */
-export const ACCOUNTS_PARTITION_KEY_PATH = '/endpoint';
-export const ORGANIZATIONS_PARTITION_KEY_PATH = '/id';
-/** Administrator scopes: id = the Entra object id of the user or group. */
-export const ADMINS_PARTITION_KEY_PATH = '/id';
-/** CA state documents (RA certificates, OCSP responder, CRL number, next CA): point reads by id. */
-export const STATE_PARTITION_KEY_PATH = '/id';
 /** Audit events: `partition` = the endpoint name, or "_management" for management changes. */
 export const AUDIT_PARTITION_KEY_PATH = '/partition';
 /**
@@ -51,11 +38,6 @@ const hashKey = (path: string): PartitionKeyDefinition => ({
   kind: PartitionKeyKind.Hash,
   version: PartitionKeyDefinitionVersion.V2,
 });
-export const ENDPOINTS_PARTITION_KEY = hashKey(ENDPOINTS_PARTITION_KEY_PATH);
-export const ACCOUNTS_PARTITION_KEY = hashKey(ACCOUNTS_PARTITION_KEY_PATH);
-export const ORGANIZATIONS_PARTITION_KEY = hashKey(ORGANIZATIONS_PARTITION_KEY_PATH);
-export const ADMINS_PARTITION_KEY = hashKey(ADMINS_PARTITION_KEY_PATH);
-export const STATE_PARTITION_KEY = hashKey(STATE_PARTITION_KEY_PATH);
 export const AUDIT_PARTITION_KEY = hashKey(AUDIT_PARTITION_KEY_PATH);
 
 export const CERTIFICATES_PARTITION_KEY: PartitionKeyDefinition = {
@@ -99,9 +81,9 @@ export const TRANSACTIONS_INDEXING_POLICY: IndexingPolicy = {
 };
 
 /**
- * Management data (endpoints, accounts, organizations, administrator scopes) and audit events
- * are listed and filtered on several properties by the management API and the console: every
- * path is indexed. These containers are small or written once per event.
+ * The management plane's document collections (lib/store/documents.ts) and audit events are
+ * listed by equality on several fields, ordered by id or time, by the management API and the
+ * console: every path is indexed. The collections are small; audit events are written once.
  */
 export const INDEX_EVERYTHING: IndexingPolicy = {
   indexingMode: 'consistent',
@@ -109,13 +91,20 @@ export const INDEX_EVERYTHING: IndexingPolicy = {
   includedPaths: [{ path: '/*' }],
   excludedPaths: [{ path: '/"_etag"/?' }],
 };
-export const ENDPOINTS_INDEXING_POLICY = INDEX_EVERYTHING;
-export const ACCOUNTS_INDEXING_POLICY = INDEX_EVERYTHING;
-export const ORGANIZATIONS_INDEXING_POLICY = INDEX_EVERYTHING;
-export const ADMINS_INDEXING_POLICY = INDEX_EVERYTHING;
 export const AUDIT_INDEXING_POLICY = INDEX_EVERYTHING;
-/** CA state is only ever point-read by id; nothing is indexed. */
-export const STATE_INDEXING_POLICY = TRANSACTIONS_INDEXING_POLICY;
+
+/** One container per document collection: the collection's name, partitioned by its key field. */
+export const DOCUMENT_CONTAINERS: Readonly<
+  Record<
+    CollectionName,
+    { readonly partitionKey: PartitionKeyDefinition; readonly indexingPolicy: IndexingPolicy }
+  >
+> = Object.fromEntries(
+  Object.entries(COLLECTIONS).map(([name, c]) => [
+    name,
+    { partitionKey: hashKey(`/${c.partitionKey}`), indexingPolicy: INDEX_EVERYTHING },
+  ]),
+) as Record<CollectionName, { partitionKey: PartitionKeyDefinition; indexingPolicy: IndexingPolicy }>;
 
 /** Claim id for a transactionKey: fixed length, and free of the characters ids may not hold (/ \ ? #). */
 export function claimId(transactionKey: string): string {

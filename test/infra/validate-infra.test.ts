@@ -11,7 +11,9 @@ import { ROOT } from './files.js';
  */
 
 const dir = mkdtempSync(join(tmpdir(), 'validate-infra-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 const log = join(dir, 'az.log');
 const FAKE_AZ = `#!/usr/bin/env bash
 echo "az $*" >> "${log}"

@@ -279,20 +279,49 @@ describe('infra and code: Cosmos DB containers and queues', () => {
     expect(store.DEFAULT_DATABASE_NAME).toBe(COSMOS_LAYOUT.databaseName);
     const prefixes = Object.keys(store).flatMap((k) => /^DEFAULT_(\w+)_CONTAINER$/.exec(k)?.[1] ?? []);
     expect(prefixes.length).toBeGreaterThan(0);
-    for (const p of prefixes) {
-      const name = store[`DEFAULT_${p}_CONTAINER`];
-      const c = COSMOS_LAYOUT.containers.find((x) => x.name === name);
-      expect(c, `container ${String(name)} in infra/cosmos-layout.json`).toBeDefined();
-      const pk = store[`${p}_PARTITION_KEY`] as { paths?: string[] } | undefined;
-      const pkPaths = pk?.paths ?? [store[`${p}_PARTITION_KEY_PATH`]];
-      expect(c?.partitionKeyPaths, `${String(name)}: partition key`).toEqual(pkPaths);
-      expect(c?.indexingPolicy, `${String(name)}: indexing policy`).toEqual(store[`${p}_INDEXING_POLICY`]);
-      const unique = store[`${p}_UNIQUE_KEY_POLICY`] as { uniqueKeys: { paths: string[] }[] } | undefined;
-      expect(c?.uniqueKeyPaths, `${String(name)}: unique keys`).toEqual(unique?.uniqueKeys[0]?.paths);
-      expect(c?.defaultTtl, `${String(name)}: time to live`).toEqual(store[`${p}_DEFAULT_TTL`]);
+    const expected: {
+      name: string;
+      partitionKeyPaths: string[];
+      indexingPolicy: unknown;
+      uniqueKeyPaths?: string[] | undefined;
+      defaultTtl?: unknown;
+    }[] = prefixes.map((p) => ({
+      name: store[`DEFAULT_${p}_CONTAINER`] as string,
+      partitionKeyPaths: (store[`${p}_PARTITION_KEY`] as { paths?: string[] } | undefined)?.paths ?? [
+        store[`${p}_PARTITION_KEY_PATH`] as string,
+      ],
+      indexingPolicy: store[`${p}_INDEXING_POLICY`],
+      uniqueKeyPaths: (store[`${p}_UNIQUE_KEY_POLICY`] as { uniqueKeys: { paths: string[] }[] } | undefined)
+        ?.uniqueKeys[0]?.paths,
+      defaultTtl: store[`${p}_DEFAULT_TTL`],
+    }));
+    // The management plane's document collections (lib/store/documents.ts COLLECTIONS).
+    const docs = store.DOCUMENT_CONTAINERS as Record<
+      string,
+      { partitionKey: { paths: string[] }; indexingPolicy: unknown }
+    >;
+    const { COLLECTIONS } = await import('../../lib/store/documents.js');
+    expect(Object.keys(docs).sort()).toEqual(Object.keys(COLLECTIONS).sort());
+    for (const [name, c] of Object.entries(docs)) {
+      expect(c.partitionKey.paths).toEqual([
+        `/${COLLECTIONS[name as keyof typeof COLLECTIONS].partitionKey}`,
+      ]);
+      expected.push({
+        name,
+        partitionKeyPaths: c.partitionKey.paths,
+        indexingPolicy: c.indexingPolicy,
+      });
+    }
+    for (const e of expected) {
+      const c = COSMOS_LAYOUT.containers.find((x) => x.name === e.name);
+      expect(c, `container ${e.name} in infra/cosmos-layout.json`).toBeDefined();
+      expect(c?.partitionKeyPaths, `${e.name}: partition key`).toEqual(e.partitionKeyPaths);
+      expect(c?.indexingPolicy, `${e.name}: indexing policy`).toEqual(e.indexingPolicy);
+      expect(c?.uniqueKeyPaths, `${e.name}: unique keys`).toEqual(e.uniqueKeyPaths);
+      expect(c?.defaultTtl, `${e.name}: time to live`).toEqual(e.defaultTtl);
     }
     expect(COSMOS_LAYOUT.containers.map((c) => c.name).sort(), 'no container the store does not use').toEqual(
-      prefixes.map((p) => store[`DEFAULT_${p}_CONTAINER`]).sort(),
+      expected.map((e) => e.name).sort(),
     );
   });
 
