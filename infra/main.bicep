@@ -7,8 +7,10 @@
 //   azd up                                   (azure.yaml; parameters from main.parameters.json)
 //   az deployment group create -g <rg> -f infra/main.bicep -p environmentName=<name> staticChallenge=<secret>
 //
-// test/unit/infra-sync.test.ts keeps this template in step with the code: every setting the
-// code reads, every Cosmos container and queue it uses and every service it calls.
+// Before the first deployment: `npm run validate:infra` (az bicep build + what-if).
+// test/unit/infra-sync.test.ts keeps this template in step with the code (every setting the
+// code reads, every Cosmos container and queue it uses); test/infra/ expands it as ARM would and
+// checks roles by principal, role and scope, and values against Azure's resource schemas.
 targetScope = 'resourceGroup'
 
 // ---------------------------------------------------------------------------------------------
