@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allInstances, render } from '../helpers/bicep-eval.js';
 import { expand, SCENARIOS } from './checks.js';
-import { infraFiles, read } from './files.js';
+import { APP_CODE, infraFiles, read } from './files.js';
 import { needsOf } from './needs.js';
 import { appPrincipal, BUILT_IN_ROLES, checkNeeds, grants } from './roles.js';
 
@@ -47,6 +47,25 @@ describe('infra: roles of the app identity and the bootstrap principal', () => {
       }
     },
   );
+
+  it('knows the role every Azure SDK the app imports needs (a new SDK fails here until needs.ts covers it)', () => {
+    const sdks = new Set(
+      APP_CODE.flatMap(({ text }) => [...text.matchAll(/from '(@azure\/[a-z-]+)'/g)].map((m) => m[1]!)),
+    );
+    // Sign-in and the Functions runtime call no data plane of their own.
+    const covered = [
+      '@azure/keyvault-keys',
+      '@azure/keyvault-certificates',
+      '@azure/cosmos',
+      '@azure/storage-queue',
+    ];
+    expect(
+      [...sdks].filter((p) => !covered.includes(p) && p !== '@azure/identity' && p !== '@azure/functions'),
+    ).toEqual([]);
+    expect(read('test/infra/needs.ts').match(/usesPackage\('(@azure\/[a-z-]+)'\)/g)?.length).toBe(
+      covered.length,
+    );
+  });
 
   it('creates no role definition in a deployment with default parameters (RoleDefinitionDoesNotExist on a first azd up)', () => {
     const d = expand(FILES, SCENARIOS.defaults!);

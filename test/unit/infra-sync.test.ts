@@ -6,9 +6,10 @@ import { scanBicep } from '../helpers/bicep.js';
 
 /**
  * Keeps infra/ (Bicep) and the code in step. The Bicep compiler is not available here, so this
- * reads the .bicep text and the code at run time: a setting, container, queue or Azure SDK added
- * to the code fails this test until the template provides it (or, for a setting, until it is
- * allowlisted below with the reason it may stay unset in Azure).
+ * reads the .bicep text and the code at run time: a setting, container or queue added to the
+ * code fails this test until the template provides it (or, for a setting, until it is
+ * allowlisted below with the reason it may stay unset in Azure). Roles for the Azure services
+ * the code calls: test/infra/roles.test.ts.
  */
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
