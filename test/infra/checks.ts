@@ -342,3 +342,37 @@ export function checkHostStorage(files: Files, scenario: Readonly<Record<string,
 }
 
 export { render };
+
+/**
+ * A first `azd up` with default parameters must not create a role definition: the assignment
+ * made in the same deployment would fail with RoleDefinitionDoesNotExist while it replicates.
+ */
+export function checkFirstDeployment(files: Files): Problem[] {
+  return allInstances(expand(files, SCENARIOS.defaults!))
+    .filter((i) => i.type === 'Microsoft.Authorization/roleDefinitions' && i.active)
+    .map((i) => ({
+      check: 'first-deployment',
+      message: `${i.file} ${i.symbol}: a role definition in the default deployment`,
+    }));
+}
+
+/**
+ * TLS client certificates are asked for only when REST renewal over mTLS is on, and never
+ * required (Windows' SCEP client and MDM SCEP clients send none).
+ */
+export function checkClientCertificates(files: Files, scenario: Readonly<Record<string, Value>>): Problem[] {
+  const d = expand(files, scenario);
+  const site = siteOf(d);
+  if (site?.body === undefined) return [{ check: 'client-certificates', message: 'no Function App' }];
+  const props = (evaluate(site.body, site.scope, files) as { properties: Record<string, Value> }).properties;
+  const mtls = d.scope.lookup('restApiEnabled') === true && d.scope.lookup('restApiAllowRenewals') === true;
+  const problems: Problem[] = [];
+  if (props.clientCertEnabled !== mtls)
+    problems.push({
+      check: 'client-certificates',
+      message: `clientCertEnabled = ${render(props.clientCertEnabled ?? null)} with REST mTLS renewal ${mtls ? 'on' : 'off'}`,
+    });
+  if (props.clientCertMode === 'Required')
+    problems.push({ check: 'client-certificates', message: "clientCertMode 'Required'" });
+  return problems;
+}

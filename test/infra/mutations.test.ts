@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Files } from '../helpers/bicep-eval.js';
 import {
   checkApiVersions,
+  checkClientCertificates,
+  checkFirstDeployment,
   checkEnums,
   checkExpandedValues,
   checkHostStorage,
@@ -24,7 +26,9 @@ function problems(files: Files): Problem[] {
     ...checkApiVersions(files),
     ...checkEnums(files),
     ...checkPlatformBounds(files),
+    ...checkFirstDeployment(files),
     ...Object.values(SCENARIOS).flatMap((s) => [
+      ...checkClientCertificates(files, s),
       ...checkExpandedValues(files, s),
       ...checkHostStorage(files, s),
       ...checkNeeds(files, s, needsOf(files)),
@@ -114,6 +118,31 @@ const MUTATIONS: readonly Mutation[] = [
     to: '$110',
     check: 'bounds',
     says: /functionapp\.bicep param maximumInstanceCount .*default 10 outside/,
+  },
+  // Defects of the same kind found in review.
+  {
+    mistake: 'the custom Key Vault role created and assigned in the default first deployment',
+    file: 'infra/main.bicep',
+    from: /param useCustomCryptoRole bool = false/,
+    to: 'param useCustomCryptoRole bool = true',
+    check: 'first-deployment',
+    says: /caKeyRole: a role definition in the default deployment/,
+  },
+  {
+    mistake: 'TLS client certificates asked for whether or not REST renewal over mTLS is on',
+    file: 'infra/modules/functionapp.bicep',
+    from: /clientCertEnabled: clientCertEnabled/,
+    to: 'clientCertEnabled: true',
+    check: 'client-certificates',
+    says: /clientCertEnabled = true with REST mTLS renewal off/,
+  },
+  {
+    mistake: 'a queue role that cannot put a message (Storage Queue Data Message Processor)',
+    file: 'infra/modules/rbac.bicep',
+    from: /(var storageQueueDataContributorRoleId = )'974c5e8b-45b9-4653-ba55-5f855dd0fb88'/,
+    to: "$1'8a0f0c08-91a1-4084-bc3d-661d67233fed'",
+    check: 'roles',
+    says: /cannot put a message on .*queues intune-notifications/,
   },
 ];
 
