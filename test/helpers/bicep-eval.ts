@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { type Node, type Statement, parseBicep, propertyAt } from './bicep-parse.js';
 
@@ -136,8 +137,11 @@ function call(fn: string, args: Value[], scope: Scope, files: Files): Value {
         : `/subscriptions/{subscription}/providers/${args.map(render).join('/')}`;
     case 'loadJsonContent':
       return JSON.parse(files[join(dirname(scope.file), render(a ?? null))] ?? 'null') as Value;
-    case 'guid':
     case 'uniqueString':
+      // ARM: a deterministic 13-character string of lower-case letters and digits. Modelled as
+      // such (the characters differ from Azure's) so names built from it can be checked.
+      return createHash('sha256').update(args.map(render).join('|')).digest('hex').slice(0, 13);
+    case 'guid':
     case 'resourceGroup':
     case 'subscription':
     case 'tenant':

@@ -17,6 +17,8 @@ export interface SchemaEntry {
   readonly enums: Readonly<Record<string, readonly (string | number)[]>>;
   /** Property paths whose string values are free-form (names, descriptions, ids); `*` matches one segment. */
   readonly freeForm: readonly string[];
+  /** The schema's pattern and length limits of the resource name, where it has any. */
+  readonly name?: RegExp;
 }
 
 const T = (path: string): string => `Azure/bicep-types-az: generated/${path}/types.md`;
@@ -40,6 +42,7 @@ export const SCHEMAS: Readonly<Record<string, SchemaEntry>> = {
         'Premium',
       ].concat(['Standalone', 'Standard']),
     },
+    name: /^(?=.{4,63}$)[A-Za-z0-9][A-Za-z0-9-]+[A-Za-z0-9]$/,
     freeForm: COMMON,
   },
   'Microsoft.Insights/components@2020-02-02': {
@@ -64,6 +67,7 @@ export const SCHEMAS: Readonly<Record<string, SchemaEntry>> = {
       'properties.networkAcls.bypass': ['AzureServices', 'Logging', 'Metrics', 'None'],
       'properties.networkAcls.defaultAction': ['Allow', 'Deny'],
     },
+    name: /^[a-z0-9]{3,24}$/,
     freeForm: COMMON,
   },
   'Microsoft.Storage/storageAccounts/blobServices@2023-05-01': {
@@ -74,6 +78,7 @@ export const SCHEMAS: Readonly<Record<string, SchemaEntry>> = {
   'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01': {
     source: T('storage/microsoft.storage/2023-05-01'),
     enums: { 'properties.publicAccess': ['Blob', 'Container', 'None'] },
+    name: /^.{3,63}$/,
     freeForm: COMMON,
   },
   'Microsoft.Storage/storageAccounts/queueServices@2023-05-01': {
@@ -84,6 +89,7 @@ export const SCHEMAS: Readonly<Record<string, SchemaEntry>> = {
   'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01': {
     source: T('storage/microsoft.storage/2023-05-01'),
     enums: {},
+    name: /^(?=.{3,63}$)[a-z0-9]([a-z0-9]|-(?!-))+[a-z0-9]$/,
     freeForm: COMMON,
   },
   'Microsoft.KeyVault/vaults@2023-07-01': {
@@ -96,11 +102,13 @@ export const SCHEMAS: Readonly<Record<string, SchemaEntry>> = {
       'properties.networkAcls.bypass': ['AzureServices', 'None'],
       'properties.networkAcls.defaultAction': ['Allow', 'Deny'],
     },
+    name: /^[a-zA-Z0-9-]{3,24}$/,
     freeForm: COMMON,
   },
   'Microsoft.KeyVault/vaults/secrets@2023-07-01': {
     source: T('keyvault/microsoft.keyvault/2023-07-01'),
     enums: {},
+    name: /^[a-zA-Z0-9-]{1,127}$/,
     freeForm: [...COMMON, 'properties.contentType'],
   },
   'Microsoft.DocumentDB/databaseAccounts@2024-11-15': {
@@ -122,6 +130,7 @@ export const SCHEMAS: Readonly<Record<string, SchemaEntry>> = {
       'properties.minimalTlsVersion': ['Tls', 'Tls11', 'Tls12'],
       'properties.publicNetworkAccess': ['Disabled', 'Enabled', 'SecuredByPerimeter'],
     },
+    name: /^(?=.{3,50}$)[a-z0-9]+(-[a-z0-9]+)*$/,
     freeForm: [...COMMON, 'properties.locations[].locationName'],
   },
   'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-11-15': {

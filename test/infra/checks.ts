@@ -376,3 +376,19 @@ export function checkClientCertificates(files: Files, scenario: Readonly<Record<
     problems.push({ check: 'client-certificates', message: "clientCertMode 'Required'" });
   return problems;
 }
+
+/** Resource names as deployed match the schema's name pattern and length. */
+export function checkNames(files: Files, scenario: Readonly<Record<string, Value>>): Problem[] {
+  return allInstances(expand(files, scenario))
+    .filter((i) => i.active && !i.st.existing)
+    .flatMap((i) => {
+      const rule = SCHEMAS[`${i.type}@${i.apiVersion}`]?.name;
+      if (rule === undefined || (typeof i.name === 'string' && rule.test(i.name))) return [];
+      return [
+        {
+          check: 'names',
+          message: `${i.file} ${i.symbol}: name ${render(i.name)} does not match ${String(rule)}`,
+        },
+      ];
+    });
+}

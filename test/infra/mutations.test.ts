@@ -7,6 +7,7 @@ import {
   checkEnums,
   checkExpandedValues,
   checkHostStorage,
+  checkNames,
   checkPlatformBounds,
   type Problem,
   SCENARIOS,
@@ -29,6 +30,7 @@ function problems(files: Files): Problem[] {
     ...checkFirstDeployment(files),
     ...Object.values(SCENARIOS).flatMap((s) => [
       ...checkClientCertificates(files, s),
+      ...checkNames(files, { ...s, namePrefix: 'scepcaprod' }),
       ...checkExpandedValues(files, s),
       ...checkHostStorage(files, s),
       ...checkNeeds(files, s, needsOf(files)),
@@ -143,6 +145,14 @@ const MUTATIONS: readonly Mutation[] = [
     to: "$1'8a0f0c08-91a1-4084-bc3d-661d67233fed'",
     check: 'roles',
     says: /cannot put a message on .*queues intune-notifications/,
+  },
+  {
+    mistake: 'a storage account name longer than 24 characters',
+    file: 'infra/main.bicep',
+    from: /storage: take\('\$\{compactPrefix\}st\$\{token\}', 24\)/,
+    to: "storage: '${compactPrefix}st${token}'",
+    check: 'names',
+    says: /storage\.bicep storage: name scepcaprodst\w{13} does not match/,
   },
 ];
 

@@ -9,6 +9,7 @@ import {
   checkEnums,
   checkExpandedValues,
   checkHostStorage,
+  checkNames,
   checkPlatformBounds,
   expand,
   SCENARIOS,
@@ -40,6 +41,14 @@ describe('infra: resource types and properties against the Azure schemas', () =>
       expect(checkExpandedValues(FILES, s)).toEqual([]);
     },
   );
+
+  it.each([
+    ['defaults', SCENARIOS.defaults!],
+    ['the longest name prefix', { ...SCENARIOS.defaults!, namePrefix: 'scepcaprod' }],
+    ['a prefix with a hyphen', { ...SCENARIOS.defaults!, namePrefix: 'scep-ca' }],
+  ])('%s: names every resource as its schema allows', (_, s) => {
+    expect(checkNames(FILES, s)).toEqual([]);
+  });
 
   it('bounds every parameter that reaches a platform-limited property (Flex Consumption scale and memory)', () => {
     expect(checkPlatformBounds(FILES)).toEqual([]);
