@@ -13,7 +13,7 @@ import type { ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
 import { PkiOperation } from './scep/pki-operation.js';
 import { ScepService } from './scep/service.js';
-import { MemoryCertificateStore } from './store/memory.js';
+import type { DocumentStore } from './store/documents.js';
 import type { CertificateStore } from './store/types.js';
 
 /** Everything a function needs, built once per worker from validated settings. */
@@ -24,12 +24,16 @@ export interface App {
   readonly ca: CaKeys;
   readonly issuer: CertificateIssuer;
   readonly store: CertificateStore;
+  /** The management plane's collections (endpoints, accounts, organizations, …). */
+  readonly documents: DocumentStore;
   readonly enrollment: EnrollmentService;
   readonly scep: ScepService;
   /** Present when AppConfig__IntuneValidation__Enabled. */
   readonly intune: IntuneDeps | undefined;
   /** Present when AppConfig__DbCSRValidation__Enabled. */
   readonly rest: RestEnrollment | undefined;
+  /** Releases what the App holds open (the embedded database file). */
+  close(): void;
 }
 
 export interface AppOptions {
@@ -62,7 +66,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     return credential;
   };
 
-  const [ca, store] = await Promise.all([
+  const [ca, { store, documents, description, close }] = await Promise.all([
     loadCaKeys(settings, azureCredential, logger),
     createStore(settings, azureCredential),
   ]);
@@ -106,11 +110,11 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   logger.info('azure-scep-ca started', {
     ca: issuer.caName,
     key: ca.signer.id,
-    store: settings.cosmos.endpoint ?? 'memory',
+    store: description,
     endpoints: [...endpoints.keys()],
     rest: rest !== undefined,
   });
-  return { settings, logger, audit, ca, issuer, store, enrollment, scep, intune, rest };
+  return { settings, logger, audit, ca, issuer, store, documents, enrollment, scep, intune, rest, close };
 }
 
 async function loadCaKeys(
@@ -127,13 +131,20 @@ async function loadCaKeys(
   return loadOrCreateLocalCa({ dataDir: core.dataDir, ...core.localCa });
 }
 
+/** Cosmos DB when configured; otherwise the embedded database in the data folder, or memory. */
 async function createStore(
   settings: Settings,
   credential: () => Promise<TokenCredential>,
-): Promise<CertificateStore> {
-  if (settings.cosmos.endpoint === undefined) return new MemoryCertificateStore();
-  const { createCosmosStore } = await import('./store/cosmos-factory.js');
-  return createCosmosStore(settings, settings.cosmos.key === undefined ? await credential() : undefined);
+): Promise<{ store: CertificateStore; documents: DocumentStore; description: string; close: () => void }> {
+  const { createLocalStores } = await import('./store/local.js');
+  if (settings.cosmos.endpoint === undefined) return createLocalStores(settings.core);
+  const { createCosmosStores } = await import('./store/cosmos-factory.js');
+  const cred = settings.cosmos.key === undefined ? await credential() : undefined;
+  return {
+    ...createCosmosStores(settings, cred),
+    description: settings.cosmos.endpoint,
+    close: () => undefined,
+  };
 }
 
 let cached: Promise<App> | undefined;

@@ -57,7 +57,9 @@ export class MemoryCertificateStore implements CertificateStore {
       .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
     const token = query.continuationToken;
     if (token !== undefined && !/^\d+$/.test(token)) {
-      return Promise.reject(new AppError('BAD_REQUEST', 'the continuation token is not valid for this store'));
+      return Promise.reject(
+        new AppError('BAD_REQUEST', 'the continuation token is not valid for this store'),
+      );
     }
     const start = token === undefined ? 0 : Number(token);
     const limit = query.limit ?? 100;

@@ -61,7 +61,7 @@ export class SqliteCertificateStore implements CertificateStore {
           detail: { serialNumber: record.serialNumber },
         });
       }
-      const existing = this.read(this.byTransactionKey.get(record.transactionKey));
+      const existing = this.read(this.byTransactionKey.get(record.transactionKey ?? ''));
       if (!existing) throw new AppError('INTERNAL', 'a transaction key conflict without its record');
       return { created: false, existing };
     });
@@ -84,7 +84,14 @@ export class SqliteCertificateStore implements CertificateStore {
       const next = { ...withoutEtag(current), ...change };
       const etag = randomUUID();
       const { status, notificationState, record: json } = columns(next, etag);
-      const r = this.replace.run({ serial: record.serialNumber, status, notificationState, etag, record: json, expected });
+      const r = this.replace.run({
+        serial: record.serialNumber,
+        status,
+        notificationState,
+        etag,
+        record: json,
+        expected,
+      });
       return r.changes === 1 ? { ...next, etag } : undefined;
     });
   }
@@ -119,7 +126,19 @@ export class SqliteCertificateStore implements CertificateStore {
 
 const TOKEN = 's1.';
 
-function columns(record: CertificateRecord, etag: string): Record<string, string | null> {
+interface Columns extends Record<string, string | null> {
+  readonly serial: string;
+  readonly transactionKey: string | null;
+  readonly subject: string;
+  readonly endpoint: string;
+  readonly status: string;
+  readonly notificationState: string | null;
+  readonly createdAt: string;
+  readonly etag: string;
+  readonly record: string;
+}
+
+function columns(record: CertificateRecord, etag: string): Columns {
   return {
     serial: record.serialNumber,
     transactionKey: record.transactionKey ?? null,
@@ -141,7 +160,11 @@ function withoutEtag(record: CertificateRecord): CertificateRecord {
 /** The stored JSON is written only by this store; a row that is not a record is corruption. */
 function parseRecord(row: Row): CertificateRecord {
   const parsed: unknown = JSON.parse(row.record);
-  if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { serialNumber?: unknown }).serialNumber !== 'string') {
+  if (
+    typeof parsed !== 'object' ||
+    parsed === null ||
+    typeof (parsed as { serialNumber?: unknown }).serialNumber !== 'string'
+  ) {
     throw new AppError('INTERNAL', 'a stored row is not a certificate record');
   }
   return { ...(parsed as CertificateRecord), etag: row.etag };

@@ -42,7 +42,9 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
   get(id: string, partition: string): Promise<Stored<T> | undefined> {
     return settleSql('read a document', () => {
       const row = this.db
-        .prepare('SELECT id, partition, etag, body FROM documents WHERE collection = ? AND partition = ? AND id = ?')
+        .prepare(
+          'SELECT id, partition, etag, body FROM documents WHERE collection = ? AND partition = ? AND id = ?',
+        )
         .get(this.name, partition, id);
       return row === undefined ? undefined : toStored<T>(row as Row);
     });
@@ -150,10 +152,16 @@ function equality(field: string, value: unknown): { clause: string; values: (str
     return { clause: 'json_type(body, ?) = ?', values: [path, value ? 'true' : 'false'] };
   }
   if (typeof value === 'number') {
-    return { clause: "json_type(body, ?) IN ('integer', 'real') AND json_extract(body, ?) = ?", values: [path, path, value] };
+    return {
+      clause: "json_type(body, ?) IN ('integer', 'real') AND json_extract(body, ?) = ?",
+      values: [path, path, value],
+    };
   }
   if (typeof value === 'string') {
-    return { clause: "json_type(body, ?) = 'text' AND json_extract(body, ?) = ?", values: [path, path, value] };
+    return {
+      clause: "json_type(body, ?) = 'text' AND json_extract(body, ?) = ?",
+      values: [path, path, value],
+    };
   }
   throw new AppError('BAD_REQUEST', `cannot filter '${field}' on a value of type ${typeof value}`);
 }

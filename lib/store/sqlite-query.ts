@@ -23,7 +23,8 @@ export function certificateSearch(
   if (query.notificationState !== undefined) {
     add('notification_state = @notificationState', 'notificationState', query.notificationState);
   }
-  if (query.subjectContains !== undefined) add('instr(subject, @contains) > 0', 'contains', query.subjectContains);
+  if (query.subjectContains !== undefined)
+    add('instr(subject, @contains) > 0', 'contains', query.subjectContains);
   if (query.subjectPrefix !== undefined) {
     // A range on the subject index: every string that starts with the prefix sorts in
     // [prefix, prefix + U+10FFFF) under SQLite's binary (UTF-8 byte) collation.

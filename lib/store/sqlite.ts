@@ -67,9 +67,13 @@ export function openSqlite(file: string): Sqlite {
   } catch (e) {
     db.close();
     if (sqliteCode(e) === 'SQLITE_BUSY') {
-      throw new AppError('CONFIG_INVALID', `${file} is in use by another process (one server per data folder)`, {
-        cause: e,
-      });
+      throw new AppError(
+        'CONFIG_INVALID',
+        `${file} is in use by another process (one server per data folder)`,
+        {
+          cause: e,
+        },
+      );
     }
     throw sqliteFailure('open', e);
   }
@@ -123,7 +127,10 @@ export function decodeKeyset(prefix: string, token: string, size: number): strin
   const body = token.startsWith(prefix) ? token.slice(prefix.length) : undefined;
   let parsed: unknown;
   try {
-    parsed = body !== undefined && /^[A-Za-z0-9_-]+$/.test(body) ? JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) : undefined;
+    parsed =
+      body !== undefined && /^[A-Za-z0-9_-]+$/.test(body)
+        ? JSON.parse(Buffer.from(body, 'base64url').toString('utf8'))
+        : undefined;
   } catch {
     parsed = undefined;
   }
