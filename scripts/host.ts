@@ -433,8 +433,12 @@ function printBanner(
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
+/**
+ * `npm start` (scripts/start.mjs) and `node dist/scripts/host.js`: the host on PORT (7071) with
+ * local.settings.json, until SIGINT/SIGTERM. Any failure at start exits with status 1 after
+ * everything started so far has been stopped.
+ */
+export function main(): void {
   // LOCAL_STORE: sqlite (default, `.data/ca.db`), memory (a throwaway run), cosmos (the
   // Cosmos-compatible server persisted to `.data/cosmos.json`, as earlier versions did).
   const store =
@@ -446,6 +450,13 @@ if (isMain) {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      process.once('SIGHUP', stop);
+      // `npm start` killed without passing the signal on (npm does not always forward SIGTERM)
+      // leaves this process re-parented: stop then rather than serve on with no one to stop it.
+      const parent = process.ppid;
+      setInterval(() => {
+        if (process.ppid !== parent) stop();
+      }, 500).unref();
     },
     (e: unknown) => {
       process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
@@ -453,3 +464,6 @@ if (isMain) {
     },
   );
 }
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) main();
