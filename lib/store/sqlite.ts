@@ -14,8 +14,10 @@ import { AppError, isAppError } from '../errors.js';
  *   OS crash can lose the last commits ("WAL mode with synchronous=NORMAL ... is always
  *   consistent" — sqlite.org/pragma.html#pragma_synchronous). FULL costs an fsync per
  *   enrollment that blocks the event loop.
- * - locking_mode=EXCLUSIVE: the file belongs to one process; a second `npm start` on the same
- *   data folder stops with a clear error instead of sharing it.
+ * - busy_timeout: another connection writing at the same moment (a bulk import, an inspection
+ *   with the sqlite3 shell) makes a write wait, not fail. Exclusive locking mode is not used:
+ *   libSQL releases a closed connection only once its statements are garbage-collected, so an
+ *   exclusive lock would outlive close() and block the next start in the same process.
  *
  * The binding is synchronous: a statement runs to completion before any other JavaScript, so
  * a read-then-write inside one call is atomic without an explicit transaction.
@@ -59,23 +61,12 @@ export function openSqlite(file: string): Sqlite {
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('locking_mode = EXCLUSIVE');
-    // Takes the exclusive lock now, so a database in use elsewhere fails here.
-    db.exec('BEGIN IMMEDIATE; COMMIT');
+    db.pragma('busy_timeout = 5000');
     migrate(db);
     return db;
   } catch (e) {
     db.close();
-    if (sqliteCode(e) === 'SQLITE_BUSY') {
-      throw new AppError(
-        'CONFIG_INVALID',
-        `${file} is in use by another process (one server per data folder)`,
-        {
-          cause: e,
-        },
-      );
-    }
-    throw sqliteFailure('open', e);
+    throw sqliteFailure(`open ${file}`, e);
   }
 }
 
