@@ -26,9 +26,10 @@ export async function startAzurite(timeoutMs = 15_000): Promise<Azurite> {
     process.execPath,
     [
       // The child ends with this process, however this process ends (even kill -9): its IPC
-      // channel closes then, and the preload exits on 'disconnect'.
+      // channel closes then, and the preload exits on 'disconnect'. The channel itself must not
+      // keep the child alive after Azurite closes on SIGTERM.
       '--import',
-      `data:text/javascript,${encodeURIComponent("process.on('disconnect',()=>process.exit(0))")}`,
+      `data:text/javascript,${encodeURIComponent("process.on('disconnect',()=>process.exit(0));process.channel?.unref()")}`,
       main,
       '--inMemoryPersistence',
       '--queueHost',
