@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { decodeKeyset, encodeKeyset, settleSql, sqliteCode, type Sqlite } from './sqlite.js';
-import { certificateSearch } from './sqlite-query.js';
+import { BROAD_PREFIX, PREFIX_MATCHES, certificateSearch, prefixRange } from './sqlite-query.js';
 import type { CertificateQuery, CertificateRecord, CertificateStore, CreateResult } from './types.js';
 
 type Change = Partial<Pick<CertificateRecord, 'status' | 'revocation' | 'notification'>>;
@@ -26,6 +26,8 @@ export class SqliteCertificateStore implements CertificateStore {
   private readonly bySerial;
   private readonly byTransactionKey;
   private readonly replace;
+  private readonly prefixMatches;
+  private readonly statements = new Map<string, ReturnType<Sqlite['prepare']>>();
 
   constructor(private readonly db: Sqlite) {
     this.insert = db.prepare<Record<string, string | null>>(
@@ -38,6 +40,7 @@ export class SqliteCertificateStore implements CertificateStore {
     this.byTransactionKey = db.prepare<[string]>(
       'SELECT record, etag FROM certificates WHERE transaction_key = ?',
     );
+    this.prefixMatches = db.prepare<Record<string, string>>(PREFIX_MATCHES);
     this.replace = db.prepare<Record<string, string | null>>(
       `UPDATE certificates SET status = @status, notification_state = @notificationState,
          etag = @etag, record = @record
@@ -100,8 +103,11 @@ export class SqliteCertificateStore implements CertificateStore {
     return settleSql('search certificates', () => {
       const after =
         query.continuationToken === undefined ? undefined : decodeKeyset(TOKEN, query.continuationToken, 2);
-      const { sql, params, limit } = certificateSearch(query, after);
-      const rows = this.db.prepare<Record<string, string | number>>(sql).all(params) as (Row & {
+      const broad =
+        query.subjectPrefix !== undefined &&
+        Number((this.prefixMatches.get(prefixRange(query.subjectPrefix)) as { n: number }).n) >= BROAD_PREFIX;
+      const { sql, params, limit } = certificateSearch(query, after, broad);
+      const rows = this.statement(sql).all(params) as (Row & {
         serial: string;
         created_at: string;
       })[];
@@ -117,6 +123,16 @@ export class SqliteCertificateStore implements CertificateStore {
     return settleSql('answer', () => {
       this.db.prepare('SELECT 1').get();
     });
+  }
+
+  /** Search statements by text: a handful of filter combinations, each prepared once. */
+  private statement(sql: string): ReturnType<Sqlite['prepare']> {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
   }
 
   private read(row: unknown): CertificateRecord | undefined {

@@ -11,6 +11,12 @@ import type { CertificateQuery } from './types.js';
 export function certificateSearch(
   query: CertificateQuery,
   after: readonly string[] | undefined,
+  /**
+   * The subject prefix matches many rows (BROAD_PREFIX or more): walk the creation-order index
+   * (it holds the subject) and stop at a page, instead of sorting every match. SQLite's planner
+   * cannot tell a broad range from a narrow one without sampled statistics.
+   */
+  broadPrefix = false,
 ): { sql: string; params: Record<string, string | number>; limit: number } {
   const where: string[] = [];
   const params: Record<string, string | number> = {};
@@ -28,8 +34,9 @@ export function certificateSearch(
   if (query.subjectPrefix !== undefined) {
     // A range on the subject index: every string that starts with the prefix sorts in
     // [prefix, prefix + U+10FFFF) under SQLite's binary (UTF-8 byte) collation.
-    add('subject >= @prefix', 'prefix', query.subjectPrefix);
-    add('subject < @prefixEnd', 'prefixEnd', `${query.subjectPrefix}\u{10FFFF}`);
+    const range = prefixRange(query.subjectPrefix);
+    add('subject >= @prefix', 'prefix', range.prefix);
+    add('subject < @prefixEnd', 'prefixEnd', range.prefixEnd);
   }
   if (query.issuedAfter !== undefined) add('created_at >= @issuedAfter', 'issuedAfter', query.issuedAfter);
   if (query.issuedBefore !== undefined) add('created_at < @issuedBefore', 'issuedBefore', query.issuedBefore);
@@ -43,8 +50,25 @@ export function certificateSearch(
   params.take = limit + 1;
   const filter = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
   return {
-    sql: `SELECT serial, created_at, record, etag FROM certificates${filter} ORDER BY created_at DESC, serial DESC LIMIT @take`,
+    // The page's rows are found on the indexes alone (each holds created_at, serial and what it
+    // filters on); only then are the page's records read from the table.
+    sql: `SELECT serial, created_at, record, etag FROM certificates WHERE rowid IN
+            (SELECT rowid FROM certificates${broadPrefix ? ' INDEXED BY certificates_created' : ''}${filter}
+             ORDER BY created_at DESC, serial DESC LIMIT @take)
+          ORDER BY created_at DESC, serial DESC`,
     params,
     limit,
   };
 }
+
+/** How many subject-prefix matches make a prefix broad (see certificateSearch). */
+export const BROAD_PREFIX = 1000;
+
+/** Counts the prefix's matches on the subject index, up to BROAD_PREFIX. */
+export const PREFIX_MATCHES = `SELECT count(*) AS n FROM
+  (SELECT 1 FROM certificates WHERE subject >= @prefix AND subject < @prefixEnd LIMIT ${BROAD_PREFIX})`;
+
+export const prefixRange = (prefix: string): { prefix: string; prefixEnd: string } => ({
+  prefix,
+  prefixEnd: `${prefix}\u{10FFFF}`,
+});

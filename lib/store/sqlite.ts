@@ -37,10 +37,10 @@ const MIGRATIONS: readonly string[] = [
      etag TEXT NOT NULL,
      record TEXT NOT NULL
    );
-   CREATE INDEX certificates_created ON certificates (created_at, serial);
+   CREATE INDEX certificates_created ON certificates (created_at, serial, subject);
    CREATE INDEX certificates_endpoint ON certificates (endpoint, created_at, serial);
    CREATE INDEX certificates_status ON certificates (status, created_at, serial);
-   CREATE INDEX certificates_subject ON certificates (subject);
+   CREATE INDEX certificates_subject ON certificates (subject, created_at, serial);
    CREATE INDEX certificates_notification ON certificates (notification_state, created_at, serial)
      WHERE notification_state IS NOT NULL;
    CREATE TABLE documents (
