@@ -78,7 +78,7 @@ export async function timeQueries(dataDir: string, count: number): Promise<Query
       { limit: 50, continuationToken: encodeKeyset('s1.', [middle, 'f']) },
     ],
     ['subject prefix "CN=preloaded-4242"', { subjectPrefix: 'CN=preloaded-4242', limit: 50 }],
-    ['subject prefix, page of 50 of 11,111', { subjectPrefix: 'CN=preloaded-1', limit: 50 }],
+    ['subject prefix "CN=preloaded-1" (broad), page of 50', { subjectPrefix: 'CN=preloaded-1', limit: 50 }],
     ['subject contains "loaded-77777" (scan)', { subjectContains: 'loaded-77777', limit: 50 }],
   ];
   const out: QueryTiming[] = [];
