@@ -105,7 +105,7 @@ export class SqliteCertificateStore implements CertificateStore {
         query.continuationToken === undefined ? undefined : decodeKeyset(TOKEN, query.continuationToken, 2);
       const broad =
         query.subjectPrefix !== undefined &&
-        Number((this.prefixMatches.get(prefixRange(query.subjectPrefix)) as { n: number }).n) >= BROAD_PREFIX;
+        (this.prefixMatches.get(prefixRange(query.subjectPrefix)) as { n: number }).n >= BROAD_PREFIX;
       const { sql, params, limit } = certificateSearch(query, after, broad);
       const rows = this.statement(sql).all(params) as (Row & {
         serial: string;
@@ -168,8 +168,7 @@ function columns(record: CertificateRecord, etag: string): Columns {
   };
 }
 
-function withoutEtag(record: CertificateRecord): CertificateRecord {
-  const { etag: _etag, ...rest } = record;
+function withoutEtag({ etag: _etag, ...rest }: CertificateRecord): CertificateRecord {
   return rest;
 }
 

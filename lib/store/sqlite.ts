@@ -128,5 +128,5 @@ export function decodeKeyset(prefix: string, token: string, size: number): strin
   if (!Array.isArray(parsed) || parsed.length !== size || !parsed.every((p) => typeof p === 'string')) {
     throw new AppError('BAD_REQUEST', 'the continuation token is not valid for this store');
   }
-  return parsed as string[];
+  return parsed;
 }

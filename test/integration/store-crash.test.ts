@@ -57,12 +57,14 @@ function startHost(dataDir: string, port: number): Promise<ChildProcess> {
       out += d.toString();
       if (out.includes('listening on')) {
         clearTimeout(timer);
-        proc.stdout?.resume();
+        proc.stdout.resume();
         resolve(proc);
       }
     };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     proc.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`the host exited (${String(code)}): ${out}`));
@@ -75,16 +77,18 @@ describe('crash safety of the embedded store', () => {
     const dataDir = join(dir, 'data');
     const port = 20000 + Math.floor(Math.random() * 5000);
     const base = `http://127.0.0.1:${port}/scep/static`;
-    child = await startHost(dataDir, port);
+    const proc = await startHost(dataDir, port);
+    child = proc;
     const ca = AsnParser.parse(
       new Uint8Array(await (await fetch(`${base}?operation=GetCACert`)).arrayBuffer()),
       Certificate,
     );
     const key = ecKey('P-256');
     const received: string[] = [];
+    const success: number = PKIStatus.SUCCESS;
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (child?.exitCode === null && child.signalCode === null && next < 5000) {
+      while (proc.exitCode === null && proc.signalCode === null && next < 5000) {
         const i = next++;
         const msg = buildPkiMessage({
           messageType: MessageType.PKCSReq,
@@ -104,15 +108,17 @@ describe('crash safety of the embedded store', () => {
         }
         const rep = await readCertRep(body, signer.key, signer.signer.cert);
         const cert = rep.certificates[0];
-        if (rep.status === PKIStatus.SUCCESS && cert) received.push(cert.serialNumber);
-        if (received.length === 60) child.kill('SIGKILL');
+        if (rep.status === success && cert) received.push(cert.serialNumber);
+        if (received.length === 60) proc.kill('SIGKILL');
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
-    await new Promise((r) =>
-      child?.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r),
-    );
-    expect(child.signalCode).toBe('SIGKILL');
+    if (proc.exitCode === null && proc.signalCode === null) {
+      await new Promise((r) => {
+        proc.once('exit', r);
+      });
+    }
+    expect(proc.signalCode).toBe('SIGKILL');
     expect(received.length).toBeGreaterThanOrEqual(60);
 
     const db = openSqlite(join(dataDir, 'ca.db'));
