@@ -3,9 +3,6 @@ import type { CoreSettings } from '../config/core.js';
 import { MemoryDocumentStore } from './documents-memory.js';
 import type { DocumentStore } from './documents.js';
 import { MemoryCertificateStore } from './memory.js';
-import { openSqlite } from './sqlite.js';
-import { SqliteCertificateStore } from './sqlite-certificates.js';
-import { SqliteDocumentStore } from './sqlite-documents.js';
 import type { CertificateStore } from './types.js';
 
 /** The embedded database's file in the data folder. */
@@ -15,12 +12,12 @@ export const LOCAL_DATABASE_FILE = 'ca.db';
  * The stores without Cosmos DB: the embedded database at `<dataDir>/ca.db` (default), or
  * memory (AppConfig__LocalStore=memory). `close` releases the database file.
  */
-export function createLocalStores(core: Pick<CoreSettings, 'dataDir' | 'localStore'>): {
+export async function createLocalStores(core: Pick<CoreSettings, 'dataDir' | 'localStore'>): Promise<{
   store: CertificateStore;
   documents: DocumentStore;
   description: string;
   close: () => void;
-} {
+}> {
   if (core.localStore === 'memory') {
     return {
       store: new MemoryCertificateStore(),
@@ -29,6 +26,10 @@ export function createLocalStores(core: Pick<CoreSettings, 'dataDir' | 'localSto
       close: () => undefined,
     };
   }
+  // Loaded only here: the native binding is not part of the Azure deployment package.
+  const { openSqlite } = await import('./sqlite.js');
+  const { SqliteCertificateStore } = await import('./sqlite-certificates.js');
+  const { SqliteDocumentStore } = await import('./sqlite-documents.js');
   const file = join(core.dataDir, LOCAL_DATABASE_FILE);
   const db = openSqlite(file);
   return {
