@@ -14,10 +14,12 @@ import {
   type Stored,
 } from './documents.js';
 import { decodeContinuation, encodeContinuation } from './cosmos-query.js';
+import { DOCUMENT_CONTAINERS } from './cosmos-schema.js';
 
 /**
- * The management plane's collections on Cosmos DB: one container per collection, named and
- * partitioned as COLLECTIONS says (infra/ creates the same containers in Azure). The document
+ * The management plane's collections on Cosmos DB: one container per collection, named,
+ * partitioned and indexed as DOCUMENT_CONTAINERS says (infra/ creates the same containers in
+ * Azure; the store creates them itself only on a local start). The document
  * is stored as given; Cosmos DB's `_etag` is the etag, and writes that name one send it as
  * If-Match (412 → PRECONDITION_FAILED).
  */
@@ -175,7 +177,7 @@ class CosmosCollection<T extends Doc> implements DocumentCollection<T> {
         { abortSignal },
       );
       await database.containers.createIfNotExists(
-        { id: this.name, partitionKey: { paths: [`/${COLLECTIONS[this.name].partitionKey}`] } },
+        { id: this.name, ...DOCUMENT_CONTAINERS[this.name] },
         { abortSignal },
       );
     })().catch((e: unknown) => {
