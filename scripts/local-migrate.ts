@@ -1,11 +1,10 @@
-import { readFile, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
-import { AppError } from '../lib/errors.js';
 import { openSqlite } from '../lib/store/sqlite.js';
 import { SqliteCertificateStore } from '../lib/store/sqlite-certificates.js';
 import { LOCAL_DATABASE_FILE } from '../lib/store/local.js';
 import type { CertificateRecord } from '../lib/store/types.js';
+import { loadSnapshot } from './local-snapshot.js';
 
 /**
  * Upgrade of a data folder from the versions whose `npm start` kept records in an embedded
@@ -18,20 +17,11 @@ import type { CertificateRecord } from '../lib/store/types.js';
  */
 export async function migrateLocalCosmos(dataDir: string): Promise<{ imported: number } | undefined> {
   const file = join(dataDir, 'cosmos.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  const snapshot = snapshotSchema.safeParse(safeJson(text));
-  if (!snapshot.success) {
-    throw new AppError('CONFIG_INVALID', `${file} is not a local Cosmos DB snapshot; move it away to start`);
-  }
+  const snapshot = await loadSnapshot(file);
+  if (!snapshot) return undefined;
   const { fromCertificateDocument, fromClaimDocument } = await import('../lib/store/cosmos-schema.js');
   const records = new Map<string, CertificateRecord>();
-  for (const db of snapshot.data.databases) {
+  for (const db of snapshot.databases) {
     for (const { definition, documents } of db.containers) {
       for (const doc of documents) {
         const record =
@@ -65,28 +55,4 @@ export async function migrateLocalCosmos(dataDir: string): Promise<{ imported: n
   }
   await rename(file, `${file}.migrated`);
   return { imported };
-}
-
-const snapshotSchema = z.object({
-  format: z.literal('azure-scep-ca/local-cosmos'),
-  version: z.literal(1),
-  databases: z.array(
-    z.object({
-      id: z.string(),
-      containers: z.array(
-        z.object({
-          definition: z.looseObject({ id: z.string() }),
-          documents: z.array(z.looseObject({ id: z.string() })),
-        }),
-      ),
-    }),
-  ),
-});
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

@@ -8,6 +8,7 @@ import { createCosmosStore } from '../../lib/store/cosmos-factory.js';
 import type { CertificateRecord } from '../../lib/store/types.js';
 import { MessageType, PKIStatus } from '../../lib/scep/types.js';
 import { startLocalCosmos } from '../../scripts/local-cosmos.js';
+import { mapConcurrent } from '../fakes/pool.js';
 import { startTestHost } from '../helpers/host.js';
 import { ecKey, makeCsr } from '../helpers/pki.js';
 import { buildPkiMessage, readCertRep } from '../helpers/scep-client.js';
@@ -32,23 +33,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function pool<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return out;
-}
-
 const norm = (s: string): string => s.toLowerCase().replace(/^(?:00)+(?=..)/, '');
 
 describe('embedded database store behind the host', () => {
@@ -68,7 +52,7 @@ describe('embedded database store behind the host', () => {
         }),
       ),
     );
-    const reps = await pool(messages, 32, async (msg) =>
+    const reps = await mapConcurrent(messages, 32, async (msg) =>
       readCertRep(await postPkiOperation(host, msg), signer.key, signer.signer.cert),
     );
     expect(reps.map((r) => r.status)).toEqual(new Array<number>(1000).fill(PKIStatus.SUCCESS));
