@@ -22,6 +22,44 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
+/** One problem of a request body: where (RFC 6901 JSON pointer) and what. */
+export interface FieldProblem {
+  readonly pointer: string;
+  readonly detail: string;
+}
+
+/** A 400 that lists every problem found, not just the first (`errors` in problem+json). */
+export function validationFailed(
+  problems: readonly FieldProblem[],
+  message = 'the request is invalid',
+): AppError {
+  return new AppError('BAD_REQUEST', message, { detail: { problems } });
+}
+
+interface Mapped {
+  readonly err: AppError;
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly message: string;
+}
+
+/** Classify, log once, and pick the headers and the caller-safe message. */
+function mapError(e: unknown, logger: Logger, context: Record<string, unknown>, contentType: string): Mapped {
+  const err = e instanceof AppError ? e : new AppError('INTERNAL', 'internal error', { cause: e });
+  const status = HTTP_STATUS[err.code];
+  const fields = { ...context, code: err.code, status, error: describeError(err), ...err.detail };
+  if (status >= 500) logger.error('request failed', fields);
+  else logger.warn('request refused', fields);
+  const headers: Record<string, string> = { 'content-type': contentType };
+  if (err.code === 'DEPENDENCY_UNAVAILABLE') headers['retry-after'] = '5';
+  const www = err.detail?.wwwAuthenticate;
+  if (typeof www === 'string') headers['www-authenticate'] = www;
+  // Settings problems are for the operator's log, not for whoever sent the request.
+  const message =
+    err.code === 'CONFIG_INVALID' ? 'the service is not configured correctly; see the log' : err.message;
+  return { err, status, headers, message };
+}
+
 /**
  * Map any thrown value to a response. AppErrors carry a safe message; anything else is logged
  * with its cause and answered with a generic message: never internals or a stack trace.
@@ -31,17 +69,47 @@ export function errorResponse(
   logger: Logger,
   context: Record<string, unknown> = {},
 ): HttpResponseInit {
-  const err = e instanceof AppError ? e : new AppError('INTERNAL', 'internal error', { cause: e });
-  const status = HTTP_STATUS[err.code];
-  const fields = { ...context, code: err.code, status, error: describeError(err), ...err.detail };
-  if (status >= 500) logger.error('request failed', fields);
-  else logger.warn('request refused', fields);
-  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-  if (err.code === 'DEPENDENCY_UNAVAILABLE') headers['retry-after'] = '5';
-  const www = err.detail?.wwwAuthenticate;
-  if (typeof www === 'string') headers['www-authenticate'] = www;
-  // Settings problems are for the operator's log, not for whoever sent the request.
-  const message =
-    err.code === 'CONFIG_INVALID' ? 'the service is not configured correctly; see the log' : err.message;
-  return { status, headers, jsonBody: { error: err.code, message } };
+  const m = mapError(e, logger, context, 'application/json; charset=utf-8');
+  return { status: m.status, headers: m.headers, jsonBody: { error: m.err.code, message: m.message } };
 }
+
+/**
+ * The same mapping as an RFC 9457 problem details object (`application/problem+json`), for the
+ * management API. `type` is about:blank, so `title` is the status phrase (RFC 9457 §4.2.1); the
+ * stable machine-readable code is the `code` extension member, and a validation failure lists
+ * every problem in `errors` (RFC 9457 §3's example shape: `detail` and `pointer`).
+ */
+export function problemResponse(
+  e: unknown,
+  logger: Logger,
+  context: Record<string, unknown> = {},
+): HttpResponseInit {
+  const m = mapError(e, logger, context, 'application/problem+json; charset=utf-8');
+  const problems = m.err.detail?.problems;
+  return {
+    status: m.status,
+    headers: m.headers,
+    jsonBody: {
+      type: 'about:blank',
+      title: STATUS_TITLE[m.status] ?? 'Error',
+      status: m.status,
+      detail: m.message,
+      code: m.err.code,
+      ...(Array.isArray(problems) ? { errors: problems as unknown[] } : {}),
+    },
+  };
+}
+
+const STATUS_TITLE: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};

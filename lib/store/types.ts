@@ -33,6 +33,11 @@ export interface CertificateRecord {
   readonly notBefore: string; // ISO 8601
   readonly notAfter: string; // ISO 8601
   readonly endpoint: string;
+  /** The endpoint account whose challenge authorized the request (absent on older records). */
+  readonly accountId?: string | undefined;
+  /** Owner, copied from the account or endpoint at issuance; scopes administrators' views. */
+  readonly organization?: string | undefined;
+  readonly department?: string | undefined;
   readonly authorization: Authorization;
   readonly requester?: string | undefined;
   /** SCEP transactionID (or a REST request id). */
@@ -74,6 +79,22 @@ export type CreateResult =
 export interface CertificateQuery {
   readonly endpoint?: string;
   readonly subjectContains?: string;
+  /** Exact serial (canonical lower-case hex). */
+  readonly serialNumber?: string;
+  /** SHA-1 or SHA-256 thumbprint, upper-case hex. */
+  readonly thumbprint?: string;
+  /** Substring of any SAN entry ("dns:host.example" matches "host"). */
+  readonly sanContains?: string;
+  readonly accountId?: string;
+  readonly organization?: string;
+  readonly department?: string;
+  /** notAfter < this ISO 8601 instant. */
+  readonly expiringBefore?: string;
+  /**
+   * Free text: a case-sensitive substring of the subject, any SAN, the serial or a thumbprint
+   * (serial and thumbprints are matched in their canonical case).
+   */
+  readonly text?: string;
   readonly status?: CertificateStatus;
   readonly notificationState?: NotificationState;
   readonly issuedAfter?: string;
