@@ -22,20 +22,6 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
-/** One problem of a request body: where (RFC 6901 JSON pointer) and what. */
-export interface FieldProblem {
-  readonly pointer: string;
-  readonly detail: string;
-}
-
-/** A 400 that lists every problem found, not just the first (`errors` in problem+json). */
-export function validationFailed(
-  problems: readonly FieldProblem[],
-  message = 'the request is invalid',
-): AppError {
-  return new AppError('BAD_REQUEST', message, { detail: { problems } });
-}
-
 interface Mapped {
   readonly err: AppError;
   readonly status: number;
@@ -77,7 +63,7 @@ export function errorResponse(
  * The same mapping as an RFC 9457 problem details object (`application/problem+json`), for the
  * management API. `type` is about:blank, so `title` is the status phrase (RFC 9457 §4.2.1); the
  * stable machine-readable code is the `code` extension member, and a validation failure lists
- * every problem in `errors` (RFC 9457 §3's example shape: `detail` and `pointer`).
+ * every problem in `errors` (the shape of RFC 9457 §3's example: `detail` and `pointer`).
  */
 export function problemResponse(
   e: unknown,
@@ -95,9 +81,24 @@ export function problemResponse(
       status: m.status,
       detail: m.message,
       code: m.err.code,
-      ...(Array.isArray(problems) ? { errors: problems as unknown[] } : {}),
+      ...(Array.isArray(problems) ? { errors: problems.map(problemEntry) } : {}),
     },
   };
+}
+
+/**
+ * One entry of `errors`: a problem `path.to.field: message` (lib/model/problems.ts) becomes
+ * `{ pointer: "/path/to/field", detail: "message" }` (pointer: RFC 6901).
+ */
+function problemEntry(p: unknown): { pointer?: string; detail: string } {
+  const text = typeof p === 'string' ? p : JSON.stringify(p);
+  const m = /^([A-Za-z0-9_.-]+): (.+)$/s.exec(text);
+  if (!m?.[1] || m[2] === undefined) return { detail: text };
+  const pointer = m[1]
+    .split('.')
+    .map((s) => `/${s.replace(/~/g, '~0').replace(/\//g, '~1')}`)
+    .join('');
+  return { pointer, detail: m[2] };
 }
 
 const STATUS_TITLE: Readonly<Record<number, string>> = {
