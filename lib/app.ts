@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { TokenCredential } from '@azure/identity';
+import type { ManageApi } from './admin/index.js';
 import { loggerAudit, type AuditLog } from './audit.js';
 import { CertificateIssuer } from './ca/issue.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
@@ -30,6 +31,10 @@ export interface App {
   readonly intune: IntuneDeps | undefined;
   /** Present when AppConfig__DbCSRValidation__Enabled. */
   readonly rest: RestEnrollment | undefined;
+  /** The management API (`api/manage/`). */
+  readonly manage: ManageApi;
+  /** The local admin key (`<data folder>/admin-key.txt`); undefined in Azure, where it is refused. */
+  readonly adminKey: string | undefined;
 }
 
 export interface AppOptions {
@@ -103,6 +108,12 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     });
     rest = restEnrollment(settings.rest, auth, core.validityPeriodDays);
   }
+  const { manage, adminKey } = await createManagement(settings, {
+    store,
+    logger,
+    clock,
+    realm: core.baseUrl ?? 'azure-scep-ca',
+  });
   logger.info('azure-scep-ca started', {
     ca: issuer.caName,
     key: ca.signer.id,
@@ -110,7 +121,44 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     endpoints: [...endpoints.keys()],
     rest: rest !== undefined,
   });
-  return { settings, logger, audit, ca, issuer, store, enrollment, scep, intune, rest };
+  return { settings, logger, audit, ca, issuer, store, enrollment, scep, intune, rest, manage, adminKey };
+}
+
+/**
+ * The management API: the local admin key (created in the data folder on first start, never in
+ * Azure) and, when an app registration is configured, Entra ID tokens with the CA.* app roles.
+ */
+async function createManagement(
+  settings: Settings,
+  o: { store: CertificateStore; logger: Logger; clock: () => Date; realm: string },
+): Promise<{ manage: ManageApi; adminKey: string | undefined }> {
+  const [{ createManageApi }, { loadOrCreateAdminKey }, { MemoryDocumentStore }] = await Promise.all([
+    import('./admin/index.js'),
+    import('./admin/admin-key.js'),
+    import('./store/documents-memory.js'),
+  ]);
+  const m = settings.manage;
+  const adminKey = m.inAzure ? undefined : await loadOrCreateAdminKey(settings.core.dataDir);
+  let tokens: import('./auth/entra.js').EntraTokenValidator | undefined;
+  if (m.entra) {
+    const { EntraTokenValidator } = await import('./auth/entra.js');
+    const { ROLES } = await import('./admin/roles.js');
+    tokens = new EntraTokenValidator({ ...m.entra, requiredRole: ROLES, now: o.clock });
+  }
+  const manage = createManageApi({
+    endpoints: {
+      docs: new MemoryDocumentStore(),
+      clock: o.clock,
+      maxValidityDays: settings.core.validityPeriodDays,
+      builtIns: [],
+    },
+    certificates: o.store,
+    logger: o.logger,
+    adminKey,
+    tokens,
+    realm: o.realm,
+  });
+  return { manage, adminKey };
 }
 
 async function loadCaKeys(

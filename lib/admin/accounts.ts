@@ -58,18 +58,36 @@ export class Accounts {
     requireOwnerInScope(actor, e, input);
     const created: CreatedAccount = await createAccount(this.d, endpoint, input);
     const { account, ...secret } = created;
-    this.changes.recordChange(actor, 'account.create', `endpoints/${endpoint}/accounts/${account.id}`, null, view(account).value);
+    this.changes.recordChange(
+      actor,
+      'account.create',
+      `endpoints/${endpoint}/accounts/${account.id}`,
+      null,
+      view(account).value,
+    );
     return { value: { ...view(account).value, ...secret }, etag: account.etag };
   }
 
-  async update(actor: Actor, endpoint: string, id: string, patch: unknown, ifMatch?: string): Promise<Versioned<AccountView>> {
+  async update(
+    actor: Actor,
+    endpoint: string,
+    id: string,
+    patch: unknown,
+    ifMatch?: string,
+  ): Promise<Versioned<AccountView>> {
     const before = await this.get(actor, endpoint, id);
     requirePermission(actor, 'operate');
     if (patch !== null && typeof patch === 'object' && 'organization' in patch) {
       requireOwnerInScope(actor, await this.endpoints.find(actor, endpoint), patch);
     }
     const a = await updateAccount(this.d, endpoint, id, patch, ifMatch ?? before.etag);
-    this.changes.recordChange(actor, 'account.update', `endpoints/${endpoint}/accounts/${id}`, before.value, view(a).value);
+    this.changes.recordChange(
+      actor,
+      'account.update',
+      `endpoints/${endpoint}/accounts/${id}`,
+      before.value,
+      view(a).value,
+    );
     return view(a);
   }
 
@@ -77,17 +95,33 @@ export class Accounts {
     const before = await this.get(actor, endpoint, id);
     requirePermission(actor, 'operate');
     await deleteAccount(this.d, endpoint, id, ifMatch ?? before.etag);
-    this.changes.recordChange(actor, 'account.delete', `endpoints/${endpoint}/accounts/${id}`, before.value, null);
+    this.changes.recordChange(
+      actor,
+      'account.delete',
+      `endpoints/${endpoint}/accounts/${id}`,
+      before.value,
+      null,
+    );
   }
 
   /** `POST endpoints/{name}/challenges`: a challenge valid once, for `minutes` (default 60). */
-  async challenge(actor: Actor, endpoint: string, body: unknown): Promise<Versioned<{ challenge: string; expiresAt: string; id: string }>> {
+  async challenge(
+    actor: Actor,
+    endpoint: string,
+    body: unknown,
+  ): Promise<Versioned<{ challenge: string; expiresAt: string; id: string }>> {
     const e = await this.endpoints.find(actor, endpoint);
     requirePermission(actor, 'operate');
     const input = withOwner(actor, e, body ?? {});
     requireOwnerInScope(actor, e, input);
     const r = await createOneTimeChallenge(this.d, endpoint, input);
-    this.changes.recordChange(actor, 'challenge.create', `endpoints/${endpoint}/accounts/${r.account.id}`, null, view(r.account).value);
+    this.changes.recordChange(
+      actor,
+      'challenge.create',
+      `endpoints/${endpoint}/accounts/${r.account.id}`,
+      null,
+      view(r.account).value,
+    );
     return { value: { challenge: r.challenge, expiresAt: r.expiresAt, id: r.account.id } };
   }
 }
@@ -101,7 +135,13 @@ function withOwner(actor: Actor, e: Endpoint, body: unknown): unknown {
   const b = body as Record<string, unknown>;
   if (b.organization !== undefined) return body;
   const entry = actor.scope.find((s) => inScope({ ...actor, scope: [s] }, e.delegatedTo));
-  return entry ? { ...b, organization: entry.organization, ...(entry.department ? { department: entry.department } : {}) } : body;
+  return entry
+    ? {
+        ...b,
+        organization: entry.organization,
+        ...(entry.department ? { department: entry.department } : {}),
+      }
+    : body;
 }
 
 /** A scoped caller may only give accounts to organizations/departments it administers (403). */
@@ -110,11 +150,20 @@ function requireOwnerInScope(actor: Actor, e: Endpoint, input: unknown): void {
   const b = (input ?? {}) as { organization?: unknown; department?: unknown };
   const owner: readonly Owner[] =
     typeof b.organization === 'string'
-      ? [{ organization: b.organization, department: typeof b.department === 'string' ? b.department : undefined }]
+      ? [
+          {
+            organization: b.organization,
+            department: typeof b.department === 'string' ? b.department : undefined,
+          },
+        ]
       : e.delegatedTo;
   if (!inScope(actor, owner)) {
-    throw new AppError('FORBIDDEN', 'accounts can only belong to organizations and departments you administer', {
-      detail: { reason: 'owner_out_of_scope' },
-    });
+    throw new AppError(
+      'FORBIDDEN',
+      'accounts can only belong to organizations and departments you administer',
+      {
+        detail: { reason: 'owner_out_of_scope' },
+      },
+    );
   }
 }

@@ -49,7 +49,12 @@ export class Administrators {
   }
 
   /** Create or replace one principal's scope (PUT: the whole document). */
-  async put(actor: Actor, principalId: string, body: unknown, ifMatch?: string): Promise<Versioned<Administrator>> {
+  async put(
+    actor: Actor,
+    principalId: string,
+    body: unknown,
+    ifMatch?: string,
+  ): Promise<Versioned<Administrator>> {
     requirePermission(actor, 'configure');
     const id = principalId.toLowerCase();
     const parsed = administratorSchema.safeParse(body);
@@ -60,9 +65,17 @@ export class Administrators {
     if (!parsed.success || problems.length > 0) throw invalid('administrator', problems);
     const doc: AdministratorDoc = { ...parsed.data, id };
     const current = await this.docs.get(id, id);
-    const stored = current ? await this.docs.replace(doc, ifMatch ?? current.etag) : await this.docs.create(doc);
+    const stored = current
+      ? await this.docs.replace(doc, ifMatch ?? current.etag)
+      : await this.docs.create(doc);
     const before = current ? view(current).value : null;
-    this.changes.recordChange(actor, current ? 'administrator.update' : 'administrator.create', `administrators/${id}`, before, doc);
+    this.changes.recordChange(
+      actor,
+      current ? 'administrator.update' : 'administrator.create',
+      `administrators/${id}`,
+      before,
+      doc,
+    );
     return view(stored);
   }
 
@@ -70,7 +83,13 @@ export class Administrators {
     requirePermission(actor, 'configure');
     const current = await this.find(principalId);
     await this.docs.delete(current.id, current.id, ifMatch ?? current.etag);
-    this.changes.recordChange(actor, 'administrator.delete', `administrators/${current.id}`, view(current).value, null);
+    this.changes.recordChange(
+      actor,
+      'administrator.delete',
+      `administrators/${current.id}`,
+      view(current).value,
+      null,
+    );
   }
 
   private async find(principalId: string): Promise<Stored<AdministratorDoc>> {

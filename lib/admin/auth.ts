@@ -3,7 +3,7 @@ import { AppError } from '../errors.js';
 import type { DocumentCollection } from '../store/documents.js';
 import { sameSecret } from './admin-key.js';
 import type { AdministratorDoc } from './administrators.js';
-import { strongestRole, weakerRole, type Actor, type ScopeEntry } from './roles.js';
+import { strongestRole, weakerRole, type Actor, type Role, type ScopeEntry } from './roles.js';
 
 /**
  * Authentication of management API calls, and the caller's role and scope:
@@ -34,7 +34,10 @@ export class ManageAuth {
     }
     if (!this.d.tokens) {
       throw new AppError('UNAUTHORIZED', 'a valid bearer credential is required', {
-        detail: { reason: presented === undefined ? 'missing_token' : 'bad_credential', wwwAuthenticate: `Bearer realm="${this.d.realm}"` },
+        detail: {
+          reason: presented === undefined ? 'missing_token' : 'bad_credential',
+          wwwAuthenticate: `Bearer realm="${this.d.realm}"`,
+        },
       });
     }
     const r = await this.d.tokens.validate(authorization);
@@ -46,7 +49,7 @@ export class ManageAuth {
     const docs = await Promise.all(
       [r.principal.oid, ...r.principal.groups].map((pid) => this.d.admins.get(pid, pid)),
     );
-    let role = tokenRole;
+    let role: Role = tokenRole;
     const scope: ScopeEntry[] = [];
     for (const doc of docs) {
       if (!doc) continue;

@@ -1,5 +1,5 @@
-import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
+import { pemCertificates } from '../rest/response.js';
 import { canonicalSerialHex } from '../x509/cert-view.js';
 import type { CertificateQuery, CertificateRecord, CertificateStore } from '../store/types.js';
 import type { Page, PageRequest } from './paging.js';
@@ -49,7 +49,10 @@ export const summary = (r: CertificateRecord): CertificateSummary => ({
 });
 
 const text = z.string().min(1).max(256);
-const instant = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((s) => new Date(s).toISOString());
+const instant = z.iso
+  .datetime({ offset: true })
+  .or(z.iso.date())
+  .transform((s) => new Date(s).toISOString());
 const HEX = /^[0-9a-fA-F]+$/;
 
 /** Query string filters of `GET api/manage/certificates`. */
@@ -75,7 +78,11 @@ const canonicalSerial = (s: string): string =>
 export class Certificates {
   constructor(private readonly store: CertificateStore) {}
 
-  async search(actor: Actor, params: Record<string, string>, page: PageRequest): Promise<Page<CertificateSummary>> {
+  async search(
+    actor: Actor,
+    params: Record<string, string>,
+    page: PageRequest,
+  ): Promise<Page<CertificateSummary>> {
     requirePermission(actor, 'read');
     const parsed = searchParams.safeParse(params);
     if (!parsed.success) throw invalid('search', zodProblems(parsed.error));
@@ -110,11 +117,15 @@ export class Certificates {
 
   /** The record, when it exists and the actor may see it (revocation uses this too). */
   async find(actor: Actor, serial: string): Promise<CertificateRecord> {
-    const r = HEX.test(serial) && serial.length <= 64 ? await this.store.getBySerial(canonicalSerial(serial)) : undefined;
+    const r =
+      HEX.test(serial) && serial.length <= 64
+        ? await this.store.getBySerial(canonicalSerial(serial))
+        : undefined;
     if (!r || !inScope(actor, [r])) throw hidden(`certificate '${serial}'`);
     requirePermission(actor, 'read');
     return r;
   }
 }
 
-const pem = (r: CertificateRecord): string => new X509Certificate(Buffer.from(r.der, 'base64')).toString();
+const pem = (r: CertificateRecord): string =>
+  Buffer.from(pemCertificates([Buffer.from(r.der, 'base64')])).toString('ascii');

@@ -35,11 +35,20 @@ export class Departments {
     if (org.departments.some((d) => d.id === dept.id)) {
       throw new AppError('CONFLICT', `department '${dept.id}' already exists in '${organization}'`);
     }
-    const saved = await this.orgs.save(actor, 'department.create', org, { ...org, departments: [...org.departments, dept] });
+    const saved = await this.orgs.save(actor, 'department.create', org, {
+      ...org,
+      departments: [...org.departments, dept],
+    });
     return { value: dept, etag: saved.etag };
   }
 
-  async update(actor: Actor, organization: string, id: string, patch: unknown, ifMatch?: string): Promise<Versioned<Department>> {
+  async update(
+    actor: Actor,
+    organization: string,
+    id: string,
+    patch: unknown,
+    ifMatch?: string,
+  ): Promise<Versioned<Department>> {
     const org = await this.orgs.find(actor, organization);
     const before = pick(actor, org, id);
     requirePermission(actor, 'configure');

@@ -59,7 +59,13 @@ export class Endpoints {
     const before = await this.find(actor, name);
     requirePermission(actor, 'configure');
     const e = await updateEndpoint(this.d, name, patch, ifMatch);
-    this.changes.recordChange(actor, 'endpoint.update', `endpoints/${name}`, view(before).value, view(e).value);
+    this.changes.recordChange(
+      actor,
+      'endpoint.update',
+      `endpoints/${name}`,
+      view(before).value,
+      view(e).value,
+    );
     return view(e);
   }
 

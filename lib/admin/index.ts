@@ -40,7 +40,11 @@ export interface ManageApiDeps {
 export function createManageApi(d: ManageApiDeps): ManageApi {
   const docs = d.endpoints.docs;
   const changes = loggerChangeLog(d.logger);
-  const organizations = new Organizations(docs.collection<Organization>('organizations'), changes, d.endpoints.clock);
+  const organizations = new Organizations(
+    docs.collection<Organization>('organizations'),
+    changes,
+    d.endpoints.clock,
+  );
   const admins = docs.collection<AdministratorDoc>('admins');
   const endpoints = new Endpoints(d.endpoints, changes);
   return {

@@ -8,7 +8,10 @@ import { docPage, type Page, type PageRequest, type Versioned } from './paging.j
 import { requirePermission, type Actor } from './roles.js';
 import { hidden, inScope } from './scope.js';
 
-export const orgView = ({ etag, ...value }: Stored<Organization>): Versioned<Organization> => ({ value, etag });
+export const orgView = ({ etag, ...value }: Stored<Organization>): Versioned<Organization> => ({
+  value,
+  etag,
+});
 
 /** Organization use cases: read in scope, change as CA.Admin. Departments: ./departments.ts. */
 export class Organizations {
@@ -21,7 +24,9 @@ export class Organizations {
   async list(actor: Actor, page: PageRequest): Promise<Page<Organization>> {
     requirePermission(actor, 'read');
     const r = await this.docs.list({}, docPage(page));
-    const value = r.items.filter((d) => inScope(actor, [{ organization: d.id }])).map((d) => orgView(d).value);
+    const value = r.items
+      .filter((d) => inScope(actor, [{ organization: d.id }]))
+      .map((d) => orgView(d).value);
     return { value, continuationToken: r.continuationToken };
   }
 
@@ -68,7 +73,13 @@ export class Organizations {
     const current = await this.find(actor, id);
     requirePermission(actor, 'configure');
     await this.docs.delete(id, id, ifMatch ?? current.etag);
-    this.changes.recordChange(actor, 'organization.delete', `organizations/${id}`, orgView(current).value, null);
+    this.changes.recordChange(
+      actor,
+      'organization.delete',
+      `organizations/${id}`,
+      orgView(current).value,
+      null,
+    );
   }
 
   /** Replace `current` with `next` (If-Match, else the etag read) and record the change. */

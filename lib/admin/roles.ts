@@ -35,7 +35,8 @@ export interface Actor {
   readonly scope: 'all' | readonly ScopeEntry[];
 }
 
-export const isRole = (s: unknown): s is Role => typeof s === 'string' && (ROLES as readonly string[]).includes(s);
+export const isRole = (s: unknown): s is Role =>
+  typeof s === 'string' && (ROLES as readonly string[]).includes(s);
 
 /** The most powerful of `roles` (ROLES is ordered strongest first), or undefined. */
 export function strongestRole(roles: readonly string[]): Role | undefined {
@@ -57,8 +58,12 @@ export function can(actor: Actor, permission: Permission): boolean {
  */
 export function requirePermission(actor: Actor, permission: Permission): void {
   if (!can(actor, permission)) {
-    throw new AppError('FORBIDDEN', `the role ${actor.role} may not ${permission === 'read' ? 'read' : 'change'} this`, {
-      detail: { reason: 'role', role: actor.role, permission },
-    });
+    throw new AppError(
+      'FORBIDDEN',
+      `the role ${actor.role} may not ${permission === 'read' ? 'read' : 'change'} this`,
+      {
+        detail: { reason: 'role', role: actor.role, permission },
+      },
+    );
   }
 }

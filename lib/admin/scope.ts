@@ -16,7 +16,9 @@ export interface Owner {
 /** Does one scope entry reach one owner? */
 function reaches(entry: ScopeEntry, owner: Owner): boolean {
   if (owner.organization === undefined || owner.organization !== entry.organization) return false;
-  return entry.department === undefined || owner.department === undefined || owner.department === entry.department;
+  return (
+    entry.department === undefined || owner.department === undefined || owner.department === entry.department
+  );
 }
 
 /** True when the actor may see something owned by any of `owners` (unowned: CA.Admin only). */

@@ -116,7 +116,6 @@ const schema = z.object({
   AppConfig__AuthConfig__ApplicationId: optionalString,
   AppConfig__AuthConfig__Authority: optionalString,
 });
-type Raw = z.output<typeof schema>;
 
 /** Accepted `aud` values for the app registration AppConfig__AuthConfig__* names. */
 export function apiAudiences(r: {

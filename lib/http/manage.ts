@@ -107,15 +107,24 @@ export interface Resource {
 }
 
 /** Collection: GET list, POST create (201). Item: GET, PATCH, PUT, DELETE (204). */
-export async function serveResource(call: ManageCall, id: string | undefined, r: Resource): Promise<HttpResponseInit> {
+export async function serveResource(
+  call: ManageCall,
+  id: string | undefined,
+  r: Resource,
+): Promise<HttpResponseInit> {
   const method = call.request.method.toUpperCase();
   const path = new URL(call.request.url).pathname.replace(/\/+$/, '');
   if (id === undefined || id === '') {
     if (method === 'GET' && r.list) return paged(await r.list());
     if (method === 'POST' && r.create) {
       const created = await r.create(await jsonBody(call.request));
-      const name = (created.value as { name?: unknown; id?: unknown }).name ?? (created.value as { id?: unknown }).id;
-      return versioned(created, 201, typeof name === 'string' ? `${path}/${encodeURIComponent(name)}` : undefined);
+      const name =
+        (created.value as { name?: unknown; id?: unknown }).name ?? (created.value as { id?: unknown }).id;
+      return versioned(
+        created,
+        201,
+        typeof name === 'string' ? `${path}/${encodeURIComponent(name)}` : undefined,
+      );
     }
   } else {
     if (method === 'GET' && r.get) return versioned(await r.get(id));
