@@ -128,7 +128,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
  * The management API: the local admin key (created in the data folder on first start, never in
  * Azure) and, when an app registration is configured, Entra ID tokens with the CA.* app roles.
  */
-async function createManagement(
+export async function createManagement(
   settings: Settings,
   o: { store: CertificateStore; logger: Logger; clock: () => Date; realm: string },
 ): Promise<{ manage: ManageApi; adminKey: string | undefined }> {
