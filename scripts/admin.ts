@@ -244,6 +244,9 @@ function problemText(status: number, body: unknown): string {
   return lines.join('\n');
 }
 
+/** A field for a terminal: strings as they are, everything else as JSON. */
+const scalar = (x: unknown): string => (typeof x === 'string' ? x : JSON.stringify(x));
+
 /** Lists as one line per item; single objects as `key: value` lines. */
 function humanText(body: unknown): string {
   if (body === undefined) return 'done';
@@ -253,13 +256,13 @@ function humanText(body: unknown): string {
       .map((x) =>
         ['name', 'id', 'serialNumber', 'subject', 'type', 'status', 'organization', 'enabled', 'notAfter']
           .filter((k) => x[k] !== undefined)
-          .map((k) => `${k}=${String(x[k])}`)
+          .map((k) => `${k}=${scalar(x[k])}`)
           .join('  '),
       )
       .join('\n');
   }
   return Object.entries(body as Record<string, unknown>)
-    .map(([k, x]) => `${k}: ${typeof x === 'object' ? JSON.stringify(x) : String(x)}`)
+    .map(([k, x]) => `${k}: ${scalar(x)}`)
     .join('\n');
 }
 

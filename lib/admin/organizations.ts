@@ -62,11 +62,17 @@ export class Organizations {
   async update(actor: Actor, id: string, patch: unknown, ifMatch?: string): Promise<Versioned<Organization>> {
     const current = await this.find(actor, id);
     requirePermission(actor, 'configure');
-    const { etag: _etag, createdAt, updatedAt: _u, ...editable } = current;
+    const editable = { id: current.id, displayName: current.displayName, departments: current.departments };
     const parsed = organizationInputSchema.safeParse(mergePatch(editable, patch));
     if (!parsed.success) throw invalid('organization', zodProblems(parsed.error));
     if (parsed.data.id !== id) throw invalid('organization', ['id: cannot be changed']);
-    return this.save(actor, 'organization.update', current, { ...parsed.data, createdAt }, ifMatch);
+    return this.save(
+      actor,
+      'organization.update',
+      current,
+      { ...parsed.data, createdAt: current.createdAt },
+      ifMatch,
+    );
   }
 
   async delete(actor: Actor, id: string, ifMatch?: string): Promise<void> {

@@ -20,7 +20,7 @@ describe('admin CLI', () => {
     host = await startTestHost();
   });
   afterAll(async () => {
-    await host?.close();
+    await host.close();
   });
 
   it('ok/creates an organization, an endpoint delegated to it, an account and a one-time challenge', async () => {

@@ -77,8 +77,8 @@ describe('management API', () => {
   });
 
   afterAll(async () => {
-    await host?.close();
-    await identity?.close();
+    await host.close();
+    await identity.close();
   });
 
   describe('authentication', () => {
