@@ -4,15 +4,22 @@ import { loggerAudit, type AuditLog } from './audit.js';
 import { CertificateIssuer } from './ca/issue.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
 import { EnrollmentService } from './enroll/service.js';
-import { intuneEndpoint, type IntuneDeps } from './endpoints/intune.js';
+import { builtInIntuneEndpoint, type IntuneDeps } from './endpoints/intune.js';
+import { builtInEndpoints } from './endpoints/built-in.js';
+import { buildEndpoint } from './endpoints/kinds.js';
+import { accountsOf, endpointsOf, type ManageDeps } from './endpoints/manage.js';
+import { EndpointRegistry } from './endpoints/registry.js';
 import { staticEndpoint } from './endpoints/static.js';
 import { loadOrCreateLocalCa } from './keys/local-ca.js';
 import type { CaKeys } from './keys/types.js';
+import { AppError } from './errors.js';
 import { jsonLogger, type Logger } from './log.js';
 import type { ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
 import { PkiOperation } from './scep/pki-operation.js';
 import { ScepService } from './scep/service.js';
+import type { DocumentStore } from './store/documents.js';
+import { MemoryDocumentStore } from './store/documents-memory.js';
 import { MemoryCertificateStore } from './store/memory.js';
 import type { CertificateStore } from './store/types.js';
 
@@ -24,6 +31,12 @@ export interface App {
   readonly ca: CaKeys;
   readonly issuer: CertificateIssuer;
   readonly store: CertificateStore;
+  /** Endpoints, accounts, organizations, administrators (the management plane's documents). */
+  readonly documents: DocumentStore;
+  /** `scep/{name}` → endpoint, cached ≤ 30 s. */
+  readonly endpoints: EndpointRegistry;
+  /** What the management use cases (lib/endpoints/manage.ts, accounts.ts) need. */
+  readonly manage: ManageDeps;
   readonly enrollment: EnrollmentService;
   readonly scep: ScepService;
   /** Present when AppConfig__IntuneValidation__Enabled. */
@@ -37,6 +50,10 @@ export interface AppOptions {
   readonly clock?: () => Date;
   /** Azure credential (Key Vault, Cosmos DB); default: managed identity / DefaultAzureCredential. */
   readonly credential?: TokenCredential;
+  /** The management plane's documents; default: memory (tests share one between two apps). */
+  readonly documents?: DocumentStore;
+  /** How long a resolved endpoint is reused (default 30 s). */
+  readonly endpointCacheTtlMs?: number;
 }
 
 /**
@@ -69,28 +86,54 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   const issuer = new CertificateIssuer(ca, { clockSkewMinutes: core.clockSkewMinutes });
   const enrollment = new EnrollmentService(issuer, store, audit, logger, clock);
 
+  const documents = options.documents ?? new MemoryDocumentStore();
   const endpoints = new Map<string, ScepEndpoint>();
-  const fixed = staticEndpoint(core.static);
+  const fixed = staticEndpoint(core.static, core.responseCipher);
   if (fixed) endpoints.set(fixed.name, fixed);
   let intune: IntuneDeps | undefined;
   if (settings.intune.enabled) {
     const { createIntuneClient, createNotificationQueues } = await import('./intune/factory.js');
     const queues = await createNotificationQueues(settings.intune);
     intune = { client: createIntuneClient(settings.intune), ...queues, store, logger, clock };
-    const e = intuneEndpoint(settings.intune, intune);
+    const e = builtInIntuneEndpoint(settings.intune, intune, core.responseCipher);
     endpoints.set(e.name, e);
   }
+  const registry = new EndpointRegistry({
+    builtIns: endpoints,
+    endpoints: endpointsOf(documents),
+    build: (e) =>
+      buildEndpoint(
+        {
+          accounts: accountsOf(documents),
+          clock,
+          intune: () => {
+            throw new AppError(
+              'CONFIG_INVALID',
+              `endpoint "${e.name}": Intune endpoints are not available yet`,
+            );
+          },
+        },
+        e,
+      ),
+    log: logger,
+    ...(options.endpointCacheTtlMs === undefined ? {} : { ttlMs: options.endpointCacheTtlMs }),
+  });
+  const manage: ManageDeps = {
+    docs: documents,
+    clock,
+    maxValidityDays: core.validityPeriodDays,
+    builtIns: builtInEndpoints(endpoints, clock()),
+  };
   const pki = new PkiOperation({
     issuer,
     signer: ca.signer,
     decrypter: ca.decrypter,
     store,
     enrollment,
-    responseCipher: core.responseCipher,
     audit,
     clock,
   });
-  const scep = new ScepService(endpoints, pki, ca);
+  const scep = new ScepService(registry, pki, ca);
   let rest: RestEnrollment | undefined;
   if (settings.rest.enabled) {
     const { createRestAuth } = await import('./rest/authorize.js');
@@ -110,7 +153,21 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     endpoints: [...endpoints.keys()],
     rest: rest !== undefined,
   });
-  return { settings, logger, audit, ca, issuer, store, enrollment, scep, intune, rest };
+  return {
+    settings,
+    logger,
+    audit,
+    ca,
+    issuer,
+    store,
+    documents,
+    endpoints: registry,
+    manage,
+    enrollment,
+    scep,
+    intune,
+    rest,
+  };
 }
 
 async function loadCaKeys(

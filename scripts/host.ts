@@ -194,7 +194,7 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
   const { X509Certificate } = await import('node:crypto');
   const caPem = new X509Certificate(app.ca.certificateDer).toString();
   if (!o.quiet)
-    printBanner(baseUrl, app.scep.endpointNames(), fingerprints(app.ca.certificateDer), staticChallenge);
+    printBanner(baseUrl, app.endpoints.builtInNames(), fingerprints(app.ca.certificateDer), staticChallenge);
   return {
     baseUrl,
     staticChallenge,
