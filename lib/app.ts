@@ -5,15 +5,22 @@ import { loggerAudit, type AuditLog } from './audit.js';
 import { CertificateIssuer } from './ca/issue.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
 import { EnrollmentService } from './enroll/service.js';
-import { intuneEndpoint, type IntuneDeps } from './endpoints/intune.js';
+import { builtInIntuneEndpoint, type IntuneDeps } from './endpoints/intune.js';
+import { builtInEndpoints } from './endpoints/built-in.js';
+import { buildEndpoint } from './endpoints/kinds.js';
+import { accountsOf, endpointsOf, type ManageDeps } from './endpoints/manage.js';
+import { EndpointRegistry } from './endpoints/registry.js';
 import { staticEndpoint } from './endpoints/static.js';
 import { loadOrCreateLocalCa } from './keys/local-ca.js';
 import type { CaKeys } from './keys/types.js';
+import { AppError } from './errors.js';
 import { jsonLogger, type Logger } from './log.js';
 import type { ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
 import { PkiOperation } from './scep/pki-operation.js';
 import { ScepService } from './scep/service.js';
+import type { DocumentStore } from './store/documents.js';
+import { MemoryDocumentStore } from './store/documents-memory.js';
 import { MemoryCertificateStore } from './store/memory.js';
 import type { CertificateStore } from './store/types.js';
 
@@ -25,14 +32,20 @@ export interface App {
   readonly ca: CaKeys;
   readonly issuer: CertificateIssuer;
   readonly store: CertificateStore;
+  /** Endpoints, accounts, organizations, administrators (the management plane's documents). */
+  readonly documents: DocumentStore;
+  /** `scep/{name}` → endpoint, cached ≤ 30 s. */
+  readonly endpoints: EndpointRegistry;
+  /** What the management use cases (lib/endpoints/manage.ts, accounts.ts) need. */
+  readonly manage: ManageDeps;
   readonly enrollment: EnrollmentService;
   readonly scep: ScepService;
   /** Present when AppConfig__IntuneValidation__Enabled. */
   readonly intune: IntuneDeps | undefined;
   /** Present when AppConfig__DbCSRValidation__Enabled. */
   readonly rest: RestEnrollment | undefined;
-  /** The management API (`api/manage/`). */
-  readonly manage: ManageApi;
+  /** The management API (`api/manage/`): authentication, scope, use cases, change log. */
+  readonly admin: ManageApi;
   /** The local admin key (`<data folder>/admin-key.txt`); undefined in Azure, where it is refused. */
   readonly adminKey: string | undefined;
 }
@@ -42,6 +55,10 @@ export interface AppOptions {
   readonly clock?: () => Date;
   /** Azure credential (Key Vault, Cosmos DB); default: managed identity / DefaultAzureCredential. */
   readonly credential?: TokenCredential;
+  /** The management plane's documents; default: memory (tests share one between two apps). */
+  readonly documents?: DocumentStore;
+  /** How long a resolved endpoint is reused (default 30 s). */
+  readonly endpointCacheTtlMs?: number;
 }
 
 /**
@@ -74,28 +91,54 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   const issuer = new CertificateIssuer(ca, { clockSkewMinutes: core.clockSkewMinutes });
   const enrollment = new EnrollmentService(issuer, store, audit, logger, clock);
 
+  const documents = options.documents ?? new MemoryDocumentStore();
   const endpoints = new Map<string, ScepEndpoint>();
-  const fixed = staticEndpoint(core.static);
+  const fixed = staticEndpoint(core.static, core.responseCipher);
   if (fixed) endpoints.set(fixed.name, fixed);
   let intune: IntuneDeps | undefined;
   if (settings.intune.enabled) {
     const { createIntuneClient, createNotificationQueues } = await import('./intune/factory.js');
     const queues = await createNotificationQueues(settings.intune);
     intune = { client: createIntuneClient(settings.intune), ...queues, store, logger, clock };
-    const e = intuneEndpoint(settings.intune, intune);
+    const e = builtInIntuneEndpoint(settings.intune, intune, core.responseCipher);
     endpoints.set(e.name, e);
   }
+  const registry = new EndpointRegistry({
+    builtIns: endpoints,
+    endpoints: endpointsOf(documents),
+    build: (e) =>
+      buildEndpoint(
+        {
+          accounts: accountsOf(documents),
+          clock,
+          intune: () => {
+            throw new AppError(
+              'CONFIG_INVALID',
+              `endpoint "${e.name}": Intune endpoints are not available yet`,
+            );
+          },
+        },
+        e,
+      ),
+    log: logger,
+    ...(options.endpointCacheTtlMs === undefined ? {} : { ttlMs: options.endpointCacheTtlMs }),
+  });
+  const manage: ManageDeps = {
+    docs: documents,
+    clock,
+    maxValidityDays: core.validityPeriodDays,
+    builtIns: builtInEndpoints(endpoints, clock()),
+  };
   const pki = new PkiOperation({
     issuer,
     signer: ca.signer,
     decrypter: ca.decrypter,
     store,
     enrollment,
-    responseCipher: core.responseCipher,
     audit,
     clock,
   });
-  const scep = new ScepService(endpoints, pki, ca);
+  const scep = new ScepService(registry, pki, ca);
   let rest: RestEnrollment | undefined;
   if (settings.rest.enabled) {
     const { createRestAuth } = await import('./rest/authorize.js');
@@ -108,10 +151,9 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     });
     rest = restEnrollment(settings.rest, auth, core.validityPeriodDays);
   }
-  const { manage, adminKey } = await createManagement(settings, {
+  const { admin, adminKey } = await createManagement(settings, manage, {
     store,
     logger,
-    clock,
     realm: core.baseUrl ?? 'azure-scep-ca',
   });
   logger.info('azure-scep-ca started', {
@@ -121,7 +163,23 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     endpoints: [...endpoints.keys()],
     rest: rest !== undefined,
   });
-  return { settings, logger, audit, ca, issuer, store, enrollment, scep, intune, rest, manage, adminKey };
+  return {
+    settings,
+    logger,
+    audit,
+    ca,
+    issuer,
+    store,
+    documents,
+    endpoints: registry,
+    manage,
+    enrollment,
+    scep,
+    intune,
+    rest,
+    admin,
+    adminKey,
+  };
 }
 
 /**
@@ -130,12 +188,12 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
  */
 export async function createManagement(
   settings: Settings,
-  o: { store: CertificateStore; logger: Logger; clock: () => Date; realm: string },
-): Promise<{ manage: ManageApi; adminKey: string | undefined }> {
-  const [{ createManageApi }, { loadOrCreateAdminKey }, { MemoryDocumentStore }] = await Promise.all([
+  manage: ManageDeps,
+  o: { store: CertificateStore; logger: Logger; realm: string },
+): Promise<{ admin: ManageApi; adminKey: string | undefined }> {
+  const [{ createManageApi }, { loadOrCreateAdminKey }] = await Promise.all([
     import('./admin/index.js'),
     import('./admin/admin-key.js'),
-    import('./store/documents-memory.js'),
   ]);
   const m = settings.manage;
   const adminKey = m.inAzure ? undefined : await loadOrCreateAdminKey(settings.core.dataDir);
@@ -143,22 +201,17 @@ export async function createManagement(
   if (m.entra) {
     const { EntraTokenValidator } = await import('./auth/entra.js');
     const { ROLES } = await import('./admin/roles.js');
-    tokens = new EntraTokenValidator({ ...m.entra, requiredRole: ROLES, now: o.clock });
+    tokens = new EntraTokenValidator({ ...m.entra, requiredRole: ROLES, now: manage.clock });
   }
-  const manage = createManageApi({
-    endpoints: {
-      docs: new MemoryDocumentStore(),
-      clock: o.clock,
-      maxValidityDays: settings.core.validityPeriodDays,
-      builtIns: [],
-    },
+  const admin = createManageApi({
+    endpoints: manage,
     certificates: o.store,
     logger: o.logger,
     adminKey,
     tokens,
     realm: o.realm,
   });
-  return { manage, adminKey };
+  return { admin, adminKey };
 }
 
 async function loadCaKeys(

@@ -198,7 +198,7 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
   if (!o.quiet)
     printBanner(
       baseUrl,
-      app.scep.endpointNames(),
+      app.endpoints.builtInNames(),
       fingerprints(app.ca.certificateDer),
       staticChallenge,
       app.adminKey,

@@ -29,8 +29,8 @@ const MAX_BODY = 64 * 1024;
 
 export function manageHandler(fn: (call: ManageCall) => Promise<HttpResponseInit>): HttpHandler {
   return httpHandler(async (app: App, request) => {
-    const actor = await app.manage.auth.authenticate(request.headers.get('authorization'));
-    return fn({ manage: app.manage, request, actor, page: pageRequest(request), ifMatch: ifMatch(request) });
+    const actor = await app.admin.auth.authenticate(request.headers.get('authorization'));
+    return fn({ manage: app.admin, request, actor, page: pageRequest(request), ifMatch: ifMatch(request) });
   }, problemResponse);
 }
 

@@ -85,10 +85,14 @@ export const certificateDocument = z.object({
   notBefore: z.string(),
   notAfter: z.string(),
   endpoint: z.string(),
+  endpointId: z.string().optional(),
+  authorization: z.enum(['static', 'intune', 'account', 'api', 'renewal']),
   accountId: z.string().optional(),
   organization: z.string().optional(),
   department: z.string().optional(),
-  authorization: z.enum(['static', 'intune', 'account', 'api', 'renewal']),
+  profile: z
+    .object({ validityDays: z.number(), keyUsage: z.array(z.string()), ekus: z.array(z.string()) })
+    .optional(),
   requester: z.string().optional(),
   transactionId: z.string().optional(),
   transactionKey: z.string().optional(),

@@ -22,6 +22,13 @@ export type RevocationReason =
 
 export type NotificationState = 'none' | 'pending' | 'sent' | 'failed';
 
+/** What a certificate was issued with: a snapshot, as the endpoint's profile may change later. */
+export interface AppliedProfile {
+  readonly validityDays: number;
+  readonly keyUsage: readonly string[];
+  readonly ekus: readonly string[];
+}
+
 export interface CertificateRecord {
   /** Serial number, lower-case hex without leading zeros beyond what DER needs (canonical). */
   readonly serialNumber: string;
@@ -33,12 +40,15 @@ export interface CertificateRecord {
   readonly notBefore: string; // ISO 8601
   readonly notAfter: string; // ISO 8601
   readonly endpoint: string;
-  /** The endpoint account whose challenge authorized the request (absent on older records). */
+  /** The endpoint's id (stored endpoints: its name). Absent on records older than endpoints as data. */
+  readonly endpointId?: string | undefined;
+  readonly authorization: Authorization;
+  /** The account whose challenge authorized it, and that account's organization/department. */
   readonly accountId?: string | undefined;
-  /** Owner, copied from the account or endpoint at issuance; scopes administrators' views. */
   readonly organization?: string | undefined;
   readonly department?: string | undefined;
-  readonly authorization: Authorization;
+  /** The profile it was issued under. */
+  readonly profile?: AppliedProfile | undefined;
   readonly requester?: string | undefined;
   /** SCEP transactionID (or a REST request id). */
   readonly transactionId?: string | undefined;

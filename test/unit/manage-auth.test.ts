@@ -9,6 +9,7 @@ import { createManagement } from '../../lib/app.js';
 import { loadSettings } from '../../lib/config/index.js';
 import { AppError } from '../../lib/errors.js';
 import { memoryLogger, silentLogger } from '../../lib/log.js';
+import { MemoryDocumentStore } from '../../lib/store/documents-memory.js';
 import { MemoryCertificateStore } from '../../lib/store/memory.js';
 
 const dirs: string[] = [];
@@ -21,16 +22,24 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const management = (env: Record<string, string>) =>
-  createManagement(
-    loadSettings({ AppConfig__StaticValidation__RequestPassword: 'a-long-static-secret', ...env }),
-    {
-      store: new MemoryCertificateStore(),
-      logger: silentLogger,
-      clock: () => new Date(),
-      realm: 'test',
-    },
-  );
+async function management(env: Record<string, string>) {
+  const settings = loadSettings({
+    AppConfig__StaticValidation__RequestPassword: 'a-long-static-secret',
+    ...env,
+  });
+  const deps = {
+    docs: new MemoryDocumentStore(),
+    clock: () => new Date(),
+    maxValidityDays: 365,
+    builtIns: [],
+  };
+  const r = await createManagement(settings, deps, {
+    store: new MemoryCertificateStore(),
+    logger: silentLogger,
+    realm: 'test',
+  });
+  return { manage: r.admin, adminKey: r.adminKey };
+}
 
 async function refusal(p: Promise<unknown>): Promise<string> {
   const e: unknown = await p.then(
