@@ -115,7 +115,18 @@ export class Certificates {
     return { ...summary(r), certificate: pem(r) };
   }
 
-  /** The record, when it exists and the actor may see it (revocation uses this too). */
+  /**
+   * The record an actor may revoke or release: in scope (else NOT_FOUND) and with a role that
+   * operates (CA.Admin, CA.Operator; else FORBIDDEN). `POST certificates/{serial}/revoke` calls
+   * this, then the revocation use case, then ChangeLog.recordChange.
+   */
+  async forRevocation(actor: Actor, serial: string): Promise<CertificateRecord> {
+    const r = await this.find(actor, serial);
+    requirePermission(actor, 'operate');
+    return r;
+  }
+
+  /** The record, when it exists and the actor may see it. */
   async find(actor: Actor, serial: string): Promise<CertificateRecord> {
     const r =
       HEX.test(serial) && serial.length <= 64

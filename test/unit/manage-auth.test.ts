@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loggerChangeLog } from '../../lib/admin/audit.js';
+import { Certificates } from '../../lib/admin/certificates.js';
 import { inScope } from '../../lib/admin/scope.js';
 import type { Actor } from '../../lib/admin/roles.js';
 import { createManagement } from '../../lib/app.js';
@@ -11,6 +12,7 @@ import { AppError } from '../../lib/errors.js';
 import { memoryLogger, silentLogger } from '../../lib/log.js';
 import { MemoryDocumentStore } from '../../lib/store/documents-memory.js';
 import { MemoryCertificateStore } from '../../lib/store/memory.js';
+import { testRecord } from './store-contract.js';
 
 const dirs: string[] = [];
 const dataDir = (): string => {
@@ -124,5 +126,22 @@ describe('scope', () => {
     ['unowned things are CA.Admin only', org, [{}], false],
   ])('%s', (_name, actor, owners, expected) => {
     expect(inScope(actor, owners)).toBe(expected);
+  });
+});
+
+describe('revocation authorization', () => {
+  const store = new MemoryCertificateStore();
+  const certificates = new Certificates(store);
+  const operatorA: Actor = { id: 'a', role: 'CA.Operator', scope: [{ organization: 'org-a' }] };
+  const auditorA: Actor = { id: 'b', role: 'CA.Auditor', scope: [{ organization: 'org-a' }] };
+  const operatorB: Actor = { id: 'c', role: 'CA.Operator', scope: [{ organization: 'org-b' }] };
+
+  it('ok/an operator in scope may revoke; fail/an auditor is 403; fail/another scope is 404', async () => {
+    const r = await store.create(testRecord(5, { organization: 'org-a' }));
+    if (!r.created) throw new Error('not created');
+    const serial = r.record.serialNumber;
+    expect((await certificates.forRevocation(operatorA, serial)).serialNumber).toBe(serial);
+    expect(await refusal(certificates.forRevocation(auditorA, serial))).toBe('FORBIDDEN');
+    expect(await refusal(certificates.forRevocation(operatorB, serial))).toBe('NOT_FOUND');
   });
 });
