@@ -153,6 +153,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   }
   const { admin, adminKey } = await createManagement(settings, manage, {
     store,
+    endpointCache: registry,
     logger,
     realm: core.baseUrl ?? 'azure-scep-ca',
   });
@@ -189,7 +190,12 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
 export async function createManagement(
   settings: Settings,
   manage: ManageDeps,
-  o: { store: CertificateStore; logger: Logger; realm: string },
+  o: {
+    store: CertificateStore;
+    endpointCache: { forget(name: string): void };
+    logger: Logger;
+    realm: string;
+  },
 ): Promise<{ admin: ManageApi; adminKey: string | undefined }> {
   const [{ createManageApi }, { loadOrCreateAdminKey }] = await Promise.all([
     import('./admin/index.js'),
@@ -205,6 +211,7 @@ export async function createManagement(
   }
   const admin = createManageApi({
     endpoints: manage,
+    endpointCache: o.endpointCache,
     certificates: o.store,
     logger: o.logger,
     adminKey,

@@ -27,6 +27,8 @@ export class Endpoints {
   constructor(
     private readonly d: ManageDeps,
     private readonly changes: ChangeLog,
+    /** This instance's endpoint cache (EndpointRegistry), told of every change. */
+    private readonly cache: { forget(name: string): void },
   ) {}
 
   async list(actor: Actor, page: PageRequest): Promise<Page<Endpoint>> {
@@ -51,6 +53,7 @@ export class Endpoints {
   async create(actor: Actor, body: unknown): Promise<Versioned<Endpoint>> {
     requirePermission(actor, 'configure');
     const e = await createEndpoint(this.d, body);
+    this.cache.forget(e.name);
     this.changes.recordChange(actor, 'endpoint.create', `endpoints/${e.name}`, null, view(e).value);
     return view(e);
   }
@@ -59,6 +62,7 @@ export class Endpoints {
     const before = await this.find(actor, name);
     requirePermission(actor, 'configure');
     const e = await updateEndpoint(this.d, name, patch, ifMatch);
+    this.cache.forget(name);
     this.changes.recordChange(
       actor,
       'endpoint.update',
@@ -73,6 +77,7 @@ export class Endpoints {
     const before = await this.find(actor, name);
     requirePermission(actor, 'configure');
     if (!(await deleteEndpoint(this.d, name, ifMatch))) throw hidden(`endpoint '${name}'`);
+    this.cache.forget(name);
     this.changes.recordChange(actor, 'endpoint.delete', `endpoints/${name}`, view(before).value, null);
   }
 }

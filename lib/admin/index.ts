@@ -28,6 +28,8 @@ export interface ManageApi {
 export interface ManageApiDeps {
   /** The endpoint use cases' dependencies (documents, clock, validity cap, built-ins). */
   readonly endpoints: ManageDeps;
+  /** This instance's endpoint cache, so that a change applies to its next request. */
+  readonly endpointCache: { forget(name: string): void };
   readonly certificates: CertificateStore;
   readonly logger: Logger;
   /** Local start only; undefined in Azure, where the admin key is refused. */
@@ -46,7 +48,7 @@ export function createManageApi(d: ManageApiDeps): ManageApi {
     d.endpoints.clock,
   );
   const admins = docs.collection<AdministratorDoc>('admins');
-  const endpoints = new Endpoints(d.endpoints, changes);
+  const endpoints = new Endpoints(d.endpoints, changes, d.endpointCache);
   return {
     auth: new ManageAuth({ adminKey: d.adminKey, tokens: d.tokens, admins, realm: d.realm }),
     changes,

@@ -123,6 +123,19 @@ describe('management API', () => {
       expect(patched.headers.get('etag')).not.toBe(etag);
     });
 
+    it('ok/disabling an endpoint makes scep/{name} answer 404 on the next request; enabling brings it back', async () => {
+      const caps = async (): Promise<number> =>
+        (await fetch(`${host.baseUrl}/scep/flip?operation=GetCACaps`)).status;
+      expect((await admin('POST', 'endpoints', { name: 'flip', type: 'device-scep' })).status).toBe(201);
+      expect(await caps()).toBe(200);
+      await admin('PATCH', 'endpoints/flip', { enabled: false });
+      expect(await caps()).toBe(404);
+      await admin('PATCH', 'endpoints/flip', { enabled: true });
+      expect(await caps()).toBe(200);
+      await admin('DELETE', 'endpoints/flip');
+      expect(await caps()).toBe(404);
+    });
+
     it('fail/PATCH with a stale If-Match is 412 and changes nothing', async () => {
       const stale = (await admin('GET', 'endpoints/lab')).headers.get('etag') ?? '';
       await admin('PATCH', 'endpoints/lab', { displayName: 'Lab 2' });

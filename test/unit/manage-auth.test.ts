@@ -37,6 +37,7 @@ async function management(env: Record<string, string>) {
   };
   const r = await createManagement(settings, deps, {
     store: new MemoryCertificateStore(),
+    endpointCache: { forget: () => undefined },
     logger: silentLogger,
     realm: 'test',
   });
