@@ -8,25 +8,28 @@ import { hidden, inScope, soleOrganization } from './scope.js';
 import { invalid, zodProblems } from '../model/problems.js';
 
 /** What the management API shows of a certificate record (never the request or secrets). */
-export interface CertificateSummary {
-  readonly serialNumber: string;
-  readonly subject: string;
-  readonly sans: readonly string[];
-  readonly issuer: string;
-  readonly notBefore: string;
-  readonly notAfter: string;
-  readonly thumbprintSha1: string;
-  readonly thumbprintSha256: string;
-  readonly endpoint: string;
-  readonly accountId?: string | undefined;
-  readonly organization?: string | undefined;
-  readonly department?: string | undefined;
-  readonly authorization: string;
-  readonly requester?: string | undefined;
-  readonly status: 'issued' | 'revoked';
-  readonly revocation?: CertificateRecord['revocation'];
-  readonly createdAt: string;
-}
+export type CertificateSummary = Pick<
+  CertificateRecord,
+  | 'serialNumber'
+  | 'subject'
+  | 'sans'
+  | 'issuer'
+  | 'notBefore'
+  | 'notAfter'
+  | 'thumbprintSha1'
+  | 'thumbprintSha256'
+  | 'endpoint'
+  | 'endpointId'
+  | 'accountId'
+  | 'organization'
+  | 'department'
+  | 'authorization'
+  | 'requester'
+  | 'status'
+  | 'revocation'
+  | 'profile'
+  | 'createdAt'
+>;
 
 export const summary = (r: CertificateRecord): CertificateSummary => ({
   serialNumber: r.serialNumber,
@@ -38,6 +41,7 @@ export const summary = (r: CertificateRecord): CertificateSummary => ({
   thumbprintSha1: r.thumbprintSha1,
   thumbprintSha256: r.thumbprintSha256,
   endpoint: r.endpoint,
+  endpointId: r.endpointId,
   accountId: r.accountId,
   organization: r.organization,
   department: r.department,
@@ -45,6 +49,7 @@ export const summary = (r: CertificateRecord): CertificateSummary => ({
   requester: r.requester,
   status: r.status,
   revocation: r.revocation,
+  profile: r.profile,
   createdAt: r.createdAt,
 });
 
