@@ -109,7 +109,7 @@ export class Accounts {
     actor: Actor,
     endpoint: string,
     body: unknown,
-  ): Promise<Versioned<{ challenge: string; expiresAt: string; id: string }>> {
+  ): Promise<Versioned<{ challenge: string; expiresAt: string; id: string }> & { location: string }> {
     const e = await this.endpoints.find(actor, endpoint);
     requirePermission(actor, 'operate');
     const input = withOwner(actor, e, body ?? {});
@@ -122,7 +122,8 @@ export class Accounts {
       null,
       view(r.account).value,
     );
-    return { value: { challenge: r.challenge, expiresAt: r.expiresAt, id: r.account.id } };
+    const location = `/api/manage/endpoints/${encodeURIComponent(endpoint)}/accounts/${r.account.id}`;
+    return { value: { challenge: r.challenge, expiresAt: r.expiresAt, id: r.account.id }, location };
   }
 }
 

@@ -100,10 +100,17 @@ export function paged<T>(p: Page<T>): HttpResponseInit {
 export interface Resource {
   list?: () => Promise<Page<unknown>>;
   get?: (id: string) => Promise<Versioned<unknown>>;
-  create?: (body: unknown) => Promise<Versioned<unknown>>;
+  /** `location`: the new resource's path under api/manage/, when it differs from `<collection>/<name or id>`. */
+  create?: (body: unknown) => Promise<Versioned<unknown> & { readonly location?: string }>;
   update?: (id: string, patch: unknown) => Promise<Versioned<unknown>>;
   put?: (id: string, body: unknown) => Promise<Versioned<unknown>>;
   delete?: (id: string) => Promise<void>;
+}
+
+function locationOf(collection: string, value: unknown): string | undefined {
+  const v = value as { name?: unknown; id?: unknown };
+  const key = typeof v.name === 'string' ? v.name : v.id;
+  return typeof key === 'string' ? `${collection}/${encodeURIComponent(key)}` : undefined;
 }
 
 /** Collection: GET list, POST create (201). Item: GET, PATCH, PUT, DELETE (204). */
@@ -118,13 +125,7 @@ export async function serveResource(
     if (method === 'GET' && r.list) return paged(await r.list());
     if (method === 'POST' && r.create) {
       const created = await r.create(await jsonBody(call.request));
-      const name =
-        (created.value as { name?: unknown; id?: unknown }).name ?? (created.value as { id?: unknown }).id;
-      return versioned(
-        created,
-        201,
-        typeof name === 'string' ? `${path}/${encodeURIComponent(name)}` : undefined,
-      );
+      return versioned(created, 201, created.location ?? locationOf(path, created.value));
     }
   } else {
     if (method === 'GET' && r.get) return versioned(await r.get(id));

@@ -222,6 +222,11 @@ describe('management API', () => {
       const r = await admin('POST', 'endpoints/lab-a/challenges');
       expect(r.status).toBe(201);
       expect(r.body.challenge).toMatch(/^[0-9A-F]{48}$/);
+      expect(r.headers.get('location')).toBe(`/api/manage/endpoints/lab-a/accounts/${String(r.body.id)}`);
+      expect((await admin('GET', `endpoints/lab-a/accounts/${String(r.body.id)}`)).body).toMatchObject({
+        kind: 'one-time',
+        maxUses: 1,
+      });
       expect(Date.parse(String(r.body.expiresAt)) - Date.now()).toBeGreaterThan(59 * 60_000);
     });
   });
@@ -279,6 +284,24 @@ describe('management API', () => {
       );
       expect((await auditorA('DELETE', `endpoints/lab-a/accounts/${id}`)).status).toBe(403);
       expect((await auditorA('GET', 'endpoints/lab-b')).status).toBe(404);
+    });
+
+    it('ok/a CA.Admin token sees and changes every organization', async () => {
+      const entraAdmin = manageClient(host.baseUrl, await identity.token(OPERATOR_A, ['CA.Admin']));
+      expect((await entraAdmin('GET', 'endpoints/lab-b')).status).toBe(200);
+      expect((await entraAdmin('POST', 'endpoints/lab-b/challenges')).status).toBe(201);
+      expect((await entraAdmin('GET', 'administrators')).status).toBe(200);
+    });
+
+    it('ok/an administrators document can only lower the token role', async () => {
+      const both = manageClient(host.baseUrl, await identity.token(AUDITOR_A, ['CA.Operator']));
+      await admin('PUT', `administrators/${AUDITOR_A}`, {
+        role: 'CA.Auditor',
+        scopes: [{ organization: 'org-a' }],
+      });
+      expect((await both('POST', 'endpoints/lab-a/challenges')).status).toBe(403);
+      await admin('PUT', `administrators/${AUDITOR_A}`, { scopes: [{ organization: 'org-a' }] });
+      expect((await both('POST', 'endpoints/lab-a/challenges')).status).toBe(201);
     });
 
     it('ok/a group scope applies to its members', async () => {
