@@ -64,6 +64,7 @@ export class Departments {
     const org = await this.orgs.find(actor, organization);
     pick(actor, org, id);
     requirePermission(actor, 'configure');
+    await this.orgs.references.requireUnused(organization, id);
     const departments = org.departments.filter((d) => d.id !== id);
     await this.orgs.save(actor, 'department.delete', org, { ...org, departments }, ifMatch);
   }

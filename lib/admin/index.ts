@@ -1,5 +1,5 @@
 import type { EntraTokenValidator } from '../auth/entra.js';
-import type { ManageDeps } from '../endpoints/manage.js';
+import { endpointsOf, type ManageDeps } from '../endpoints/manage.js';
 import type { Logger } from '../log.js';
 import type { Organization } from '../model/organization.js';
 import type { CertificateStore } from '../store/types.js';
@@ -12,6 +12,7 @@ import { Certificates } from './certificates.js';
 import { Departments } from './departments.js';
 import { Endpoints } from './endpoints.js';
 import { Organizations } from './organizations.js';
+import { OwnerReferences } from './references.js';
 
 /** The management plane's use cases, as the `api/manage/` functions and the CLI reach them. */
 export interface ManageApi {
@@ -42,12 +43,13 @@ export interface ManageApiDeps {
 export function createManageApi(d: ManageApiDeps): ManageApi {
   const docs = d.endpoints.docs;
   const changes = loggerChangeLog(d.logger);
+  const admins = docs.collection<AdministratorDoc>('admins');
   const organizations = new Organizations(
     docs.collection<Organization>('organizations'),
     changes,
     d.endpoints.clock,
+    new OwnerReferences(endpointsOf(docs), admins),
   );
-  const admins = docs.collection<AdministratorDoc>('admins');
   const endpoints = new Endpoints(d.endpoints, changes, d.endpointCache);
   return {
     auth: new ManageAuth({ adminKey: d.adminKey, tokens: d.tokens, admins, realm: d.realm }),

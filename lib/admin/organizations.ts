@@ -4,6 +4,7 @@ import { organizationInputSchema, type Organization } from '../model/organizatio
 import { invalid, zodProblems } from '../model/problems.js';
 import type { DocumentCollection, Stored } from '../store/documents.js';
 import type { ChangeLog } from './audit.js';
+import type { OwnerReferences } from './references.js';
 import { docPage, type Page, type PageRequest, type Versioned } from './paging.js';
 import { requirePermission, type Actor } from './roles.js';
 import { hidden, inScope } from './scope.js';
@@ -19,6 +20,8 @@ export class Organizations {
     private readonly docs: DocumentCollection<Organization>,
     private readonly changes: ChangeLog,
     private readonly clock: () => Date,
+    /** Refuses to delete what endpoints or administrators still name. */
+    readonly references: OwnerReferences,
   ) {}
 
   async list(actor: Actor, page: PageRequest): Promise<Page<Organization>> {
@@ -78,6 +81,7 @@ export class Organizations {
   async delete(actor: Actor, id: string, ifMatch?: string): Promise<void> {
     const current = await this.find(actor, id);
     requirePermission(actor, 'configure');
+    await this.references.requireUnused(id);
     await this.docs.delete(id, id, ifMatch ?? current.etag);
     this.changes.recordChange(
       actor,

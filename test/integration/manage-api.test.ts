@@ -391,6 +391,18 @@ describe('management API', () => {
       expect((await admin('GET', 'organizations/org-a/departments/hr')).status).toBe(404);
     });
 
+    it('fail/an organization or department still delegated to or scoped is not deleted (409)', async () => {
+      const r = await admin('DELETE', 'organizations/org-a');
+      expect(r.status).toBe(409);
+      expect(r.body.detail).toMatch(/endpoint lab-a/);
+      expect((await admin('GET', 'organizations/org-a')).status).toBe(200);
+      await admin('PATCH', 'endpoints/lab-a', { delegatedTo: [{ organization: 'org-a', department: 'it' }] });
+      expect((await admin('DELETE', 'organizations/org-a/departments/it')).status).toBe(409);
+      await admin('PATCH', 'endpoints/lab-a', { delegatedTo: [{ organization: 'org-a' }] });
+      await admin('POST', 'organizations', { id: 'org-empty', displayName: 'Empty' });
+      expect((await admin('DELETE', 'organizations/org-empty')).status).toBe(204);
+    });
+
     it('fail/a scope naming an unknown organization is 400', async () => {
       const r = await admin('PUT', `administrators/${OPERATOR_A}`, { scopes: [{ organization: 'nowhere' }] });
       expect(r.status).toBe(400);
