@@ -7,8 +7,10 @@
 //   azd up                                   (azure.yaml; parameters from main.parameters.json)
 //   az deployment group create -g <rg> -f infra/main.bicep -p environmentName=<name> staticChallenge=<secret>
 //
-// test/unit/infra-sync.test.ts keeps this template in step with the code: every setting the
-// code reads, every Cosmos container and queue it uses and every service it calls.
+// Before the first deployment: `npm run validate:infra` (az bicep build + what-if).
+// test/unit/infra-sync.test.ts keeps this template in step with the code (every setting the
+// code reads, every Cosmos container and queue it uses); test/infra/ expands it as ARM would and
+// checks roles by principal, role and scope, and values against Azure's resource schemas.
 targetScope = 'resourceGroup'
 
 // ---------------------------------------------------------------------------------------------
@@ -78,23 +80,41 @@ param restApiAllowRenewals bool = true
 @description('Public base URL (custom domain) used in certificates and outputs; empty: https://<app>.azurewebsites.net.')
 param baseUrl string = ''
 
-@description('Object id of the person (or group) who runs `npm run ca -- init`: granted Key Vault Crypto Officer, Certificates Officer and Secrets User on the vault (remove after bootstrap). Empty: nobody.')
+@description('Object id of the person (or group) who runs `npm run ca -- init`: granted Key Vault Certificates Officer, Crypto User and Secrets User on the vault (remove after bootstrap). Empty: nobody. Do not also assign these roles by hand: ARM refuses a second assignment of a role at the same scope (RoleAssignmentExists).')
 param bootstrapPrincipalId string = ''
 
+@description('Kind of principal bootstrapPrincipalId names (azd: SCEP_BOOTSTRAP_PRINCIPAL_TYPE).')
 @allowed(['User', 'Group', 'ServicePrincipal'])
 param bootstrapPrincipalType string = 'User'
 
-@description('Grant the app a custom role with only the key operations it uses (needs Microsoft.Authorization/roleDefinitions/write, e.g. Owner). false: built-in Key Vault Crypto User.')
-param useCustomCryptoRole bool = true
+@description('Let the app create keys in the vault: the RA key of each endpoint (`ra-<endpoint>`). true: Key Vault Crypto Officer; false: Key Vault Crypto User (sign/decrypt only).')
+param appCreatesKeys bool = true
+
+// Off by default: a role definition replicates slowly, and an assignment made in the same
+// deployment that creates it fails with RoleDefinitionDoesNotExist on a first `azd up`.
+// Turn it on in a later deployment (README, "Roles of the app").
+@description('Grant the app a custom role with only the key operations it uses instead of the built-in roles (needs Microsoft.Authorization/roleDefinitions/write, e.g. Owner). Set it only after a first successful deployment.')
+param useCustomCryptoRole bool = false
 
 @description('Flex Consumption instance memory (MB).')
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
-@description('Flex Consumption scale-out limit.')
-@minValue(1)
+@description('Flex Consumption scale-out limit: 40 to 1000 (the platform refuses a lower maximum).')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 100
+
+@description('Days an audit event is kept (Cosmos DB time to live of the audit container).')
+@minValue(1)
+@maxValue(24855)
+param auditRetentionDays int = 400
+
+@description('Application (client) id of the admin console\'s Entra ID app registration (SPA, redirect URI https://<app>/admin). Empty: console sign-in not configured.')
+param consoleClientId string = ''
+
+@description('Directory (tenant) id the admin console signs users in with; empty: this deployment\'s tenant.')
+param consoleTenantId string = ''
 
 // ---------------------------------------------------------------------------------------------
 // Names
@@ -127,7 +147,12 @@ var notificationQueueName = 'intune-notifications'
 var queueNames = [notificationQueueName, '${notificationQueueName}-poison']
 
 // Database, containers, partition keys and indexing policies: lib/store/cosmos-schema.ts.
+// The audit container's time to live comes from auditRetentionDays (seconds in Cosmos DB).
 var cosmosLayout = loadJsonContent('cosmos-layout.json')
+var auditContainerName = 'audit'
+var cosmosContainers = [
+  for c in cosmosLayout.containers: c.name == auditContainerName ? union(c, { defaultTtl: auditRetentionDays * 86400 }) : c
+]
 
 // Key Vault secret names referenced by the app settings below.
 var staticChallengeSecretName = 'static-request-password'
@@ -189,7 +214,7 @@ module cosmos 'modules/cosmos.bicep' = {
     location: location
     tags: tags
     databaseName: cosmosLayout.databaseName
-    containers: cosmosLayout.containers
+    containers: cosmosContainers
   }
 }
 
@@ -211,6 +236,7 @@ module rbac 'modules/rbac.bicep' = {
     queueNames: queueNames
     secretNames: secretsToGrant
     useCustomCryptoRole: useCustomCryptoRole
+    appCreatesKeys: appCreatesKeys
     bootstrapPrincipalId: bootstrapPrincipalId
     bootstrapPrincipalType: bootstrapPrincipalType
   }
@@ -263,6 +289,19 @@ var entraSettings = union(
   !empty(restApiAppIdUri) ? { AppConfig__AuthConfig__ApplicationIdUri: restApiAppIdUri } : {}
 )
 
+var auditSettings = {
+  AppConfig__Audit__RetentionDays: string(auditRetentionDays)
+}
+
+// The admin console (served at /admin) signs administrators in with this app registration;
+// its app roles CA.Admin, CA.Operator and CA.Auditor reach the API as the token's roles claim.
+var consoleSettings = (!empty(consoleClientId)
+  ? {
+      AppConfig__Console__ClientId: consoleClientId
+      AppConfig__Console__TenantId: empty(consoleTenantId) ? tenant().tenantId : consoleTenantId
+    }
+  : {})
+
 var restSettings = {
   AppConfig__DbCSRValidation__Enabled: string(restApiEnabled)
   AppConfig__DbCSRValidation__AllowRenewals: string(restApiAllowRenewals)
@@ -286,9 +325,20 @@ module functionApp 'modules/functionapp.bicep' = {
     storageAccountName: storage.outputs.name
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     baseUrl: baseUrl
+    // Only REST renewal over mTLS reads a client certificate; nothing else asks for one.
+    clientCertEnabled: restApiEnabled && restApiAllowRenewals
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
-    appSettings: union(coreSettings, keyVaultSettings, cosmosSettings, intuneSettings, entraSettings, restSettings)
+    appSettings: union(
+      coreSettings,
+      keyVaultSettings,
+      cosmosSettings,
+      intuneSettings,
+      entraSettings,
+      restSettings,
+      auditSettings,
+      consoleSettings
+    )
   }
 }
 
@@ -304,6 +354,12 @@ output SCEP_STATIC_URL string = '${appUrl}/scep/static'
 output SCEP_INTUNE_URL string = '${appUrl}/certsrv/mscep/mscep.dll'
 @description('REST enrollment: POST a PKCS#10 with an Entra ID bearer token.')
 output REST_CSR_URL string = '${appUrl}/api/csr'
+@description('OCSP responder (RFC 6960): GET /ocsp/{base64 request} or POST /ocsp.')
+output OCSP_URL string = '${appUrl}/ocsp'
+@description('CRL (RFC 5280) of the CA, DER.')
+output CRL_URL string = '${appUrl}/crl'
+@description('Admin console; also the SPA redirect URI of its Entra ID app registration.')
+output CONSOLE_URL string = '${appUrl}/admin'
 @description('CA certificate (DER) for the MDM profile\'s trusted root and its fingerprint.')
 output CA_CERT_URL string = '${appUrl}/scep/static?operation=GetCACert'
 

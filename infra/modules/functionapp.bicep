@@ -24,10 +24,14 @@ param applicationInsightsConnectionString string
 @description('`BaseUrl` override, e.g. a custom domain; empty: https://<default host name>.')
 param baseUrl string = ''
 
+@description('Ask clients for a TLS certificate (optional, never required): only REST renewal over mTLS uses it.')
+param clientCertEnabled bool = false
+
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
-@minValue(1)
+// Flex Consumption: a maximum instance count below 40 is refused.
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 100
 
@@ -61,10 +65,11 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     // Key Vault references (@Microsoft.KeyVault(...)) resolve with this identity.
     keyVaultReferenceIdentity: identityId
     // REST renewal over mTLS reads the client certificate App Service forwards in
-    // X-ARR-ClientCert. "Optional Interactive User" asks for a certificate without requiring
-    // one; never "Required": Windows' SCEP client fails when the server asks for a TLS client
-    // certificate (SCEP field notes, pitfall 7), and Intune/MDM SCEP clients send none.
-    clientCertEnabled: true
+    // X-ARR-ClientCert; without it the server does not ask for one at all. "Optional
+    // Interactive User" asks for a certificate without requiring one; never "Required":
+    // Windows' SCEP client fails when the server asks for a TLS client certificate, and
+    // Intune/MDM SCEP clients send none.
+    clientCertEnabled: clientCertEnabled
     clientCertMode: 'OptionalInteractiveUser'
     siteConfig: {
       minTlsVersion: '1.2'

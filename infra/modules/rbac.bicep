@@ -14,10 +14,13 @@ param queueNames array
 @description('Key Vault secrets the app reads through Key Vault references, by name.')
 param secretNames array
 
-@description('Use a custom role with exactly keys/read+sign+decrypt+unwrap and certificates/read instead of the built-in Key Vault Crypto User (which also allows encrypt, wrap, verify, update and backup) + Key Vault Reader.')
-param useCustomCryptoRole bool = true
+@description('Use a custom role with exactly the key operations the app uses and certificates/read instead of built-in roles. Only on a deployment after the first (see main.bicep).')
+param useCustomCryptoRole bool = false
 
-@description('Object id of a person or group who runs the CA bootstrap CLI; empty: nobody. Grants Key Vault Crypto Officer, Certificates Officer and Secrets User on the vault. Remove the assignments after bootstrap.')
+@description('The app creates the RA key of each endpoint (`ra-<endpoint>`) in the vault.')
+param appCreatesKeys bool = true
+
+@description('Object id of a person or group who runs the CA bootstrap CLI; empty: nobody. Grants Key Vault Certificates Officer, Crypto User and Secrets User on the vault. Remove the assignments after bootstrap.')
 param bootstrapPrincipalId string = ''
 
 @allowed(['User', 'Group', 'ServicePrincipal'])
@@ -70,30 +73,44 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-// --- Key Vault keys: the CA key signs (certificates, CertRep, CRL, OCSP) and decrypts the SCEP
-// envelope (RSA1_5 / RSA-OAEP `decrypt` or `unwrapKey`); certificates/read loads the CA
-// certificate. Vault scope, because the key is created after deployment by the bootstrap CLI.
-// Role definitions are subscription-level resources whatever scope deploys them, so the
-// assignment refers to the custom role by its subscription-level id (and depends on it).
+// --- Key Vault keys: the CA key and the RA keys sign (certificates, CertRep, CRL, OCSP) and
+// decrypt the SCEP envelope (RSA1_5 / RSA-OAEP `decrypt` or `unwrapKey`); certificates/read
+// loads the CA certificate. Vault scope: the keys are created after deployment (the CA key by
+// the bootstrap CLI, RA keys `ra-<endpoint>` by the app when an endpoint gets one), so no key
+// exists to scope an assignment to.
+//
+// Creating keys needs keys/create/action, which among the built-in roles only Key Vault Crypto
+// Officer (and Administrator) hold. Crypto Officer also allows deleting and updating keys,
+// the CA key included; purge protection and soft delete keep a deleted key recoverable for
+// 90 days, and no role the app holds can purge it. Where the app creates no keys
+// (appCreatesKeys=false), it gets Key Vault Crypto User: use only, no create or delete.
+// The custom role (useCustomCryptoRole) grants exactly the operations below and nothing else.
+var appKeyRoleId = appCreatesKeys ? keyVaultCryptoOfficerRoleId : keyVaultCryptoUserRoleId
+// One definition whatever appCreatesKeys says: a redeployment updates its data actions in place.
 var customCryptoRoleName = guid(resourceGroup().id, vault.id, 'scep-ca-key-user')
 
+// Role definitions are subscription-level resources whatever scope deploys them, so the
+// assignment refers to the custom role by its subscription-level id (and depends on it).
 resource caKeyRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (useCustomCryptoRole) {
   name: customCryptoRoleName
   properties: {
     roleName: 'SCEP CA key user (${vault.name})'
-    description: 'Sign, decrypt and unwrap with the CA key and read the CA certificate in one Key Vault; nothing else.'
+    description: 'Sign, decrypt and unwrap with the CA and RA keys (and create RA keys) and read the CA certificate in one Key Vault; nothing else.'
     type: 'CustomRole'
     permissions: [
       {
         actions: []
         notActions: []
-        dataActions: [
-          'Microsoft.KeyVault/vaults/keys/read'
-          'Microsoft.KeyVault/vaults/keys/sign/action'
-          'Microsoft.KeyVault/vaults/keys/decrypt/action'
-          'Microsoft.KeyVault/vaults/keys/unwrap/action'
-          'Microsoft.KeyVault/vaults/certificates/read'
-        ]
+        dataActions: concat(
+          [
+            'Microsoft.KeyVault/vaults/keys/read'
+            'Microsoft.KeyVault/vaults/keys/sign/action'
+            'Microsoft.KeyVault/vaults/keys/decrypt/action'
+            'Microsoft.KeyVault/vaults/keys/unwrap/action'
+            'Microsoft.KeyVault/vaults/certificates/read'
+          ],
+          appCreatesKeys ? ['Microsoft.KeyVault/vaults/keys/create/action'] : []
+        )
         notDataActions: []
       }
     ]
@@ -103,11 +120,13 @@ resource caKeyRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (us
 
 var cryptoRoleDefinitionId = subscriptionResourceId(
   'Microsoft.Authorization/roleDefinitions',
-  useCustomCryptoRole ? customCryptoRoleName : keyVaultCryptoUserRoleId
+  useCustomCryptoRole ? customCryptoRoleName : appKeyRoleId
 )
 
+// The assignment's name follows the role: switching appCreatesKeys or useCustomCryptoRole
+// creates a new assignment and leaves the previous one (README, "Switching the app's key role").
 resource keyVaultCryptoAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(vault.id, principalId, useCustomCryptoRole ? customCryptoRoleName : keyVaultCryptoUserRoleId)
+  name: guid(vault.id, principalId, useCustomCryptoRole ? customCryptoRoleName : appKeyRoleId)
   scope: vault
   dependsOn: [caKeyRole]
   properties: {
@@ -117,7 +136,7 @@ resource keyVaultCryptoAssignment 'Microsoft.Authorization/roleAssignments@2022-
   }
 }
 
-// Crypto User has no certificates/read; Key Vault Reader adds it (metadata and public parts
+// Crypto User and Crypto Officer have no certificates/read; Key Vault Reader adds it (metadata and public parts
 // only: it cannot read secret values or key material).
 resource keyVaultReaderAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!useCustomCryptoRole) {
   name: guid(vault.id, principalId, keyVaultReaderRoleId)
@@ -188,7 +207,8 @@ resource metricsPublisherAssignment 'Microsoft.Authorization/roleAssignments@202
   }
 }
 
-// --- Cosmos DB data plane: read/write items in every container of the account.
+// --- Cosmos DB data plane: read/write items in every container of the account. Account scope:
+// the SDK reads the account's metadata (readMetadata) before any container.
 resource cosmosDataContributorAssignment 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-11-15' = {
   parent: cosmos
   name: guid(cosmos.id, principalId, cosmosDataContributorRoleId)
@@ -199,13 +219,14 @@ resource cosmosDataContributorAssignment 'Microsoft.DocumentDB/databaseAccounts/
   }
 }
 
-// --- Optional: the person who runs the CA bootstrap (`npm run ca -- init`) creates the CA key
-// and stores the CA certificate. Not the app: it never creates or deletes keys.
-resource bootstrapCryptoOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(bootstrapPrincipalId)) {
-  name: guid(vault.id, bootstrapPrincipalId, keyVaultCryptoOfficerRoleId)
+// --- Optional: the person who runs the CA bootstrap (`npm run ca -- init`) creates the CA
+// certificate object (Key Vault generates its key: certificates/create, Certificates Officer)
+// and signs the root or CSR with that key (keys/sign, Crypto User).
+resource bootstrapCryptoUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(bootstrapPrincipalId)) {
+  name: guid(vault.id, bootstrapPrincipalId, keyVaultCryptoUserRoleId)
   scope: vault
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultCryptoOfficerRoleId)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultCryptoUserRoleId)
     principalId: bootstrapPrincipalId
     principalType: bootstrapPrincipalType
   }

@@ -6,6 +6,7 @@ import {
   PartitionKeyKind,
 } from '@azure/cosmos';
 import { z } from 'zod';
+import { COLLECTIONS, type CollectionName } from './documents.js';
 import type { CertificateRecord } from './types.js';
 
 /**
@@ -17,11 +18,27 @@ import type { CertificateRecord } from './types.js';
 export const DEFAULT_DATABASE_NAME = 'scepca';
 export const DEFAULT_CERTIFICATES_CONTAINER = 'certificates';
 export const DEFAULT_TRANSACTIONS_CONTAINER = 'transactions';
+export const DEFAULT_AUDIT_CONTAINER = 'audit';
 
 /** Certificate documents: id = serialNumber; one logical partition per certificate. */
 export const CERTIFICATES_PARTITION_KEY_PATH = '/serialNumber';
 /** Transaction claims: id = SHA-256 of the transactionKey; one logical partition per claim. */
 export const TRANSACTIONS_PARTITION_KEY_PATH = '/id';
+
+/** Audit events: `partition` = the endpoint name, or "_management" for management changes. */
+export const AUDIT_PARTITION_KEY_PATH = '/partition';
+/**
+ * Audit events expire: the container has a time to live (infra sets it from
+ * auditRetentionDays; -1 here: on, with no default expiry, for a local container).
+ */
+export const AUDIT_DEFAULT_TTL = -1;
+
+const hashKey = (path: string): PartitionKeyDefinition => ({
+  paths: [path],
+  kind: PartitionKeyKind.Hash,
+  version: PartitionKeyDefinitionVersion.V2,
+});
+export const AUDIT_PARTITION_KEY = hashKey(AUDIT_PARTITION_KEY_PATH);
 
 export const CERTIFICATES_PARTITION_KEY: PartitionKeyDefinition = {
   paths: [CERTIFICATES_PARTITION_KEY_PATH],
@@ -48,6 +65,9 @@ export const CERTIFICATES_INDEXING_POLICY: IndexingPolicy = {
     { path: '/subject/?' },
     { path: '/createdAt/?' },
     { path: '/notification/state/?' },
+    // Revocation lists (CRL, OCSP): status = 'revoked' per issuer, expired ones left out.
+    { path: '/issuer/?' },
+    { path: '/notAfter/?' },
   ],
   excludedPaths: [{ path: '/*' }, { path: '/"_etag"/?' }],
 };
@@ -59,6 +79,32 @@ export const TRANSACTIONS_INDEXING_POLICY: IndexingPolicy = {
   includedPaths: [],
   excludedPaths: [{ path: '/*' }, { path: '/"_etag"/?' }],
 };
+
+/**
+ * The management plane's document collections (lib/store/documents.ts) and audit events are
+ * listed by equality on several fields, ordered by id or time, by the management API and the
+ * console: every path is indexed. The collections are small; audit events are written once.
+ */
+export const INDEX_EVERYTHING: IndexingPolicy = {
+  indexingMode: 'consistent',
+  automatic: true,
+  includedPaths: [{ path: '/*' }],
+  excludedPaths: [{ path: '/"_etag"/?' }],
+};
+export const AUDIT_INDEXING_POLICY = INDEX_EVERYTHING;
+
+/** One container per document collection: the collection's name, partitioned by its key field. */
+export const DOCUMENT_CONTAINERS: Readonly<
+  Record<
+    CollectionName,
+    { readonly partitionKey: PartitionKeyDefinition; readonly indexingPolicy: IndexingPolicy }
+  >
+> = Object.fromEntries(
+  Object.entries(COLLECTIONS).map(([name, c]) => [
+    name,
+    { partitionKey: hashKey(`/${c.partitionKey}`), indexingPolicy: INDEX_EVERYTHING },
+  ]),
+) as Record<CollectionName, { partitionKey: PartitionKeyDefinition; indexingPolicy: IndexingPolicy }>;
 
 /** Claim id for a transactionKey: fixed length, and free of the characters ids may not hold (/ \ ? #). */
 export function claimId(transactionKey: string): string {

@@ -1,7 +1,7 @@
 /**
  * Reading Bicep without the Bicep compiler (not available on these machines): a small scanner
  * tells comments and strings apart, and a few parsers find parameters, top-level statements and
- * property expressions. Enough for test/unit/infra-sync.test.ts; not a Bicep parser.
+ * property expressions. Enough for test/unit/infra-sync.test.ts; test/helpers/bicep-parse.ts is the parser.
  */
 
 /** Blank out comments (and, with blankStrings, string contents), keeping offsets and newlines. */
@@ -66,36 +66,4 @@ export function bicepParams(codeOnly: string): Param[] {
     if (t !== '') decorators = '';
   }
   return params;
-}
-
-export interface Statement {
-  readonly kind: string;
-  readonly name: string;
-  readonly type: string;
-  readonly body: string;
-}
-
-/** Top-level statements, split at each line starting with resource/var/module/output/param. */
-export function statements(codeOnly: string): Statement[] {
-  return codeOnly
-    .split(/^(?=(?:resource|var|module|output|param)\s)/m)
-    .map((body): Statement => {
-      const m = /^(\w+)\s+(\w+)(?:\s+'([^']*)')?/.exec(body);
-      return { kind: m?.[1] ?? '', name: m?.[2] ?? '', type: m?.[3] ?? '', body };
-    })
-    .filter((s) => s.kind !== '');
-}
-
-/** Text of `prop: <expression>` up to the end of the line at bracket depth 0. */
-export function propertyExpression(body: string, prop: string): string | undefined {
-  const at = new RegExp(`\\b${prop}\\s*:`).exec(body);
-  if (at === null) return undefined;
-  let depth = 0;
-  let out = '';
-  for (const ch of body.slice(at.index + at[0].length)) {
-    if (ch === '\n' && depth === 0 && out.trim() !== '') break;
-    depth += '([{'.includes(ch) ? 1 : ')]}'.includes(ch) ? -1 : 0;
-    out += ch;
-  }
-  return out.trim();
 }
