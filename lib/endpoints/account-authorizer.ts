@@ -34,7 +34,8 @@ export class AccountAuthorizer implements Authorizer {
     let account = await this.accounts.get(parts.id, this.endpointId);
     // An NDES credential is not a challenge: only its one-time challenges are.
     if (!account || account.kind === 'ndes') return refuse('account-unknown', parts.id);
-    if (!(await verifySecret(parts.secret, account.secret))) return refuse('challenge-mismatch', parts.id);
+    if (!(await verifySecret(parts.secret, account.secret)))
+      return refuse('account-secret-mismatch', parts.id);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const state = this.state(account);
       if (state) return refuse(state, account.id);

@@ -7,13 +7,22 @@ export const ACCOUNT_REASONS = {
   'challenge-missing': 'the CSR has no challengePassword',
   'challenge-malformed': 'the challengePassword is not a challenge of this CA',
   'account-unknown': 'no account of this endpoint has the challenge’s account id',
-  'challenge-mismatch': 'the secret part of the challenge is wrong',
+  'account-secret-mismatch': 'the secret part of the challenge is wrong',
   'account-disabled': 'the account is disabled',
   'account-expired': 'the account has expired',
   'account-used-up': 'the account has reached its maximum number of uses',
   'account-busy': 'the account was used concurrently; retry',
 } as const;
 export type AccountReason = keyof typeof ACCOUNT_REASONS;
+
+/**
+ * What a SCEP client is told of a refused account challenge: that it was rejected, not whether
+ * the account exists, is disabled, expired or used up (that is for the audit log).
+ */
+export const CHALLENGE_REJECTED = 'challenge-rejected';
+export function clientReason(reason: string): string {
+  return reason in ACCOUNT_REASONS && reason !== 'challenge-missing' ? CHALLENGE_REJECTED : reason;
+}
 
 /** Profile refusals (lib/endpoints/profile-policy.ts). */
 export const PROFILE_REASONS = {

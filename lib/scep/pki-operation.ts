@@ -13,6 +13,7 @@ import { generalNameToString } from '../x509/names.js';
 import { withinRenewalWindow } from '../enroll/endpoint.js';
 import type { EnrollmentService } from '../enroll/service.js';
 import { describeError, isAppError } from '../errors.js';
+import { clientReason } from '../model/reasons.js';
 import type { Decrypter, HashAlgorithm, Signer } from '../keys/types.js';
 import { hasStoredCertificate } from '../store/storage-policy.js';
 import type { CertificateStore } from '../store/types.js';
@@ -217,7 +218,9 @@ export class PkiOperation {
       },
     });
     if (!result.ok) {
-      const text = result.kind === 'unauthorized' ? `${result.message}: ${result.reason}` : result.message;
+      // An account's state is for the audit log, not for the requester.
+      const text =
+        result.kind === 'unauthorized' ? `${result.message}: ${clientReason(result.reason)}` : result.message;
       return fail(FailInfo.badRequest, text);
     }
     return this.success(endpoint, result.issued.der, msg, opened.cipher);

@@ -26,9 +26,9 @@ describe('profile: subject rules', () => {
 
 describe('profile: SAN rules', () => {
   it('ok/allowed types matching their patterns', async () => {
-    const profile = {
+    const profile: CertificateProfileInput = {
       san: { allowedTypes: ['dns', 'email'], patterns: { dns: '.+\\.contoso\\.com' } },
-    } as const;
+    };
     expect(
       await verdict(profile, {
         key: rsa,
