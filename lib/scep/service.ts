@@ -27,17 +27,14 @@ export interface ScepResponse {
  */
 export class ScepService {
   constructor(
-    private readonly endpoints: ReadonlyMap<string, ScepEndpoint>,
+    private readonly endpoints: { resolve(name: string): Promise<ScepEndpoint | undefined> },
     private readonly pki: PkiOperation,
     private readonly ca: { readonly certificateDer: Uint8Array; readonly chainDer: readonly Uint8Array[] },
   ) {}
 
-  endpointNames(): string[] {
-    return [...this.endpoints.keys()];
-  }
-
   async handle(endpointName: string, req: ScepRequest): Promise<ScepResponse> {
-    const endpoint = this.endpoints.get(endpointName.toLowerCase());
+    // Deleted, disabled and unknown endpoints alike: 404.
+    const endpoint = await this.endpoints.resolve(endpointName);
     if (!endpoint)
       throw new AppError('UNKNOWN_ENDPOINT', `there is no SCEP endpoint named "${endpointName}"`);
     const op = req.operation ?? '';
