@@ -67,6 +67,7 @@ const LEFT_TO_DEFAULTS: Readonly<Record<string, string>> = {
     'default equals the container Bicep creates (checked below)',
   AppConfig__CosmosDb__TransactionsContainerName:
     'default equals the container Bicep creates (checked below)',
+  AppConfig__CosmosDb__StateContainerName: 'default equals the container Bicep creates (checked below)',
   // Public-cloud endpoints of Microsoft Graph / Intune; sovereign clouds override them.
   AppConfig__IntuneValidation__GraphBaseUrl: 'default: public cloud',
   AppConfig__IntuneValidation__GraphApiVersion: 'default: 1.0',
@@ -339,6 +340,7 @@ describe('infra and code: Cosmos DB containers and queues', () => {
     const names = COSMOS_LAYOUT.containers.map((c) => c.name);
     expect(names).toContain(r.value.certificatesContainer);
     expect(names).toContain(r.value.transactionsContainer);
+    expect(names).toContain(r.value.stateContainer);
   });
 
   it('creates the Intune notification queue and its poison queue under the names the app uses', async () => {
