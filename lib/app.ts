@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { TokenCredential } from '@azure/identity';
 import { loggerAudit, type AuditLog } from './audit.js';
-import { CertificateIssuer } from './ca/issue.js';
+import { CertificateIssuer, revocationUrls } from './ca/issue.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
 import { EnrollmentService } from './enroll/service.js';
 import { intuneEndpoint, type IntuneDeps } from './endpoints/intune.js';
@@ -11,6 +11,8 @@ import type { CaKeys } from './keys/types.js';
 import { jsonLogger, type Logger } from './log.js';
 import type { ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
+import { loadOrCreateLocalAdminKey } from './admin/local-key.js';
+import { createRevocation, type Revocation } from './revocation/index.js';
 import { PkiOperation } from './scep/pki-operation.js';
 import { ScepService } from './scep/service.js';
 import type { DocumentStore } from './store/documents.js';
@@ -32,6 +34,10 @@ export interface App {
   readonly intune: IntuneDeps | undefined;
   /** Present when AppConfig__DbCSRValidation__Enabled. */
   readonly rest: RestEnrollment | undefined;
+  /** OCSP responder, CRL publisher, revoke/unrevoke. */
+  readonly revocation: Revocation;
+  /** The local administrator key (`<data folder>/admin-key.txt`); undefined when it cannot be kept. */
+  readonly adminKey: string | undefined;
   /** Releases what the App holds open (the embedded database file). */
   close(): void;
 }
@@ -70,7 +76,22 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     loadCaKeys(settings, azureCredential, logger),
     createStore(settings, azureCredential),
   ]);
-  const issuer = new CertificateIssuer(ca, { clockSkewMinutes: core.clockSkewMinutes });
+  const issuer = new CertificateIssuer(ca, {
+    clockSkewMinutes: core.clockSkewMinutes,
+    revocationUrls: core.baseUrl === undefined ? undefined : revocationUrls(core.baseUrl),
+  });
+  const revocation = createRevocation({
+    store,
+    ca,
+    issuerName: issuer.caName,
+    settings: settings.revocation,
+    logger,
+    clock,
+  });
+  const adminKey = await loadOrCreateLocalAdminKey(core.dataDir).catch((e: unknown) => {
+    logger.warn('no local administrator key: the data folder is not writable', { error: String(e) });
+    return undefined;
+  });
   const enrollment = new EnrollmentService(issuer, store, audit, logger, clock);
 
   const endpoints = new Map<string, ScepEndpoint>();
@@ -114,7 +135,22 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     endpoints: [...endpoints.keys()],
     rest: rest !== undefined,
   });
-  return { settings, logger, audit, ca, issuer, store, documents, enrollment, scep, intune, rest, close };
+  return {
+    settings,
+    logger,
+    audit,
+    ca,
+    issuer,
+    store,
+    documents,
+    enrollment,
+    scep,
+    intune,
+    rest,
+    revocation,
+    adminKey,
+    close,
+  };
 }
 
 async function loadCaKeys(

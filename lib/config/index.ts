@@ -5,6 +5,7 @@ import { cosmosSection, type CosmosSettings } from './cosmos.js';
 import { intuneSection, type IntuneSettings } from './intune.js';
 import { keyVaultSection, type KeyVaultSettings } from './keyvault.js';
 import { restSection, type RestSettings } from './rest.js';
+import { revocationSection, type RevocationSettings } from './revocation.js';
 
 export type { Env } from './parse.js';
 
@@ -19,6 +20,7 @@ export interface Settings {
   readonly intune: IntuneSettings;
   readonly keyVault: KeyVaultSettings;
   readonly rest: RestSettings;
+  readonly revocation: RevocationSettings;
 }
 
 const sections = {
@@ -27,6 +29,7 @@ const sections = {
   intune: intuneSection,
   keyVault: keyVaultSection,
   rest: restSection,
+  revocation: revocationSection,
 } as const;
 
 export function loadSettings(env: Env = process.env): Settings {
