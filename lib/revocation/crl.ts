@@ -77,7 +77,7 @@ export async function buildCrl(p: CrlParams): Promise<Uint8Array> {
     x509Time(p.thisUpdate),
     x509Time(p.nextUpdate),
     // RFC 5280 §5.1.2.6: absent, not empty, when nothing is revoked.
-    ...(entries.length > 0 ? [seq(...entries)] : []),
+    ...(entries.length > 0 ? [seq(Buffer.concat(entries))] : []),
     extensions,
   );
   const signature = await p.signer.sign(tbs, hash);
