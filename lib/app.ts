@@ -36,6 +36,8 @@ export interface App {
   readonly rest: RestEnrollment | undefined;
   /** OCSP responder, CRL publisher, revoke/unrevoke. */
   readonly revocation: Revocation;
+  /** One pull of Intune's revocation requests; present when AppConfig__IntuneValidation__RevocationEnabled. */
+  readonly intuneRevocation: (() => Promise<{ revoked: number; reported: number }>) | undefined;
   /** The local administrator key (`<data folder>/admin-key.txt`); undefined when it cannot be kept. */
   readonly adminKey: string | undefined;
   /** Releases what the App holds open (the embedded database file). */
@@ -105,6 +107,23 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     const e = intuneEndpoint(settings.intune, intune);
     endpoints.set(e.name, e);
   }
+  let intuneRevocation: App['intuneRevocation'];
+  if (intune && settings.revocation.intuneEnabled) {
+    const { IntuneRevocationClient } = await import('./revocation/intune-client.js');
+    const { pullIntuneRevocations } = await import('./revocation/intune-pull.js');
+    const client = new IntuneRevocationClient(intune.client, {
+      providerNameAndVersion: settings.intune.providerNameAndVersion,
+      timeoutMs: settings.intune.timeoutMs,
+    });
+    const deps = {
+      client,
+      revocation: revocation.service,
+      caName: issuer.caName,
+      batchSize: settings.revocation.intuneBatchSize,
+      logger,
+    };
+    intuneRevocation = () => pullIntuneRevocations(deps);
+  }
   const pki = new PkiOperation({
     issuer,
     signer: ca.signer,
@@ -148,6 +167,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     intune,
     rest,
     revocation,
+    intuneRevocation,
     adminKey,
     close,
   };
