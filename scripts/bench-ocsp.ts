@@ -98,7 +98,7 @@ function withNonce(work: string, args: string[]): () => Uint8Array {
     return readFileSync(file);
   });
   let i = 0;
-  return () => pool[i++ % pool.length]!;
+  return () => pool[i++ % pool.length] ?? new Uint8Array(0);
 }
 
 /** The one cost paid once per instance: a responder key and the CA's signature on its certificate. */
@@ -125,7 +125,7 @@ async function crlCost(): Promise<void> {
   const notAfter = new Date(Date.now() + 365 * 86_400_000).toISOString();
   for (let n = 0; n < CRL_ENTRIES; n++) {
     const serial = randomBytes(16);
-    serial[0] = (serial[0]! & 0x7f) | 0x01;
+    serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x01;
     const r = await store.create(benchRecord(serial.toString('hex'), notAfter));
     if (r.created)
       await store.update(r.record, {
@@ -278,7 +278,9 @@ async function waitForPort(port: number): Promise<void> {
       const socket = connect(port, '127.0.0.1', () => {
         socket.destroy();
         r(true);
-      }).on('error', () => r(false));
+      }).on('error', () => {
+        r(false);
+      });
     });
     if (up) return;
     await new Promise((r) => setTimeout(r, 100));
@@ -311,7 +313,9 @@ async function startHost(dataDir: string): Promise<{ url: string; stop(): Promis
 function waitForLine(child: ChildProcess, re: RegExp): Promise<void> {
   return new Promise((resolveWait, reject) => {
     let buf = '';
-    const timer = setTimeout(() => reject(new Error('the local host did not start within 30 s')), 30_000);
+    const timer = setTimeout(() => {
+      reject(new Error('the local host did not start within 30 s'));
+    }, 30_000);
     const onData = (d: Buffer): void => {
       buf += d.toString();
       if (!re.test(buf)) return;
@@ -321,7 +325,9 @@ function waitForLine(child: ChildProcess, re: RegExp): Promise<void> {
       resolveWait();
     };
     child.stdout?.on('data', onData);
-    child.once('exit', (c) => reject(new Error(`the local host exited (${c})`)));
+    child.once('exit', (c) => {
+      reject(new Error(`the local host exited (${c})`));
+    });
   });
 }
 
@@ -347,7 +353,8 @@ async function enroll(baseUrl: string): Promise<string> {
   const res = await fetch(`${baseUrl}/scep/static?operation=PKIOperation`, { method: 'POST', body: message });
   const rep = await readCertRep(new Uint8Array(await res.arrayBuffer()), key, signerCert);
   const cert = rep.certificates[0];
-  if (rep.status !== PKIStatus.SUCCESS || !cert) throw new Error('bench: enrollment failed');
+  const success: number = PKIStatus.SUCCESS;
+  if (rep.status !== success || !cert) throw new Error('bench: enrollment failed');
   return cert.toString();
 }
 

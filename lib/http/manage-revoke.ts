@@ -51,6 +51,6 @@ function parseReason(json: unknown): (typeof REVOCATION_REASONS)[number] | undef
 
 /** The record as the management API shows it: no certificate bytes, no store internals. */
 function ok(r: CertificateRecord): HttpResponseInit {
-  const { der: _der, etag: _etag, notification: _n, ...shown } = r;
-  return { status: 200, jsonBody: shown };
+  const hidden = new Set(['der', 'etag', 'notification']);
+  return { status: 200, jsonBody: Object.fromEntries(Object.entries(r).filter(([k]) => !hidden.has(k))) };
 }

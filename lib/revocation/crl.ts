@@ -1,5 +1,5 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { id_ce_cRLNumber, id_ce_cRLReasons } from '@peculiar/asn1-x509';
+import { CRLReasons, id_ce_cRLNumber, id_ce_cRLReasons } from '@peculiar/asn1-x509';
 import { authorityKeyIdentifier, keyIdentifier } from '../ca/extensions.js';
 import { signatureAlgorithm } from '../ca/sign.js';
 import {
@@ -48,7 +48,7 @@ export async function buildCrl(p: CrlParams): Promise<Uint8Array> {
     if (e.notAfter < cutoff) continue;
     const code = CRL_REASON_CODE[e.revocation.reason];
     let ext = reasonExt.get(code);
-    if (!ext && code !== 0) {
+    if (!ext && code !== CRLReasons.unspecified) {
       ext = seq(seq(objectIdentifier(id_ce_cRLReasons), octetString(tlv(0x0a, Uint8Array.of(code)))));
       reasonExt.set(code, ext);
     }

@@ -51,6 +51,13 @@ export function createRevocation(deps: {
     validityDays: settings.crlValidityDays,
     now: clock,
   });
-  const service = new RevocationService({ store, logger, changed: () => epoch.changed(), now: clock });
+  const service = new RevocationService({
+    store,
+    logger,
+    changed: () => {
+      epoch.changed();
+    },
+    now: clock,
+  });
   return { ocsp, crl, service, epoch };
 }

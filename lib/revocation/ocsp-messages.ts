@@ -12,7 +12,7 @@ import {
   id_pkix_ocsp_basic,
   id_pkix_ocsp_nonce,
 } from '@peculiar/asn1-ocsp';
-import { CRLReason, Extension } from '@peculiar/asn1-x509';
+import { CRLReason, CRLReasons, Extension } from '@peculiar/asn1-x509';
 import { DIGEST_BY_OID } from '../cms/algorithms.js';
 import { bitString, explicit, objectIdentifier, octetString, seq, tlv } from '../cms/ber.js';
 import type { HashAlgorithm } from '../keys/types.js';
@@ -120,7 +120,7 @@ function certStatus(s: CertState): CertStatus {
   return new CertStatus({
     revoked: new RevokedInfo({
       revocationTime: new Date(Math.floor(s.date.getTime() / 1000) * 1000),
-      ...(code === 0 ? {} : { revocationReason: new CRLReason(code) }),
+      ...(code === CRLReasons.unspecified ? {} : { revocationReason: new CRLReason(code) }),
     }),
   });
 }

@@ -1,15 +1,16 @@
+import { CRLReasons } from '@peculiar/asn1-x509';
 import type { RevocationReason } from '../store/types.js';
 
 /** RFC 5280 §5.3.1 CRLReason codes (7 is not used; removeFromCRL only appears in delta CRLs). */
-export const CRL_REASON_CODE: Record<RevocationReason, number> = {
-  unspecified: 0,
-  keyCompromise: 1,
-  cACompromise: 2,
-  affiliationChanged: 3,
-  superseded: 4,
-  cessationOfOperation: 5,
-  certificateHold: 6,
-  privilegeWithdrawn: 9,
+export const CRL_REASON_CODE: Record<RevocationReason, CRLReasons> = {
+  unspecified: CRLReasons.unspecified,
+  keyCompromise: CRLReasons.keyCompromise,
+  cACompromise: CRLReasons.cACompromise,
+  affiliationChanged: CRLReasons.affiliationChanged,
+  superseded: CRLReasons.superseded,
+  cessationOfOperation: CRLReasons.cessationOfOperation,
+  certificateHold: CRLReasons.certificateHold,
+  privilegeWithdrawn: CRLReasons.privilegeWithdrawn,
 };
 
 export const REVOCATION_REASONS = Object.keys(CRL_REASON_CODE) as RevocationReason[];

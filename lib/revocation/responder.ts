@@ -1,4 +1,4 @@
-import { createHash, generateKeyPair, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
 import { AsnParser } from '@peculiar/asn1-schema';
 import {
@@ -88,7 +88,7 @@ export class ResponderCertificates {
       this.ca.signer.keyType === 'EC'
         ? await generate('ec', { namedCurve: 'P-256' })
         : await generate('rsa', { modulusLength: 2048 });
-    const signer = new LocalKey(privateKey as KeyObject, 'memory:ocsp-responder');
+    const signer = new LocalKey(privateKey, 'memory:ocsp-responder');
     const now = this.now();
     const ca = certView(this.ca.certificateDer);
     const hash: HashAlgorithm = 'SHA-256';

@@ -182,8 +182,8 @@ export class CosmosCertificateStore implements CertificateStore {
       for (const doc of page.resources) {
         const e = revokedEntry.safeParse(doc);
         if (e.success && e.data.issuer === issuer) {
-          const { issuer: _issuer, ...entry } = e.data;
-          yield entry;
+          const { serialNumber, revocation, notAfter } = e.data;
+          yield { serialNumber, revocation, notAfter };
         }
       }
       token = continuationOf(page);

@@ -57,22 +57,31 @@ export function handleRevocationCall(
     problems.push(`${action}: body is not JSON`);
   }
   if (action === 'downloadRevocationRequests') {
-    if (r.fault === 'download') return send(500, { error: 'scripted' });
+    if (r.fault === 'download') {
+      send(500, { error: 'scripted' });
+      return;
+    }
     const p = body.downloadparameters as Record<string, unknown> | undefined;
     const max = p?.maxrequests;
     if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 500) {
       problems.push('downloadRevocationRequests: maxRequests must be an integer 1..500');
-      return send(400, { error: 'ParameterDataInvalidError' });
+      send(400, { error: 'ParameterDataInvalidError' });
+      return;
     }
     r.downloads.push(max);
-    return send(200, { value: r.pending.slice(0, max) });
+    send(200, { value: r.pending.slice(0, max) });
+    return;
   }
   if (action === 'uploadRevocationResults') {
-    if (r.fault === 'upload') return send(500, { error: 'scripted' });
+    if (r.fault === 'upload') {
+      send(500, { error: 'scripted' });
+      return;
+    }
     const results = body.results;
     if (!Array.isArray(results)) {
       problems.push('uploadRevocationResults: results must be an array');
-      return send(400, { error: 'ParameterDataInvalidError' });
+      send(400, { error: 'ParameterDataInvalidError' });
+      return;
     }
     for (const x of results as Record<string, unknown>[]) {
       const ctx = x.requestcontext;
@@ -90,7 +99,8 @@ export function handleRevocationCall(
         errorMessage: x.errormessage,
       });
     }
-    return send(200, { value: true });
+    send(200, { value: true });
+    return;
   }
   send(404, { error: { code: 'NotFound' } });
 }

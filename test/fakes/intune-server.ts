@@ -139,8 +139,10 @@ export async function startFakeIntune(): Promise<FakeIntune> {
     const pkiPath = new URL(f.pkiConnectorUri).pathname;
     const rm = /^\/CertificateAuthorityRequests\/([A-Za-z]+)$/.exec(path.slice(pkiPath.length));
     if (path.startsWith(pkiPath) && rm?.[1] !== undefined) {
-      if (bearer(req) !== 'intune' || !f.scepRoleGranted)
-        return void sendJson(res, 401, { error: 'unauthorized' });
+      if (bearer(req) !== 'intune' || !f.scepRoleGranted) {
+        sendJson(res, 401, { error: 'unauthorized' });
+        return;
+      }
       handleRevocationCall(f.revocation, rm[1], req, body, f.violations, (status, json) => {
         sendJson(res, status, json);
       });
