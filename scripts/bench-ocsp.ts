@@ -1,12 +1,13 @@
 import 'reflect-metadata';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { postBytes, waitForLine } from './local/bench-http.js';
 import { createRootCertificate } from '../lib/ca/root.js';
 import { buildCsr } from '../lib/csr/build.js';
 import { LocalKey } from '../lib/keys/local.js';
@@ -184,7 +185,7 @@ async function load(
       while (sent < total) {
         sent++;
         const s = performance.now();
-        const res = await post(agent, url, body()).catch(() => undefined);
+        const res = await postBytes(agent, url, body(), 'application/ocsp-request').catch(() => undefined);
         latencies.push(performance.now() - s);
         if (res && successful(res)) ok++;
       }
@@ -203,30 +204,6 @@ function successful(der: Uint8Array): boolean {
   const len = der[1] ?? 0;
   const h = len & 0x80 ? 2 + (len & 0x7f) : 2;
   return der[0] === 0x30 && der[h] === 0x0a && der[h + 1] === 1 && der[h + 2] === 0;
-}
-
-function post(agent: Agent, url: string, body: Uint8Array): Promise<Uint8Array> {
-  return new Promise((resolvePost, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/ocsp-request', 'content-length': body.length },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          if (res.statusCode === 200) resolvePost(new Uint8Array(Buffer.concat(chunks)));
-          else reject(new Error(`HTTP ${res.statusCode}`));
-        });
-      },
-    );
-    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 /** OpenSSL's responder over an index with the same certificate, signing with the CA key itself. */
@@ -308,27 +285,6 @@ async function startHost(dataDir: string): Promise<{ url: string; stop(): Promis
       await new Promise((r) => child.once('exit', r));
     },
   };
-}
-
-function waitForLine(child: ChildProcess, re: RegExp): Promise<void> {
-  return new Promise((resolveWait, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => {
-      reject(new Error('the local host did not start within 30 s'));
-    }, 30_000);
-    const onData = (d: Buffer): void => {
-      buf += d.toString();
-      if (!re.test(buf)) return;
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      child.stdout?.resume(); // drain the log unread
-      resolveWait();
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (c) => {
-      reject(new Error(`the local host exited (${c})`));
-    });
-  });
 }
 
 /** One certificate from the static endpoint, as a SCEP client gets it. */
