@@ -169,7 +169,10 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     revocation,
     intuneRevocation,
     adminKey,
-    close,
+    close: () => {
+      revocation.crl.close();
+      close();
+    },
   };
 }
 
