@@ -23,7 +23,7 @@ import { Certificate } from '@peculiar/asn1-x509';
 /**
  * `npm run bench:ocsp`: revocation speed.
  *
- * 1. OCSP responses/s and latency against the local host (`npm start`'s server, memory store),
+ * 1. OCSP responses/s and latency against the local host (`npm start`'s server and embedded store),
  *    POST, keep-alive, concurrency 16, side by side in the same run with OpenSSL's own responder
  *    (`openssl ocsp -index … -rsigner … -multi 2`, signing with the same CA key) serving the
  *    same certificate and request. OpenSSL's responder listens on all interfaces (it has no
@@ -273,7 +273,7 @@ async function startHost(dataDir: string): Promise<{ url: string; stop(): Promis
       PORT: String(port),
       AppConfig__DataDir: dataDir,
       AppConfig__StaticValidation__RequestPassword: CHALLENGE,
-      LOCAL_STORE: 'memory',
+      LOCAL_STORE: 'sqlite', // what npm start uses
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
