@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { TokenCredential } from '@azure/identity';
 import type { ManageApi } from './admin/index.js';
 import { loggerAudit, type AuditLog } from './audit.js';
-import { CertificateIssuer } from './ca/issue.js';
+import { CertificateIssuer, revocationUrls } from './ca/issue.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
 import { EnrollmentService } from './enroll/service.js';
 import { builtInIntuneEndpoint, type IntuneDeps } from './endpoints/intune.js';
@@ -17,6 +17,7 @@ import { AppError } from './errors.js';
 import { jsonLogger, type Logger } from './log.js';
 import type { ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
+import { createRevocation, type Revocation } from './revocation/index.js';
 import { PkiOperation } from './scep/pki-operation.js';
 import { ScepService } from './scep/service.js';
 import type { DocumentStore } from './store/documents.js';
@@ -42,6 +43,10 @@ export interface App {
   readonly intune: IntuneDeps | undefined;
   /** Present when AppConfig__DbCSRValidation__Enabled. */
   readonly rest: RestEnrollment | undefined;
+  /** OCSP responder, CRL publisher, revoke/unrevoke. */
+  readonly revocation: Revocation;
+  /** One pull of Intune's revocation requests; present when AppConfig__IntuneValidation__RevocationEnabled. */
+  readonly intuneRevocation: (() => Promise<{ revoked: number; reported: number }>) | undefined;
   /** Releases what the App holds open (the embedded database file). */
   close(): void;
   /** The management API (`api/manage/`): authentication, scope, use cases, change log. */
@@ -88,7 +93,18 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     loadCaKeys(settings, azureCredential, logger),
     createStore(settings, azureCredential),
   ]);
-  const issuer = new CertificateIssuer(ca, { clockSkewMinutes: core.clockSkewMinutes });
+  const issuer = new CertificateIssuer(ca, {
+    clockSkewMinutes: core.clockSkewMinutes,
+    revocationUrls: core.baseUrl === undefined ? undefined : revocationUrls(core.baseUrl),
+  });
+  const revocation = createRevocation({
+    store,
+    ca,
+    issuerName: issuer.caName,
+    settings: settings.revocation,
+    logger,
+    clock,
+  });
   const enrollment = new EnrollmentService(issuer, store, audit, logger, clock);
 
   const documents = options.documents ?? storedDocuments;
@@ -129,6 +145,23 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     maxValidityDays: core.validityPeriodDays,
     builtIns: builtInEndpoints(endpoints, clock()),
   };
+  let intuneRevocation: App['intuneRevocation'];
+  if (intune && settings.revocation.intuneEnabled) {
+    const { IntuneRevocationClient } = await import('./revocation/intune-client.js');
+    const { pullIntuneRevocations } = await import('./revocation/intune-pull.js');
+    const client = new IntuneRevocationClient(intune.client, {
+      providerNameAndVersion: settings.intune.providerNameAndVersion,
+      timeoutMs: settings.intune.timeoutMs,
+    });
+    const deps = {
+      client,
+      revocation: revocation.service,
+      caName: issuer.caName,
+      batchSize: settings.revocation.intuneBatchSize,
+      logger,
+    };
+    intuneRevocation = () => pullIntuneRevocations(deps);
+  }
   const pki = new PkiOperation({
     issuer,
     signer: ca.signer,
@@ -178,9 +211,14 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     scep,
     intune,
     rest,
+    revocation,
+    intuneRevocation,
     admin,
     adminKey,
-    close,
+    close: () => {
+      revocation.crl.close();
+      close();
+    },
   };
 }
 

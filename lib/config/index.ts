@@ -6,6 +6,7 @@ import { intuneSection, type IntuneSettings } from './intune.js';
 import { keyVaultSection, type KeyVaultSettings } from './keyvault.js';
 import { manageSection, type ManageSettings } from './manage.js';
 import { restSection, type RestSettings } from './rest.js';
+import { revocationSection, type RevocationSettings } from './revocation.js';
 
 export type { Env } from './parse.js';
 
@@ -21,6 +22,7 @@ export interface Settings {
   readonly keyVault: KeyVaultSettings;
   readonly manage: ManageSettings;
   readonly rest: RestSettings;
+  readonly revocation: RevocationSettings;
 }
 
 const sections = {
@@ -30,6 +32,7 @@ const sections = {
   keyVault: keyVaultSection,
   manage: manageSection,
   rest: restSection,
+  revocation: revocationSection,
 } as const;
 
 export function loadSettings(env: Env = process.env): Settings {
