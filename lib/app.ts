@@ -19,8 +19,6 @@ import type { RestEnrollment } from './rest/enroll.js';
 import { PkiOperation } from './scep/pki-operation.js';
 import { ScepService } from './scep/service.js';
 import type { DocumentStore } from './store/documents.js';
-import { MemoryDocumentStore } from './store/documents-memory.js';
-import { MemoryCertificateStore } from './store/memory.js';
 import type { CertificateStore } from './store/types.js';
 
 /** Everything a function needs, built once per worker from validated settings. */
@@ -31,7 +29,7 @@ export interface App {
   readonly ca: CaKeys;
   readonly issuer: CertificateIssuer;
   readonly store: CertificateStore;
-  /** Endpoints, accounts, organizations, administrators (the management plane's documents). */
+  /** The management plane's collections (endpoints, accounts, organizations, …). */
   readonly documents: DocumentStore;
   /** `scep/{name}` → endpoint, cached ≤ 30 s. */
   readonly endpoints: EndpointRegistry;
@@ -43,6 +41,8 @@ export interface App {
   readonly intune: IntuneDeps | undefined;
   /** Present when AppConfig__DbCSRValidation__Enabled. */
   readonly rest: RestEnrollment | undefined;
+  /** Releases what the App holds open (the embedded database file). */
+  close(): void;
 }
 
 export interface AppOptions {
@@ -79,14 +79,14 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     return credential;
   };
 
-  const [ca, store] = await Promise.all([
+  const [ca, { store, documents: storeDocuments, description, close }] = await Promise.all([
     loadCaKeys(settings, azureCredential, logger),
     createStore(settings, azureCredential),
   ]);
   const issuer = new CertificateIssuer(ca, { clockSkewMinutes: core.clockSkewMinutes });
   const enrollment = new EnrollmentService(issuer, store, audit, logger, clock);
 
-  const documents = options.documents ?? new MemoryDocumentStore();
+  const documents = options.documents ?? storeDocuments;
   const endpoints = new Map<string, ScepEndpoint>();
   const fixed = staticEndpoint(core.static, core.responseCipher);
   if (fixed) endpoints.set(fixed.name, fixed);
@@ -149,7 +149,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   logger.info('azure-scep-ca started', {
     ca: issuer.caName,
     key: ca.signer.id,
-    store: settings.cosmos.endpoint ?? 'memory',
+    store: description,
     endpoints: [...endpoints.keys()],
     rest: rest !== undefined,
   });
@@ -167,6 +167,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     scep,
     intune,
     rest,
+    close,
   };
 }
 
@@ -184,13 +185,20 @@ async function loadCaKeys(
   return loadOrCreateLocalCa({ dataDir: core.dataDir, ...core.localCa });
 }
 
+/** Cosmos DB when configured; otherwise the embedded database in the data folder, or memory. */
 async function createStore(
   settings: Settings,
   credential: () => Promise<TokenCredential>,
-): Promise<CertificateStore> {
-  if (settings.cosmos.endpoint === undefined) return new MemoryCertificateStore();
-  const { createCosmosStore } = await import('./store/cosmos-factory.js');
-  return createCosmosStore(settings, settings.cosmos.key === undefined ? await credential() : undefined);
+): Promise<{ store: CertificateStore; documents: DocumentStore; description: string; close: () => void }> {
+  const { createLocalStores } = await import('./store/local.js');
+  if (settings.cosmos.endpoint === undefined) return createLocalStores(settings.core);
+  const { createCosmosStores } = await import('./store/cosmos-factory.js');
+  const cred = settings.cosmos.key === undefined ? await credential() : undefined;
+  return {
+    ...createCosmosStores(settings, cred),
+    description: settings.cosmos.endpoint,
+    close: () => undefined,
+  };
 }
 
 let cached: Promise<App> | undefined;

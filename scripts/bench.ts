@@ -14,32 +14,42 @@ import { buildCsr } from '../lib/csr/build.js';
 import { LocalKey } from '../lib/keys/local.js';
 import { buildPkiMessage, readCertRep } from '../lib/scep/client.js';
 import { MessageType, PKIStatus } from '../lib/scep/types.js';
+import { preload, timeQueries, type QueryTiming } from './bench-store.js';
 
 /**
- * `npm run bench`: SCEP enrollments/s and latency against the local host at concurrency
- * 1, 4 and 16 (RSA-2048, client keys generated before timing), side by side with micromdm's
- * scepserver when it can be started (Debian package `scep`; it binds to all interfaces, so it
- * is only started through a loopback-only wrapper script: SCEP_PEER_SCRIPT, default
- * ../shared/interop/peer-micromdm-server.sh). Loopback only, every request time-boxed, a hard
- * overall time limit. Environment: BENCH_TOTAL (300), BENCH_CONCURRENCY ("1,4,16"),
- * BENCH_KEYS (16), BENCH_MAX_SECONDS (600), BENCH_STORE (memory|cosmos|both).
+ * `npm run bench`: SCEP enrollments/s and latency against the local host (RSA-2048, client keys
+ * generated before timing): the embedded default (SQLite in the data folder) on an empty store
+ * and on a store pre-loaded with BENCH_PRELOAD certificate records (written straight into the
+ * database file before the host starts), side by side with micromdm's scepserver when it can
+ * be started (Debian package `scep`; it binds to all interfaces, so it is only started through
+ * a loopback-only wrapper script: SCEP_PEER_SCRIPT, default ../shared/interop/peer-micromdm-server.sh).
+ * Then times the management queries on the pre-loaded store. Loopback only, every request
+ * time-boxed, a hard overall time limit. Environment: BENCH_TOTAL (300), BENCH_CONCURRENCY
+ * ("4"), BENCH_KEYS (16), BENCH_MAX_SECONDS (900), BENCH_STORE (sqlite; also memory, cosmos),
+ * BENCH_PRELOAD (100000; 0 skips the pre-loaded run).
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', existsSync(join(here, '..', 'host.json')) ? '' : '..');
 const TOTAL = Number(process.env.BENCH_TOTAL ?? 300);
-const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,4,16').split(',').map(Number);
+const LEVELS = (process.env.BENCH_CONCURRENCY ?? '4').split(',').map(Number);
 const KEYS = Number(process.env.BENCH_KEYS ?? 16);
-const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 600);
+const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 900);
+const PRELOAD = Number(process.env.BENCH_PRELOAD ?? 100_000);
 const CHALLENGE = `bench-${randomBytes(6).toString('hex')}`;
 
 interface Target {
   readonly name: string;
   readonly url: string;
+  /** Records in the store when the target started. */
+  readonly size: number;
+  /** Milliseconds from spawning the host to its first answer. */
+  readonly startMs?: number;
   stop(): Promise<void>;
 }
 
 interface Row {
   target: string;
+  size: number;
   concurrency: number;
   ok: number;
   failed: number;
@@ -66,8 +76,16 @@ async function main(): Promise<void> {
     }),
   );
   const targets: Target[] = [];
-  const stores = (process.env.BENCH_STORE ?? 'memory').split(',');
+  const stores = (process.env.BENCH_STORE ?? 'sqlite').split(',');
   for (const store of stores) targets.push(await startOurs(store));
+  let queries: QueryTiming[] = [];
+  let preloadMs = 0;
+  if (PRELOAD > 0) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'scep-bench-'));
+    preloadMs = preload(dataDir, PRELOAD);
+    targets.push(await startOurs('sqlite', { dataDir, size: PRELOAD }));
+    queries = await timeQueries(dataDir, PRELOAD);
+  }
   const peer = await startPeer();
   if (peer) targets.push(peer);
   const rows: Row[] = [];
@@ -102,7 +120,8 @@ async function main(): Promise<void> {
   } finally {
     for (const t of targets) await t.stop();
   }
-  printTable(rows);
+  printTable(rows, targets);
+  if (queries.length > 0) printQueries(queries, preloadMs);
 }
 
 async function run(
@@ -151,6 +170,7 @@ async function run(
     latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
   return {
     target: t.name,
+    size: t.size,
     concurrency,
     ok,
     failed: messages.length - ok,
@@ -199,8 +219,8 @@ async function caCertificate(url: string): Promise<Certificate> {
   return AsnParser.parse(der, Certificate);
 }
 
-async function startOurs(store: string): Promise<Target> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'scep-bench-'));
+async function startOurs(store: string, preloaded?: { dataDir: string; size: number }): Promise<Target> {
+  const dataDir = preloaded?.dataDir ?? mkdtempSync(join(tmpdir(), 'scep-bench-'));
   const port = 17000 + Math.floor(Math.random() * 2000);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -209,14 +229,19 @@ async function startOurs(store: string): Promise<Target> {
     AppConfig__StaticValidation__RequestPassword: CHALLENGE,
     LOCAL_STORE: store,
   };
+  const t0 = performance.now();
   const child = spawn(process.execPath, [join(root, 'dist', 'scripts', 'host.js')], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await waitForLine(child, /listening on/);
+  const startMs = performance.now() - t0;
+  const size = preloaded?.size ?? 0;
   return {
-    name: `azure-scep-ca (${store} store)`,
+    name: `azure-scep-ca (${store === 'sqlite' ? 'embedded default' : `${store} store`})`,
     url: `http://127.0.0.1:${port}/scep/static`,
+    size,
+    startMs,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
@@ -248,6 +273,7 @@ async function startPeer(): Promise<Target | undefined> {
   return {
     name: 'micromdm scepserver 2.1.0',
     url: `http://127.0.0.1:${port}/scep`,
+    size: 0,
     stop: async () => {
       await new Promise((r) =>
         spawn('bash', [script, 'stop', String(port), '-', dir], { stdio: 'ignore' }).on('exit', r),
@@ -281,32 +307,68 @@ function waitForLine(child: ChildProcess, re: RegExp): Promise<void> {
   });
 }
 
-function printTable(rows: Row[]): void {
-  const head = ['server', 'conc', 'enroll/s', 'p50 ms', 'p99 ms', 'ok', 'failed', 'dup serials'];
-  const lines = rows.map((r) => [
-    r.target,
-    String(r.concurrency),
-    r.perSecond.toFixed(1),
-    r.p50.toFixed(1),
-    r.p99.toFixed(1),
-    String(r.ok),
-    String(r.failed),
-    String(r.duplicates),
-  ]);
+function printTable(rows: Row[], targets: readonly Target[]): void {
+  const peer = (c: number): Row | undefined =>
+    rows.find((r) => r.concurrency === c && r.target.startsWith('micromdm'));
+  const empty = (r: Row): Row | undefined =>
+    rows.find((e) => e.target === r.target && e.concurrency === r.concurrency && e.size === 0);
+  const head = [
+    'server',
+    'records',
+    'conc',
+    'enroll/s',
+    'p50 ms',
+    'p99 ms',
+    'ok',
+    'failed',
+    'dup',
+    'vs micromdm',
+    'vs empty',
+  ];
+  const lines = rows.map((r) => {
+    const p = peer(r.concurrency);
+    const e = empty(r);
+    return [
+      r.target,
+      r.size.toLocaleString('en-US'),
+      String(r.concurrency),
+      r.perSecond.toFixed(1),
+      r.p50.toFixed(1),
+      r.p99.toFixed(1),
+      String(r.ok),
+      String(r.failed),
+      String(r.duplicates),
+      p && !r.target.startsWith('micromdm') ? `${(r.perSecond / p.perSecond).toFixed(2)}x` : '',
+      e && r.size > 0 ? `${((100 * r.perSecond) / e.perSecond).toFixed(0)} %` : '',
+    ];
+  });
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
   process.stdout.write(
     `\n${fmt(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(fmt).join('\n')}\n`,
   );
-  const ours = rows.find((r) => r.concurrency === 4 && r.target.startsWith('azure'));
-  const peer = rows.find((r) => r.concurrency === 4 && r.target.startsWith('micromdm'));
-  if (ours && peer)
-    process.stdout.write(
-      `\nthroughput ratio at concurrency 4: ${(ours.perSecond / peer.perSecond).toFixed(2)}x micromdm\n`,
-    );
+  for (const t of targets) {
+    if (t.startMs !== undefined) {
+      process.stdout.write(
+        `${t.name} with ${t.size.toLocaleString('en-US')} records: first answer ${t.startMs.toFixed(0)} ms after start\n`,
+      );
+    }
+  }
   process.stdout.write(
-    `(${TOTAL} enrollments per cell, RSA-2048 client keys, nproc=${availableParallelism()})\n`,
+    `(${TOTAL} enrollments per cell, RSA-2048 client keys, nproc=${availableParallelism()}, node ${process.version})\n`,
   );
+}
+
+function printQueries(queries: readonly QueryTiming[], preloadMs: number): void {
+  process.stdout.write(
+    `\nqueries on ${PRELOAD.toLocaleString('en-US')} records (pre-loaded in ${(preloadMs / 1000).toFixed(1)} s), 20 runs each:\n`,
+  );
+  const width = Math.max(...queries.map((q) => q.name.length));
+  for (const q of queries) {
+    process.stdout.write(
+      `  ${q.name.padEnd(width)}  ${String(q.found).padStart(3)} found  p50 ${q.p50.toFixed(2)} ms  max ${q.max.toFixed(2)} ms\n`,
+    );
+  }
 }
 
 main().catch((e: unknown) => {

@@ -55,7 +55,8 @@ export async function stage(root: string, out = join(root, 'dist', 'deploy')): P
     splitting: true,
     outdir: join(out, 'dist', 'functions'),
     chunkNames: '../chunks/[name]-[hash]',
-    external: ['@azure/functions-core'],
+    // libsql (the embedded database, native) loads only without Cosmos DB, i.e. never in Azure.
+    external: ['@azure/functions-core', 'libsql'],
     banner: { js: BANNER },
     legalComments: 'linked',
     logLevel: 'warning',

@@ -17,11 +17,12 @@ export interface LocalHostOptions {
   readonly quiet?: boolean;
   readonly loadLocalSettings?: boolean;
   /**
-   * Certificate store when AppConfig__CosmosDb__Endpoint is not set: 'cosmos' runs the
-   * Cosmos-compatible server in process, persisted under the data folder (what `npm start`
-   * does); 'memory' keeps records in this process only (default here, for tests).
+   * Store when AppConfig__CosmosDb__Endpoint is not set: 'sqlite' keeps records in the embedded
+   * database `<dataDir>/ca.db` (what `npm start` does); 'memory' keeps them in this process only
+   * (default here, for tests); 'cosmos' runs the Cosmos-compatible server in process, persisted
+   * to `<dataDir>/cosmos.json` (tests of the Cosmos DB store through the host).
    */
-  readonly store?: 'memory' | 'cosmos';
+  readonly store?: 'memory' | 'sqlite' | 'cosmos';
   /** Azure credential for Key Vault / Cosmos DB (tests pass one for their local fakes). */
   readonly credential?: import('@azure/identity').TokenCredential;
 }
@@ -53,7 +54,36 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
   env.AppConfig__DataDir = dataDir;
   const staticChallenge = await ensureStaticChallenge(env, dataDir);
   const services: { close(): Promise<void> }[] = [];
-  if ((o.store ?? 'memory') === 'cosmos' && !env.AppConfig__CosmosDb__Endpoint) {
+  try {
+    return await start(o, env, dataDir, staticChallenge, services);
+  } catch (e) {
+    // A failed start leaves nothing running: no child process, no open port, no open database.
+    for (const s of services.splice(0).reverse()) await s.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function start(
+  o: LocalHostOptions,
+  env: Record<string, string | undefined>,
+  dataDir: string,
+  staticChallenge: string | undefined,
+  services: { close(): Promise<void> }[],
+): Promise<LocalHost> {
+  const store = o.store ?? 'memory';
+  if (!env.AppConfig__CosmosDb__Endpoint && store !== 'cosmos') {
+    env.AppConfig__LocalStore = store;
+    if (store === 'sqlite') {
+      const { migrateLocalCosmos } = await import('./local-migrate.js');
+      const migrated = await migrateLocalCosmos(dataDir);
+      if (migrated && !o.quiet) {
+        process.stdout.write(
+          `Imported ${migrated.imported} certificate records from ${dataDir}/cosmos.json\n`,
+        );
+      }
+    }
+  }
+  if (store === 'cosmos' && !env.AppConfig__CosmosDb__Endpoint) {
     const { startLocalCosmos } = await import('./local-cosmos.js');
     const cosmos = await startLocalCosmos({ dataFile: join(dataDir, 'cosmos.json') });
     env.AppConfig__CosmosDb__Endpoint = cosmos.endpoint;
@@ -75,6 +105,14 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
   // puts the previous environment back, so a later host in this process starts clean.
   const previousEnv = { ...process.env };
   Object.assign(process.env, env);
+  services.push({
+    close: () => {
+      for (const k of Object.keys(process.env))
+        if (!(k in previousEnv)) Reflect.deleteProperty(process.env, k);
+      Object.assign(process.env, previousEnv);
+      return Promise.resolve();
+    },
+  });
 
   installFunctionsCoreShim();
   // The package is CommonJS; Node's ESM loader does not see HttpRequest & co. as named exports.
@@ -89,6 +127,13 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
     }),
   );
   const app = await appModule.getApp();
+  services.push({
+    close: () => {
+      appModule.setApp(undefined);
+      app.close();
+      return Promise.resolve();
+    },
+  });
   await loadFunctions();
 
   const prefix = routePrefix();
@@ -185,8 +230,30 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
     (name) => invoke(name, [{ isPastDue: false }]),
     onBackgroundError,
   );
+  services.push({
+    close: async () => {
+      stopTimers();
+      await stopQueues();
+    },
+  });
 
-  await new Promise<void>((resolve) => server.listen(o.port ?? 7071, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 7071, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  services.push({
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
+    },
+  });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -202,19 +269,7 @@ export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHos
     routes: http.map((h) => ({ name: h.reg.metadata.name, route: h.route, methods: h.methods })),
     invoke: (functionName, args, triggerMetadata) => invoke(functionName, args, triggerMetadata),
     close: async () => {
-      stopTimers();
-      await stopQueues();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-      });
-      appModule.setApp(undefined);
-      for (const k of Object.keys(process.env))
-        if (!(k in previousEnv)) Reflect.deleteProperty(process.env, k);
-      Object.assign(process.env, previousEnv);
-      for (const s of services.reverse()) await s.close();
+      for (const s of services.splice(0).reverse()) await s.close();
     },
   };
 }
@@ -378,9 +433,16 @@ function printBanner(
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
-  const store = process.env.LOCAL_STORE === 'memory' ? 'memory' : 'cosmos';
+/**
+ * `npm start` (scripts/start.mjs) and `node dist/scripts/host.js`: the host on PORT (7071) with
+ * local.settings.json, until SIGINT/SIGTERM. Any failure at start exits with status 1 after
+ * everything started so far has been stopped.
+ */
+export function main(): void {
+  // LOCAL_STORE: sqlite (default, `.data/ca.db`), memory (a throwaway run), cosmos (the
+  // Cosmos-compatible server persisted to `.data/cosmos.json`, as earlier versions did).
+  const store =
+    (['memory', 'sqlite', 'cosmos'] as const).find((s) => s === process.env.LOCAL_STORE) ?? 'sqlite';
   startLocalHost({ port: Number(process.env.PORT ?? 7071), loadLocalSettings: true, store }).then(
     (host) => {
       const stop = (): void => {
@@ -388,6 +450,13 @@ if (isMain) {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      process.once('SIGHUP', stop);
+      // `npm start` killed without passing the signal on (npm does not always forward SIGTERM)
+      // leaves this process re-parented: stop then rather than serve on with no one to stop it.
+      const parent = process.ppid;
+      setInterval(() => {
+        if (process.ppid !== parent) stop();
+      }, 500).unref();
     },
     (e: unknown) => {
       process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
@@ -395,3 +464,6 @@ if (isMain) {
     },
   );
 }
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) main();

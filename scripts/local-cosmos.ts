@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, rename } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { CosmosClient, type ItemDefinition } from '@azure/cosmos';
 import { createHttpServer } from '@vercel/cosmosdb-server';
-import { z } from 'zod';
-import { AppError } from '../lib/errors.js';
+import { loadSnapshot, SNAPSHOT_FORMAT, type Snapshot } from './local-snapshot.js';
 
 /**
  * The embedded default's Cosmos DB: @vercel/cosmosdb-server in process on 127.0.0.1, plain HTTP
@@ -36,25 +35,6 @@ export interface LocalCosmos {
   /** Final snapshot, then stop the server. */
   close(): Promise<void>;
 }
-
-const SNAPSHOT_FORMAT = 'azure-scep-ca/local-cosmos';
-
-const snapshotSchema = z.object({
-  format: z.literal(SNAPSHOT_FORMAT),
-  version: z.literal(1),
-  databases: z.array(
-    z.object({
-      id: z.string(),
-      containers: z.array(
-        z.object({
-          definition: z.looseObject({ id: z.string() }),
-          documents: z.array(z.looseObject({ id: z.string() })),
-        }),
-      ),
-    }),
-  ),
-});
-type Snapshot = z.output<typeof snapshotSchema>;
 
 export async function startLocalCosmos(options: LocalCosmosOptions): Promise<LocalCosmos> {
   const onError =
@@ -167,25 +147,6 @@ async function restore(client: CosmosClient, snapshot: Snapshot): Promise<void> 
   }
 }
 
-async function loadSnapshot(file: string): Promise<Snapshot | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  const parsed = snapshotSchema.safeParse(safeJson(text));
-  if (!parsed.success) {
-    // Never start empty over a file we cannot read: that would discard the recorded certificates.
-    throw new AppError(
-      'CONFIG_INVALID',
-      `${file} is not a local Cosmos DB snapshot; move it away to start empty`,
-    );
-  }
-  return parsed.data;
-}
-
 async function writeSnapshot(file: string, snapshot: Snapshot): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
@@ -216,14 +177,6 @@ const SYSTEM_PROPERTIES = [
 function stripSystem(resource: { readonly id: string }): Record<string, unknown> & { id: string } {
   const kept = Object.entries(resource).filter(([name]) => !SYSTEM_PROPERTIES.includes(name));
   return { ...Object.fromEntries(kept), id: resource.id };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 function listen(server: Server, port: number): Promise<void> {

@@ -52,6 +52,11 @@ export interface CoreSettings {
   readonly baseUrl: string | undefined;
   /** Folder of the embedded default's local CA and generated secrets (git-ignored). */
   readonly dataDir: string;
+  /**
+   * Store without Cosmos DB (AppConfig__LocalStore): `sqlite` (default) keeps records in
+   * `<dataDir>/ca.db`; `memory` keeps them in this process only (tests, throwaway runs).
+   */
+  readonly localStore: 'sqlite' | 'memory';
   readonly localCa: { readonly subject: string; readonly keySize: number; readonly validityDays: number };
   /** Largest request body accepted, bytes. */
   readonly maxBodyBytes: number;
@@ -102,6 +107,10 @@ const schema = z.object({
   ),
   AppConfig__BaseUrl: optionalUrl,
   AppConfig__DataDir: optionalString,
+  AppConfig__LocalStore: optionalString.refine(
+    (s) => s === undefined || /^(sqlite|memory)$/i.test(s),
+    'expected sqlite or memory',
+  ),
   AppConfig__LocalCA__Subject: optionalString,
   AppConfig__LocalCA__KeySize: int(2048, 2048, 8192),
   AppConfig__LocalCA__DaysExpiresIn: int(3650, 1, 36500),
@@ -130,6 +139,7 @@ export const coreSection = section(
       responseCiphers[(r.AppConfig__SCEPResponseEncryptionAlgorithm ?? 'auto').toLowerCase()] ?? 'auto',
     baseUrl: r.AppConfig__BaseUrl,
     dataDir: r.AppConfig__DataDir ?? '.data',
+    localStore: r.AppConfig__LocalStore?.toLowerCase() === 'memory' ? 'memory' : 'sqlite',
     localCa: {
       subject: r.AppConfig__LocalCA__Subject ?? 'CN=azure-scep-ca Local Root CA, O=azure-scep-ca',
       keySize: r.AppConfig__LocalCA__KeySize,

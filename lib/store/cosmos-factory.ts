@@ -2,6 +2,8 @@ import { CosmosClient, type CosmosClientOptions } from '@azure/cosmos';
 import type { CosmosSettings } from '../config/cosmos.js';
 import { AppError } from '../errors.js';
 import { CosmosCertificateStore } from './cosmos.js';
+import { CosmosDocumentStore } from './cosmos-documents.js';
+import type { DocumentStore } from './documents.js';
 import type { CertificateStore } from './types.js';
 
 /** An Entra ID credential (@azure/identity), built once by the composition root. */
@@ -59,4 +61,21 @@ export function createCosmosClient(cosmos: CosmosSettings, credential?: CosmosCr
       },
     },
   });
+}
+
+/** The certificate store and the management plane's collections on one Cosmos DB account. */
+export function createCosmosStores(
+  settings: Parameters<typeof createCosmosStore>[0],
+  credential?: CosmosCredential,
+): { store: CertificateStore; documents: DocumentStore } {
+  const { cosmos } = settings;
+  return {
+    store: createCosmosStore(settings, credential),
+    documents: new CosmosDocumentStore({
+      client: createCosmosClient(cosmos, credential),
+      databaseName: cosmos.databaseName,
+      timeoutMs: cosmos.timeoutMs,
+      createIfNotExists: cosmos.createIfNotExists,
+    }),
+  };
 }

@@ -28,6 +28,8 @@ export function buildSearchQuery(query: CertificateQuery): SqlQuerySpec {
     add('c.notification.state = @p', '@notificationState', query.notificationState);
   }
   if (query.subjectContains !== undefined) add('CONTAINS(c.subject, @p)', '@subject', query.subjectContains);
+  if (query.subjectPrefix !== undefined)
+    add('STARTSWITH(c.subject, @p)', '@subjectPrefix', query.subjectPrefix);
   if (query.issuedAfter !== undefined) add('c.createdAt >= @p', '@issuedAfter', query.issuedAfter);
   if (query.issuedBefore !== undefined) add('c.createdAt < @p', '@issuedBefore', query.issuedBefore);
   const filter = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AppError } from '../errors.js';
 import type { CertificateQuery, CertificateRecord, CertificateStore, CreateResult } from './types.js';
 
 /** In-process store for tests and the embedded default without a database. */
@@ -50,10 +51,17 @@ export class MemoryCertificateStore implements CertificateStore {
         (r) => query.notificationState === undefined || r.notification?.state === query.notificationState,
       )
       .filter((r) => query.subjectContains === undefined || r.subject.includes(query.subjectContains))
+      .filter((r) => query.subjectPrefix === undefined || r.subject.startsWith(query.subjectPrefix))
       .filter((r) => query.issuedAfter === undefined || r.createdAt >= query.issuedAfter)
       .filter((r) => query.issuedBefore === undefined || r.createdAt < query.issuedBefore)
       .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
-    const start = query.continuationToken === undefined ? 0 : Number(query.continuationToken);
+    const token = query.continuationToken;
+    if (token !== undefined && !/^\d+$/.test(token)) {
+      return Promise.reject(
+        new AppError('BAD_REQUEST', 'the continuation token is not valid for this store'),
+      );
+    }
+    const start = token === undefined ? 0 : Number(token);
     const limit = query.limit ?? 100;
     const items = all.slice(start, start + limit);
     const next = start + limit < all.length ? String(start + limit) : undefined;

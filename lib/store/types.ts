@@ -89,6 +89,8 @@ export type CreateResult =
 export interface CertificateQuery {
   readonly endpoint?: string;
   readonly subjectContains?: string;
+  /** Subject (RFC 4514 string) starts with this, e.g. "CN=laptop-". Indexed in every store. */
+  readonly subjectPrefix?: string;
   readonly status?: CertificateStatus;
   readonly notificationState?: NotificationState;
   readonly issuedAfter?: string;

@@ -25,6 +25,11 @@ export async function startAzurite(timeoutMs = 15_000): Promise<Azurite> {
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      // The child ends with this process, however this process ends (even kill -9): its IPC
+      // channel closes then, and the preload exits on 'disconnect'. The channel itself must not
+      // keep the child alive after Azurite closes on SIGTERM.
+      '--import',
+      `data:text/javascript,${encodeURIComponent("process.on('disconnect',()=>process.exit(0));process.channel?.unref()")}`,
       main,
       '--inMemoryPersistence',
       '--queueHost',
@@ -35,8 +40,10 @@ export async function startAzurite(timeoutMs = 15_000): Promise<Azurite> {
       '--disableTelemetry',
       '--silent',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );
+  // Nothing is sent over the channel; it must not keep this process alive.
+  child.channel?.unref();
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {

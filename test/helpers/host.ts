@@ -14,8 +14,11 @@ export interface TestHost extends LocalHost {
 }
 
 export interface TestHostOptions {
-  /** 'cosmos': the in-process Cosmos-compatible server persisted under the data folder. */
-  readonly store?: 'memory' | 'cosmos';
+  /**
+   * 'sqlite': the embedded database in the data folder (what `npm start` uses); 'cosmos': the
+   * in-process Cosmos-compatible server persisted under the data folder; default memory.
+   */
+  readonly store?: 'memory' | 'sqlite' | 'cosmos';
   /** Azure credential for Key Vault / Cosmos DB fakes. */
   readonly credential?: TokenCredential;
   /** Use (and keep on close) this data folder instead of a fresh temporary one. */

@@ -87,6 +87,8 @@ describe('deploy package', () => {
         PATH: process.env.PATH ?? '',
         AppConfig__DataDir: dataDir,
         AppConfig__StaticValidation__RequestPassword: SECRET,
+        // The package is for Azure (Cosmos DB); it carries no embedded database (libsql is native).
+        AppConfig__LocalStore: 'memory',
       },
       encoding: 'utf8',
       timeout: 60_000,

@@ -83,6 +83,7 @@ const LEFT_TO_DEFAULTS: Readonly<Record<string, string>> = {
   AppConfig__AuthConfig__FederatedTokenAudience: 'default: api://AzureADTokenExchange (public cloud)',
   // Local runs only (embedded default, emulators).
   AppConfig__DataDir: 'local key/data folder; Azure uses Key Vault and Cosmos DB',
+  AppConfig__LocalStore: 'store without Cosmos DB (local only); Azure requires Cosmos DB',
   AppConfig__LocalCA__: 'local CA of the embedded default; Azure uses Key Vault',
   AppConfig__CosmosDb__Key: 'local emulator key; Azure uses Entra ID (local auth is disabled)',
   AppConfig__CosmosDb__CreateIfNotExists: 'local only; Bicep creates the database and containers',

@@ -165,6 +165,23 @@ export function certificateStoreContract(
       expect((await store.search({ status: 'revoked' })).items.map((r) => r.createdAt)).toEqual([at(13)]);
     });
 
+    it('ok/search by subject prefix finds exactly the subjects that start with it, newest first', async () => {
+      await store.create(testRecord(60, { subject: 'CN=laptop-1, O=Contoso' }));
+      await store.create(testRecord(61, { subject: 'CN=laptop-2, O=Contoso' }));
+      await store.create(testRecord(62, { subject: 'CN=phone-laptop-3, O=Contoso' }));
+      await store.create(testRecord(63, { subject: 'CN=laptop, O=Contoso' }));
+      const found = await store.search({ subjectPrefix: 'CN=laptop-' });
+      expect(found.items.map((r) => r.subject)).toEqual(['CN=laptop-2, O=Contoso', 'CN=laptop-1, O=Contoso']);
+      expect((await store.search({ subjectPrefix: 'CN=tablet' })).items).toEqual([]);
+    });
+
+    it('fail/a continuation token this store did not issue is BAD_REQUEST', async () => {
+      await store.create(testRecord(70));
+      await expect(store.search({ continuationToken: 'not-a-token' })).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+      });
+    });
+
     it('ok/search pages with continuation tokens, no record twice or missed', async () => {
       const created: string[] = [];
       for (let i = 0; i < 7; i++) {

@@ -1,0 +1,43 @@
+import { join } from 'node:path';
+import type { CoreSettings } from '../config/core.js';
+import { MemoryDocumentStore } from './documents-memory.js';
+import type { DocumentStore } from './documents.js';
+import { MemoryCertificateStore } from './memory.js';
+import type { CertificateStore } from './types.js';
+
+/** The embedded database's file in the data folder. */
+export const LOCAL_DATABASE_FILE = 'ca.db';
+
+/**
+ * The stores without Cosmos DB: the embedded database at `<dataDir>/ca.db` (default), or
+ * memory (AppConfig__LocalStore=memory). `close` releases the database file.
+ */
+export async function createLocalStores(core: Pick<CoreSettings, 'dataDir' | 'localStore'>): Promise<{
+  store: CertificateStore;
+  documents: DocumentStore;
+  description: string;
+  close: () => void;
+}> {
+  if (core.localStore === 'memory') {
+    return {
+      store: new MemoryCertificateStore(),
+      documents: new MemoryDocumentStore(),
+      description: 'memory',
+      close: () => undefined,
+    };
+  }
+  // Loaded only here: the native binding is not part of the Azure deployment package.
+  const { openSqlite } = await import('./sqlite.js');
+  const { SqliteCertificateStore } = await import('./sqlite-certificates.js');
+  const { SqliteDocumentStore } = await import('./sqlite-documents.js');
+  const file = join(core.dataDir, LOCAL_DATABASE_FILE);
+  const db = openSqlite(file);
+  return {
+    store: new SqliteCertificateStore(db),
+    documents: new SqliteDocumentStore(db),
+    description: `sqlite:${file}`,
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+}

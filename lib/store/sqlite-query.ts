@@ -1,0 +1,74 @@
+import { clampLimit } from './cosmos-query.js';
+import type { CertificateQuery } from './types.js';
+
+/**
+ * The certificate search in SQL: the same filters and order (newest first) as the other
+ * stores, every value a bound parameter. Order is (created_at, serial) descending — serial
+ * breaks ties — and a page starts strictly after the last row of the previous one (`after` =
+ * [createdAt, serial]), so it reads one index range however deep the page is. One row more
+ * than `limit` is read to know whether a next page exists.
+ */
+export function certificateSearch(
+  query: CertificateQuery,
+  after: readonly string[] | undefined,
+  /**
+   * The subject prefix matches many rows (BROAD_PREFIX or more): walk the creation-order index
+   * (it holds the subject) and stop at a page, instead of sorting every match. SQLite's planner
+   * cannot tell a broad range from a narrow one without sampled statistics.
+   */
+  broadPrefix = false,
+): { sql: string; params: Record<string, string | number>; limit: number } {
+  const where: string[] = [];
+  const params: Record<string, string | number> = {};
+  const add = (clause: string, name: string, value: string): void => {
+    where.push(clause);
+    params[name] = value;
+  };
+  if (query.endpoint !== undefined) add('endpoint = @endpoint', 'endpoint', query.endpoint);
+  if (query.status !== undefined) add('status = @status', 'status', query.status);
+  if (query.notificationState !== undefined) {
+    add('notification_state = @notificationState', 'notificationState', query.notificationState);
+  }
+  if (query.subjectContains !== undefined)
+    add('instr(subject, @contains) > 0', 'contains', query.subjectContains);
+  if (query.subjectPrefix !== undefined) {
+    // A range on the subject index: every string that starts with the prefix sorts in
+    // [prefix, prefix + U+10FFFF) under SQLite's binary (UTF-8 byte) collation.
+    const range = prefixRange(query.subjectPrefix);
+    add('subject >= @prefix', 'prefix', range.prefix);
+    add('subject < @prefixEnd', 'prefixEnd', range.prefixEnd);
+  }
+  if (query.issuedAfter !== undefined) add('created_at >= @issuedAfter', 'issuedAfter', query.issuedAfter);
+  if (query.issuedBefore !== undefined) add('created_at < @issuedBefore', 'issuedBefore', query.issuedBefore);
+  if (after) {
+    const [createdAt = '', serial = ''] = after;
+    where.push('(created_at < @afterCreated OR (created_at = @afterCreated AND serial < @afterSerial))');
+    params.afterCreated = createdAt;
+    params.afterSerial = serial;
+  }
+  const limit = clampLimit(query.limit);
+  params.take = limit + 1;
+  const filter = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
+  return {
+    // The page's rows are found on the indexes alone (each holds created_at, serial and what it
+    // filters on); only then are the page's records read from the table.
+    sql: `SELECT serial, created_at, record, etag FROM certificates WHERE rowid IN
+            (SELECT rowid FROM certificates${broadPrefix ? ' INDEXED BY certificates_created' : ''}${filter}
+             ORDER BY created_at DESC, serial DESC LIMIT @take)
+          ORDER BY created_at DESC, serial DESC`,
+    params,
+    limit,
+  };
+}
+
+/** How many subject-prefix matches make a prefix broad (see certificateSearch). */
+export const BROAD_PREFIX = 1000;
+
+/** Counts the prefix's matches on the subject index, up to BROAD_PREFIX. */
+export const PREFIX_MATCHES = `SELECT count(*) AS n FROM
+  (SELECT 1 FROM certificates WHERE subject >= @prefix AND subject < @prefixEnd LIMIT ${BROAD_PREFIX})`;
+
+export const prefixRange = (prefix: string): { prefix: string; prefixEnd: string } => ({
+  prefix,
+  prefixEnd: `${prefix}\u{10FFFF}`,
+});

@@ -1,0 +1,56 @@
+// `npm start`: compiles the TypeScript sources to dist/ with esbuild (transpile only, a few
+// hundred milliseconds, and only when a source is newer than the last compile), then runs the
+// local host in this process. Type checking stays with `npm run build` and `npm run lint`;
+// `func start` keeps using what `npm run build` writes to dist/ (same layout).
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import module from 'node:module';
+import { dirname, join } from 'node:path';
+import process from 'node:process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const stamp = join(root, 'dist', '.start-build');
+
+function sources(dir, out = []) {
+  for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
+    const rel = join(dir, e.name);
+    if (e.isDirectory()) sources(rel, out);
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(rel);
+  }
+  return out;
+}
+
+const mtime = (file) => {
+  try {
+    return statSync(join(root, file)).mtimeMs;
+  } catch {
+    return 0;
+  }
+};
+
+const files = ['functions', 'lib', 'scripts'].flatMap((d) => sources(d));
+const built = mtime(stamp);
+const stale = [...files, 'package.json', 'tsconfig.json'].some((f) => mtime(f) >= built);
+if (stale) {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: files.map((f) => join(root, f)),
+    outdir: join(root, 'dist'),
+    outbase: root,
+    bundle: false,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+  mkdirSync(dirname(stamp), { recursive: true });
+  writeFileSync(stamp, `${new Date().toISOString()}\n`);
+}
+// `--compile-only`: what `npm run bench` runs before its own entry point.
+if (!process.argv.includes('--compile-only')) {
+  // Node 22: V8's compiled code of the app and its dependencies is kept on disk between starts.
+  module.enableCompileCache?.();
+  const { main } = await import(pathToFileURL(join(root, 'dist', 'scripts', 'host.js')).href);
+  main();
+}
