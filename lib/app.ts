@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { TokenCredential } from '@azure/identity';
+import type { ManageApi } from './admin/index.js';
 import { loggerAudit, type AuditLog } from './audit.js';
 import { CertificateIssuer } from './ca/issue.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
@@ -29,7 +30,7 @@ export interface App {
   readonly ca: CaKeys;
   readonly issuer: CertificateIssuer;
   readonly store: CertificateStore;
-  /** The management plane's collections (endpoints, accounts, organizations, …). */
+  /** Endpoints, accounts, organizations, administrators (the management plane's documents). */
   readonly documents: DocumentStore;
   /** `scep/{name}` → endpoint, cached ≤ 30 s. */
   readonly endpoints: EndpointRegistry;
@@ -43,6 +44,10 @@ export interface App {
   readonly rest: RestEnrollment | undefined;
   /** Releases what the App holds open (the embedded database file). */
   close(): void;
+  /** The management API (`api/manage/`): authentication, scope, use cases, change log. */
+  readonly admin: ManageApi;
+  /** The local admin key (`<data folder>/admin-key.txt`); undefined in Azure, where it is refused. */
+  readonly adminKey: string | undefined;
 }
 
 export interface AppOptions {
@@ -79,14 +84,14 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     return credential;
   };
 
-  const [ca, { store, documents: storeDocuments, description, close }] = await Promise.all([
+  const [ca, { store, documents: storedDocuments, description, close }] = await Promise.all([
     loadCaKeys(settings, azureCredential, logger),
     createStore(settings, azureCredential),
   ]);
   const issuer = new CertificateIssuer(ca, { clockSkewMinutes: core.clockSkewMinutes });
   const enrollment = new EnrollmentService(issuer, store, audit, logger, clock);
 
-  const documents = options.documents ?? storeDocuments;
+  const documents = options.documents ?? storedDocuments;
   const endpoints = new Map<string, ScepEndpoint>();
   const fixed = staticEndpoint(core.static, core.responseCipher);
   if (fixed) endpoints.set(fixed.name, fixed);
@@ -146,6 +151,12 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     });
     rest = restEnrollment(settings.rest, auth, core.validityPeriodDays);
   }
+  const { admin, adminKey } = await createManagement(settings, manage, {
+    store,
+    endpointCache: registry,
+    logger,
+    realm: core.baseUrl ?? 'azure-scep-ca',
+  });
   logger.info('azure-scep-ca started', {
     ca: issuer.caName,
     key: ca.signer.id,
@@ -167,8 +178,48 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     scep,
     intune,
     rest,
+    admin,
+    adminKey,
     close,
   };
+}
+
+/**
+ * The management API: the local admin key (created in the data folder on first start, never in
+ * Azure) and, when an app registration is configured, Entra ID tokens with the CA.* app roles.
+ */
+export async function createManagement(
+  settings: Settings,
+  manage: ManageDeps,
+  o: {
+    store: CertificateStore;
+    endpointCache: { forget(name: string): void };
+    logger: Logger;
+    realm: string;
+  },
+): Promise<{ admin: ManageApi; adminKey: string | undefined }> {
+  const [{ createManageApi }, { loadOrCreateAdminKey }] = await Promise.all([
+    import('./admin/index.js'),
+    import('./admin/admin-key.js'),
+  ]);
+  const m = settings.manage;
+  const adminKey = m.inAzure ? undefined : await loadOrCreateAdminKey(settings.core.dataDir);
+  let tokens: import('./auth/entra.js').EntraTokenValidator | undefined;
+  if (m.entra) {
+    const { EntraTokenValidator } = await import('./auth/entra.js');
+    const { ROLES } = await import('./admin/roles.js');
+    tokens = new EntraTokenValidator({ ...m.entra, requiredRole: ROLES, now: manage.clock });
+  }
+  const admin = createManageApi({
+    endpoints: manage,
+    endpointCache: o.endpointCache,
+    certificates: o.store,
+    logger: o.logger,
+    adminKey,
+    tokens,
+    realm: o.realm,
+  });
+  return { admin, adminKey };
 }
 
 async function loadCaKeys(

@@ -47,6 +47,14 @@ export class EndpointRegistry {
     return [...this.d.builtIns.keys()];
   }
 
+  /**
+   * Drop what this instance cached for `name`: a change made through the management API on
+   * this instance applies to its very next request (other instances: within `ttlMs`).
+   */
+  forget(name: string): void {
+    this.cache.delete(name.toLowerCase());
+  }
+
   resolve(name: string): Promise<ScepEndpoint | undefined> {
     const key = name.toLowerCase();
     const builtIn = this.d.builtIns.get(key);

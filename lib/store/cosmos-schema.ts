@@ -63,6 +63,12 @@ export const CERTIFICATES_INDEXING_POLICY: IndexingPolicy = {
     { path: '/endpoint/?' },
     { path: '/status/?' },
     { path: '/subject/?' },
+    { path: '/sans/[]/?' },
+    { path: '/thumbprintSha1/?' },
+    { path: '/thumbprintSha256/?' },
+    { path: '/accountId/?' },
+    { path: '/organization/?' },
+    { path: '/department/?' },
     { path: '/createdAt/?' },
     { path: '/notification/state/?' },
     // Revocation lists (CRL, OCSP): status = 'revoked' per issuer, expired ones left out.

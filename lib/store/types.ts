@@ -91,6 +91,22 @@ export interface CertificateQuery {
   readonly subjectContains?: string;
   /** Subject (RFC 4514 string) starts with this, e.g. "CN=laptop-". Indexed in every store. */
   readonly subjectPrefix?: string;
+  /** Exact serial (canonical lower-case hex). */
+  readonly serialNumber?: string;
+  /** SHA-1 or SHA-256 thumbprint, upper-case hex. */
+  readonly thumbprint?: string;
+  /** Substring of any SAN entry ("dns:host.example" matches "host"). */
+  readonly sanContains?: string;
+  readonly accountId?: string;
+  readonly organization?: string;
+  readonly department?: string;
+  /** notAfter < this ISO 8601 instant. */
+  readonly expiringBefore?: string;
+  /**
+   * Free text: a case-sensitive substring of the subject, any SAN, the serial or a thumbprint
+   * (serial and thumbprints are matched in their canonical case).
+   */
+  readonly text?: string;
   readonly status?: CertificateStatus;
   readonly notificationState?: NotificationState;
   readonly issuedAfter?: string;
