@@ -62,7 +62,7 @@ export interface AppOptions {
   readonly credential?: TokenCredential;
   /** The management plane's documents; default: memory (tests share one between two apps). */
   readonly documents?: DocumentStore;
-  /** How long a resolved endpoint is reused (default 30 s). */
+  /** How long a resolved endpoint is reused (default: AppConfig__EndpointCacheSeconds, 30 s). */
   readonly endpointCacheTtlMs?: number;
 }
 
@@ -137,7 +137,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
         e,
       ),
     log: logger,
-    ...(options.endpointCacheTtlMs === undefined ? {} : { ttlMs: options.endpointCacheTtlMs }),
+    ttlMs: options.endpointCacheTtlMs ?? core.endpointCacheSeconds * 1000,
   });
   const manage: ManageDeps = {
     docs: documents,

@@ -37,6 +37,7 @@ const LEFT_TO_DEFAULTS: Readonly<Record<string, string>> = {
   AppConfig__ValidityClockSkewMinutes: 'default: 1440 (Autopilot clocks)',
   AppConfig__SCEPResponseEncryptionAlgorithm: "default: the client's cipher",
   AppConfig__MaxRequestBytes: 'default: 256 KiB',
+  AppConfig__EndpointCacheSeconds: 'default: 30 (the longest a change may take to apply)',
   AppConfig__IntuneValidation__ValidityPeriodDays: 'default: AppConfig__ValidityPeriodDays',
   AppConfig__IntuneValidation__DefaultKeyUsage: 'default: DigitalSignature, KeyEncipherment',
   AppConfig__IntuneValidation__DefaultEkus: 'default: client authentication',
