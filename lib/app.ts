@@ -4,6 +4,7 @@ import { loggerAudit, type AuditLog } from './audit.js';
 import { CertificateIssuer } from './ca/issue.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
 import { EnrollmentService } from './enroll/service.js';
+import { RenewalRule } from './enroll/renewal-rule.js';
 import { intuneEndpoint, type IntuneDeps } from './endpoints/intune.js';
 import { staticEndpoint } from './endpoints/static.js';
 import { loadOrCreateLocalCa } from './keys/local-ca.js';
@@ -84,24 +85,31 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     const e = intuneEndpoint(settings.intune, intune);
     endpoints.set(e.name, e);
   }
+  let rest: RestEnrollment | undefined;
+  // The one renewal rule for SCEP and REST: a renewal gets its original endpoint's profile.
+  const renewal = new RenewalRule({
+    caCertificates: [ca.certificateDer],
+    store,
+    profileOf: (name) => (name === 'api' ? rest?.profile : endpoints.get(name)?.profile),
+    now: clock,
+  });
   const pki = new PkiOperation({
     issuer,
     signer: ca.signer,
     decrypter: ca.decrypter,
     store,
     enrollment,
+    renewal,
     responseCipher: core.responseCipher,
     audit,
     clock,
   });
   const scep = new ScepService(endpoints, pki, ca);
-  let rest: RestEnrollment | undefined;
   if (settings.rest.enabled) {
     const { createRestAuth } = await import('./rest/authorize.js');
     const { restEnrollment } = await import('./rest/enroll.js');
     const auth = createRestAuth(settings.rest, {
-      caCertificates: [ca.certificateDer],
-      store,
+      rule: renewal,
       realm: core.baseUrl ?? 'azure-scep-ca',
       now: clock,
     });

@@ -1,4 +1,5 @@
 import type { ParsedCsr } from '../csr/parse.js';
+import type { RenewalGrant } from '../enroll/renewal-rule.js';
 
 /** What a challenge validator sees of an enrollment request. */
 export interface ChallengeContext {
@@ -10,7 +11,13 @@ export interface ChallengeContext {
 }
 
 export type ChallengeResult =
-  | { readonly ok: true; readonly authorization: Authorization; readonly requester?: string }
+  | {
+      readonly ok: true;
+      readonly authorization: Authorization;
+      readonly requester?: string;
+      /** A granted renewal: the new certificate gets the original endpoint's profile. */
+      readonly renewal?: RenewalGrant;
+    }
   | { readonly ok: false; readonly reason: string; readonly detail?: string };
 
 /** How an issued certificate was authorized; recorded on the certificate document. */

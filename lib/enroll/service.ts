@@ -147,9 +147,12 @@ export class EnrollmentService {
     if (!auth.ok) return refuse('unauthorized', auth.reason, 'the request was not authorized', auth.detail);
 
     const now = this.clock();
+    // A renewal re-issues the original certificate: its endpoint's profile, whatever the
+    // receiving front door's profile is (lib/enroll/renewal-rule.ts).
+    const profile = auth.renewal?.profile ?? req.profile;
     let issued: IssuedCertificate;
     try {
-      issued = await this.issuer.issue(req.csr, req.profile, now);
+      issued = await this.issuer.issue(req.csr, profile, now);
     } catch (e) {
       await this.issueFailed(req, 'signing-unavailable', 'the CA could not sign the certificate');
       return refuse(
@@ -168,8 +171,9 @@ export class EnrollmentService {
       issuer: issued.issuer,
       notBefore: issued.notBefore.toISOString(),
       notAfter: issued.notAfter.toISOString(),
-      endpoint: req.endpoint,
+      endpoint: auth.renewal?.endpoint ?? req.endpoint,
       authorization: auth.authorization,
+      ...(auth.renewal ? { renewalOf: auth.renewal.renewalOf } : {}),
       requester: auth.requester ?? req.csr.subjectString,
       transactionId: req.transactionId,
       transactionKey,
@@ -248,6 +252,7 @@ export class EnrollmentService {
       outcome: 'issued',
       serialNumber: issued.serialNumber,
       authorization: auth.authorization,
+      ...(auth.renewal ? { renewalOf: auth.renewal.renewalOf } : {}),
     });
     return { ok: true, issued, record: created.record, replayed: false };
   }

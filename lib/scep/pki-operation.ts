@@ -9,7 +9,6 @@ import { certsOnly } from '../cms/certs-only.js';
 import type { ResponseCipher } from '../config/core.js';
 import { parseCsr, type ParsedCsr } from '../csr/parse.js';
 import { kid, oid, parseBer } from '../cms/ber.js';
-import { generalNameToString } from '../x509/names.js';
 import type { EnrollmentService } from '../enroll/service.js';
 import { describeError, isAppError } from '../errors.js';
 import type { Decrypter, HashAlgorithm, Signer } from '../keys/types.js';
@@ -19,7 +18,8 @@ import { buildCertRep, type CertRepOutcome } from './certrep.js';
 import type { ScepEndpoint } from './endpoint.js';
 import { EnvelopeError, envelopeCipher, openEnvelope, sealEnvelope } from './envelope.js';
 import { isKnownMessageType, parsePkiMessage, type PkiMessage } from './message.js';
-import { checkRenewalSigner, type RenewalCheck } from './renewal.js';
+import { authorizeScepRequest, signerSerial } from './renewal.js';
+import type { RenewalRule } from '../enroll/renewal-rule.js';
 import { FailInfo, MessageType, OID, PKIStatus } from './types.js';
 
 export interface PkiOperationDeps {
@@ -29,6 +29,8 @@ export interface PkiOperationDeps {
   readonly decrypter: Decrypter;
   readonly store: CertificateStore;
   readonly enrollment: EnrollmentService;
+  /** The shared renewal rule (lib/enroll/renewal-rule.ts). */
+  readonly renewal: RenewalRule;
   readonly responseCipher: ResponseCipher;
   readonly audit: AuditLog;
   readonly clock: () => Date;
@@ -152,7 +154,10 @@ export class PkiOperation {
         FailInfo.badAlg,
       );
     }
-    const renewal = await checkRenewalSigner(msg.signer, this.d.issuer, this.d.store, this.d.clock());
+    const decision = await this.d.renewal.decide(msg.signerCertificateDer, csr, {
+      kind: 'scep',
+      endpoint: endpoint.name,
+    });
     const isRenewalReq = isKnownMessageType(msg.messageType) && msg.messageType === MessageType.RenewalReq;
     const onIssueFailed = endpoint.onIssueFailed;
     const result = await this.d.enrollment.enroll({
@@ -162,61 +167,31 @@ export class PkiOperation {
       profile: endpoint.profile,
       policy: endpoint.policy,
       transactionId: msg.transactionId,
-      transactionRef: transactionRef(endpoint.name, msg.transactionId, msg.messageType, renewal),
+      transactionRef: transactionRef(
+        endpoint.name,
+        msg.transactionId,
+        msg.messageType,
+        signerSerial(decision),
+      ),
       notification: endpoint.notification,
       storeCertificate: endpoint.storeCertificate,
       afterRecord: endpoint.afterRecord,
       onIssueFailed: onIssueFailed
         ? (reason, message) => onIssueFailed({ transactionId: msg.transactionId, csr }, reason, message)
         : undefined,
-      authorize: async () => {
-        // A renewal vouches only for the identity of the certificate being renewed: the same
-        // subject and SANs. Anything else needs the challenge.
-        const sameIdentity =
-          renewal.kind === 'valid' &&
-          renewal.subject === csr.subjectString &&
-          sameSet(renewal.sans, csr.sans.map(generalNameToString));
-        const renewalOk = renewal.kind === 'valid' && endpoint.allowRenewals && sameIdentity;
-        const renewalAuthorization = {
-          ok: true,
-          authorization: 'renewal',
-          requester: `renewal:${renewal.kind === 'valid' ? renewal.serialNumber : ''}`,
-        } as const;
-        if (isRenewalReq) {
-          if (renewal.kind === 'not-ours') {
-            return {
-              ok: false,
-              reason: 'renewal-signer-not-ours',
-              detail: 'a RenewalReq must be signed by a certificate this CA issued',
-            };
-          }
-          if (renewal.kind === 'invalid')
-            return { ok: false, reason: `renewal-${renewal.reason}`, detail: renewal.detail };
-          if (renewalOk) return renewalAuthorization;
-        }
-        const challenge = await endpoint.challenge.validate({
-          endpoint: endpoint.name,
-          transactionId: msg.transactionId,
-          csr,
-          challengePassword: csr.challengePassword,
-        });
-        // Where the challenge is someone else's verdict (Intune), a refusal is final: a
-        // certificate in hand does not overrule it (Intune spec §0: never issue after a failed
-        // validateRequest).
-        if (!challenge.ok && endpoint.challengeRefusalIsFinal) return challenge;
-        if (challenge.ok || !renewalOk) {
-          if (!challenge.ok && renewal.kind === 'valid' && endpoint.allowRenewals && !sameIdentity) {
-            return {
-              ok: false,
-              reason: 'renewal-identity-changed',
-              detail:
-                'the CSR subject or SANs differ from the certificate being renewed, and the challenge did not pass',
-            };
-          }
-          return challenge;
-        }
-        return renewalAuthorization;
-      },
+      authorize: () =>
+        authorizeScepRequest({
+          endpoint,
+          isRenewalReq,
+          decision,
+          challenge: () =>
+            endpoint.challenge.validate({
+              endpoint: endpoint.name,
+              transactionId: msg.transactionId,
+              csr,
+              challengePassword: csr.challengePassword,
+            }),
+        }),
     });
     if (!result.ok) {
       const text = result.kind === 'unauthorized' ? `${result.message}: ${result.reason}` : result.message;
@@ -230,10 +205,12 @@ export class PkiOperation {
     msg: PkiMessage,
     refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
   ): Promise<Reply> {
-    const renewal = await checkRenewalSigner(msg.signer, this.d.issuer, this.d.store, this.d.clock());
+    const signer = signerSerial(
+      await this.d.renewal.check(msg.signerCertificateDer, { kind: 'scep', endpoint: endpoint.name }),
+    );
     for (const type of [MessageType.PKCSReq, MessageType.RenewalReq]) {
       const record = await this.d.store.getByTransactionKey(
-        transactionRef(endpoint.name, msg.transactionId, type, renewal),
+        transactionRef(endpoint.name, msg.transactionId, type, signer),
       );
       if (record && record.status === 'issued' && hasStoredCertificate(record)) {
         const cipher = envelopeCipher(msg.envelope) ?? 'DES-EDE3-CBC';
@@ -278,11 +255,6 @@ export class PkiOperation {
   }
 }
 
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  const x = new Set(a);
-  return x.size === new Set(b).size && b.every((v) => x.has(v));
-}
-
 function isRsaKey(spki: Uint8Array): boolean {
   try {
     return oid(kid(kid(parseBer(spki), 0), 0)) === OID.rsaEncryption;
@@ -317,10 +289,9 @@ export function transactionRef(
   endpoint: string,
   transactionId: string,
   messageType: number,
-  renewal: RenewalCheck,
+  signerSerial: string | undefined,
 ): string {
-  const signer = renewal.kind === 'not-ours' ? '' : renewal.serialNumber;
   return createHash('sha256')
-    .update(`${endpoint}\n${transactionId}\n${messageType}\n${signer}`)
+    .update(`${endpoint}\n${transactionId}\n${messageType}\n${signerSerial ?? ''}`)
     .digest('hex');
 }

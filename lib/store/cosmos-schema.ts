@@ -125,6 +125,7 @@ export const certificateDocument = z.object({
   notAfter: z.string(),
   endpoint: z.string(),
   authorization: z.enum(['static', 'intune', 'account', 'api', 'renewal']),
+  renewalOf: z.string().optional(),
   requester: z.string().optional(),
   transactionId: z.string().optional(),
   transactionKey: z.string().optional(),

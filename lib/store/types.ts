@@ -34,6 +34,8 @@ export interface CertificateRecord {
   readonly notAfter: string; // ISO 8601
   readonly endpoint: string;
   readonly authorization: Authorization;
+  /** Serial of the certificate this one renewed (same identity, same endpoint profile). */
+  readonly renewalOf?: string | undefined;
   readonly requester?: string | undefined;
   /** SCEP transactionID (or a REST request id). */
   readonly transactionId?: string | undefined;
