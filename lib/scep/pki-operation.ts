@@ -13,7 +13,7 @@ import type { EnrollmentService } from '../enroll/service.js';
 import { describeError, isAppError } from '../errors.js';
 import type { Decrypter, HashAlgorithm, Signer } from '../keys/types.js';
 import { hasStoredCertificate } from '../store/storage-policy.js';
-import type { CertificateStore } from '../store/types.js';
+import type { CertificateRecord, CertificateStore } from '../store/types.js';
 import { buildCertRep, type CertRepOutcome } from './certrep.js';
 import type { ScepEndpoint } from './endpoint.js';
 import { EnvelopeError, envelopeCipher, openEnvelope, sealEnvelope } from './envelope.js';
@@ -213,6 +213,10 @@ export class PkiOperation {
         transactionRef(endpoint.name, msg.transactionId, type, signer),
       );
       if (record && record.status === 'issued' && hasStoredCertificate(record)) {
+        // A transaction keyed by a renewal signer is already bound to that certificate; any
+        // other poll must be signed by the key the certificate certifies (RFC 8894 §3.3.3: the
+        // CertPoll is signed like the original request).
+        if (signer === undefined && !signedByOwner(msg, record)) return notOwner(refuse);
         const cipher = envelopeCipher(msg.envelope) ?? 'DES-EDE3-CBC';
         return this.success(new Uint8Array(Buffer.from(record.der, 'base64')), msg, cipher);
       }
@@ -242,6 +246,9 @@ export class PkiOperation {
     if (!hasStoredCertificate(record)) {
       return refuse('certificate-not-stored', `the certificate ${serial} is not stored`, FailInfo.badCertId);
     }
+    // Only the holder of the certificate's key gets it (signed by the certificate itself, or by
+    // any certificate for the same key).
+    if (!signedByOwner(msg, record)) return notOwner(refuse);
     return this.success(new Uint8Array(Buffer.from(record.der, 'base64')), msg, opened.cipher);
   }
 
@@ -253,6 +260,19 @@ export class PkiOperation {
     );
     return { status: PKIStatus.SUCCESS, envelope };
   }
+}
+
+/** The pkiMessage is signed with the key `record` certifies. */
+function signedByOwner(msg: PkiMessage, record: CertificateRecord): boolean {
+  return createHash('sha256').update(msg.signer.spki).digest('hex') === record.publicKeySha256;
+}
+
+function notOwner(refuse: (r: string, t: string, f?: FailInfo) => Reply): Reply {
+  return refuse(
+    'requester-not-owner',
+    'the request is not signed by the key of the requested certificate',
+    FailInfo.badRequest,
+  );
 }
 
 function isRsaKey(spki: Uint8Array): boolean {

@@ -279,6 +279,30 @@ describe('CertPoll, GetCert, GetCRL and unknown messageTypes', () => {
     expect(got.certificates[0]?.raw.equals(issued.raw)).toBe(true);
   });
 
+  it('fail/CertPoll by someone else who knows the transactionID → FAILURE badRequest, no certificate', async () => {
+    const { transactionId } = await expectSuccess({ cn: 'poll-victim' });
+    const stranger = await selfSignedClient('messages-stranger');
+    const poll = await other(
+      MessageType.CertPoll,
+      issuerAndSubject(host.ca, 'CN=poll-victim'),
+      transactionId,
+      stranger,
+    );
+    expect(poll.status).toBe(PKIStatus.FAILURE);
+    expect(poll.failInfo).toBe(FailInfo.badRequest);
+    expect(poll.certificates).toHaveLength(0);
+  });
+
+  it('fail/GetCert by someone else who knows the serial → FAILURE badRequest, no certificate', async () => {
+    const { rep } = await expectSuccess({ cn: 'getcert-victim' });
+    const parsed = AsnParser.parse(rep.certificates[0]!.raw, Certificate);
+    const stranger = await selfSignedClient('messages-stranger');
+    const got = await other(MessageType.GetCert, issuerAndSerial(parsed), 'getcert-stranger', stranger);
+    expect(got.status).toBe(PKIStatus.FAILURE);
+    expect(got.failInfo).toBe(FailInfo.badRequest);
+    expect(got.certificates).toHaveLength(0);
+  });
+
   it('fail/GetCert for an unknown serial → FAILURE badCertId', async () => {
     const stranger = await makeCert({ key: client.key, subject: 'CN=not ours' });
     const got = await other(MessageType.GetCert, issuerAndSerial(stranger.cert), 'getcert-unknown');
