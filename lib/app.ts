@@ -100,6 +100,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     store,
     enrollment,
     renewal,
+    deliver: async (record) => endpoints.get(record.endpoint)?.afterRecord?.(record, true),
     responseCipher: core.responseCipher,
     audit,
     clock,

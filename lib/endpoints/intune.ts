@@ -4,7 +4,7 @@ import { DEFAULT_POLICY } from '../csr/policy.js';
 import { AppError } from '../errors.js';
 import type { IntuneClient } from '../intune/client.js';
 import { hresultFor } from '../intune/hresult.js';
-import { confirmSuccessBeforeDelivery, notifyAfterIssue, notifyFailure } from '../intune/notifications.js';
+import { announceDelivered, confirmSuccessBeforeDelivery, notifyFailure } from '../intune/notifications.js';
 import type { Logger } from '../log.js';
 import type { MessageQueue } from '../queue/types.js';
 import type { ScepEndpoint } from '../scep/endpoint.js';
@@ -38,8 +38,8 @@ export function intuneEndpoint(s: IntuneSettings, d: IntuneDeps): ScepEndpoint {
     allowRenewals: s.profile.allowRenewals,
     challengeRefusalIsFinal: true,
     storeCertificate: s.profile.enableCertificateStorage,
-    notification: 'pending',
-    afterRecord: async (record, _csr, replayed) => {
+    notification: 'undelivered',
+    afterRecord: async (record) => {
       // Renewals signed by a certificate we issued were not validated by Intune: nothing to report.
       if (record.authorization !== 'intune') return;
       if (s.waitForSuccessNotificationResponse) {
@@ -58,8 +58,8 @@ export function intuneEndpoint(s: IntuneSettings, d: IntuneDeps): ScepEndpoint {
         }
         return;
       }
-      // Queued mode: a replay's notification is already pending or sent.
-      if (!replayed) await notifyAfterIssue(enqueue, record);
+      // Queued mode: announce it once, the first time it is delivered.
+      await announceDelivered({ ...enqueue, store: d.store, now: d.clock }, record);
     },
     onIssueFailed: async ({ transactionId, csr }, reason, message) => {
       await notifyFailure(enqueue, {

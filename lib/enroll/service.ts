@@ -38,11 +38,11 @@ export interface EnrollmentRequest {
    */
   readonly storeCertificate?: boolean;
   /**
-   * Runs after the record is durable and before the certificate is returned, and again before a
-   * replayed certificate is returned (`replayed`). A rejection means the certificate must not be
-   * delivered (Intune with WaitForSuccessNotificationResponse).
+   * Runs from `deliver`, once the reply that carries the certificate exists (a signed CertRep, a
+   * response body), for new and replayed certificates alike. A rejection means the certificate
+   * must not be delivered (Intune with WaitForSuccessNotificationResponse).
    */
-  readonly afterRecord?: (record: CertificateRecord, csr: ParsedCsr, replayed: boolean) => Promise<void>;
+  readonly afterRecord?: (record: CertificateRecord, replayed: boolean) => Promise<void>;
   /** Runs when issuance fails after authorization succeeded (Intune failureNotification). */
   readonly onIssueFailed?: (reason: string, message: string) => Promise<void>;
 }
@@ -235,25 +235,6 @@ export class EnrollmentService {
     // A concurrent identical request won the race: answer with its certificate, never a second one.
     if (!created.created) return this.replay(created.existing, req, refuse);
 
-    if (req.afterRecord) {
-      try {
-        await req.afterRecord(created.record, req.csr, false);
-      } catch (e) {
-        return refuse(
-          'unavailable',
-          'delivery-refused',
-          'the certificate could not be delivered; retry later',
-          describeError(e),
-        );
-      }
-    }
-    this.audit.record({
-      ...base,
-      outcome: 'issued',
-      serialNumber: issued.serialNumber,
-      authorization: auth.authorization,
-      ...(auth.renewal ? { renewalOf: auth.renewal.renewalOf } : {}),
-    });
     return { ok: true, issued, record: created.record, replayed: false };
   }
 
@@ -304,29 +285,61 @@ export class EnrollmentService {
         'this transaction was completed and its certificate is not stored; enroll with a new transactionID',
       );
     }
+    const der = new Uint8Array(Buffer.from(existing.der, 'base64'));
+    return { ok: true, issued: describe(der), record: existing, replayed: true };
+  }
+
+  /**
+   * The reply carrying the certificate exists: run the delivery hook (Intune notification) and
+   * audit the issuance. Nothing is announced before this point, so a reply that could not be
+   * produced (a Key Vault fault on the CertRep signature) announces nothing; the client's retry
+   * replays the same certificate and completes it. A refused delivery is an 'unavailable'
+   * failure: the caller answers with it instead of the certificate.
+   */
+  async deliver(
+    req: EnrollmentRequest,
+    result: Extract<EnrollmentResult, { ok: true }>,
+  ): Promise<EnrollmentResult> {
+    const { record, replayed } = result;
+    const event = {
+      endpoint: req.endpoint,
+      operation: req.operation,
+      transactionId: req.transactionId,
+      requester: req.csr.subjectString,
+      serialNumber: record.serialNumber,
+      authorization: record.authorization,
+      ...(record.renewalOf === undefined ? {} : { renewalOf: record.renewalOf }),
+    };
     if (req.afterRecord) {
       try {
-        await req.afterRecord(existing, req.csr, true);
+        await req.afterRecord(record, replayed);
       } catch (e) {
-        return refuse(
-          'unavailable',
-          'delivery-refused',
-          'the certificate could not be delivered; retry later',
-          describeError(e),
-        );
+        const message = 'the certificate could not be delivered; retry later';
+        this.audit.record({
+          ...event,
+          outcome: 'failed',
+          reason: 'delivery-refused',
+          detail: describeError(e),
+        });
+        return { ok: false, kind: 'unavailable', reason: 'delivery-refused', message };
       }
     }
-    const der = new Uint8Array(Buffer.from(existing.der, 'base64'));
+    this.audit.record({ ...event, outcome: replayed ? 'replayed' : 'issued' });
+    return result;
+  }
+
+  /** The reply carrying the certificate could not be produced: nothing was announced. */
+  undelivered(req: EnrollmentRequest, result: Extract<EnrollmentResult, { ok: true }>, error: unknown): void {
     this.audit.record({
       endpoint: req.endpoint,
       operation: req.operation,
       transactionId: req.transactionId,
       requester: req.csr.subjectString,
-      outcome: 'replayed',
-      serialNumber: existing.serialNumber,
-      authorization: existing.authorization,
+      outcome: 'failed',
+      reason: 'reply-unavailable',
+      detail: `certificate ${result.record.serialNumber} recorded but not delivered: ${describeError(error)}`,
+      serialNumber: result.record.serialNumber,
     });
-    return { ok: true, issued: describe(der), record: existing, replayed: true };
   }
 
   private async issueFailed(req: EnrollmentRequest, reason: string, message: string): Promise<void> {

@@ -27,7 +27,11 @@ export interface ScepEndpoint {
   readonly notification?: NotificationState;
   /** AppConfig__*__EnableCertificateStorage: keep the certificate DER in its record. */
   readonly storeCertificate?: boolean;
-  readonly afterRecord?: (record: CertificateRecord, csr: ParsedCsr, replayed: boolean) => Promise<void>;
+  /**
+   * Runs once a reply carrying the certificate has been produced (new, replayed, polled or
+   * fetched with GetCert); a rejection withholds the certificate (see EnrollmentService.deliver).
+   */
+  readonly afterRecord?: (record: CertificateRecord, replayed: boolean) => Promise<void>;
   readonly onIssueFailed?: (
     ctx: { transactionId: string; csr: ParsedCsr },
     reason: string,

@@ -9,7 +9,7 @@ import { certsOnly } from '../cms/certs-only.js';
 import type { ResponseCipher } from '../config/core.js';
 import { parseCsr, type ParsedCsr } from '../csr/parse.js';
 import { kid, oid, parseBer } from '../cms/ber.js';
-import type { EnrollmentService } from '../enroll/service.js';
+import type { EnrollmentRequest, EnrollmentResult, EnrollmentService } from '../enroll/service.js';
 import { describeError, isAppError } from '../errors.js';
 import type { Decrypter, HashAlgorithm, Signer } from '../keys/types.js';
 import { hasStoredCertificate } from '../store/storage-policy.js';
@@ -31,6 +31,12 @@ export interface PkiOperationDeps {
   readonly enrollment: EnrollmentService;
   /** The shared renewal rule (lib/enroll/renewal-rule.ts). */
   readonly renewal: RenewalRule;
+  /**
+   * Before a stored certificate is handed out again (CertPoll, GetCert): its endpoint's delivery
+   * hook (Intune: announce it, or confirm it under WaitForSuccessNotificationResponse). A
+   * rejection withholds the certificate.
+   */
+  readonly deliver: (record: CertificateRecord) => Promise<void>;
   readonly responseCipher: ResponseCipher;
   readonly audit: AuditLog;
   readonly clock: () => Date;
@@ -44,6 +50,17 @@ const fail = (failInfo: FailInfo, failInfoText: string): Reply => ({
 });
 
 /**
+ * A SUCCESS that still has to be delivered: `afterSigned` runs once its CertRep exists (the
+ * Intune notification; a FAILURE it returns replaces the reply), `notSigned` when the CertRep
+ * could not be signed (nothing is announced; the client's retry replays the certificate).
+ */
+interface Delivery {
+  readonly outcome: Reply;
+  readonly afterSigned: () => Promise<Reply | undefined>;
+  readonly notSigned?: (error: unknown) => void;
+}
+
+/**
  * PKIOperation (RFC 8894 §3.3): everything after the HTTP layer. A message that cannot be
  * parsed throws AppError BAD_REQUEST (→ HTTP 400); once it parses, every refusal is a signed
  * CertRep FAILURE with a failInfo and a failInfoText that says why (DESIGN decision 6).
@@ -53,9 +70,9 @@ export class PkiOperation {
 
   async handle(endpoint: ScepEndpoint, der: Uint8Array): Promise<Uint8Array> {
     const msg = parsePkiMessage(der);
-    let outcome: Reply;
+    let answer: Reply | Delivery;
     try {
-      outcome = await this.outcome(endpoint, msg);
+      answer = await this.outcome(endpoint, msg);
     } catch (e) {
       // Anything unexpected after parsing (a store read failing, …) is still answered in-band.
       this.d.audit.record({
@@ -66,20 +83,60 @@ export class PkiOperation {
         reason: 'internal',
         detail: describeError(e),
       });
-      outcome = fail(FailInfo.badRequest, 'the request could not be processed now; retry later');
+      answer = fail(FailInfo.badRequest, 'the request could not be processed now; retry later');
     }
-    return buildCertRep({
-      transactionId: msg.transactionId,
-      recipientNonce: msg.senderNonce,
-      outcome,
-      signerCertificate: this.d.issuer.ca,
-      signer: this.d.signer,
-      hash: replyHash(msg.digestAlgorithm),
-      now: this.d.clock(),
-    });
+    const sign = (outcome: Reply): Promise<Uint8Array> =>
+      buildCertRep({
+        transactionId: msg.transactionId,
+        recipientNonce: msg.senderNonce,
+        outcome,
+        signerCertificate: this.d.issuer.ca,
+        signer: this.d.signer,
+        hash: replyHash(msg.digestAlgorithm),
+        now: this.d.clock(),
+      });
+    if (!('afterSigned' in answer)) return sign(answer);
+    let reply: Uint8Array;
+    try {
+      reply = await sign(answer.outcome);
+    } catch (e) {
+      answer.notSigned?.(e);
+      throw e;
+    }
+    const instead = await answer.afterSigned();
+    return instead ? sign(instead) : reply;
   }
 
-  private async outcome(endpoint: ScepEndpoint, msg: PkiMessage): Promise<Reply> {
+  /** A stored certificate handed out again (CertPoll, GetCert): delivered like a new one. */
+  private redeliver(
+    endpoint: ScepEndpoint,
+    msg: PkiMessage,
+    record: CertificateRecord,
+    outcome: Reply,
+  ): Delivery {
+    return {
+      outcome,
+      afterSigned: async () => {
+        try {
+          await this.d.deliver(record);
+          return undefined;
+        } catch (e) {
+          this.d.audit.record({
+            endpoint: endpoint.name,
+            operation: MessageType[msg.messageType] ?? 'PKIOperation',
+            transactionId: msg.transactionId,
+            outcome: 'failed',
+            reason: 'delivery-refused',
+            detail: describeError(e),
+            serialNumber: record.serialNumber,
+          });
+          return fail(FailInfo.badRequest, 'the certificate could not be delivered; retry later');
+        }
+      },
+    };
+  }
+
+  private async outcome(endpoint: ScepEndpoint, msg: PkiMessage): Promise<Reply | Delivery> {
     const refuse = (reason: string, text: string, failInfo = FailInfo.badRequest, detail?: string): Reply => {
       this.d.audit.record({
         endpoint: endpoint.name,
@@ -104,7 +161,7 @@ export class PkiOperation {
       case MessageType.CertPoll:
         return this.poll(endpoint, msg, refuse);
       case MessageType.GetCert:
-        return this.getCert(msg, refuse);
+        return this.getCert(endpoint, msg, refuse);
       case MessageType.GetCRL:
         return refuse('crl-not-available', 'this CA does not publish CRLs over SCEP yet');
       default:
@@ -137,7 +194,7 @@ export class PkiOperation {
     endpoint: ScepEndpoint,
     msg: PkiMessage,
     refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
-  ): Promise<Reply> {
+  ): Promise<Reply | Delivery> {
     const opened = await this.open(msg);
     if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo, opened.detail);
     let csr: ParsedCsr;
@@ -160,7 +217,7 @@ export class PkiOperation {
     });
     const isRenewalReq = isKnownMessageType(msg.messageType) && msg.messageType === MessageType.RenewalReq;
     const onIssueFailed = endpoint.onIssueFailed;
-    const result = await this.d.enrollment.enroll({
+    const request: EnrollmentRequest = {
       endpoint: endpoint.name,
       operation: isRenewalReq ? 'RenewalReq' : 'PKCSReq',
       csr,
@@ -192,19 +249,24 @@ export class PkiOperation {
               challengePassword: csr.challengePassword,
             }),
         }),
-    });
-    if (!result.ok) {
-      const text = result.kind === 'unauthorized' ? `${result.message}: ${result.reason}` : result.message;
-      return fail(FailInfo.badRequest, text);
-    }
-    return this.success(result.issued.der, msg, opened.cipher);
+    };
+    const result = await this.d.enrollment.enroll(request);
+    if (!result.ok) return fail(FailInfo.badRequest, refusalText(result));
+    return {
+      outcome: this.success(result.issued.der, msg, opened.cipher),
+      afterSigned: async () => {
+        const delivered = await this.d.enrollment.deliver(request, result);
+        return delivered.ok ? undefined : fail(FailInfo.badRequest, refusalText(delivered));
+      },
+      notSigned: (e) => this.d.enrollment.undelivered(request, result, e),
+    };
   }
 
   private async poll(
     endpoint: ScepEndpoint,
     msg: PkiMessage,
     refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
-  ): Promise<Reply> {
+  ): Promise<Reply | Delivery> {
     const signer = signerSerial(
       await this.d.renewal.check(msg.signerCertificateDer, { kind: 'scep', endpoint: endpoint.name }),
     );
@@ -218,7 +280,8 @@ export class PkiOperation {
         // CertPoll is signed like the original request).
         if (signer === undefined && !signedByOwner(msg, record)) return notOwner(refuse);
         const cipher = envelopeCipher(msg.envelope) ?? 'DES-EDE3-CBC';
-        return this.success(new Uint8Array(Buffer.from(record.der, 'base64')), msg, cipher);
+        const der = new Uint8Array(Buffer.from(record.der, 'base64'));
+        return this.redeliver(endpoint, msg, record, this.success(der, msg, cipher));
       }
     }
     return refuse(
@@ -229,9 +292,10 @@ export class PkiOperation {
   }
 
   private async getCert(
+    endpoint: ScepEndpoint,
     msg: PkiMessage,
     refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
-  ): Promise<Reply> {
+  ): Promise<Reply | Delivery> {
     const opened = await this.open(msg);
     if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo, opened.detail);
     let serial: string;
@@ -249,7 +313,8 @@ export class PkiOperation {
     // Only the holder of the certificate's key gets it (signed by the certificate itself, or by
     // any certificate for the same key).
     if (!signedByOwner(msg, record)) return notOwner(refuse);
-    return this.success(new Uint8Array(Buffer.from(record.der, 'base64')), msg, opened.cipher);
+    const der = new Uint8Array(Buffer.from(record.der, 'base64'));
+    return this.redeliver(endpoint, msg, record, this.success(der, msg, opened.cipher));
   }
 
   private success(certDer: Uint8Array, msg: PkiMessage, requestCipher: ContentCipher): Reply {
@@ -260,6 +325,10 @@ export class PkiOperation {
     );
     return { status: PKIStatus.SUCCESS, envelope };
   }
+}
+
+function refusalText(r: Extract<EnrollmentResult, { ok: false }>): string {
+  return r.kind === 'unauthorized' ? `${r.message}: ${r.reason}` : r.message;
 }
 
 /** The pkiMessage is signed with the key `record` certifies. */

@@ -111,7 +111,7 @@ export function claimId(transactionKey: string): string {
   return createHash('sha256').update(transactionKey, 'utf8').digest('hex');
 }
 
-const notificationState = z.enum(['none', 'pending', 'sent', 'failed']);
+const notificationState = z.enum(['none', 'undelivered', 'pending', 'sent', 'failed']);
 
 /** What a certificate document must hold to be read back as a CertificateRecord. */
 export const certificateDocument = z.object({

@@ -20,7 +20,11 @@ export type RevocationReason =
   | 'certificateHold'
   | 'privilegeWithdrawn';
 
-export type NotificationState = 'none' | 'pending' | 'sent' | 'failed';
+/**
+ * `undelivered`: recorded, its reply not produced yet (nothing announced); `pending`: delivered,
+ * the success notification queued; `sent`/`failed`: settled.
+ */
+export type NotificationState = 'none' | 'undelivered' | 'pending' | 'sent' | 'failed';
 
 export interface CertificateRecord {
   /** Serial number, lower-case hex without leading zeros beyond what DER needs (canonical). */
