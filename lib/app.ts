@@ -10,7 +10,7 @@ import { staticEndpoint } from './endpoints/static.js';
 import { loadOrCreateLocalCa } from './keys/local-ca.js';
 import type { CaKeys } from './keys/types.js';
 import { jsonLogger, type Logger } from './log.js';
-import type { ScepEndpoint } from './scep/endpoint.js';
+import { unavailableEndpoint, type ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
 import { PkiOperation } from './scep/pki-operation.js';
 import { ScepService } from './scep/service.js';
@@ -78,7 +78,12 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   const fixed = staticEndpoint(core.static);
   if (fixed) endpoints.set(fixed.name, fixed);
   let intune: IntuneDeps | undefined;
-  if (settings.intune.enabled) {
+  if (settings.intune.enabled && settings.intune.unavailable !== undefined) {
+    endpoints.set(
+      'intune',
+      unavailableEndpoint('intune', settings.intune.unavailable, settings.intune.profile),
+    );
+  } else if (settings.intune.enabled) {
     const { createIntuneClient, createNotificationQueues } = await import('./intune/factory.js');
     const queues = await createNotificationQueues(settings.intune);
     intune = { client: createIntuneClient(settings.intune), ...queues, store, logger, clock };
@@ -115,6 +120,13 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
       now: clock,
     });
     rest = restEnrollment(settings.rest, auth, core.validityPeriodDays);
+  }
+  for (const e of endpoints.values()) {
+    if (e.unavailable !== undefined)
+      logger.error('SCEP endpoint disabled: its configuration cannot be used; it answers 503', {
+        endpoint: e.name,
+        problem: e.unavailable,
+      });
   }
   logger.info('azure-scep-ca started', {
     ca: issuer.caName,

@@ -5,6 +5,7 @@ import { cosmosSection, type CosmosSettings } from './cosmos.js';
 import { intuneSection, type IntuneSettings } from './intune.js';
 import { keyVaultSection, type KeyVaultSettings } from './keyvault.js';
 import { restSection, type RestSettings } from './rest.js';
+import { secretProblems } from './secrets.js';
 
 export type { Env } from './parse.js';
 
@@ -37,7 +38,7 @@ export function loadSettings(env: Env = process.env): Settings {
     if (r.ok) out[name] = r.value;
     else problems.push(...r.problems);
   }
-  problems.push(...inAzureProblems(env));
+  problems.push(...inAzureProblems(env), ...secretProblems(env));
   if (problems.length > 0) {
     throw new AppError('CONFIG_INVALID', `Invalid settings:\n  - ${problems.join('\n  - ')}`, {
       detail: { problems },

@@ -10,6 +10,11 @@ import type { CertificateRecord, NotificationState } from '../store/types.js';
  */
 export interface ScepEndpoint {
   readonly name: string;
+  /**
+   * A configuration problem that keeps this endpoint from serving (an unresolved Key Vault
+   * reference in its secret): every request is answered 503 and the problem is logged.
+   */
+  readonly unavailable?: string;
   readonly challenge: ChallengeValidator;
   readonly profile: IssuanceProfile;
   readonly policy: readonly CsrValidator[];
@@ -37,4 +42,26 @@ export interface ScepEndpoint {
     reason: string,
     message: string,
   ) => Promise<void>;
+}
+
+/**
+ * An endpoint whose configuration cannot be used: it answers 503 (ScepService) and, should it
+ * ever be asked, its challenge refuses everything.
+ */
+export function unavailableEndpoint(name: string, problem: string, profile: IssuanceProfile): ScepEndpoint {
+  return {
+    name,
+    unavailable: problem,
+    challenge: {
+      validate: () =>
+        Promise.resolve({
+          ok: false,
+          reason: 'endpoint-unavailable',
+          detail: 'the endpoint is not configured',
+        }),
+    },
+    profile,
+    policy: [],
+    allowRenewals: false,
+  };
 }

@@ -40,6 +40,11 @@ export class ScepService {
     const endpoint = this.endpoints.get(endpointName.toLowerCase());
     if (!endpoint)
       throw new AppError('UNKNOWN_ENDPOINT', `there is no SCEP endpoint named "${endpointName}"`);
+    if (endpoint.unavailable !== undefined) {
+      throw new AppError('CONFIG_INVALID', `the SCEP endpoint "${endpoint.name}" is not configured`, {
+        detail: { problem: endpoint.unavailable },
+      });
+    }
     const op = req.operation ?? '';
     switch (op.toLowerCase()) {
       case 'getcacaps':
