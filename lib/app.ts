@@ -13,6 +13,7 @@ import { jsonLogger, type Logger } from './log.js';
 import { unavailableEndpoint, type ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
 import { PkiOperation } from './scep/pki-operation.js';
+import { ConcurrencyLimit } from './scep/limit.js';
 import { ScepService } from './scep/service.js';
 import type { DocumentStore } from './store/documents.js';
 import type { CertificateStore } from './store/types.js';
@@ -110,7 +111,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     audit,
     clock,
   });
-  const scep = new ScepService(endpoints, pki, ca);
+  const scep = new ScepService(endpoints, pki, ca, new ConcurrencyLimit(core.concurrentScepRequestLimit));
   if (settings.rest.enabled) {
     const { createRestAuth } = await import('./rest/authorize.js');
     const { restEnrollment } = await import('./rest/enroll.js');

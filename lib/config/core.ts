@@ -63,6 +63,8 @@ export interface CoreSettings {
   readonly localCa: { readonly subject: string; readonly keySize: number; readonly validityDays: number };
   /** Largest request body accepted, bytes. */
   readonly maxBodyBytes: number;
+  /** PKIOperations in flight per SCEP endpoint before excess is shed with 503 (SCEPman's name). */
+  readonly concurrentScepRequestLimit: number;
 }
 
 export const CLIENT_AUTH_EKU = '1.3.6.1.5.5.7.3.2';
@@ -116,6 +118,7 @@ const schema = z.object({
   AppConfig__LocalCA__KeySize: int(2048, 2048, 8192),
   AppConfig__LocalCA__DaysExpiresIn: int(3650, 1, 36500),
   AppConfig__MaxRequestBytes: int(256 * 1024, 4096, 16 * 1024 * 1024),
+  AppConfig__ConcurrentSCEPRequestLimit: int(50, 1, 10_000),
   // Set by App Service and Functions in Azure: secrets there must be stronger.
   WEBSITE_SITE_NAME: optionalString,
 });
@@ -154,6 +157,7 @@ export const coreSection = section(
       validityDays: r.AppConfig__LocalCA__DaysExpiresIn,
     },
     maxBodyBytes: r.AppConfig__MaxRequestBytes,
+    concurrentScepRequestLimit: r.AppConfig__ConcurrentSCEPRequestLimit,
   }),
   (r) => {
     const p: string[] = [];

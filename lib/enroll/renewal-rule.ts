@@ -139,8 +139,14 @@ export class RenewalRule {
   }
 
   /** Steps 1–4: may `csr` renew the certificate `der`, and with which profile? */
-  async decide(der: Uint8Array, csr: ParsedCsr, receiver: RenewalReceiver): Promise<RenewalDecision> {
-    const checked = await this.check(der, receiver);
+  async decide(
+    der: Uint8Array,
+    csr: ParsedCsr,
+    receiver: RenewalReceiver,
+    /** The result of `check(der, receiver)` when the caller already has it. */
+    checkedBefore?: RenewalDecision,
+  ): Promise<RenewalDecision> {
+    const checked = checkedBefore ?? (await this.check(der, receiver));
     if (!checked.ok) return checked;
     const serial = checked.grant.renewalOf;
     const cert = AsnParser.parse(der, Certificate);

@@ -18,6 +18,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   POLICY_REJECTED: 400,
   CHALLENGE_REJECTED: 403,
   DEPENDENCY_UNAVAILABLE: 503,
+  OVERLOADED: 503,
   CONFIG_INVALID: 503,
   INTERNAL: 500,
 };
@@ -37,7 +38,7 @@ export function errorResponse(
   if (status >= 500) logger.error('request failed', fields);
   else logger.warn('request refused', fields);
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-  if (err.code === 'DEPENDENCY_UNAVAILABLE') headers['retry-after'] = '5';
+  if (err.code === 'DEPENDENCY_UNAVAILABLE' || err.code === 'OVERLOADED') headers['retry-after'] = '5';
   const www = err.detail?.wwwAuthenticate;
   if (typeof www === 'string') headers['www-authenticate'] = www;
   // Settings problems are for the operator's log, not for whoever sent the request.

@@ -18,7 +18,7 @@ import { buildCertRep, type CertRepOutcome } from './certrep.js';
 import type { ScepEndpoint } from './endpoint.js';
 import { EnvelopeError, envelopeCipher, openEnvelope, sealEnvelope } from './envelope.js';
 import { isKnownMessageType, parsePkiMessage, type PkiMessage } from './message.js';
-import { authorizeScepRequest, signerSerial } from './renewal.js';
+import { authorizeScepRequest, renewalReqRefusal, signerSerial } from './renewal.js';
 import type { RenewalRule } from '../enroll/renewal-rule.js';
 import { FailInfo, MessageType, OID, PKIStatus } from './types.js';
 
@@ -195,14 +195,8 @@ export class PkiOperation {
     msg: PkiMessage,
     refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
   ): Promise<Reply | Delivery> {
-    const opened = await this.open(msg);
-    if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo, opened.detail);
-    let csr: ParsedCsr;
-    try {
-      csr = parseCsr(opened.content);
-    } catch (e) {
-      return refuse('csr-invalid', isAppError(e) ? e.message : 'the certificate request cannot be parsed');
-    }
+    // Everything that can refuse without the CA key comes before the envelope is opened: an
+    // unauthenticated request costs one private-key operation, the FAILURE's signature.
     if (!isRsaKey(msg.signer.spki)) {
       // The reply is encrypted to the request signer's key with RSA key transport.
       return refuse(
@@ -211,11 +205,26 @@ export class PkiOperation {
         FailInfo.badAlg,
       );
     }
-    const decision = await this.d.renewal.decide(msg.signerCertificateDer, csr, {
-      kind: 'scep',
-      endpoint: endpoint.name,
-    });
+    const receiver = { kind: 'scep', endpoint: endpoint.name } as const;
+    const signer = await this.d.renewal.check(msg.signerCertificateDer, receiver);
     const isRenewalReq = isKnownMessageType(msg.messageType) && msg.messageType === MessageType.RenewalReq;
+    const early = isRenewalReq ? renewalReqRefusal(signer) : undefined;
+    if (early)
+      return refuse(
+        early.reason,
+        `the request was not authorized: ${early.reason}`,
+        FailInfo.badRequest,
+        early.detail,
+      );
+    const opened = await this.open(msg);
+    if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo, opened.detail);
+    let csr: ParsedCsr;
+    try {
+      csr = parseCsr(opened.content);
+    } catch (e) {
+      return refuse('csr-invalid', isAppError(e) ? e.message : 'the certificate request cannot be parsed');
+    }
+    const decision = await this.d.renewal.decide(msg.signerCertificateDer, csr, receiver, signer);
     const onIssueFailed = endpoint.onIssueFailed;
     const request: EnrollmentRequest = {
       endpoint: endpoint.name,

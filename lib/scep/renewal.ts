@@ -36,6 +36,22 @@ export function signerSerial(d: RenewalDecision): string | undefined {
 }
 
 /**
+ * A RenewalReq that its signer alone already refuses (not ours, expired, revoked, unknown,
+ * another endpoint's): refused before the envelope is opened. Same reasons as below.
+ */
+export function renewalReqRefusal(
+  signer: RenewalDecision,
+): { readonly reason: string; readonly detail: string } | undefined {
+  if (signer.ok) return undefined;
+  if (!signerIsOurs(signer))
+    return {
+      reason: 'renewal-signer-not-ours',
+      detail: 'a RenewalReq must be signed by a certificate this CA issued',
+    };
+  return { reason: SCEP_REASON[signer.reason] ?? `renewal-${signer.reason}`, detail: signer.message };
+}
+
+/**
  * The authorization of a PKCSReq/RenewalReq. A renewal vouches only for the identity of the
  * certificate being renewed, on the endpoint that issued it; anything else needs the challenge.
  */

@@ -1,6 +1,7 @@
 import { AppError } from '../errors.js';
 import { decodeMessageParam } from './base64.js';
 import type { ScepEndpoint } from './endpoint.js';
+import { ConcurrencyLimit } from './limit.js';
 import { getCACaps } from './operations/get-ca-caps.js';
 import { getCACert } from './operations/get-ca-cert.js';
 import type { PkiOperation } from './pki-operation.js';
@@ -30,6 +31,7 @@ export class ScepService {
     private readonly endpoints: ReadonlyMap<string, ScepEndpoint>,
     private readonly pki: PkiOperation,
     private readonly ca: { readonly certificateDer: Uint8Array; readonly chainDer: readonly Uint8Array[] },
+    private readonly limit: ConcurrencyLimit = new ConcurrencyLimit(50),
   ) {}
 
   endpointNames(): string[] {
@@ -51,12 +53,14 @@ export class ScepService {
         return getCACaps();
       case 'getcacert':
         return getCACert(this.ca.certificateDer, this.ca.chainDer);
-      case 'pkioperation':
+      case 'pkioperation': {
+        const message = messageOf(req);
         return {
           status: 200,
           contentType: MediaType.pkiMessage,
-          body: await this.pki.handle(endpoint, messageOf(req)),
+          body: await this.limit.run(endpoint.name, () => this.pki.handle(endpoint, message)),
         };
+      }
       case '':
         throw new AppError('UNKNOWN_OPERATION', 'the operation query parameter is missing');
       default:
