@@ -16,7 +16,13 @@ import { hasStoredCertificate } from '../store/storage-policy.js';
 import type { CertificateRecord, CertificateStore } from '../store/types.js';
 import { buildCertRep, type CertRepOutcome } from './certrep.js';
 import type { ScepEndpoint } from './endpoint.js';
-import { EnvelopeError, envelopeCipher, openEnvelope, sealEnvelope } from './envelope.js';
+import {
+  EnvelopeContentError,
+  EnvelopeError,
+  envelopeCipher,
+  openEnvelope,
+  sealEnvelope,
+} from './envelope.js';
 import { isKnownMessageType, parsePkiMessage, type PkiMessage } from './message.js';
 import { authorizeScepRequest, renewalReqRefusal, signerSerial } from './renewal.js';
 import type { RenewalRule } from '../enroll/renewal-rule.js';
@@ -43,6 +49,17 @@ export interface PkiOperationDeps {
 }
 
 type Reply = CertRepOutcome;
+
+/**
+ * The one answer to every failure after the content key was unwrapped: bad padding (a
+ * substitute key), content that does not decrypt, content that is not a CSR (or not an
+ * IssuerAndSerialNumber). Same failInfo, same text, same path (RFC 3218 §2.3.2).
+ */
+const UNREADABLE = {
+  reason: 'envelope-content-unreadable',
+  error: 'the pkcsPKIEnvelope content cannot be decrypted or read',
+  failInfo: FailInfo.badMessageCheck,
+} as const;
 const fail = (failInfo: FailInfo, failInfoText: string): Reply => ({
   status: PKIStatus.FAILURE,
   failInfo,
@@ -172,17 +189,27 @@ export class PkiOperation {
   private async open(
     msg: PkiMessage,
   ): Promise<
-    { content: Uint8Array; cipher: ContentCipher } | { error: string; failInfo: FailInfo; detail?: string }
+    | { content: Uint8Array; cipher: ContentCipher }
+    | { reason: string; error: string; failInfo: FailInfo; detail?: string }
   > {
     try {
       return await openEnvelope(msg.envelope, this.d.issuer.ca, this.d.decrypter);
     } catch (e) {
-      if (e instanceof EnvelopeError) return { error: e.message, failInfo: FailInfo.badMessageCheck };
+      if (e instanceof EnvelopeContentError) return UNREADABLE;
+      if (e instanceof EnvelopeError)
+        return { reason: 'envelope-invalid', error: e.message, failInfo: FailInfo.badMessageCheck };
       if (isAppError(e) && e.code === 'DEPENDENCY_UNAVAILABLE')
-        return { error: 'the CA key is unavailable; retry later', failInfo: FailInfo.badRequest };
-      if (isAppError(e)) return { error: e.message, failInfo: FailInfo.badRequest };
+        return {
+          reason: 'ca-key-unavailable',
+          error: 'the CA key is unavailable; retry later',
+          failInfo: FailInfo.badRequest,
+          detail: describeError(e),
+        };
+      if (isAppError(e))
+        return { reason: 'envelope-invalid', error: e.message, failInfo: FailInfo.badRequest };
       // Unexpected: the cause goes to the audit log, not to the client.
       return {
+        reason: 'envelope-invalid',
         error: 'the pkcsPKIEnvelope cannot be opened',
         failInfo: FailInfo.badMessageCheck,
         detail: describeError(e),
@@ -217,12 +244,13 @@ export class PkiOperation {
         early.detail,
       );
     const opened = await this.open(msg);
-    if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo, opened.detail);
+    if ('error' in opened) return refuse(opened.reason, opened.error, opened.failInfo, opened.detail);
     let csr: ParsedCsr;
     try {
       csr = parseCsr(opened.content);
     } catch (e) {
-      return refuse('csr-invalid', isAppError(e) ? e.message : 'the certificate request cannot be parsed');
+      // Garbage after unwrapping is answered like undecryptable content (no padding oracle).
+      return refuse(UNREADABLE.reason, UNREADABLE.error, UNREADABLE.failInfo, describeError(e));
     }
     const decision = await this.d.renewal.decide(msg.signerCertificateDer, csr, receiver, signer);
     const onIssueFailed = endpoint.onIssueFailed;
@@ -306,12 +334,12 @@ export class PkiOperation {
     refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
   ): Promise<Reply | Delivery> {
     const opened = await this.open(msg);
-    if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo, opened.detail);
+    if ('error' in opened) return refuse(opened.reason, opened.error, opened.failInfo, opened.detail);
     let serial: string;
     try {
       serial = serialHex(AsnParser.parse(opened.content, IssuerAndSerialNumber).serialNumber);
-    } catch {
-      return refuse('getcert-invalid', 'the GetCert request does not carry an IssuerAndSerialNumber');
+    } catch (e) {
+      return refuse(UNREADABLE.reason, UNREADABLE.error, UNREADABLE.failInfo, describeError(e));
     }
     const record = await this.d.store.getBySerial(serial);
     if (!record)
