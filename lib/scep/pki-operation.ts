@@ -24,7 +24,7 @@ import {
   sealEnvelope,
 } from './envelope.js';
 import { isKnownMessageType, parsePkiMessage, type PkiMessage } from './message.js';
-import { authorizeScepRequest, renewalReqRefusal, signerSerial } from './renewal.js';
+import { authorizeScepRequest, renewalReqRefusal, signerIsOurs, signerSerial } from './renewal.js';
 import type { RenewalRule } from '../enroll/renewal-rule.js';
 import { FailInfo, MessageType, OID, PKIStatus } from './types.js';
 
@@ -171,6 +171,20 @@ export class PkiOperation {
         'the pkiMessage signature does not verify',
         FailInfo.badMessageCheck,
       );
+    if (!msg.signerSelfSigned) {
+      // Not self-signed: it must be a certificate of this CA (RFC 8894 §2.3); one that only
+      // names us, or names someone else, vouches for nothing.
+      const c = await this.d.renewal.check(msg.signerCertificateDer, {
+        kind: 'scep',
+        endpoint: endpoint.name,
+      });
+      if (!signerIsOurs(c))
+        return refuse(
+          'signer-certificate-invalid',
+          'the request signer certificate is neither self-signed nor issued by this CA',
+          FailInfo.badMessageCheck,
+        );
+    }
     switch (isKnownMessageType(msg.messageType) ? msg.messageType : undefined) {
       case MessageType.PKCSReq:
       case MessageType.RenewalReq:
