@@ -34,15 +34,30 @@ export function errorResponse(
 ): HttpResponseInit {
   const err = e instanceof AppError ? e : new AppError('INTERNAL', 'internal error', { cause: e });
   const status = HTTP_STATUS[err.code];
-  const fields = { ...context, code: err.code, status, error: describeError(err), ...err.detail };
+  // The fixed fields come last: a detail named `status` or `code` cannot overwrite them.
+  const fields = { ...context, ...err.detail, code: err.code, status, error: describeError(err) };
   if (status >= 500) logger.error('request failed', fields);
   else logger.warn('request refused', fields);
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
   if (err.code === 'DEPENDENCY_UNAVAILABLE' || err.code === 'OVERLOADED') headers['retry-after'] = '5';
   const www = err.detail?.wwwAuthenticate;
   if (typeof www === 'string') headers['www-authenticate'] = www;
-  // Settings problems are for the operator's log, not for whoever sent the request.
-  const message =
-    err.code === 'CONFIG_INVALID' ? 'the service is not configured correctly; see the log' : err.message;
-  return { status, headers, jsonBody: { error: err.code, message } };
+  return { status, headers, jsonBody: { error: err.code, message: publicMessage(err) } };
+}
+
+/**
+ * What the caller is told. Failures of the service itself (settings, Key Vault, Cosmos DB, the
+ * queue) are for the operator's log: their texts name vaults, keys and accounts.
+ */
+function publicMessage(err: AppError): string {
+  switch (err.code) {
+    case 'CONFIG_INVALID':
+      return 'the service is not configured correctly; see the log';
+    case 'DEPENDENCY_UNAVAILABLE':
+      return 'a service the CA depends on is unavailable; retry later';
+    case 'INTERNAL':
+      return 'internal error';
+    default:
+      return err.message;
+  }
 }

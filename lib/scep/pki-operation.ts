@@ -219,7 +219,7 @@ export class PkiOperation {
           failInfo: FailInfo.badRequest,
           detail: describeError(e),
         };
-      if (isAppError(e))
+      if (isAppError(e) && e.code === 'BAD_REQUEST')
         return { reason: 'envelope-invalid', error: e.message, failInfo: FailInfo.badRequest };
       // Unexpected: the cause goes to the audit log, not to the client.
       return {
