@@ -202,7 +202,9 @@ export class EnrollmentService {
       try {
         result = await this.store.create(record);
       } catch (e) {
-        await this.issueFailed(req, 'store-unavailable', 'the certificate could not be recorded');
+        // No failure notification: the write may have landed (a lost acknowledgement), and the
+        // client's retry would then replay and announce that certificate. A transaction is
+        // never announced as both failed and succeeded; the retry settles it.
         return refuse(
           'unavailable',
           'store-unavailable',
