@@ -111,7 +111,13 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     audit,
     clock,
   });
-  const scep = new ScepService(endpoints, pki, ca, new ConcurrencyLimit(core.concurrentScepRequestLimit));
+  const scep = new ScepService(
+    endpoints,
+    pki,
+    ca,
+    new ConcurrencyLimit(core.concurrentScepRequestLimit),
+    core.requestBudgetMs,
+  );
   if (settings.rest.enabled) {
     const { createRestAuth } = await import('./rest/authorize.js');
     const { restEnrollment } = await import('./rest/enroll.js');

@@ -65,6 +65,8 @@ export interface CoreSettings {
   readonly maxBodyBytes: number;
   /** PKIOperations in flight per SCEP endpoint before excess is shed with 503 (SCEPman's name). */
   readonly concurrentScepRequestLimit: number;
+  /** One time budget per SCEP request, every Key Vault call included, ms. */
+  readonly requestBudgetMs: number;
 }
 
 export const CLIENT_AUTH_EKU = '1.3.6.1.5.5.7.3.2';
@@ -119,6 +121,7 @@ const schema = z.object({
   AppConfig__LocalCA__DaysExpiresIn: int(3650, 1, 36500),
   AppConfig__MaxRequestBytes: int(256 * 1024, 4096, 16 * 1024 * 1024),
   AppConfig__ConcurrentSCEPRequestLimit: int(50, 1, 10_000),
+  AppConfig__RequestBudgetSeconds: int(25, 1, 230),
   // Set by App Service and Functions in Azure: secrets there must be stronger.
   WEBSITE_SITE_NAME: optionalString,
 });
@@ -158,6 +161,7 @@ export const coreSection = section(
     },
     maxBodyBytes: r.AppConfig__MaxRequestBytes,
     concurrentScepRequestLimit: r.AppConfig__ConcurrentSCEPRequestLimit,
+    requestBudgetMs: r.AppConfig__RequestBudgetSeconds * 1000,
   }),
   (r) => {
     const p: string[] = [];

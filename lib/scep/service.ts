@@ -1,3 +1,4 @@
+import { withBudget } from '../budget.js';
 import { AppError } from '../errors.js';
 import { decodeMessageParam } from './base64.js';
 import type { ScepEndpoint } from './endpoint.js';
@@ -32,6 +33,8 @@ export class ScepService {
     private readonly pki: PkiOperation,
     private readonly ca: { readonly certificateDer: Uint8Array; readonly chainDer: readonly Uint8Array[] },
     private readonly limit: ConcurrencyLimit = new ConcurrencyLimit(50),
+    /** One time budget per PKIOperation, every Key Vault call included (AppConfig__RequestBudgetSeconds). */
+    private readonly budgetMs = 25_000,
   ) {}
 
   endpointNames(): string[] {
@@ -58,7 +61,9 @@ export class ScepService {
         return {
           status: 200,
           contentType: MediaType.pkiMessage,
-          body: await this.limit.run(endpoint.name, () => this.pki.handle(endpoint, message)),
+          body: await this.limit.run(endpoint.name, () =>
+            withBudget(this.budgetMs, () => this.pki.handle(endpoint, message)),
+          ),
         };
       }
       case '':

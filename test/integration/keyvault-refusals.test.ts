@@ -28,6 +28,7 @@ beforeAll(async () => {
       AppConfig__KeyVaultConfig__KeyVaultURL: kv.url ?? vault.url,
       AppConfig__KeyVaultConfig__RootCertificateConfig__CertificateName: kv.certificateName,
       AppConfig__ConcurrentSCEPRequestLimit: '1',
+      AppConfig__RequestBudgetSeconds: '5',
     },
     { credential: vault.credential },
   );
@@ -102,7 +103,7 @@ describe('Key Vault operations per refused request', () => {
 describe('AppConfig__ConcurrentSCEPRequestLimit', () => {
   it('fail/a PKIOperation beyond the per-endpoint limit is shed with 503 + Retry-After, without a vault call', async () => {
     // Hold the first request in its certificate signature.
-    vault.fail('sign', { delayMs: 3000 });
+    vault.fail('sign', { delayMs: 2500 });
     const first = send(await message());
     await new Promise((r) => setTimeout(r, 500));
     const before = vault.counts();
@@ -115,5 +116,20 @@ describe('AppConfig__ConcurrentSCEPRequestLimit', () => {
     // GetCACaps is not limited, and the slot is free again afterwards.
     expect((await fetch(`${host.scepUrl}?operation=GetCACaps`)).status).toBe(200);
     expect((await send(await message())).res.status).toBe(200);
+  });
+});
+
+describe('one time budget per request (AppConfig__RequestBudgetSeconds)', () => {
+  it('fail/with the vault hanging, the whole request (certificate signature and FAILURE signature) ends within one budget, 503 and no certificate', async () => {
+    vault.fail('sign', { delayMs: 60_000, times: Infinity });
+    const started = performance.now();
+    const { res, body } = await send(await message());
+    const elapsed = performance.now() - started;
+    expect(res.status).toBe(503);
+    expect(Buffer.from(body).toString('utf8')).not.toMatch(/vault|BEGIN CERTIFICATE/i);
+    // One budget of 5 s, not 5 s for the certificate and 5 s more for the FAILURE.
+    expect(elapsed).toBeGreaterThanOrEqual(4_500);
+    expect(elapsed).toBeLessThan(9_000);
+    vault.clearFaults();
   });
 });
