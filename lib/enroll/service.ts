@@ -256,7 +256,7 @@ export class EnrollmentService {
     return secondary ? { kind: 'replay', record: secondary } : { kind: 'new', transactionKey: key };
   }
 
-  private async replay(
+  private replay(
     existing: CertificateRecord,
     req: EnrollmentRequest,
     refuse: (
@@ -265,7 +265,7 @@ export class EnrollmentService {
       message: string,
       detail?: string,
     ) => EnrollmentResult,
-  ): Promise<EnrollmentResult> {
+  ): EnrollmentResult {
     if (existing.publicKeySha256 !== req.csr.publicKeySha256) {
       return refuse(
         'conflict',

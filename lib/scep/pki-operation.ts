@@ -309,7 +309,9 @@ export class PkiOperation {
         const delivered = await this.d.enrollment.deliver(request, result);
         return delivered.ok ? undefined : fail(FailInfo.badRequest, refusalText(delivered));
       },
-      notSigned: (e) => this.d.enrollment.undelivered(request, result, e),
+      notSigned: (e) => {
+        this.d.enrollment.undelivered(request, result, e);
+      },
     };
   }
 

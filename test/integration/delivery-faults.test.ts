@@ -36,9 +36,9 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  await host?.close();
-  await fake?.close();
-  await vault?.close();
+  await host.close();
+  await fake.close();
+  await vault.close();
   restoreEnv();
 });
 

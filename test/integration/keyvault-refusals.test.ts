@@ -35,8 +35,8 @@ beforeAll(async () => {
   client = await selfSignedClient('keyvault-refusals');
 });
 afterAll(async () => {
-  await host?.close();
-  await vault?.close();
+  await host.close();
+  await vault.close();
   restoreEnv();
 });
 beforeEach(() => {

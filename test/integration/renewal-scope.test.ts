@@ -50,8 +50,8 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await host?.close();
-  await fake?.close();
+  await host.close();
+  await fake.close();
 });
 
 /** The CSR asks for everything: serverAuth, codeSigning, any EKU, and keyCertSign. */

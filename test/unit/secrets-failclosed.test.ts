@@ -43,7 +43,7 @@ async function callStatic(query: string): Promise<HttpResponseInit> {
     url: `http://127.0.0.1/scep/static${query}`,
     params: { endpoint: 'static' },
   });
-  return scep(request, new azf.InvocationContext({ functionName: 'scep' })) as Promise<HttpResponseInit>;
+  return scep(request, new azf.InvocationContext({ functionName: 'scep' }));
 }
 
 describe('unresolved Key Vault references', () => {
