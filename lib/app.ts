@@ -5,6 +5,7 @@ import { loggerAudit, type AuditLog } from './audit.js';
 import { CertificateIssuer, revocationUrls } from './ca/issue.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
 import { EnrollmentService } from './enroll/service.js';
+import { RenewalRule } from './enroll/renewal-rule.js';
 import { builtInIntuneEndpoint, type IntuneDeps } from './endpoints/intune.js';
 import { builtInEndpoints } from './endpoints/built-in.js';
 import { buildEndpoint } from './endpoints/kinds.js';
@@ -15,10 +16,11 @@ import { loadOrCreateLocalCa } from './keys/local-ca.js';
 import type { CaKeys } from './keys/types.js';
 import { AppError } from './errors.js';
 import { jsonLogger, type Logger } from './log.js';
-import type { ScepEndpoint } from './scep/endpoint.js';
+import { unavailableEndpoint, type ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
 import { createRevocation, type Revocation } from './revocation/index.js';
 import { PkiOperation } from './scep/pki-operation.js';
+import { ConcurrencyLimit } from './scep/limit.js';
 import { ScepService } from './scep/service.js';
 import type { DocumentStore } from './store/documents.js';
 import type { CertificateStore } from './store/types.js';
@@ -112,7 +114,17 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   const fixed = staticEndpoint(core.static, core.responseCipher);
   if (fixed) endpoints.set(fixed.name, fixed);
   let intune: IntuneDeps | undefined;
-  if (settings.intune.enabled) {
+  if (settings.intune.enabled && settings.intune.unavailable !== undefined) {
+    endpoints.set(
+      'intune',
+      unavailableEndpoint(
+        'intune',
+        settings.intune.unavailable,
+        settings.intune.profile,
+        core.responseCipher,
+      ),
+    );
+  } else if (settings.intune.enabled) {
     const { createIntuneClient, createNotificationQueues } = await import('./intune/factory.js');
     const queues = await createNotificationQueues(settings.intune);
     intune = { client: createIntuneClient(settings.intune), ...queues, store, logger, clock };
@@ -162,23 +174,43 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     };
     intuneRevocation = () => pullIntuneRevocations(deps);
   }
+  let rest: RestEnrollment | undefined;
+  // The one renewal rule for SCEP and REST: a renewal gets its original endpoint's current
+  // profile; an endpoint that is gone, disabled or unusable renews nothing (profile_unavailable).
+  const renewal = new RenewalRule({
+    caCertificates: [ca.certificateDer],
+    store,
+    profileOf: async (name) => {
+      if (name === 'api') return rest?.profile.issuance;
+      const e = await registry.resolve(name);
+      return e && e.unavailable === undefined ? e.profile.issuance : undefined;
+    },
+    now: clock,
+  });
   const pki = new PkiOperation({
     issuer,
     signer: ca.signer,
     decrypter: ca.decrypter,
     store,
     enrollment,
+    renewal,
+    // CertPoll/GetCert hand a stored certificate out again: its own endpoint's delivery hook.
+    deliver: async (record) => (await registry.resolve(record.endpoint))?.hooks.afterRecord(record, true),
     audit,
     clock,
   });
-  const scep = new ScepService(registry, pki, ca);
-  let rest: RestEnrollment | undefined;
+  const scep = new ScepService(
+    registry,
+    pki,
+    ca,
+    new ConcurrencyLimit(core.concurrentScepRequestLimit),
+    core.requestBudgetMs,
+  );
   if (settings.rest.enabled) {
     const { createRestAuth } = await import('./rest/authorize.js');
     const { restEnrollment } = await import('./rest/enroll.js');
     const auth = createRestAuth(settings.rest, {
-      caCertificates: [ca.certificateDer],
-      store,
+      rule: renewal,
       realm: core.baseUrl ?? 'azure-scep-ca',
       now: clock,
     });
@@ -190,6 +222,13 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     logger,
     realm: core.baseUrl ?? 'azure-scep-ca',
   });
+  for (const e of endpoints.values()) {
+    if (e.unavailable !== undefined)
+      logger.error('SCEP endpoint disabled: its configuration cannot be used; it answers 503', {
+        endpoint: e.name,
+        problem: e.unavailable,
+      });
+  }
   logger.info('azure-scep-ca started', {
     ca: issuer.caName,
     key: ca.signer.id,

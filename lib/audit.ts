@@ -16,6 +16,8 @@ export interface AuditEvent {
   readonly detail?: string | undefined;
   readonly serialNumber?: string | undefined;
   readonly authorization?: string | undefined;
+  /** Serial of the certificate a renewal re-issued. */
+  readonly renewalOf?: string | undefined;
 }
 
 export interface AuditLog {

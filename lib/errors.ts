@@ -17,6 +17,7 @@ export const ErrorCodes = [
   'POLICY_REJECTED', // a CSR validator refused the request
   'CHALLENGE_REJECTED',
   'DEPENDENCY_UNAVAILABLE', // Key Vault, Cosmos DB, Intune, queue: failed or timed out
+  'OVERLOADED', // a concurrency limit shed the request
   'CONFIG_INVALID',
   'INTERNAL',
 ] as const;

@@ -1,16 +1,14 @@
-import { X509Certificate, createHash } from 'node:crypto';
-import { AsnParser } from '@peculiar/asn1-schema';
-import { Certificate, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509';
 import type { Authorization } from '../challenge/types.js';
 import type { ParsedCsr } from '../csr/parse.js';
-import type { CertificateRecord, CertificateStore } from '../store/types.js';
-import { serialHex } from '../ca/sign.js';
-import { generalNameToString, nameToString } from '../x509/names.js';
+import type { RenewalGrant, RenewalReason, RenewalRule } from '../enroll/renewal-rule.js';
+import type { CertificateRecord } from '../store/types.js';
 
 /**
- * Renewal over mutual TLS: a caller that presents a certificate we issued gets a new one for the
- * same subject and SANs without an Entra token (SCEPman: AppConfig:DbCSRValidation:AllowRenewals,
- * "certificate renewal using mTLS").
+ * Renewal over mutual TLS: a caller that presents a certificate we issued gets the same
+ * certificate again (same subject and SANs, the original endpoint's profile) without an Entra
+ * token (SCEPman: AppConfig:DbCSRValidation:AllowRenewals, "certificate renewal using mTLS").
+ * The decision is the shared renewal rule's (lib/enroll/renewal-rule.ts); this adapter only
+ * reads the trusted header.
  *
  * TLS ends at the App Service front end, which proves the client holds the private key and
  * forwards the certificate to the app in `X-ARR-ClientCert` (base64 DER, no PEM armour). The
@@ -24,33 +22,24 @@ export interface HeaderReader {
   get(name: string): string | null | undefined;
 }
 
-export type RenewalRefusalReason =
-  | 'not_configured' // renewal over mTLS is off: no trusted header configured
-  | 'no_client_certificate'
-  | 'malformed_certificate'
-  | 'foreign_issuer' // not issued by our CA
-  | 'bad_signature' // names our CA, but our CA's key did not sign it
-  | 'not_yet_valid'
-  | 'expired'
-  | 'unknown_certificate' // not in the certificate store (or the stored one differs)
-  | 'revoked'
-  | 'type_not_allowed' // its authorization type is not in ReenrollmentAllowedCertificateTypes
-  | 'subject_mismatch'
-  | 'san_mismatch';
+export type RenewalRefusalReason = RenewalReason | 'not_configured' | 'no_client_certificate';
 
 export type RenewalResult =
-  | { readonly ok: true; readonly record: CertificateRecord; readonly serialNumber: string }
+  | {
+      readonly ok: true;
+      readonly record: CertificateRecord;
+      readonly serialNumber: string;
+      readonly grant: RenewalGrant;
+    }
   | { readonly ok: false; readonly reason: RenewalRefusalReason; readonly message: string };
 
 export interface ClientCertificateOptions {
   /** The trusted header (e.g. X-ARR-ClientCert); undefined turns renewal over mTLS off. */
   readonly header: string | undefined;
-  /** Our issuing CA certificate(s), DER: the current one and any still-trusted predecessors. */
-  readonly caCertificates: readonly Uint8Array[];
-  readonly store: Pick<CertificateStore, 'getBySerial'>;
+  /** The shared renewal rule (lib/enroll/renewal-rule.ts). */
+  readonly rule: RenewalRule;
   /** Record authorizations that may be renewed (mapped from the SCEPman type names). */
   readonly allowedAuthorizations: readonly Authorization[];
-  readonly now?: () => Date;
 }
 
 const MAX_HEADER = 16 * 1024;
@@ -62,13 +51,7 @@ const refuse = (reason: RenewalRefusalReason, message: string): RenewalResult =>
 });
 
 export class ClientCertificateRenewal {
-  private readonly cas: readonly X509Certificate[];
-  private readonly now: () => Date;
-
-  constructor(private readonly o: ClientCertificateOptions) {
-    this.cas = o.caCertificates.map((d) => new X509Certificate(d));
-    this.now = o.now ?? (() => new Date());
-  }
+  constructor(private readonly o: ClientCertificateOptions) {}
 
   /** Whether the request carries a client certificate in the trusted header. */
   present(headers: HeaderReader): boolean {
@@ -85,52 +68,13 @@ export class ClientCertificateRenewal {
     const value = (headers.get(this.o.header) ?? '').trim();
     if (value === '') return refuse('no_client_certificate', 'no client certificate was presented');
     const der = decodeHeader(value);
-    let x509: X509Certificate;
-    let cert: Certificate;
-    let sans: string[];
-    try {
-      if (der === undefined) throw new Error('undecodable');
-      x509 = new X509Certificate(der);
-      cert = AsnParser.parse(der, Certificate);
-      sans = certificateSans(cert);
-    } catch {
-      return refuse('malformed_certificate', 'the client certificate cannot be parsed');
-    }
-    // OpenSSL's issuer check: issuer name = CA subject, authority/subject key ids agree.
-    const issuer = this.cas.find((ca) => x509.checkIssued(ca));
-    if (!issuer) return refuse('foreign_issuer', 'the client certificate was not issued by this CA');
-    if (!x509.verify(issuer.publicKey)) {
-      return refuse('bad_signature', 'the client certificate signature does not verify with this CA');
-    }
-    const now = this.now().getTime();
-    const { notBefore, notAfter } = cert.tbsCertificate.validity;
-    if (now < notBefore.getTime().getTime())
-      return refuse('not_yet_valid', 'the client certificate is not valid yet');
-    if (now > notAfter.getTime().getTime()) return refuse('expired', 'the client certificate has expired');
-
-    const serialNumber = serialHex(new Uint8Array(cert.tbsCertificate.serialNumber));
-    const record = await this.o.store.getBySerial(serialNumber);
-    const sha256 = createHash('sha256').update(der).digest('hex').toUpperCase();
-    if (!record || record.thumbprintSha256.toUpperCase() !== sha256) {
-      return refuse('unknown_certificate', 'the client certificate is not known to this CA');
-    }
-    if (record.status !== 'issued') return refuse('revoked', 'the client certificate has been revoked');
-    if (!this.o.allowedAuthorizations.includes(record.authorization)) {
-      return refuse(
-        'type_not_allowed',
-        `certificates of type "${record.authorization}" cannot be renewed here`,
-      );
-    }
-    if (normName(nameToString(cert.tbsCertificate.subject)) !== normName(csr.subjectString)) {
-      return refuse('subject_mismatch', 'the request subject differs from the client certificate subject');
-    }
-    if (!sameSet(sans, csr.sans.map(generalNameToString))) {
-      return refuse(
-        'san_mismatch',
-        'the requested subject alternative names differ from the client certificate',
-      );
-    }
-    return { ok: true, record, serialNumber };
+    if (der === undefined) return refuse('malformed_certificate', 'the client certificate cannot be parsed');
+    const d = await this.o.rule.decide(der, csr, {
+      kind: 'mtls',
+      allowedTypes: this.o.allowedAuthorizations,
+    });
+    if (!d.ok) return refuse(d.reason, `client certificate: ${d.message}`);
+    return { ok: true, record: d.record, serialNumber: d.grant.renewalOf, grant: d.grant };
   }
 }
 
@@ -152,21 +96,4 @@ function decodeHeader(value: string): Uint8Array | undefined {
   const b64 = (pem ? (pem[1] ?? '') : text).replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return undefined;
   return new Uint8Array(Buffer.from(b64, 'base64'));
-}
-
-function certificateSans(cert: Certificate): string[] {
-  const ext = cert.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_subjectAltName);
-  if (!ext) return [];
-  return AsnParser.parse(ext.extnValue, SubjectAlternativeName).map(generalNameToString);
-}
-
-/** RFC 5280 §7.1 compares names case-insensitively after whitespace folding. */
-const normName = (s: string): string => s.replace(/\s+/g, ' ').trim().toLowerCase();
-
-/** SANs as sets: order and duplicates do not matter; DNS names are case-insensitive. */
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  const norm = (s: string): string => (s.startsWith('dns:') ? s.toLowerCase() : s);
-  const sa = new Set(a.map(norm));
-  const sb = new Set(b.map(norm));
-  return sa.size === sb.size && [...sa].every((x) => sb.has(x));
 }

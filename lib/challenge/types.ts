@@ -1,4 +1,5 @@
 import type { ParsedCsr } from '../csr/parse.js';
+import type { RenewalGrant } from '../enroll/renewal-rule.js';
 
 /** What a challenge validator sees of an enrollment request. */
 export interface ChallengeContext {
@@ -16,6 +17,8 @@ export type ChallengeResult =
       readonly requester?: string;
       /** The account whose challenge authorized the request (stored endpoints). */
       readonly account?: AccountRef;
+      /** A granted renewal: the new certificate gets the original endpoint's profile. */
+      readonly renewal?: RenewalGrant;
     }
   | { readonly ok: false; readonly reason: string; readonly detail?: string };
 

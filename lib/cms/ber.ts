@@ -159,8 +159,12 @@ export function octets(n: Ber): Uint8Array {
   return new Uint8Array(Buffer.concat(n.children.map(octets)));
 }
 
+/** UTF8String, NumericString, PrintableString, T61String, IA5String, VisibleString, UniversalString, BMPString. */
+const STRING_TAGS = new Set([12, 18, 19, 20, 22, 26, 28, 30]);
+
 /** A string type's value: UTF8String, BMPString (Windows), PrintableString, IA5String, T61String, … */
 export function text(n: Ber): string {
+  if (!isUniversal(n) || !STRING_TAGS.has(n.tag)) throw new BerError('expected a character string');
   const b = Buffer.from(octets(n));
   if (n.tag === 12) return b.toString('utf8');
   if (n.tag === 30) return b.swap16().toString('utf16le');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bool, int, list, optionalString, optionalUrl, section } from './parse.js';
+import { isUnresolvedReference, unresolvedMessage } from './secrets.js';
 
 /** RFC 5280 KeyUsage names as SCEPman writes them in AppConfig__StaticValidation__DefaultKeyUsage. */
 export const KeyUsageNames = [
@@ -44,6 +45,8 @@ export interface CoreSettings {
   readonly static: ProfileSettings & {
     readonly enabled: boolean;
     readonly requestPassword: string | undefined;
+    /** Why the endpoint cannot serve (an unresolved Key Vault reference): it answers 503. */
+    readonly unavailable?: string;
   };
   /** Global cap on validity, days (AppConfig__ValidityPeriodDays). */
   readonly validityPeriodDays: number;
@@ -62,6 +65,10 @@ export interface CoreSettings {
   readonly maxBodyBytes: number;
   /** How long an instance reuses a stored endpoint before reading it again, seconds (≤ 30). */
   readonly endpointCacheSeconds: number;
+  /** PKIOperations in flight per SCEP endpoint before excess is shed with 503 (SCEPman's name). */
+  readonly concurrentScepRequestLimit: number;
+  /** One time budget per SCEP request, every Key Vault call included, ms. */
+  readonly requestBudgetMs: number;
 }
 
 export const CLIENT_AUTH_EKU = '1.3.6.1.5.5.7.3.2';
@@ -116,14 +123,24 @@ const schema = z.object({
   AppConfig__LocalCA__DaysExpiresIn: int(3650, 1, 36500),
   AppConfig__MaxRequestBytes: int(256 * 1024, 4096, 16 * 1024 * 1024),
   AppConfig__EndpointCacheSeconds: int(30, 0, 30),
+  AppConfig__ConcurrentSCEPRequestLimit: int(50, 1, 10_000),
+  AppConfig__RequestBudgetSeconds: int(25, 1, 230),
+  // Set by App Service and Functions in Azure: secrets there must be stronger.
+  WEBSITE_SITE_NAME: optionalString,
 });
+
+const PASSWORD = 'AppConfig__StaticValidation__RequestPassword';
+/** Shortest static challenge accepted; in Azure longer (npm start generates 32 characters). */
+const MIN_PASSWORD = { local: 8, azure: 16 } as const;
 
 export const coreSection = section(
   schema,
   (r): CoreSettings => ({
     static: {
       enabled: r.AppConfig__StaticValidation__Enabled,
-      requestPassword: r.AppConfig__StaticValidation__RequestPassword,
+      ...(isUnresolvedReference(r.AppConfig__StaticValidation__RequestPassword)
+        ? { requestPassword: undefined, unavailable: unresolvedMessage(PASSWORD) }
+        : { requestPassword: r.AppConfig__StaticValidation__RequestPassword }),
       validityDays: Math.min(
         r.AppConfig__StaticValidation__ValidityPeriodDays ?? r.AppConfig__ValidityPeriodDays,
         r.AppConfig__ValidityPeriodDays,
@@ -147,20 +164,24 @@ export const coreSection = section(
     },
     maxBodyBytes: r.AppConfig__MaxRequestBytes,
     endpointCacheSeconds: r.AppConfig__EndpointCacheSeconds,
+    concurrentScepRequestLimit: r.AppConfig__ConcurrentSCEPRequestLimit,
+    requestBudgetMs: r.AppConfig__RequestBudgetSeconds * 1000,
   }),
   (r) => {
     const p: string[] = [];
-    if (
-      r.AppConfig__StaticValidation__Enabled &&
-      r.AppConfig__StaticValidation__RequestPassword === undefined
-    ) {
+    const pw = r.AppConfig__StaticValidation__RequestPassword;
+    // An unresolved reference disables the endpoint (503), not the app.
+    if (isUnresolvedReference(pw)) return p;
+    if (r.AppConfig__StaticValidation__Enabled && pw === undefined) {
       p.push(
-        'AppConfig__StaticValidation__RequestPassword: required when AppConfig__StaticValidation__Enabled is true (npm start generates one for local use)',
+        `${PASSWORD}: required when AppConfig__StaticValidation__Enabled is true (npm start generates one for local use)`,
       );
     }
-    const pw = r.AppConfig__StaticValidation__RequestPassword;
-    if (pw !== undefined && pw.length < 8) {
-      p.push('AppConfig__StaticValidation__RequestPassword: must be at least 8 characters');
+    const min = r.WEBSITE_SITE_NAME === undefined ? MIN_PASSWORD.local : MIN_PASSWORD.azure;
+    if (pw !== undefined && pw.length < min) {
+      p.push(
+        `${PASSWORD}: must be at least ${min} characters${min === MIN_PASSWORD.azure ? ' in Azure' : ''}`,
+      );
     }
     return p;
   },

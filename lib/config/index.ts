@@ -7,6 +7,7 @@ import { keyVaultSection, type KeyVaultSettings } from './keyvault.js';
 import { manageSection, type ManageSettings } from './manage.js';
 import { restSection, type RestSettings } from './rest.js';
 import { revocationSection, type RevocationSettings } from './revocation.js';
+import { secretProblems } from './secrets.js';
 
 export type { Env } from './parse.js';
 
@@ -43,7 +44,7 @@ export function loadSettings(env: Env = process.env): Settings {
     if (r.ok) out[name] = r.value;
     else problems.push(...r.problems);
   }
-  problems.push(...inAzureProblems(env));
+  problems.push(...inAzureProblems(env), ...secretProblems(env));
   if (problems.length > 0) {
     throw new AppError('CONFIG_INVALID', `Invalid settings:\n  - ${problems.join('\n  - ')}`, {
       detail: { problems },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isUnresolvedReference, unresolvedMessage } from './secrets.js';
 import { CLIENT_AUTH_EKU, ekuSetting, keyUsageSetting, type ProfileSettings } from './core.js';
 import { bool, int, optionalString, optionalUrl, section, type Section } from './parse.js';
 
@@ -31,6 +32,8 @@ export type QueueConnection =
     };
 
 export interface IntuneSettings {
+  /** Why the endpoint cannot serve (an unresolved Key Vault reference): it answers 503. */
+  readonly unavailable?: string;
   readonly enabled: boolean;
   /** Certificate profile of the Intune endpoint. */
   readonly profile: ProfileSettings & { readonly copyRequestedExtensions: boolean };
@@ -116,6 +119,15 @@ function credentialOf(r: Raw): IntuneCredentialSettings | undefined {
   return undefined;
 }
 
+/** The first Intune credential setting that still holds a Key Vault reference. */
+function unresolvedSecret(r: Raw): string | undefined {
+  const secrets = {
+    AppConfig__AuthConfig__ApplicationKey: r.AppConfig__AuthConfig__ApplicationKey,
+    AppConfig__AuthConfig__ApplicationCertificatePem: r.AppConfig__AuthConfig__ApplicationCertificatePem,
+  };
+  return Object.entries(secrets).find(([, v]) => isUnresolvedReference(v))?.[0];
+}
+
 /** Functions connection convention: `<prefix>` = connection string, or `<prefix>__queueServiceUri` / `__accountName`. */
 function queueConnection(
   env: Readonly<Record<string, string | undefined>>,
@@ -144,7 +156,7 @@ const base = section(
     if (r.AppConfig__AuthConfig__ApplicationId === undefined)
       p.push(`AppConfig__AuthConfig__ApplicationId: ${need}`);
     if (r.AppConfig__AuthConfig__TenantId === undefined) p.push(`AppConfig__AuthConfig__TenantId: ${need}`);
-    if (credentialOf(r) === undefined) {
+    if (credentialOf(r) === undefined && unresolvedSecret(r) === undefined) {
       p.push(
         `AppConfig__AuthConfig__ApplicationKey: ${need} (or AppConfig__AuthConfig__ApplicationCertificatePem, or AppConfig__AuthConfig__UseManagedIdentity=true)`,
       );
@@ -171,12 +183,14 @@ export const intuneSection: Section<IntuneSettings> = (env) => {
   // The global cap is validated by the core section; here it only bounds this profile.
   const globalCap = Number(env.AppConfig__ValidityPeriodDays?.trim() || '730');
   const cap = Number.isInteger(globalCap) && globalCap > 0 ? globalCap : 730;
-  const credential = credentialOf(r);
+  const unresolved = unresolvedSecret(r);
+  const credential = unresolved === undefined ? credentialOf(r) : undefined;
   const name = r.AppConfig__IntuneValidation__NotificationQueueName ?? 'intune-notifications';
   return {
     ok: true,
     value: {
       enabled: r.AppConfig__IntuneValidation__Enabled,
+      ...(unresolved === undefined ? {} : { unavailable: unresolvedMessage(unresolved) }),
       profile: {
         validityDays: Math.min(r.AppConfig__IntuneValidation__ValidityPeriodDays ?? cap, cap),
         keyUsage: r.AppConfig__IntuneValidation__DefaultKeyUsage,

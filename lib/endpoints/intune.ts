@@ -4,7 +4,7 @@ import { DEFAULT_POLICY } from '../csr/policy.js';
 import { AppError } from '../errors.js';
 import type { IntuneClient } from '../intune/client.js';
 import { hresultFor } from '../intune/hresult.js';
-import { confirmSuccessBeforeDelivery, notifyAfterIssue, notifyFailure } from '../intune/notifications.js';
+import { announceDelivered, confirmSuccessBeforeDelivery, notifyFailure } from '../intune/notifications.js';
 import type { Logger } from '../log.js';
 import type { MessageQueue } from '../queue/types.js';
 import type { ResponseCipher } from '../config/core.js';
@@ -65,14 +65,17 @@ export function builtInIntuneEndpoint(
 }
 
 /**
- * Intune's notifications: records start `pending`; the success notification goes through the
- * queue, or with WaitForSuccessNotificationResponse is sent before the certificate is returned.
+ * Intune's notifications: records start `undelivered`; once the reply exists the success
+ * notification goes through the queue, or with WaitForSuccessNotificationResponse is sent
+ * before the certificate is returned.
  */
 function intuneHooks(s: IntuneEndpointSettings, d: IntuneDeps): IssuanceHooks {
   const enqueue = { queue: d.queue, log: d.logger };
   return {
-    notification: 'pending',
-    afterRecord: async (record, _csr, replayed) => {
+    // Records start `undelivered`: Intune hears of a certificate only once a reply carrying
+    // it has been produced (EnrollmentService.deliver).
+    notification: 'undelivered',
+    afterRecord: async (record) => {
       // Renewals signed by a certificate we issued were not validated by Intune: nothing to report.
       if (record.authorization !== 'intune') return;
       if (s.waitForSuccessNotificationResponse) {
@@ -91,8 +94,8 @@ function intuneHooks(s: IntuneEndpointSettings, d: IntuneDeps): IssuanceHooks {
         }
         return;
       }
-      // Queued mode: a replay's notification is already pending or sent.
-      if (!replayed) await notifyAfterIssue(enqueue, record);
+      // Queued mode: announce it once, the first time it is delivered.
+      await announceDelivered({ ...enqueue, store: d.store, now: d.clock }, record);
     },
     issueFailed: async ({ transactionId, csr }, reason, message) => {
       if (transactionId === undefined) return;

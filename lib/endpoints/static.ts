@@ -2,7 +2,7 @@ import { StaticChallengeValidator } from '../challenge/static.js';
 import type { CoreSettings } from '../config/core.js';
 import { DEFAULT_POLICY } from '../csr/policy.js';
 import { NO_HOOKS } from '../enroll/endpoint.js';
-import type { ScepEndpoint } from '../scep/endpoint.js';
+import { unavailableEndpoint, type ScepEndpoint } from '../scep/endpoint.js';
 
 /**
  * `scep/static`: a shared challenge for Addigy, Kandji, Jamf, Mosyle, Workspace ONE and any
@@ -12,12 +12,15 @@ export function staticEndpoint(
   s: CoreSettings['static'],
   replyCipher: CoreSettings['responseCipher'],
 ): ScepEndpoint | undefined {
-  if (!s.enabled || s.requestPassword === undefined) return undefined;
+  const issuance = { validityDays: s.validityDays, keyUsage: s.keyUsage, ekus: s.ekus };
+  if (!s.enabled) return undefined;
+  if (s.unavailable !== undefined) return unavailableEndpoint('static', s.unavailable, issuance, replyCipher);
+  if (s.requestPassword === undefined) return undefined;
   const validator = new StaticChallengeValidator(s.requestPassword);
   return {
     name: 'static',
     profile: {
-      issuance: { validityDays: s.validityDays, keyUsage: s.keyUsage, ekus: s.ekus },
+      issuance,
       policy: DEFAULT_POLICY,
       renewal: { allowed: s.allowRenewals },
       replyCipher,

@@ -49,10 +49,10 @@ export interface IssuanceHooks {
   /** Notification state of records this endpoint's challenge authorized (not renewals). */
   readonly notification: NotificationState;
   /**
-   * After the record is durable and before the certificate is returned (and again before a
-   * replayed one is returned); a rejection means the certificate must not be delivered.
+   * Runs once a reply carrying the certificate has been produced (new, replayed, polled or
+   * fetched with GetCert); a rejection withholds the certificate (EnrollmentService.deliver).
    */
-  afterRecord(record: CertificateRecord, csr: ParsedCsr, replayed: boolean): Promise<void>;
+  afterRecord(record: CertificateRecord, replayed: boolean): Promise<void>;
   /** Issuance failed after authorization succeeded. */
   issueFailed(
     ctx: { transactionId: string | undefined; csr: ParsedCsr },

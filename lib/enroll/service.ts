@@ -131,9 +131,12 @@ export class EnrollmentService {
     if (!auth.ok) return refuse('unauthorized', auth.reason, 'the request was not authorized', auth.detail);
 
     const now = this.clock();
+    // A renewal re-issues the original certificate: its endpoint's profile, whatever the
+    // receiving front door's profile is (lib/enroll/renewal-rule.ts).
+    const profile = auth.renewal?.profile ?? req.profile.issuance;
     let issued: IssuedCertificate;
     try {
-      issued = await this.issuer.issue(req.csr, req.profile.issuance, now);
+      issued = await this.issuer.issue(req.csr, profile, now);
     } catch (e) {
       await this.issueFailed(req, 'signing-unavailable', 'the CA could not sign the certificate');
       return refuse(
@@ -152,9 +155,10 @@ export class EnrollmentService {
       issuer: issued.issuer,
       notBefore: issued.notBefore.toISOString(),
       notAfter: issued.notAfter.toISOString(),
-      endpoint: req.endpoint,
-      endpointId: req.endpoint,
+      endpoint: auth.renewal?.endpoint ?? req.endpoint,
+      endpointId: auth.renewal?.endpoint ?? req.endpoint,
       authorization: auth.authorization,
+      ...(auth.renewal ? { renewalOf: auth.renewal.renewalOf } : {}),
       ...(auth.account
         ? {
             accountId: auth.account.id,
@@ -162,7 +166,7 @@ export class EnrollmentService {
             department: auth.account.department,
           }
         : {}),
-      profile: appliedProfile(req.profile.issuance),
+      profile: appliedProfile(profile),
       requester: auth.requester ?? req.csr.subjectString,
       transactionId: req.transactionId,
       transactionKey,
@@ -191,7 +195,9 @@ export class EnrollmentService {
       try {
         result = await this.store.create(record);
       } catch (e) {
-        await this.issueFailed(req, 'store-unavailable', 'the certificate could not be recorded');
+        // No failure notification: the write may have landed (a lost acknowledgement), and the
+        // client's retry would then replay and announce that certificate. A transaction is
+        // never announced as both failed and succeeded; the retry settles it.
         return refuse(
           'unavailable',
           'store-unavailable',
@@ -224,14 +230,6 @@ export class EnrollmentService {
     // A concurrent identical request won the race: answer with its certificate, never a second one.
     if (!created.created) return this.replay(created.existing, req, refuse);
 
-    const undeliverable = await afterRecord(req, created.record, false, refuse);
-    if (undeliverable) return undeliverable;
-    this.audit.record({
-      ...base,
-      outcome: 'issued',
-      serialNumber: issued.serialNumber,
-      authorization: auth.authorization,
-    });
     return { ok: true, issued, record: created.record, replayed: false };
   }
 
@@ -251,7 +249,7 @@ export class EnrollmentService {
     return secondary ? { kind: 'replay', record: secondary } : { kind: 'new', transactionKey: key };
   }
 
-  private async replay(
+  private replay(
     existing: CertificateRecord,
     req: EnrollmentRequest,
     refuse: (
@@ -260,7 +258,7 @@ export class EnrollmentService {
       message: string,
       detail?: string,
     ) => EnrollmentResult,
-  ): Promise<EnrollmentResult> {
+  ): EnrollmentResult {
     if (existing.publicKeySha256 !== req.csr.publicKeySha256) {
       return refuse(
         'conflict',
@@ -282,19 +280,59 @@ export class EnrollmentService {
         'this transaction was completed and its certificate is not stored; enroll with a new transactionID',
       );
     }
-    const undeliverable = await afterRecord(req, existing, true, refuse);
-    if (undeliverable) return undeliverable;
     const der = new Uint8Array(Buffer.from(existing.der, 'base64'));
+    return { ok: true, issued: describe(der), record: existing, replayed: true };
+  }
+
+  /**
+   * The reply carrying the certificate exists: run the delivery hook (Intune notification) and
+   * audit the issuance. Nothing is announced before this point, so a reply that could not be
+   * produced (a Key Vault fault on the CertRep signature) announces nothing; the client's retry
+   * replays the same certificate and completes it. A refused delivery is an 'unavailable'
+   * failure: the caller answers with it instead of the certificate.
+   */
+  async deliver(
+    req: EnrollmentRequest,
+    result: Extract<EnrollmentResult, { ok: true }>,
+  ): Promise<EnrollmentResult> {
+    const { record, replayed } = result;
+    const event = {
+      endpoint: req.endpoint,
+      operation: req.operation,
+      transactionId: req.transactionId,
+      requester: req.csr.subjectString,
+      serialNumber: record.serialNumber,
+      authorization: record.authorization,
+      ...(record.renewalOf === undefined ? {} : { renewalOf: record.renewalOf }),
+    };
+    try {
+      await req.hooks.afterRecord(record, replayed);
+    } catch (e) {
+      const message = 'the certificate could not be delivered; retry later';
+      this.audit.record({
+        ...event,
+        outcome: 'failed',
+        reason: 'delivery-refused',
+        detail: describeError(e),
+      });
+      return { ok: false, kind: 'unavailable', reason: 'delivery-refused', message };
+    }
+    this.audit.record({ ...event, outcome: replayed ? 'replayed' : 'issued' });
+    return result;
+  }
+
+  /** The reply carrying the certificate could not be produced: nothing was announced. */
+  undelivered(req: EnrollmentRequest, result: Extract<EnrollmentResult, { ok: true }>, error: unknown): void {
     this.audit.record({
       endpoint: req.endpoint,
       operation: req.operation,
       transactionId: req.transactionId,
       requester: req.csr.subjectString,
-      outcome: 'replayed',
-      serialNumber: existing.serialNumber,
-      authorization: existing.authorization,
+      outcome: 'failed',
+      reason: 'reply-unavailable',
+      detail: `certificate ${result.record.serialNumber} recorded but not delivered: ${describeError(error)}`,
+      serialNumber: result.record.serialNumber,
     });
-    return { ok: true, issued: describe(der), record: existing, replayed: true };
   }
 
   private async issueFailed(req: EnrollmentRequest, reason: string, message: string): Promise<void> {
@@ -309,24 +347,4 @@ export class EnrollmentService {
 /** The profile a record says it was issued under (search, renewal, audit). */
 function appliedProfile(p: IssuanceProfile): AppliedProfile {
   return { validityDays: p.validityDays, keyUsage: [...p.keyUsage], ekus: [...p.ekus] };
-}
-
-/** The endpoint's afterRecord hook; its refusal means the certificate must not be delivered. */
-async function afterRecord(
-  req: EnrollmentRequest,
-  record: CertificateRecord,
-  replayed: boolean,
-  refuse: (kind: EnrollmentFailureKind, reason: string, message: string, detail?: string) => EnrollmentResult,
-): Promise<EnrollmentResult | undefined> {
-  try {
-    await req.hooks.afterRecord(record, req.csr, replayed);
-    return undefined;
-  } catch (e) {
-    return refuse(
-      'unavailable',
-      'delivery-refused',
-      'the certificate could not be delivered; retry later',
-      describeError(e),
-    );
-  }
 }

@@ -18,6 +18,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   POLICY_REJECTED: 400,
   CHALLENGE_REJECTED: 403,
   DEPENDENCY_UNAVAILABLE: 503,
+  OVERLOADED: 503,
   CONFIG_INVALID: 503,
   INTERNAL: 500,
 };
@@ -33,17 +34,15 @@ interface Mapped {
 function mapError(e: unknown, logger: Logger, context: Record<string, unknown>, contentType: string): Mapped {
   const err = e instanceof AppError ? e : new AppError('INTERNAL', 'internal error', { cause: e });
   const status = HTTP_STATUS[err.code];
-  const fields = { ...context, code: err.code, status, error: describeError(err), ...err.detail };
+  // The fixed fields come last: a detail named `status` or `code` cannot overwrite them.
+  const fields = { ...context, ...err.detail, code: err.code, status, error: describeError(err) };
   if (status >= 500) logger.error('request failed', fields);
   else logger.warn('request refused', fields);
   const headers: Record<string, string> = { 'content-type': contentType };
-  if (err.code === 'DEPENDENCY_UNAVAILABLE') headers['retry-after'] = '5';
+  if (err.code === 'DEPENDENCY_UNAVAILABLE' || err.code === 'OVERLOADED') headers['retry-after'] = '5';
   const www = err.detail?.wwwAuthenticate;
   if (typeof www === 'string') headers['www-authenticate'] = www;
-  // Settings problems are for the operator's log, not for whoever sent the request.
-  const message =
-    err.code === 'CONFIG_INVALID' ? 'the service is not configured correctly; see the log' : err.message;
-  return { err, status, headers, message };
+  return { err, status, headers, message: publicMessage(err) };
 }
 
 /**
@@ -57,6 +56,23 @@ export function errorResponse(
 ): HttpResponseInit {
   const m = mapError(e, logger, context, 'application/json; charset=utf-8');
   return { status: m.status, headers: m.headers, jsonBody: { error: m.err.code, message: m.message } };
+}
+
+/**
+ * What the caller is told. Failures of the service itself (settings, Key Vault, Cosmos DB, the
+ * queue) are for the operator's log: their texts name vaults, keys and accounts.
+ */
+function publicMessage(err: AppError): string {
+  switch (err.code) {
+    case 'CONFIG_INVALID':
+      return 'the service is not configured correctly; see the log';
+    case 'DEPENDENCY_UNAVAILABLE':
+      return 'a service the CA depends on is unavailable; retry later';
+    case 'INTERNAL':
+      return 'internal error';
+    default:
+      return err.message;
+  }
 }
 
 /**

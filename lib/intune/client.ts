@@ -14,6 +14,13 @@ import type { IntuneFailure, IntuneResult } from './types.js';
 
 export const SCEP_SERVICE_NAME = 'ScepRequestValidationFEService';
 
+/**
+ * Answers that say the discovered address itself may be stale (moved, gone, misdirected):
+ * only these, and unreachable hosts, refresh discovery. A 5xx or a timeout is the service
+ * having a bad moment at the right address; re-reading Graph then only doubles the calls.
+ */
+const STALE_STATUSES = new Set([301, 302, 307, 308, 404, 410, 421]);
+
 export interface IntuneClientOptions {
   readonly tenantId: string;
   readonly clientId: string;
@@ -181,15 +188,15 @@ export class IntuneClient {
       signal,
     );
     if (!res.ok) {
-      // The libraries clear the discovery cache after a transport failure (§1c).
-      this.discovery.invalidate();
+      // A service that cannot be reached may have moved (§1c); one that is slow has not.
+      if (res.kind === 'network') this.discovery.invalidate();
       return { ok: false, kind: res.kind, message: `${action}: ${res.message}`, activityId };
     }
     const json = parseJsonObject(res.body);
     const code = stringField(json, 'code');
     const errorDescription = stringField(json, 'errorDescription');
     if (res.status < 200 || res.status > 299) {
-      this.discovery.invalidate();
+      if (STALE_STATUSES.has(res.status)) this.discovery.invalidate();
       if (res.status === 401) this.tokens.invalidate(this.intuneScope);
       return {
         ok: false,

@@ -143,6 +143,28 @@ export async function notifyAfterIssue(
 }
 
 /**
+ * Queued mode, once the certificate has been delivered (its CertRep exists): a record still
+ * `undelivered` becomes `pending` and its success notification is queued. A record is created
+ * `undelivered`, so a certificate whose reply could not be produced is never announced (not by
+ * this path, not by the re-drive timer, which only picks `pending`); the client's retry replays
+ * it and lands here. Throws when the record cannot be marked: the certificate is then withheld,
+ * and the retry tries again.
+ */
+export async function announceDelivered(
+  deps: EnqueueDeps & { readonly store: CertificateStore; readonly now: () => Date },
+  record: CertificateRecord,
+): Promise<void> {
+  const n = record.notification;
+  if (n?.state !== 'undelivered') return;
+  const marked = await markNotification(deps.store, record, {
+    state: 'pending',
+    attempts: n.attempts,
+    updatedAt: deps.now().toISOString(),
+  });
+  if (marked?.notification?.state === 'pending') await notifyAfterIssue(deps, marked);
+}
+
+/**
  * Issuance failed after a successful validateRequest: queue a failureNotification. Only for
  * the CA's own failures; "never send failureNotification for a failed validateRequest or a
  * failed successNotification" (spec §7). Never throws (logs when the queue cannot be written).

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { remainingBudget } from '../budget.js';
 import { AppError } from '../errors.js';
 import { jsonLogger, type Logger } from '../log.js';
 
@@ -91,8 +92,20 @@ export async function callKeyVault<T>(
   policy: CallPolicy,
   fn: (abortSignal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const deadline = policy.now() + policy.totalTimeoutMs;
+  // The call's own time box, cut to what is left of the request's budget.
+  const budget = remainingBudget(policy.now());
+  const deadline = policy.now() + Math.min(policy.totalTimeoutMs, budget ?? Infinity);
   const fields = { vault: target.vault, object: target.object, operation: target.operation };
+  if (budget !== undefined && budget <= 0) {
+    policy.log.error('Key Vault call not made: the request budget is spent', fields);
+    throw new KeyVaultError(
+      `Key Vault ${target.operation} on ${target.object} at ${target.vault} not called: the request time budget is spent`,
+      undefined,
+      undefined,
+      undefined,
+      { ...fields, kind: 'budget' },
+    );
+  }
   for (let attempt = 1; ; attempt++) {
     const remaining = deadline - policy.now();
     const signal = AbortSignal.timeout(Math.max(1, Math.min(policy.attemptTimeoutMs, remaining)));

@@ -18,6 +18,7 @@ import {
 } from './keyvault-call.js';
 import type { Decrypter, HashAlgorithm, KeyTransportScheme, Signer } from './types.js';
 import { NODE_HASH } from '../cms/algorithms.js';
+import { rejectionSecret, substituteKey } from './pkcs1.js';
 
 /** Transport options shared by every Key Vault client we build (tests: a local http vault). */
 export interface VaultClientOptions {
@@ -205,8 +206,11 @@ export class KeyVaultSigner implements Signer {
  * Implicit rejection (lib/keys/types.ts, RFC 3218 §2.3.2): Key Vault answers a ciphertext it
  * cannot decrypt (bad padding, wrong length, value out of range) with 400 BadParameter (e.g.
  * "Error occurred while decoding OAEP padding."). Then, or when the key that comes back has the
- * wrong length, the answer is `expectedLength` random bytes drawn before the call — for every
- * scheme — so the request fails later, at content decryption, as if the padding had been valid.
+ * wrong length, the answer is a substitute key computed before the call — for every scheme —
+ * from the ciphertext under a secret of this worker and key (substituteKey; the private key
+ * never leaves the vault, so the secret cannot be derived from it without a vault operation),
+ * so the request fails later, at content decryption, as if the padding had been valid, and the
+ * same message fails the same way again.
  * Every other failure throws AppError DEPENDENCY_UNAVAILABLE, and that is safe to tell apart:
  * 401/403 depend on the app's identity and role and on the key's state, 404 on its existence,
  * 429 on the vault's request rate, 5xx and timeouts on the service and the network — none on
@@ -225,7 +229,10 @@ export class KeyVaultDecrypter implements Decrypter {
     h.requireOp(this.operation, 'decrypt SCEP requests');
     this.publicKeySpki = h.publicKeySpki;
     this.id = h.id;
+    this.rejection = rejectionSecret(Buffer.concat([randomBytes(32), Buffer.from(h.id)]));
   }
+
+  private readonly rejection: Uint8Array;
 
   get counter(): KeyVaultCounter {
     return this.h.policy.counter;
@@ -236,7 +243,7 @@ export class KeyVaultDecrypter implements Decrypter {
     scheme: KeyTransportScheme,
     expectedLength: number,
   ): Promise<Uint8Array> {
-    const fallback = new Uint8Array(randomBytes(expectedLength));
+    const fallback = substituteKey(this.rejection, wrapped, expectedLength);
     const target = {
       vault: this.h.vault,
       object: this.h.label,

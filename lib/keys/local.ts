@@ -1,6 +1,6 @@
 import { constants, createPublicKey, privateDecrypt, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import type { Decrypter, HashAlgorithm, KeyTransportScheme, Signer } from './types.js';
-import { unpadPkcs1v15 } from './pkcs1.js';
+import { rejectionSecret, substituteKey, unpadPkcs1v15 } from './pkcs1.js';
 import { NODE_HASH } from '../cms/algorithms.js';
 
 /**
@@ -12,6 +12,7 @@ import { NODE_HASH } from '../cms/algorithms.js';
 export class LocalKey implements Signer, Decrypter {
   readonly keyType: 'RSA' | 'EC';
   readonly publicKeySpki: Uint8Array;
+  private readonly rejection: Uint8Array | undefined;
 
   constructor(
     private readonly key: KeyObject,
@@ -20,6 +21,10 @@ export class LocalKey implements Signer, Decrypter {
     if (key.type !== 'private') throw new Error('LocalKey needs a private key');
     this.keyType = key.asymmetricKeyType === 'ec' ? 'EC' : 'RSA';
     this.publicKeySpki = new Uint8Array(createPublicKey(key).export({ format: 'der', type: 'spki' }));
+    this.rejection =
+      this.keyType === 'RSA'
+        ? rejectionSecret(new Uint8Array(key.export({ format: 'der', type: 'pkcs8' })))
+        : undefined;
   }
 
   sign(data: Uint8Array, hash: HashAlgorithm): Promise<Uint8Array> {
@@ -32,8 +37,9 @@ export class LocalKey implements Signer, Decrypter {
   }
 
   unwrapKey(wrapped: Uint8Array, scheme: KeyTransportScheme, expectedLength: number): Promise<Uint8Array> {
-    if (this.keyType !== 'RSA')
+    if (this.keyType !== 'RSA' || !this.rejection)
       return Promise.reject(new Error('only an RSA key can unwrap a SCEP content key'));
+    const substitute = substituteKey(this.rejection, wrapped, expectedLength);
     if (scheme === 'RSA1_5') {
       let em: Buffer;
       try {
@@ -42,7 +48,7 @@ export class LocalKey implements Signer, Decrypter {
         // Wrong length or value >= modulus: still no early, distinguishable answer.
         em = Buffer.alloc(0);
       }
-      return Promise.resolve(unpadPkcs1v15(em, expectedLength));
+      return Promise.resolve(unpadPkcs1v15(em, expectedLength, substitute));
     }
     try {
       const out = privateDecrypt(
@@ -53,9 +59,10 @@ export class LocalKey implements Signer, Decrypter {
         },
         wrapped,
       );
-      return Promise.resolve(new Uint8Array(out));
-    } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      return Promise.resolve(out.length === expectedLength ? new Uint8Array(out) : substitute);
+    } catch {
+      // OAEP too: a decoding failure must look like any wrong key (Manger's attack).
+      return Promise.resolve(substitute);
     }
   }
 }

@@ -1,19 +1,46 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+
+/**
+ * The implicit-rejection content key for `ciphertext`: HMAC-SHA256 under a per-key secret,
+ * expanded to `length` bytes (the shape of the implicit rejection in
+ * draft-irtf-cfrg-rsa-guidance §7 and OpenSSL 3.2+). Deterministic, so re-sending the same bad
+ * message meets the same substitute key and the same outcome: nothing to learn by repeating it.
+ */
+export function substituteKey(secret: Uint8Array, ciphertext: Uint8Array, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let block = 0, filled = 0; filled < length; block++) {
+    const h = createHmac('sha256', secret)
+      .update(Uint8Array.of(block, length & 0xff))
+      .update(ciphertext)
+      .digest();
+    out.set(h.subarray(0, Math.min(h.length, length - filled)), filled);
+    filled += h.length;
+  }
+  return out;
+}
+
+/** A per-key implicit-rejection secret derived from key material only its holder has. */
+export function rejectionSecret(keyMaterial: Uint8Array): Uint8Array {
+  return new Uint8Array(
+    createHash('sha256').update('scep implicit rejection\n').update(keyMaterial).digest(),
+  );
+}
 
 /**
  * Remove RSAES-PKCS1-v1_5 padding (RFC 8017 §7.2.2) from a raw RSA decryption result `em`
  * (k bytes) WITHOUT revealing whether the padding was valid: if it is not, or the message is
- * not `expectedLength` bytes, return `expectedLength` random bytes instead (implicit
- * rejection, RFC 3218 §2.3.2 / RFC 5652 §14). The work done does not depend on where the
- * padding is wrong: every byte is visited and the result is selected with masks.
+ * not `expectedLength` bytes, return `substitute` (expectedLength bytes, from substituteKey)
+ * instead (implicit rejection, RFC 3218 §2.3.2 / RFC 5652 §14). The work done does not depend
+ * on where the padding is wrong: every byte is visited and the result is selected with masks.
  *
  * Why by hand: Node 20 refuses RSA_PKCS1_PADDING in privateDecrypt (CVE-2023-46809), so the
  * key is applied with RSA_NO_PADDING and the padding is checked here; Node 22 with OpenSSL
  * 3.5 would do the same implicit rejection internally.
  */
-export function unpadPkcs1v15(em: Uint8Array, expectedLength: number): Uint8Array {
+export function unpadPkcs1v15(em: Uint8Array, expectedLength: number, substitute: Uint8Array): Uint8Array {
   const k = em.length;
-  const fallback = randomBytes(expectedLength);
+  const fallback = substitute;
+  if (fallback.length !== expectedLength) throw new RangeError('the substitute key has the wrong length');
   const out = new Uint8Array(expectedLength);
   if (expectedLength + 11 > k) return new Uint8Array(fallback);
   // good = 0xff when valid so far, 0x00 otherwise.

@@ -1,4 +1,5 @@
-import type { CertificateRecord, CertificateStore } from '../store/types.js';
+import type { CertificateRecord } from '../store/types.js';
+import type { RenewalGrant, RenewalRule } from '../enroll/renewal-rule.js';
 import type { ParsedCsr } from '../csr/parse.js';
 import type { RestSettings } from '../config/rest.js';
 import { AppError } from '../errors.js';
@@ -17,7 +18,8 @@ import {
  *    when a client certificate is also present); otherwise a client certificate in the trusted
  *    header is noted for step 2 when renewal is enabled; otherwise 401.
  * 2. `authorizeCsr(credential, headers, csr)`: a token authorizes any CSR (policy validators
- *    still apply); a client certificate authorizes only a CSR for its own subject and SANs.
+ *    still apply); a client certificate authorizes only the renewal rule's re-issue of itself:
+ *    same subject and SANs, the profile of the endpoint that issued it.
  *
  * Step 1 throws AppError UNAUTHORIZED / FORBIDDEN with `detail.reason` and
  * `detail.wwwAuthenticate` (the RFC 6750 challenge, which lib/http/errors.ts sends). Step 2
@@ -40,8 +42,8 @@ export interface RestAuthDeps {
 export function createRestAuth(
   rest: RestSettings,
   o: {
-    readonly caCertificates: readonly Uint8Array[];
-    readonly store: Pick<CertificateStore, 'getBySerial'>;
+    /** The shared renewal rule (lib/enroll/renewal-rule.ts). */
+    readonly rule: RenewalRule;
     readonly realm?: string;
     readonly now?: () => Date;
   },
@@ -59,10 +61,8 @@ export function createRestAuth(
     rest.allowRenewals && rest.clientCertificateHeader !== undefined
       ? new ClientCertificateRenewal({
           header: rest.clientCertificateHeader,
-          caCertificates: o.caCertificates,
-          store: o.store,
+          rule: o.rule,
           allowedAuthorizations: rest.renewableAuthorizations,
-          now,
         })
       : undefined;
   return o.realm === undefined ? { tokens, renewal } : { tokens, renewal, realm: o.realm };
@@ -86,6 +86,8 @@ export type CsrAuthorization =
       readonly principal?: EntraPrincipal;
       /** The certificate being renewed. */
       readonly renewedFrom?: CertificateRecord;
+      /** The renewal's profile and `renewalOf` (the original endpoint's, never the REST one). */
+      readonly renewal?: RenewalGrant;
     }
   | { readonly ok: false; readonly reason: RenewalRefusalReason; readonly detail: string };
 
@@ -120,5 +122,6 @@ export async function authorizeCsr(
     authorization: 'renewal',
     requester: `certificate:${r.serialNumber}`,
     renewedFrom: r.record,
+    renewal: r.grant,
   };
 }

@@ -3,7 +3,7 @@ import { restValidityDays, type RestSettings } from '../config/rest.js';
 import { parseCsr } from '../csr/parse.js';
 import { DEFAULT_POLICY } from '../csr/policy.js';
 import { NO_HOOKS, type EnrollmentProfile } from '../enroll/endpoint.js';
-import type { EnrollmentService } from '../enroll/service.js';
+import type { EnrollmentRequest, EnrollmentResult, EnrollmentService } from '../enroll/service.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { HeaderReader } from '../auth/client-cert.js';
 import { authenticateCsrRequest, authorizeCsr, type RestAuthDeps } from './authorize.js';
@@ -67,18 +67,28 @@ export async function enrollRest(
 ): Promise<{ contentType: string; body: Uint8Array }> {
   const credential = await authenticateCsrRequest(request.headers, rest.auth);
   const csr = parseCsr(csrFromBody(await request.readBody()));
-  const r = await deps.enrollment.enroll({
+  const req: EnrollmentRequest = {
     endpoint: 'api',
     operation: 'api/csr',
     csr,
     profile: rest.profile,
     hooks: NO_HOOKS,
     authorize: () => authorizeCsr(credential, request.headers, csr, rest.auth),
-  });
-  if (!r.ok) {
-    const message =
-      r.kind === 'unauthorized' || r.kind === 'policy' ? `${r.message}: ${r.reason}` : r.message;
-    throw new AppError(STATUS_OF[r.kind] ?? 'INTERNAL', message, { detail: { reason: r.reason } });
-  }
-  return certificateBody(r.issued.der, [deps.issuer.ca.der, ...deps.chainDer], request.accept, request.chain);
+  };
+  const r = await deps.enrollment.enroll(req);
+  if (!r.ok) throw refusal(r);
+  const body = certificateBody(
+    r.issued.der,
+    [deps.issuer.ca.der, ...deps.chainDer],
+    request.accept,
+    request.chain,
+  );
+  const delivered = await deps.enrollment.deliver(req, r);
+  if (!delivered.ok) throw refusal(delivered);
+  return body;
+}
+
+function refusal(r: Extract<EnrollmentResult, { ok: false }>): AppError {
+  const message = r.kind === 'unauthorized' || r.kind === 'policy' ? `${r.message}: ${r.reason}` : r.message;
+  return new AppError(STATUS_OF[r.kind] ?? 'INTERNAL', message, { detail: { reason: r.reason } });
 }

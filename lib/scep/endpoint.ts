@@ -1,4 +1,7 @@
-import type { Authorizer, EnrollmentProfile, IssuanceHooks } from '../enroll/endpoint.js';
+import type { IssuanceProfile } from '../ca/issue.js';
+import type { ResponseCipher } from '../config/core.js';
+import { DEFAULT_POLICY } from '../csr/policy.js';
+import { NO_HOOKS, type Authorizer, type EnrollmentProfile, type IssuanceHooks } from '../enroll/endpoint.js';
 
 /**
  * One SCEP endpoint (`scep/{name}`) as the SCEP code receives it: resolved once per request
@@ -7,7 +10,45 @@ import type { Authorizer, EnrollmentProfile, IssuanceHooks } from '../enroll/end
  */
 export interface ScepEndpoint {
   readonly name: string;
+  /**
+   * A configuration problem that keeps this endpoint from serving (an unresolved Key Vault
+   * reference in its secret): every request is answered 503 and the problem is logged.
+   */
+  readonly unavailable?: string;
   readonly profile: EnrollmentProfile;
   readonly authorizer: Authorizer;
   readonly hooks: IssuanceHooks;
+}
+
+/**
+ * An endpoint whose configuration cannot be used: it answers 503 (ScepService) and, should it
+ * ever be asked, its authorizer refuses everything.
+ */
+export function unavailableEndpoint(
+  name: string,
+  problem: string,
+  issuance: IssuanceProfile,
+  replyCipher: ResponseCipher = 'auto',
+): ScepEndpoint {
+  return {
+    name,
+    unavailable: problem,
+    profile: {
+      issuance,
+      policy: DEFAULT_POLICY,
+      renewal: { allowed: false },
+      replyCipher,
+      storeCertificate: false,
+    },
+    authorizer: {
+      challenge: () =>
+        Promise.resolve({
+          ok: false,
+          reason: 'endpoint-unavailable',
+          detail: 'the endpoint is not configured',
+        }),
+      refusalIsFinal: true,
+    },
+    hooks: NO_HOOKS,
+  };
 }

@@ -34,6 +34,12 @@ export class EnvelopeError extends Error {
   override readonly name = 'EnvelopeError';
 }
 
+/**
+ * The content key was unwrapped (or substituted: implicit rejection) and the content did not
+ * decrypt. The caller must answer it exactly as it answers content that decrypts to garbage.
+ */
+export class EnvelopeContentError extends EnvelopeError {}
+
 export interface OpenedEnvelope {
   readonly content: Uint8Array;
   readonly cipher: ContentCipher;
@@ -66,7 +72,7 @@ export async function openEnvelope(
   try {
     return { content: decryptContent(cipher, cek, parsed.iv, parsed.ciphertext), cipher };
   } catch {
-    throw new EnvelopeError('the pkcsPKIEnvelope cannot be decrypted');
+    throw new EnvelopeContentError('the pkcsPKIEnvelope cannot be decrypted');
   }
 }
 

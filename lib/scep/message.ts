@@ -1,7 +1,28 @@
 import { createHash } from 'node:crypto';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
-import { BerError, isContext, kid, kids, octets, oid, parseBer, raw, text, type Ber } from '../cms/ber.js';
+import {
+  BerError,
+  bits,
+  content,
+  isContext,
+  isUniversal,
+  kid,
+  kids,
+  oid,
+  parseBer,
+  raw,
+  text,
+  type Ber,
+} from '../cms/ber.js';
+import {
+  algorithmIdentifier,
+  explicitOf,
+  octetStringValue,
+  sequence,
+  setMembers,
+  smallInteger,
+} from '../cms/strict.js';
 import { verifyWithSpki } from '../csr/parse.js';
 import { badRequest, isAppError } from '../errors.js';
 import type { HashAlgorithm } from '../keys/types.js';
@@ -30,6 +51,8 @@ export interface PkiMessage {
   readonly envelope: Uint8Array;
   /** True when the signature over the signed attributes verifies with the signer certificate. */
   readonly signatureValid: boolean;
+  /** True when the signer certificate is self-signed and its own signature verifies. */
+  readonly signerSelfSigned: boolean;
 }
 
 /**
@@ -49,32 +72,23 @@ export function parsePkiMessage(der: Uint8Array): PkiMessage {
 }
 
 function parse(der: Uint8Array): PkiMessage {
-  const ci = parseBer(der);
-  if (oid(kid(ci, 0)) !== OID.signedData)
+  const ci = sequence(parseBer(der), 'ContentInfo');
+  if (ci.length !== 2 || oid(ci[0] as Ber) !== OID.signedData)
     throw badRequest('the SCEP message is not a CMS SignedData structure');
-  const sd = kid(kid(ci, 1), 0);
-  const parts = kids(sd);
-  const encap = kid(sd, 2);
-  const eContent = kids(encap)[1];
-  const content = eContent ? octets(kid(eContent, 0)) : new Uint8Array(0);
-  const certs = parts.filter((p) => isContext(p, 0)).flatMap((p) => kids(p));
-  const signerInfos = parts[parts.length - 1];
-  const si = kids(signerInfos)[0];
-  if (!si) throw badRequest('the SCEP message has no signer');
-  const siParts = kids(si);
-  const sid = kid(si, 1);
-  const digestAlgorithm = DIGEST_BY_OID[oid(kid(kid(si, 2), 0))];
-  if (!digestAlgorithm) throw badRequest(`unsupported digest algorithm ${oid(kid(kid(si, 2), 0))}`);
-  const signedAttrsNode = siParts.find((p) => isContext(p, 0));
-  if (!signedAttrsNode) throw badRequest('the SCEP message has no signed attributes');
-  const afterAttrs = siParts.indexOf(signedAttrsNode) + 1;
-  const sigAlg = kid(si, afterAttrs);
-  const signature = octets(kid(si, afterAttrs + 1));
+  const sd = readSignedData(explicitOf(ci[1], 0, 'ContentInfo.content'));
+  const si = readSignerInfo(sd.signerInfo);
+  if (sd.version !== si.version) throw new BerError('SignedData.version does not match its SignerInfo');
+  const digestAlgorithm = DIGEST_BY_OID[si.digestOid];
+  if (!digestAlgorithm) throw badRequest(`unsupported digest algorithm ${si.digestOid}`);
+  // RFC 5652 §5.1: digestAlgorithms lists the SignerInfo's digest algorithm.
+  if (!sd.digestOids.includes(si.digestOid))
+    throw new BerError('SignedData.digestAlgorithms does not list the signer digest algorithm');
 
   const attrs = new Map<string, Ber>();
-  for (const a of kids(signedAttrsNode)) {
-    const value = kids(kid(a, 1))[0];
-    if (value) attrs.set(oid(kid(a, 0)), value);
+  for (const a of kids(si.signedAttrs)) {
+    const [type, values] = sequence(a, 'Attribute');
+    const value = setMembers(values, 'Attribute.values')[0];
+    if (type && value) attrs.set(oid(type), value);
   }
   const need = (o: string, name: string): Ber => {
     const v = attrs.get(o);
@@ -83,28 +97,28 @@ function parse(der: Uint8Array): PkiMessage {
   };
   const messageType = Number.parseInt(text(need(OID.messageType, 'messageType')), 10);
   const transactionId = text(need(OID.transactionID, 'transactionID'));
-  const senderNonce = octets(need(OID.senderNonce, 'senderNonce'));
+  const senderNonce = octetStringValue(need(OID.senderNonce, 'senderNonce'), 'senderNonce');
   if (!Number.isInteger(messageType)) throw badRequest('the messageType attribute is not a number');
   if (transactionId === '') throw badRequest('the transactionID attribute is empty');
 
-  const signerNode = findSigner(certs, sid);
+  const signerNode = findSigner(sd.certificates, si.sid);
   if (!signerNode) throw badRequest('the SCEP message does not carry its signer certificate');
   const signer = certView(signerNode);
   const messageDigest = attrs.get(OID.messageDigest);
   let valid = false;
   if (messageDigest) {
-    const actual = createHash(NODE_HASH[digestAlgorithm]).update(content).digest();
-    if (actual.equals(octets(messageDigest))) {
+    const actual = createHash(NODE_HASH[digestAlgorithm]).update(sd.content).digest();
+    if (actual.equals(octetStringValue(messageDigest, 'messageDigest'))) {
       // RFC 5652 §5.4: the signature covers the DER SET OF signed attributes: the [0]
       // IMPLICIT bytes exactly as sent, with the tag changed to SET (0x31).
-      const signedBytes = raw(signedAttrsNode).slice();
+      const signedBytes = raw(si.signedAttrs).slice();
       signedBytes[0] = 0x31;
       valid = verifyWithSpki(
         signer.spki,
-        effectiveSignatureOid(oid(kid(sigAlg, 0)), digestAlgorithm),
-        paramsOf(sigAlg),
+        effectiveSignatureOid(si.signatureAlgorithm.oid, digestAlgorithm),
+        si.signatureAlgorithm.params ? raw(si.signatureAlgorithm.params).slice().buffer : null,
         signedBytes,
-        signature,
+        si.signature,
       );
     }
   }
@@ -120,33 +134,122 @@ function parse(der: Uint8Array): PkiMessage {
       parsedCert ??= AsnParser.parse(signer.der, Certificate);
       return parsedCert;
     },
-    envelope: content,
+    envelope: sd.content,
     signatureValid: valid,
+    signerSelfSigned: selfSigned(signerNode, signer),
   };
+}
+
+/**
+ * SignedData (RFC 5652 §5.1), every element tag-checked: version, digestAlgorithms,
+ * encapContentInfo (id-data, [0] EXPLICIT OCTET STRING), [0] certificates, [1] crls (ignored),
+ * exactly one SignerInfo.
+ */
+function readSignedData(node: Ber) {
+  const parts = sequence(node, 'SignedData');
+  let i = 0;
+  const version = smallInteger(parts[i++], 'SignedData.version');
+  const digestOids = setMembers(parts[i++], 'SignedData.digestAlgorithms').map(
+    (a) => algorithmIdentifier(a, 'SignedData.digestAlgorithms').oid,
+  );
+  const encap = sequence(parts[i++], 'EncapsulatedContentInfo');
+  if (encap.length < 1 || encap.length > 2 || oid(encap[0] as Ber) !== OID.data)
+    throw new BerError('EncapsulatedContentInfo: expected id-data');
+  const content = encap[1]
+    ? octetStringValue(explicitOf(encap[1], 0, 'eContent'), 'eContent')
+    : new Uint8Array(0);
+  let certificates: readonly Ber[] = [];
+  const certs = parts[i];
+  if (certs && isContext(certs, 0)) {
+    certificates = kids(certs);
+    i++;
+  }
+  const crls = parts[i];
+  if (crls && isContext(crls, 1)) i++;
+  const signerInfos = setMembers(parts[i++], 'SignedData.signerInfos');
+  if (i !== parts.length) throw new BerError('SignedData: unexpected elements');
+  if (signerInfos.length !== 1 || !signerInfos[0])
+    throw badRequest('the SCEP message must have exactly one signer');
+  return { version, digestOids, content, certificates, signerInfo: signerInfos[0] };
+}
+
+/** SignerInfo (RFC 5652 §5.3): version 1 with issuerAndSerialNumber, 3 with subjectKeyIdentifier. */
+function readSignerInfo(node: Ber) {
+  const p = sequence(node, 'SignerInfo');
+  const version = smallInteger(p[0], 'SignerInfo.version');
+  const sid = p[1];
+  if (!sid) throw new BerError('SignerInfo: missing sid');
+  if (version === 1) {
+    if (sequence(sid, 'SignerInfo.sid').length !== 2) throw new BerError('SignerInfo.sid: malformed');
+  } else if (version !== 3 || !isContext(sid, 0) || sid.constructed) {
+    throw new BerError('SignerInfo: version and sid do not agree');
+  }
+  const digestOid = algorithmIdentifier(p[2], 'SignerInfo.digestAlgorithm').oid;
+  const signedAttrs = p[3];
+  if (!signedAttrs || !isContext(signedAttrs, 0) || !signedAttrs.constructed)
+    throw badRequest('the SCEP message has no signed attributes');
+  const signatureAlgorithm = algorithmIdentifier(p[4], 'SignerInfo.signatureAlgorithm');
+  const signature = octetStringValue(p[5], 'SignerInfo.signature');
+  const unsigned = p[6];
+  if (p.length > 7 || (unsigned && !isContext(unsigned, 1)))
+    throw new BerError('SignerInfo: unexpected elements');
+  return { version, sid, digestOid, signedAttrs, signatureAlgorithm, signature };
 }
 
 export function isKnownMessageType(t: number): t is MessageType {
   return t in MessageType;
 }
 
-/** The certificate named by the SignerIdentifier; a lone certificate when it names none of them. */
-function findSigner(certs: Ber[], sid: Ber): Ber | undefined {
-  if (!isContext(sid, 0)) {
-    const issuer = Buffer.from(raw(kid(sid, 0)));
-    const serial = Buffer.from(raw(kid(sid, 1)));
-    for (const c of certs) {
-      try {
-        const tbs = kid(c, 0);
-        const o = kids(tbs)[0] && isContext(kid(tbs, 0), 0) ? 1 : 0;
-        if (Buffer.from(raw(kid(tbs, o))).equals(serial) && Buffer.from(raw(kid(tbs, o + 2))).equals(issuer))
-          return c;
-      } catch (e) {
-        if (!(e instanceof BerError)) throw e;
+/**
+ * The certificate the SignerIdentifier names: by issuer and serial number (exact bytes), or by
+ * subjectKeyIdentifier (its SKI extension, or RFC 5280 §4.2.1.2 method 1 over its key).
+ */
+function findSigner(certs: readonly Ber[], sid: Ber): Ber | undefined {
+  for (const c of certs) {
+    try {
+      const tbs = kid(c, 0);
+      const o = kids(tbs)[0] && isContext(kid(tbs, 0), 0) ? 1 : 0;
+      if (isContext(sid, 0)) {
+        const ski = Buffer.from(content(sid));
+        const keyBits = bits(kid(kid(tbs, o + 5), 1));
+        const method1 = createHash('sha1').update(keyBits).digest();
+        const der = Buffer.from(raw(c));
+        const inExtension = der.indexOf(Buffer.concat([Buffer.from([0x04, ski.length]), ski])) >= 0;
+        if (ski.length > 0 && (method1.equals(ski) || inExtension)) return c;
+        continue;
       }
+      const issuer = Buffer.from(raw(kid(sid, 0)));
+      const serial = Buffer.from(raw(kid(sid, 1)));
+      if (Buffer.from(raw(kid(tbs, o))).equals(serial) && Buffer.from(raw(kid(tbs, o + 2))).equals(issuer))
+        return c;
+    } catch (e) {
+      if (!(e instanceof BerError)) throw e;
     }
   }
-  // subjectKeyIdentifier sids, or clients that name the signer loosely: a single certificate is the signer.
-  return certs.length === 1 ? certs[0] : undefined;
+  return undefined;
+}
+
+/**
+ * The signer certificate is self-signed and its signature verifies with its own key (a first
+ * enrollment, RFC 8894 §2.3); the outer structure is tag-checked too. A certificate that is not
+ * must be one this CA issued (the renewal rule checks that).
+ */
+function selfSigned(node: Ber, view: CertView): boolean {
+  try {
+    const [, alg, sig] = sequence(node, 'Certificate');
+    const a = algorithmIdentifier(alg, 'Certificate.signatureAlgorithm');
+    if (!sig || !isUniversal(sig, 3) || sig.constructed || content(sig)[0] !== 0) return false;
+    return verifyWithSpki(
+      view.spki,
+      a.oid,
+      a.params ? raw(a.params).slice().buffer : null,
+      view.tbs,
+      view.signature,
+    );
+  } catch (e) {
+    if (e instanceof BerError) return false;
+    throw e;
+  }
 }
 
 /** Many clients put the key algorithm (rsaEncryption, ecPublicKey) here; the hash is the digestAlgorithm. */
@@ -154,9 +257,4 @@ function effectiveSignatureOid(sigOid: string, hash: HashAlgorithm): string {
   if (sigOid === OID.rsaEncryption) return RSA_SIG_BY_HASH[hash];
   if (sigOid === '1.2.840.10045.2.1') return ECDSA_SIG_BY_HASH[hash];
   return sigOid;
-}
-
-function paramsOf(alg: Ber): ArrayBuffer | null {
-  const p = kids(alg)[1];
-  return p ? raw(p).slice().buffer : null;
 }

@@ -9,19 +9,24 @@ import { certsOnly } from '../cms/certs-only.js';
 import type { ResponseCipher } from '../config/core.js';
 import { parseCsr, type ParsedCsr } from '../csr/parse.js';
 import { kid, oid, parseBer } from '../cms/ber.js';
-import { generalNameToString } from '../x509/names.js';
-import { withinRenewalWindow } from '../enroll/endpoint.js';
-import type { EnrollmentService } from '../enroll/service.js';
+import type { EnrollmentRequest, EnrollmentResult, EnrollmentService } from '../enroll/service.js';
 import { describeError, isAppError } from '../errors.js';
 import { clientReason } from '../model/reasons.js';
 import type { Decrypter, HashAlgorithm, Signer } from '../keys/types.js';
 import { hasStoredCertificate } from '../store/storage-policy.js';
-import type { CertificateStore } from '../store/types.js';
+import type { CertificateRecord, CertificateStore } from '../store/types.js';
 import { buildCertRep, type CertRepOutcome } from './certrep.js';
 import type { ScepEndpoint } from './endpoint.js';
-import { EnvelopeError, envelopeCipher, openEnvelope, sealEnvelope } from './envelope.js';
+import {
+  EnvelopeContentError,
+  EnvelopeError,
+  envelopeCipher,
+  openEnvelope,
+  sealEnvelope,
+} from './envelope.js';
 import { isKnownMessageType, parsePkiMessage, type PkiMessage } from './message.js';
-import { checkRenewalSigner, type RenewalCheck } from './renewal.js';
+import { authorizeScepRequest, renewalReqRefusal, signerIsOurs, signerSerial } from './renewal.js';
+import type { RenewalRule } from '../enroll/renewal-rule.js';
 import { FailInfo, MessageType, OID, PKIStatus } from './types.js';
 
 export interface PkiOperationDeps {
@@ -31,16 +36,46 @@ export interface PkiOperationDeps {
   readonly decrypter: Decrypter;
   readonly store: CertificateStore;
   readonly enrollment: EnrollmentService;
+  /** The shared renewal rule (lib/enroll/renewal-rule.ts). */
+  readonly renewal: RenewalRule;
+  /**
+   * Before a stored certificate is handed out again (CertPoll, GetCert): its endpoint's delivery
+   * hook (Intune: announce it, or confirm it under WaitForSuccessNotificationResponse). A
+   * rejection withholds the certificate.
+   */
+  readonly deliver: (record: CertificateRecord) => Promise<void>;
   readonly audit: AuditLog;
   readonly clock: () => Date;
 }
 
 type Reply = CertRepOutcome;
+
+/**
+ * The one answer to every failure after the content key was unwrapped: bad padding (a
+ * substitute key), content that does not decrypt, content that is not a CSR (or not an
+ * IssuerAndSerialNumber). Same failInfo, same text, same path (RFC 3218 §2.3.2).
+ */
+const UNREADABLE = {
+  reason: 'envelope-content-unreadable',
+  error: 'the pkcsPKIEnvelope content cannot be decrypted or read',
+  failInfo: FailInfo.badMessageCheck,
+} as const;
 const fail = (failInfo: FailInfo, failInfoText: string): Reply => ({
   status: PKIStatus.FAILURE,
   failInfo,
   failInfoText,
 });
+
+/**
+ * A SUCCESS that still has to be delivered: `afterSigned` runs once its CertRep exists (the
+ * Intune notification; a FAILURE it returns replaces the reply), `notSigned` when the CertRep
+ * could not be signed (nothing is announced; the client's retry replays the certificate).
+ */
+interface Delivery {
+  readonly outcome: Reply;
+  readonly afterSigned: () => Promise<Reply | undefined>;
+  readonly notSigned?: (error: unknown) => void;
+}
 
 /**
  * PKIOperation (RFC 8894 §3.3): everything after the HTTP layer. A message that cannot be
@@ -52,9 +87,9 @@ export class PkiOperation {
 
   async handle(endpoint: ScepEndpoint, der: Uint8Array): Promise<Uint8Array> {
     const msg = parsePkiMessage(der);
-    let outcome: Reply;
+    let answer: Reply | Delivery;
     try {
-      outcome = await this.outcome(endpoint, msg);
+      answer = await this.outcome(endpoint, msg);
     } catch (e) {
       // Anything unexpected after parsing (a store read failing, …) is still answered in-band.
       this.d.audit.record({
@@ -65,20 +100,60 @@ export class PkiOperation {
         reason: 'internal',
         detail: describeError(e),
       });
-      outcome = fail(FailInfo.badRequest, 'the request could not be processed now; retry later');
+      answer = fail(FailInfo.badRequest, 'the request could not be processed now; retry later');
     }
-    return buildCertRep({
-      transactionId: msg.transactionId,
-      recipientNonce: msg.senderNonce,
-      outcome,
-      signerCertificate: this.d.issuer.ca,
-      signer: this.d.signer,
-      hash: replyHash(msg.digestAlgorithm),
-      now: this.d.clock(),
-    });
+    const sign = (outcome: Reply): Promise<Uint8Array> =>
+      buildCertRep({
+        transactionId: msg.transactionId,
+        recipientNonce: msg.senderNonce,
+        outcome,
+        signerCertificate: this.d.issuer.ca,
+        signer: this.d.signer,
+        hash: replyHash(msg.digestAlgorithm),
+        now: this.d.clock(),
+      });
+    if (!('afterSigned' in answer)) return sign(answer);
+    let reply: Uint8Array;
+    try {
+      reply = await sign(answer.outcome);
+    } catch (e) {
+      answer.notSigned?.(e);
+      throw e;
+    }
+    const instead = await answer.afterSigned();
+    return instead ? sign(instead) : reply;
   }
 
-  private async outcome(endpoint: ScepEndpoint, msg: PkiMessage): Promise<Reply> {
+  /** A stored certificate handed out again (CertPoll, GetCert): delivered like a new one. */
+  private redeliver(
+    endpoint: ScepEndpoint,
+    msg: PkiMessage,
+    record: CertificateRecord,
+    outcome: Reply,
+  ): Delivery {
+    return {
+      outcome,
+      afterSigned: async () => {
+        try {
+          await this.d.deliver(record);
+          return undefined;
+        } catch (e) {
+          this.d.audit.record({
+            endpoint: endpoint.name,
+            operation: MessageType[msg.messageType] ?? 'PKIOperation',
+            transactionId: msg.transactionId,
+            outcome: 'failed',
+            reason: 'delivery-refused',
+            detail: describeError(e),
+            serialNumber: record.serialNumber,
+          });
+          return fail(FailInfo.badRequest, 'the certificate could not be delivered; retry later');
+        }
+      },
+    };
+  }
+
+  private async outcome(endpoint: ScepEndpoint, msg: PkiMessage): Promise<Reply | Delivery> {
     const refuse = (reason: string, text: string, failInfo = FailInfo.badRequest, detail?: string): Reply => {
       this.d.audit.record({
         endpoint: endpoint.name,
@@ -96,6 +171,20 @@ export class PkiOperation {
         'the pkiMessage signature does not verify',
         FailInfo.badMessageCheck,
       );
+    if (!msg.signerSelfSigned) {
+      // Not self-signed: it must be a certificate of this CA (RFC 8894 §2.3); one that only
+      // names us, or names someone else, vouches for nothing.
+      const c = await this.d.renewal.check(msg.signerCertificateDer, {
+        kind: 'scep',
+        endpoint: endpoint.name,
+      });
+      if (!signerIsOurs(c))
+        return refuse(
+          'signer-certificate-invalid',
+          'the request signer certificate is neither self-signed nor issued by this CA',
+          FailInfo.badMessageCheck,
+        );
+    }
     switch (isKnownMessageType(msg.messageType) ? msg.messageType : undefined) {
       case MessageType.PKCSReq:
       case MessageType.RenewalReq:
@@ -114,17 +203,27 @@ export class PkiOperation {
   private async open(
     msg: PkiMessage,
   ): Promise<
-    { content: Uint8Array; cipher: ContentCipher } | { error: string; failInfo: FailInfo; detail?: string }
+    | { content: Uint8Array; cipher: ContentCipher }
+    | { reason: string; error: string; failInfo: FailInfo; detail?: string }
   > {
     try {
       return await openEnvelope(msg.envelope, this.d.issuer.ca, this.d.decrypter);
     } catch (e) {
-      if (e instanceof EnvelopeError) return { error: e.message, failInfo: FailInfo.badMessageCheck };
+      if (e instanceof EnvelopeContentError) return UNREADABLE;
+      if (e instanceof EnvelopeError)
+        return { reason: 'envelope-invalid', error: e.message, failInfo: FailInfo.badMessageCheck };
       if (isAppError(e) && e.code === 'DEPENDENCY_UNAVAILABLE')
-        return { error: 'the CA key is unavailable; retry later', failInfo: FailInfo.badRequest };
-      if (isAppError(e)) return { error: e.message, failInfo: FailInfo.badRequest };
+        return {
+          reason: 'ca-key-unavailable',
+          error: 'the CA key is unavailable; retry later',
+          failInfo: FailInfo.badRequest,
+          detail: describeError(e),
+        };
+      if (isAppError(e) && e.code === 'BAD_REQUEST')
+        return { reason: 'envelope-invalid', error: e.message, failInfo: FailInfo.badRequest };
       // Unexpected: the cause goes to the audit log, not to the client.
       return {
+        reason: 'envelope-invalid',
         error: 'the pkcsPKIEnvelope cannot be opened',
         failInfo: FailInfo.badMessageCheck,
         detail: describeError(e),
@@ -136,15 +235,9 @@ export class PkiOperation {
     endpoint: ScepEndpoint,
     msg: PkiMessage,
     refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
-  ): Promise<Reply> {
-    const opened = await this.open(msg);
-    if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo, opened.detail);
-    let csr: ParsedCsr;
-    try {
-      csr = parseCsr(opened.content);
-    } catch (e) {
-      return refuse('csr-invalid', isAppError(e) ? e.message : 'the certificate request cannot be parsed');
-    }
+  ): Promise<Reply | Delivery> {
+    // Everything that can refuse without the CA key comes before the envelope is opened: an
+    // unauthenticated request costs one private-key operation, the FAILURE's signature.
     if (!isRsaKey(msg.signer.spki)) {
       // The reply is encrypted to the request signer's key with RSA key transport.
       return refuse(
@@ -153,92 +246,89 @@ export class PkiOperation {
         FailInfo.badAlg,
       );
     }
-    const renewal = await checkRenewalSigner(msg.signer, this.d.issuer, this.d.store, this.d.clock());
+    const receiver = { kind: 'scep', endpoint: endpoint.name } as const;
+    const signer = await this.d.renewal.check(msg.signerCertificateDer, receiver);
     const isRenewalReq = isKnownMessageType(msg.messageType) && msg.messageType === MessageType.RenewalReq;
-    const { profile, authorizer } = endpoint;
-    const result = await this.d.enrollment.enroll({
+    const early = isRenewalReq ? renewalReqRefusal(signer) : undefined;
+    if (early)
+      return refuse(
+        early.reason,
+        `the request was not authorized: ${early.reason}`,
+        FailInfo.badRequest,
+        early.detail,
+      );
+    const opened = await this.open(msg);
+    if ('error' in opened) return refuse(opened.reason, opened.error, opened.failInfo, opened.detail);
+    let csr: ParsedCsr;
+    try {
+      csr = parseCsr(opened.content);
+    } catch (e) {
+      // Garbage after unwrapping is answered like undecryptable content (no padding oracle).
+      return refuse(UNREADABLE.reason, UNREADABLE.error, UNREADABLE.failInfo, describeError(e));
+    }
+    const decision = await this.d.renewal.decide(msg.signerCertificateDer, csr, receiver, signer);
+    const request: EnrollmentRequest = {
       endpoint: endpoint.name,
       operation: isRenewalReq ? 'RenewalReq' : 'PKCSReq',
       csr,
-      profile,
+      profile: endpoint.profile,
       transactionId: msg.transactionId,
-      transactionRef: transactionRef(endpoint.name, msg.transactionId, msg.messageType, renewal),
+      transactionRef: transactionRef(
+        endpoint.name,
+        msg.transactionId,
+        msg.messageType,
+        signerSerial(decision),
+      ),
       hooks: endpoint.hooks,
-      authorize: async () => {
-        // A renewal vouches only for the identity of the certificate being renewed: the same
-        // subject and SANs. Anything else needs the challenge.
-        const sameIdentity =
-          renewal.kind === 'valid' &&
-          renewal.subject === csr.subjectString &&
-          sameSet(renewal.sans, csr.sans.map(generalNameToString));
-        const renewable = renewal.kind === 'valid' && profile.renewal.allowed;
-        const renewalOk =
-          renewable &&
-          sameIdentity &&
-          withinRenewalWindow(profile.renewal, msg.signer.notAfter, this.d.clock());
-        const renewalAuthorization = {
-          ok: true,
-          authorization: 'renewal',
-          requester: `renewal:${renewal.kind === 'valid' ? renewal.serialNumber : ''}`,
-        } as const;
-        if (isRenewalReq) {
-          if (renewal.kind === 'not-ours') {
-            return {
-              ok: false,
-              reason: 'renewal-signer-not-ours',
-              detail: 'a RenewalReq must be signed by a certificate this CA issued',
-            };
-          }
-          if (renewal.kind === 'invalid')
-            return { ok: false, reason: `renewal-${renewal.reason}`, detail: renewal.detail };
-          if (renewalOk) return renewalAuthorization;
-        }
-        const challenge = await authorizer.challenge({
-          endpoint: endpoint.name,
-          transactionId: msg.transactionId,
-          csr,
-          challengePassword: csr.challengePassword,
-        });
-        // Where the challenge is someone else's verdict (Intune), a refusal is final: a
-        // certificate in hand does not overrule it (Intune spec §0: never issue after a failed
-        // validateRequest).
-        if (!challenge.ok && authorizer.refusalIsFinal) return challenge;
-        if (challenge.ok || !renewalOk) {
-          if (!challenge.ok && renewable && !sameIdentity) {
-            return {
-              ok: false,
-              reason: 'renewal-identity-changed',
-              detail:
-                'the CSR subject or SANs differ from the certificate being renewed, and the challenge did not pass',
-            };
-          }
-          return challenge;
-        }
-        return renewalAuthorization;
+      authorize: () =>
+        authorizeScepRequest({
+          endpoint,
+          isRenewalReq,
+          decision,
+          now: this.d.clock(),
+          challenge: () =>
+            endpoint.authorizer.challenge({
+              endpoint: endpoint.name,
+              transactionId: msg.transactionId,
+              csr,
+              challengePassword: csr.challengePassword,
+            }),
+        }),
+    };
+    const result = await this.d.enrollment.enroll(request);
+    if (!result.ok) return fail(FailInfo.badRequest, refusalText(result));
+    return {
+      outcome: this.success(endpoint, result.issued.der, msg, opened.cipher),
+      afterSigned: async () => {
+        const delivered = await this.d.enrollment.deliver(request, result);
+        return delivered.ok ? undefined : fail(FailInfo.badRequest, refusalText(delivered));
       },
-    });
-    if (!result.ok) {
-      // An account's state is for the audit log, not for the requester.
-      const text =
-        result.kind === 'unauthorized' ? `${result.message}: ${clientReason(result.reason)}` : result.message;
-      return fail(FailInfo.badRequest, text);
-    }
-    return this.success(endpoint, result.issued.der, msg, opened.cipher);
+      notSigned: (e) => {
+        this.d.enrollment.undelivered(request, result, e);
+      },
+    };
   }
 
   private async poll(
     endpoint: ScepEndpoint,
     msg: PkiMessage,
     refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
-  ): Promise<Reply> {
-    const renewal = await checkRenewalSigner(msg.signer, this.d.issuer, this.d.store, this.d.clock());
+  ): Promise<Reply | Delivery> {
+    const signer = signerSerial(
+      await this.d.renewal.check(msg.signerCertificateDer, { kind: 'scep', endpoint: endpoint.name }),
+    );
     for (const type of [MessageType.PKCSReq, MessageType.RenewalReq]) {
       const record = await this.d.store.getByTransactionKey(
-        transactionRef(endpoint.name, msg.transactionId, type, renewal),
+        transactionRef(endpoint.name, msg.transactionId, type, signer),
       );
       if (record && record.status === 'issued' && hasStoredCertificate(record)) {
+        // A transaction keyed by a renewal signer is already bound to that certificate; any
+        // other poll must be signed by the key the certificate certifies (RFC 8894 §3.3.3: the
+        // CertPoll is signed like the original request).
+        if (signer === undefined && !signedByOwner(msg, record)) return notOwner(refuse);
         const cipher = envelopeCipher(msg.envelope) ?? 'DES-EDE3-CBC';
-        return this.success(endpoint, new Uint8Array(Buffer.from(record.der, 'base64')), msg, cipher);
+        const der = new Uint8Array(Buffer.from(record.der, 'base64'));
+        return this.redeliver(endpoint, msg, record, this.success(endpoint, der, msg, cipher));
       }
     }
     return refuse(
@@ -252,14 +342,14 @@ export class PkiOperation {
     endpoint: ScepEndpoint,
     msg: PkiMessage,
     refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
-  ): Promise<Reply> {
+  ): Promise<Reply | Delivery> {
     const opened = await this.open(msg);
-    if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo, opened.detail);
+    if ('error' in opened) return refuse(opened.reason, opened.error, opened.failInfo, opened.detail);
     let serial: string;
     try {
       serial = serialHex(AsnParser.parse(opened.content, IssuerAndSerialNumber).serialNumber);
-    } catch {
-      return refuse('getcert-invalid', 'the GetCert request does not carry an IssuerAndSerialNumber');
+    } catch (e) {
+      return refuse(UNREADABLE.reason, UNREADABLE.error, UNREADABLE.failInfo, describeError(e));
     }
     const record = await this.d.store.getBySerial(serial);
     if (!record)
@@ -267,7 +357,11 @@ export class PkiOperation {
     if (!hasStoredCertificate(record)) {
       return refuse('certificate-not-stored', `the certificate ${serial} is not stored`, FailInfo.badCertId);
     }
-    return this.success(endpoint, new Uint8Array(Buffer.from(record.der, 'base64')), msg, opened.cipher);
+    // Only the holder of the certificate's key gets it (signed by the certificate itself, or by
+    // any certificate for the same key).
+    if (!signedByOwner(msg, record)) return notOwner(refuse);
+    const der = new Uint8Array(Buffer.from(record.der, 'base64'));
+    return this.redeliver(endpoint, msg, record, this.success(endpoint, der, msg, opened.cipher));
   }
 
   private success(
@@ -285,9 +379,22 @@ export class PkiOperation {
   }
 }
 
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  const x = new Set(a);
-  return x.size === new Set(b).size && b.every((v) => x.has(v));
+/** An account's state is for the audit log, not for the requester (lib/model/reasons.ts). */
+function refusalText(r: Extract<EnrollmentResult, { ok: false }>): string {
+  return r.kind === 'unauthorized' ? `${r.message}: ${clientReason(r.reason)}` : r.message;
+}
+
+/** The pkiMessage is signed with the key `record` certifies. */
+function signedByOwner(msg: PkiMessage, record: CertificateRecord): boolean {
+  return createHash('sha256').update(msg.signer.spki).digest('hex') === record.publicKeySha256;
+}
+
+function notOwner(refuse: (r: string, t: string, f?: FailInfo) => Reply): Reply {
+  return refuse(
+    'requester-not-owner',
+    'the request is not signed by the key of the requested certificate',
+    FailInfo.badRequest,
+  );
 }
 
 function isRsaKey(spki: Uint8Array): boolean {
@@ -324,10 +431,9 @@ export function transactionRef(
   endpoint: string,
   transactionId: string,
   messageType: number,
-  renewal: RenewalCheck,
+  signerSerial: string | undefined,
 ): string {
-  const signer = renewal.kind === 'not-ours' ? '' : renewal.serialNumber;
   return createHash('sha256')
-    .update(`${endpoint}\n${transactionId}\n${messageType}\n${signer}`)
+    .update(`${endpoint}\n${transactionId}\n${messageType}\n${signerSerial ?? ''}`)
     .digest('hex');
 }

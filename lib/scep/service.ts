@@ -1,6 +1,8 @@
+import { withBudget } from '../budget.js';
 import { AppError } from '../errors.js';
 import { decodeMessageParam } from './base64.js';
 import type { ScepEndpoint } from './endpoint.js';
+import { ConcurrencyLimit } from './limit.js';
 import { getCACaps } from './operations/get-ca-caps.js';
 import { getCACert } from './operations/get-ca-cert.js';
 import type { PkiOperation } from './pki-operation.js';
@@ -30,6 +32,9 @@ export class ScepService {
     private readonly endpoints: { resolve(name: string): Promise<ScepEndpoint | undefined> },
     private readonly pki: PkiOperation,
     private readonly ca: { readonly certificateDer: Uint8Array; readonly chainDer: readonly Uint8Array[] },
+    private readonly limit: ConcurrencyLimit = new ConcurrencyLimit(50),
+    /** One time budget per PKIOperation, every Key Vault call included (AppConfig__RequestBudgetSeconds). */
+    private readonly budgetMs = 25_000,
   ) {}
 
   async handle(endpointName: string, req: ScepRequest): Promise<ScepResponse> {
@@ -37,18 +42,27 @@ export class ScepService {
     const endpoint = await this.endpoints.resolve(endpointName);
     if (!endpoint)
       throw new AppError('UNKNOWN_ENDPOINT', `there is no SCEP endpoint named "${endpointName}"`);
+    if (endpoint.unavailable !== undefined) {
+      throw new AppError('CONFIG_INVALID', `the SCEP endpoint "${endpoint.name}" is not configured`, {
+        detail: { problem: endpoint.unavailable },
+      });
+    }
     const op = req.operation ?? '';
     switch (op.toLowerCase()) {
       case 'getcacaps':
         return getCACaps();
       case 'getcacert':
         return getCACert(this.ca.certificateDer, this.ca.chainDer);
-      case 'pkioperation':
+      case 'pkioperation': {
+        const message = messageOf(req);
         return {
           status: 200,
           contentType: MediaType.pkiMessage,
-          body: await this.pki.handle(endpoint, messageOf(req)),
+          body: await this.limit.run(endpoint.name, () =>
+            withBudget(this.budgetMs, () => this.pki.handle(endpoint, message)),
+          ),
         };
+      }
       case '':
         throw new AppError('UNKNOWN_OPERATION', 'the operation query parameter is missing');
       default:

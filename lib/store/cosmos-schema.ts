@@ -133,7 +133,7 @@ export function claimId(transactionKey: string): string {
   return createHash('sha256').update(transactionKey, 'utf8').digest('hex');
 }
 
-const notificationState = z.enum(['none', 'pending', 'sent', 'failed']);
+const notificationState = z.enum(['none', 'undelivered', 'pending', 'sent', 'failed']);
 
 /** What a certificate document must hold to be read back as a CertificateRecord. */
 export const certificateDocument = z.object({
@@ -154,6 +154,7 @@ export const certificateDocument = z.object({
   profile: z
     .object({ validityDays: z.number(), keyUsage: z.array(z.string()), ekus: z.array(z.string()) })
     .optional(),
+  renewalOf: z.string().optional(),
   requester: z.string().optional(),
   transactionId: z.string().optional(),
   transactionKey: z.string().optional(),

@@ -20,7 +20,11 @@ export type RevocationReason =
   | 'certificateHold'
   | 'privilegeWithdrawn';
 
-export type NotificationState = 'none' | 'pending' | 'sent' | 'failed';
+/**
+ * `undelivered`: recorded, its reply not produced yet (nothing announced); `pending`: delivered,
+ * the success notification queued; `sent`/`failed`: settled.
+ */
+export type NotificationState = 'none' | 'undelivered' | 'pending' | 'sent' | 'failed';
 
 /** What a certificate was issued with: a snapshot, as the endpoint's profile may change later. */
 export interface AppliedProfile {
@@ -49,6 +53,8 @@ export interface CertificateRecord {
   readonly department?: string | undefined;
   /** The profile it was issued under. */
   readonly profile?: AppliedProfile | undefined;
+  /** Serial of the certificate this one renewed (same identity, same endpoint profile). */
+  readonly renewalOf?: string | undefined;
   readonly requester?: string | undefined;
   /** SCEP transactionID (or a REST request id). */
   readonly transactionId?: string | undefined;

@@ -39,6 +39,8 @@ export interface Fault {
   readonly delayMs?: number;
   /** How many requests this fault applies to (default 1; Infinity = all). */
   times?: number;
+  /** Let this many matching requests through before the fault applies (default 0). */
+  skip?: number;
 }
 
 type Answer = [status: number, body: unknown];
@@ -188,6 +190,10 @@ export class FakeKeyVault {
   private takeFault(op: FakeOperation): Fault | undefined {
     const f = this.faults.find((x) => (x.op === op || x.op === '*') && (x.fault.times ?? 0) > 0);
     if (f === undefined) return undefined;
+    if ((f.fault.skip ?? 0) > 0) {
+      f.fault.skip = (f.fault.skip ?? 0) - 1;
+      return undefined;
+    }
     f.fault.times = (f.fault.times ?? 1) - 1;
     return f.fault;
   }

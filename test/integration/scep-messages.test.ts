@@ -134,6 +134,32 @@ describe('what real clients send', () => {
     );
   });
 
+  it('fail/bad key-transport padding, content that does not decrypt and a garbage CSR all get one identical FAILURE, again on a re-send (no padding oracle)', async () => {
+    // One recipient that is not us: our key unwraps a key encrypted to another key (bad padding).
+    const foreign = await makeCert({ key: rsaKey(2048, 'foreign-ra'), subject: 'CN=Someone else RA' });
+    const badPadding = await send({ recipients: [foreign.cert] });
+    const again = await readCertRep(
+      await postPkiOperation(host, badPadding.msg),
+      client.key,
+      client.signer.cert,
+    );
+    const garbage = await send({ csr: new Uint8Array(randomBytes(300)) });
+    const notACsr = await send({ csr: new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]) });
+    const answers = [badPadding.rep, again, garbage.rep, notACsr.rep].map((r) => ({
+      status: r.status,
+      failInfo: r.failInfo,
+      failInfoText: r.failInfoText,
+      certificates: r.certificates.length,
+    }));
+    expect(answers[0]).toEqual({
+      status: PKIStatus.FAILURE,
+      failInfo: FailInfo.badMessageCheck,
+      failInfoText: 'the pkcsPKIEnvelope content cannot be decrypted or read',
+      certificates: 0,
+    });
+    for (const a of answers) expect(a).toEqual(answers[0]);
+  });
+
   it('ok/a BER pkiMessage (indefinite lengths, constructed eContent, as jscep/certmonger/sscep send) → SUCCESS', async () => {
     const transactionId = 'ber-request';
     const csr = await makeCsr({ key: client.key, subject: 'CN=ber', challenge: CHALLENGE });
@@ -279,6 +305,30 @@ describe('CertPoll, GetCert, GetCRL and unknown messageTypes', () => {
     expect(got.certificates[0]?.raw.equals(issued.raw)).toBe(true);
   });
 
+  it('fail/CertPoll by someone else who knows the transactionID → FAILURE badRequest, no certificate', async () => {
+    const { transactionId } = await expectSuccess({ cn: 'poll-victim' });
+    const stranger = await selfSignedClient('messages-stranger');
+    const poll = await other(
+      MessageType.CertPoll,
+      issuerAndSubject(host.ca, 'CN=poll-victim'),
+      transactionId,
+      stranger,
+    );
+    expect(poll.status).toBe(PKIStatus.FAILURE);
+    expect(poll.failInfo).toBe(FailInfo.badRequest);
+    expect(poll.certificates).toHaveLength(0);
+  });
+
+  it('fail/GetCert by someone else who knows the serial → FAILURE badRequest, no certificate', async () => {
+    const { rep } = await expectSuccess({ cn: 'getcert-victim' });
+    const parsed = AsnParser.parse(rep.certificates[0]!.raw, Certificate);
+    const stranger = await selfSignedClient('messages-stranger');
+    const got = await other(MessageType.GetCert, issuerAndSerial(parsed), 'getcert-stranger', stranger);
+    expect(got.status).toBe(PKIStatus.FAILURE);
+    expect(got.failInfo).toBe(FailInfo.badRequest);
+    expect(got.certificates).toHaveLength(0);
+  });
+
   it('fail/GetCert for an unknown serial → FAILURE badCertId', async () => {
     const stranger = await makeCert({ key: client.key, subject: 'CN=not ours' });
     const got = await other(MessageType.GetCert, issuerAndSerial(stranger.cert), 'getcert-unknown');
@@ -349,11 +399,11 @@ describe('refusals carry no certificate and leave no record', () => {
     expect(await recordsForTransaction(transactionId)).toHaveLength(0);
   });
 
-  it('fail/the envelope content is not a CSR → FAILURE badRequest', async () => {
+  it('fail/the envelope content is not a CSR → FAILURE badMessageCheck, as for content that does not decrypt', async () => {
     const { transactionId } = await expectFailure(
       { csr: new Uint8Array(randomBytes(100)) },
-      FailInfo.badRequest,
-      /request/,
+      FailInfo.badMessageCheck,
+      /cannot be decrypted or read/,
     );
     expect(await recordsForTransaction(transactionId)).toHaveLength(0);
   });

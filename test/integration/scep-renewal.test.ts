@@ -243,7 +243,7 @@ describe('renewal refused', () => {
     await expectRefused(rep, 'self-renew', /renewal-signer-not-ours|signed by a certificate this CA issued/);
   });
 
-  it('fail/RenewalReq signed by a certificate from a foreign CA → not ours', async () => {
+  it('fail/RenewalReq signed by a certificate from a foreign CA → FAILURE badMessageCheck', async () => {
     const foreignCa = await makeCert({ key: rsaKey(2048, 'other'), subject: 'CN=Foreign CA' });
     const key = rsaKey(2048, 'holder');
     const foreign = await issuedBy(foreignCa, key, 'CN=foreign-device');
@@ -254,14 +254,14 @@ describe('renewal refused', () => {
       cn: 'foreign-device',
       signer: holder(foreign),
     });
-    await expectRefused(
-      rep,
-      'foreign-renew',
-      /renewal-signer-not-ours|signed by a certificate this CA issued/,
-    );
+    // Neither self-signed nor ours: the signer vouches for nothing (RFC 8894 §2.3).
+    expect(rep.failInfo).toBe(FailInfo.badMessageCheck);
+    expect(rep.failInfoText).toMatch(/neither self-signed nor issued by this CA/);
+    expect(rep.certificates).toHaveLength(0);
+    expect(await recordsForTransaction('foreign-renew')).toHaveLength(0);
   });
 
-  it('fail/RenewalReq signed by a look-alike certificate naming our CA as issuer but signed by another key → not ours', async () => {
+  it('fail/RenewalReq signed by a look-alike certificate naming our CA as issuer but signed by another key → FAILURE badMessageCheck', async () => {
     const impostor = await makeCert({
       key: rsaKey(2048, 'other'),
       subject: (await getApp()).settings.core.localCa.subject,
@@ -276,11 +276,11 @@ describe('renewal refused', () => {
       cn: 'lookalike',
       signer: holder(lookalike),
     });
-    await expectRefused(
-      rep,
-      'lookalike-renew',
-      /renewal-signer-not-ours|signed by a certificate this CA issued/,
-    );
+    // Neither self-signed nor ours: the signer vouches for nothing (RFC 8894 §2.3).
+    expect(rep.failInfo).toBe(FailInfo.badMessageCheck);
+    expect(rep.failInfoText).toMatch(/neither self-signed nor issued by this CA/);
+    expect(rep.certificates).toHaveLength(0);
+    expect(await recordsForTransaction('lookalike-renew')).toHaveLength(0);
   });
 
   it('fail/RenewalReq signed by an EXPIRED certificate we issued → renewal-signer-expired', async () => {

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as x509 from '@peculiar/x509';
 import { ClientCertificateRenewal, type ClientCertificateOptions } from '../../lib/auth/client-cert.js';
+import { RenewalRule, type RenewalRuleDeps } from '../../lib/enroll/renewal-rule.js';
 import { parseCsr, type ParsedCsr } from '../../lib/csr/parse.js';
 import { MemoryCertificateStore } from '../../lib/store/memory.js';
 import { AppError, isAppError } from '../../lib/errors.js';
@@ -35,14 +36,21 @@ beforeAll(async () => {
   renewalCsr = parseCsr(await makeCsr(SUBJECT, [...SANS].reverse()));
 });
 
-function renewal(o: Partial<ClientCertificateOptions> = {}): ClientCertificateRenewal {
+const PROFILE = { validityDays: 30, keyUsage: ['DigitalSignature'], ekus: [] } as const;
+
+function renewal(
+  o: Partial<ClientCertificateOptions & Omit<RenewalRuleDeps, 'profileOf'>> = {},
+): ClientCertificateRenewal {
+  const rule = new RenewalRule({
+    caCertificates: o.caCertificates ?? [ca.der],
+    store: o.store ?? store,
+    profileOf: () => PROFILE,
+    now: o.now ?? (() => NOW),
+  });
   return new ClientCertificateRenewal({
-    header: HEADER,
-    caCertificates: [ca.der],
-    store,
-    allowedAuthorizations: ['api', 'renewal'],
-    now: () => NOW,
-    ...o,
+    header: 'header' in o ? o.header : HEADER,
+    rule,
+    allowedAuthorizations: o.allowedAuthorizations ?? ['api', 'renewal'],
   });
 }
 

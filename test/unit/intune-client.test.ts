@@ -249,11 +249,27 @@ describe('IntuneClient: fail', () => {
     expect(fake.tokenRequests.filter((t) => t.scope === INTUNE_DOUBLE_SLASH_SCOPE)).toHaveLength(2);
   });
 
-  it('fail/no answer within the time box is a timeout, and discovery is fetched again next time', async () => {
+  it('fail/no answer within the time box is a timeout, and discovery is NOT fetched again (the address is not stale)', async () => {
     fake.script({ outcome: { hang: true }, times: 1 });
     const c = client({ timeoutMs: 300 });
     expect(await c.validateRequest('tx-1', csr.base64)).toMatchObject({ ok: false, kind: 'timeout' });
     expect((await c.validateRequest('tx-2', csr.base64)).ok).toBe(true);
+    expect(fake.discoveryRequests).toHaveLength(1);
+  });
+
+  it('fail/repeated HTTP 500s do not re-read discovery; a 404 does (37 Graph calls for 73 Intune calls)', async () => {
+    fake.script({ outcome: { status: 500 }, times: 5 });
+    const c = client();
+    for (let i = 0; i < 5; i++)
+      expect(await c.validateRequest(`tx-500-${i}`, csr.base64)).toMatchObject({
+        ok: false,
+        httpStatus: 500,
+      });
+    expect((await c.validateRequest('tx-ok', csr.base64)).ok).toBe(true);
+    expect(fake.discoveryRequests).toHaveLength(1);
+    fake.script({ outcome: { status: 404 }, times: 1 });
+    expect(await c.validateRequest('tx-404', csr.base64)).toMatchObject({ ok: false, httpStatus: 404 });
+    expect((await c.validateRequest('tx-after', csr.base64)).ok).toBe(true);
     expect(fake.discoveryRequests).toHaveLength(2);
   });
 

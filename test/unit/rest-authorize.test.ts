@@ -11,6 +11,7 @@ import {
 import { restSection, type RestSettings } from '../../lib/config/rest.js';
 import type { Env } from '../../lib/config/parse.js';
 import { parseCsr, type ParsedCsr } from '../../lib/csr/parse.js';
+import { RenewalRule } from '../../lib/enroll/renewal-rule.js';
 import { MemoryCertificateStore } from '../../lib/store/memory.js';
 import { isAppError } from '../../lib/errors.js';
 import { FakeJwksServer, makeSigningKey, type TestSigningKey } from '../fakes/jwks-server.js';
@@ -53,10 +54,12 @@ function settings(extra: Env = {}): RestSettings {
   if (!r.ok) throw new Error(r.problems.join('\n'));
   return r.value;
 }
+const PROFILE = { validityDays: 30, keyUsage: ['DigitalSignature'], ekus: [] } as const;
+const rule = (): RenewalRule =>
+  new RenewalRule({ caCertificates: [ca.der], store, profileOf: () => PROFILE, now: () => NOW });
 const deps = (extra: Env = {}): RestAuthDeps =>
   createRestAuth(settings(extra), {
-    caCertificates: [ca.der],
-    store,
+    rule: rule(),
     realm: 'https://ca.contoso.com',
     now: () => NOW,
   });
@@ -144,7 +147,7 @@ describe('REST API authentication and authorization', () => {
     expect(r).toEqual({
       ok: false,
       reason: 'subject_mismatch',
-      detail: 'the request subject differs from the client certificate subject',
+      detail: 'client certificate: the requested subject differs from the certificate',
     });
   });
 
@@ -168,7 +171,7 @@ describe('REST API authentication and authorization', () => {
     const broken: RestSettings = { ...s, auth: { ...s.auth, tenantId: undefined } };
     let caught: unknown;
     try {
-      createRestAuth(broken, { caCertificates: [ca.der], store });
+      createRestAuth(broken, { rule: rule() });
     } catch (e) {
       caught = e;
     }

@@ -1,7 +1,7 @@
 import { constants, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { LocalKey } from '../../lib/keys/local.js';
-import { unpadPkcs1v15 } from '../../lib/keys/pkcs1.js';
+import { substituteKey, unpadPkcs1v15 } from '../../lib/keys/pkcs1.js';
 import { ecKey, rsaKey } from '../helpers/pki.js';
 
 /** RSAES-PKCS1-v1_5 unpadding with implicit rejection (RFC 8017 §7.2.2, RFC 5652 §14). */
@@ -26,13 +26,14 @@ function encodeEm(
 
 const key16 = (): Uint8Array => new Uint8Array(randomBytes(16));
 
-/** Implicit rejection: the expected length, not the message, and different on every call. */
+const SECRET = new Uint8Array(32).fill(7);
+const unpad = (em: Uint8Array, n: number): Uint8Array => unpadPkcs1v15(em, n, substituteKey(SECRET, em, n));
+
+/** Implicit rejection: the substitute key of that ciphertext, not the message. */
 function expectRejected(em: Uint8Array, expectedLength: number, message?: Uint8Array): void {
-  const a = unpadPkcs1v15(em, expectedLength);
-  const b = unpadPkcs1v15(em, expectedLength);
+  const a = unpad(em, expectedLength);
   expect(a).toHaveLength(expectedLength);
-  expect(b).toHaveLength(expectedLength);
-  expect(Buffer.from(a).equals(Buffer.from(b))).toBe(false);
+  expect(Buffer.from(a).equals(Buffer.from(substituteKey(SECRET, em, expectedLength)))).toBe(true);
   if (message) expect(Buffer.from(a).equals(Buffer.from(message.subarray(0, expectedLength)))).toBe(false);
   expect(Buffer.from(a).equals(Buffer.from(em.subarray(em.length - expectedLength)))).toBe(false);
 }
@@ -40,19 +41,17 @@ function expectRejected(em: Uint8Array, expectedLength: number, message?: Uint8A
 describe('unpadPkcs1v15', () => {
   it('ok/valid padding returns the message', () => {
     const m = key16();
-    expect(Buffer.from(unpadPkcs1v15(encodeEm(m), 16)).equals(Buffer.from(m))).toBe(true);
+    expect(Buffer.from(unpad(encodeEm(m), 16)).equals(Buffer.from(m))).toBe(true);
   });
 
   it('ok/a message with zero bytes inside is returned whole (the first zero after PS is the separator)', () => {
     const m = new Uint8Array([0, 0, 7, 0, 9, 0, 0, 1, 2, 3, 0, 4, 5, 6, 0, 0, 8, 0, 0, 0, 0, 0, 0, 1]);
-    expect(Buffer.from(unpadPkcs1v15(encodeEm(m), 24)).equals(Buffer.from(m))).toBe(true);
+    expect(Buffer.from(unpad(encodeEm(m), 24)).equals(Buffer.from(m))).toBe(true);
   });
 
   it('ok/exactly 8 bytes of padding string is enough', () => {
     const m = new Uint8Array(randomBytes(K - 11)).map((b) => b | 1);
-    expect(Buffer.from(unpadPkcs1v15(encodeEm(m, { psLength: 8 }), K - 11)).equals(Buffer.from(m))).toBe(
-      true,
-    );
+    expect(Buffer.from(unpad(encodeEm(m, { psLength: 8 }), K - 11)).equals(Buffer.from(m))).toBe(true);
   });
 
   it('fail/first byte not 0x00 → random bytes of the expected length', () => {
@@ -130,13 +129,24 @@ describe('LocalKey.unwrapKey', () => {
     );
   });
 
-  it('fail/RSA1_5 with an unexpected key length → random bytes of the expected length, no error', async () => {
+  it('fail/RSA1_5 with an unexpected key length → a substitute key of the expected length, no error', async () => {
     const cek = new Uint8Array(randomBytes(16));
     const wrapped = publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, cek);
     const a = await local.unwrapKey(wrapped, 'RSA1_5', 32);
-    const b = await local.unwrapKey(wrapped, 'RSA1_5', 32);
     expect(a).toHaveLength(32);
-    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(false);
+    expect(Buffer.from(a.subarray(0, 16)).equals(Buffer.from(cek))).toBe(false);
+  });
+
+  it('fail/re-sending the same bad ciphertext meets the same substitute key (no oracle by repetition); another one, another key', async () => {
+    const bad = Buffer.alloc(256, 0x5a);
+    const a = await local.unwrapKey(bad, 'RSA1_5', 16);
+    const b = await local.unwrapKey(bad, 'RSA1_5', 16);
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+    const c = await local.unwrapKey(Buffer.alloc(256, 0x5b), 'RSA1_5', 16);
+    expect(Buffer.from(a).equals(Buffer.from(c))).toBe(false);
+    // Another key, another secret: the substitute is not computable from the ciphertext alone.
+    const other = new LocalKey(rsaKey(2048, 'unwrap-other'), 'other');
+    expect(Buffer.from(await other.unwrapKey(bad, 'RSA1_5', 16)).equals(Buffer.from(a))).toBe(false);
   });
 
   it('fail/RSA1_5 with a corrupted, short, oversize or foreign ciphertext → random bytes, no error', async () => {
@@ -161,13 +171,17 @@ describe('LocalKey.unwrapKey', () => {
     }
   });
 
-  it('fail/RSA-OAEP with a corrupted ciphertext rejects', async () => {
+  it('fail/RSA-OAEP with a corrupted ciphertext → the same substitute key every time, no error (no OAEP oracle)', async () => {
+    const cek = randomBytes(16);
     const wrapped = publicEncrypt(
       { key: pub, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
-      randomBytes(16),
+      cek,
     );
     wrapped[5] = (wrapped[5] ?? 0) ^ 0xff;
-    await expect(local.unwrapKey(wrapped, 'RSA-OAEP', 16)).rejects.toBeInstanceOf(Error);
+    const a = await local.unwrapKey(wrapped, 'RSA-OAEP', 16);
+    expect(a).toHaveLength(16);
+    expect(Buffer.from(a).equals(cek)).toBe(false);
+    expect(Buffer.from(await local.unwrapKey(wrapped, 'RSA-OAEP', 16)).equals(Buffer.from(a))).toBe(true);
   });
 
   it('fail/an EC key cannot unwrap a SCEP content key', async () => {

@@ -81,6 +81,17 @@ export function certificateStoreContract(
       expect(withoutEtag((await store.getByTransactionKey(rec.transactionKey!))!)).toEqual(rec);
     });
 
+    it('ok/keeps renewalOf: a renewed certificate says which certificate it renewed', async () => {
+      const original = testRecord(2);
+      const renewed = testRecord(3, { authorization: 'renewal', renewalOf: original.serialNumber });
+      await store.create(original);
+      await store.create(renewed);
+      expect((await store.getBySerial(renewed.serialNumber))?.renewalOf).toBe(original.serialNumber);
+      expect((await store.getBySerial(original.serialNumber))?.renewalOf).toBeUndefined();
+      const key = renewed.transactionKey!;
+      expect((await store.getByTransactionKey(key))?.renewalOf).toBe(original.serialNumber);
+    });
+
     it('ok/a record without transactionKey is found by serial only', async () => {
       const rec = testRecord(2, { transactionKey: undefined, transactionId: undefined });
       expect((await store.create(rec)).created).toBe(true);

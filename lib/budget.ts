@@ -1,0 +1,18 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * One time budget per request: the deadline of the request being served, visible to every call
+ * it makes (Key Vault calls shorten their own time boxes to it) without threading a signal
+ * through every layer. Outside a request there is no budget.
+ */
+const deadlines = new AsyncLocalStorage<number>();
+
+export function withBudget<T>(ms: number, fn: () => Promise<T>, now: () => number = Date.now): Promise<T> {
+  return deadlines.run(now() + ms, fn);
+}
+
+/** Milliseconds left of the current request's budget; undefined outside a request. */
+export function remainingBudget(now: number): number | undefined {
+  const deadline = deadlines.getStore();
+  return deadline === undefined ? undefined : deadline - now;
+}
