@@ -105,6 +105,7 @@ describe('startLocalCosmos: the embedded default', () => {
     const db = snapshot.databases.find((d) => d.id === 'scepca');
     expect(db?.containers.map((c) => [c.definition.id, c.definition.partitionKey.paths[0]]).sort()).toEqual([
       ['certificates', '/serialNumber'],
+      ['state', '/id'],
       ['transactions', '/id'],
     ]);
     expect(await readdir(join(dir, 'data'))).toEqual(['cosmos.json']);
