@@ -400,7 +400,7 @@ async function ensureStaticChallenge(
   try {
     secret = (await readFile(file, 'utf8')).trim();
   } catch {
-    secret = randomBytes(18).toString('base64url');
+    secret = randomBytes(24).toString('base64url'); // 192 bits, 32 characters
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     await writeFile(file, `${secret}\n`, { mode: 0o600 });
   }
