@@ -263,13 +263,17 @@ describe('SCEP with Key Vault faults', () => {
     expect(vault.count('sign')).toBe(1); // the CertRep only
   });
 
-  it('fail/sign that never answers in time → signed FAILURE within the call time box, no record', async () => {
+  it('fail/sign that never answers in time → 503 with Retry-After within the one request budget, no certificate, no record', async () => {
     vault.fail('sign', { delayMs: 12_000, times: 3 });
     const started = performance.now();
-    const r = await enroll('sign-timeout');
+    const { res, body, transactionId } = await postEnrollment('sign-timeout');
     const elapsed = performance.now() - started;
-    await expectFailureWithoutCertificate(r);
-    // DEFAULT_CALL_POLICY: 10 s per attempt, 25 s per call including the waits.
+    // One budget for the whole request (AppConfig__RequestBudgetSeconds, default 25 s), every
+    // Key Vault call included: the hanging certificate signature spends it, so no FAILURE can
+    // be signed in time either, and the client is told to retry.
+    expect(res.status, Buffer.from(body).toString('utf8').slice(0, 300)).toBe(503);
+    expect(res.headers.get('retry-after')).not.toBeNull();
+    expect(await recordsForTransaction(transactionId)).toEqual([]);
     expect(elapsed).toBeLessThan(28_000);
   }, 60_000);
 

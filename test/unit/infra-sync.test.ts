@@ -32,6 +32,8 @@ const LEFT_TO_DEFAULTS: Readonly<Record<string, string>> = {
   AppConfig__StaticValidation__DefaultKeyUsage: 'default: DigitalSignature, KeyEncipherment',
   AppConfig__StaticValidation__DefaultEkus: 'default: client authentication',
   AppConfig__StaticValidation__AllowRenewals: 'default: true',
+  AppConfig__ConcurrentSCEPRequestLimit: 'default: 50 PKIOperations in flight per endpoint (SCEPman default)',
+  AppConfig__RequestBudgetSeconds: 'default: 25 s per request, every Key Vault call included',
   AppConfig__StaticValidation__EnableCertificateStorage: 'default: true',
   AppConfig__ValidityPeriodDays: 'default: 730',
   AppConfig__ValidityClockSkewMinutes: 'default: 1440 (Autopilot clocks)',
