@@ -233,6 +233,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     endpointCache: registry,
     logger,
     realm: core.baseUrl ?? 'azure-scep-ca',
+    ra,
   });
   for (const e of endpoints.values()) {
     if (e.unavailable !== undefined)
@@ -286,6 +287,8 @@ export async function createManagement(
     endpointCache: { forget(name: string): void };
     logger: Logger;
     realm: string;
+    /** Absent in tools that manage without serving SCEP (the admin CLI). */
+    ra?: RaCertificates;
   },
 ): Promise<{ admin: ManageApi; adminKey: string | undefined }> {
   const [{ createManageApi }, { loadOrCreateAdminKey }] = await Promise.all([
@@ -308,6 +311,7 @@ export async function createManagement(
     adminKey,
     tokens,
     realm: o.realm,
+    ...(o.ra ? { ra: o.ra } : {}),
   });
   return { admin, adminKey };
 }
