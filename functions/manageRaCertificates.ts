@@ -3,14 +3,16 @@ import { AppError } from '../lib/errors.js';
 import { manageHandler, paged } from '../lib/http/manage.js';
 
 /**
- * `GET api/manage/endpoints/{endpoint}/ra-certificates` (validity and status) and
- * `…/ra-certificates/{thumbprintSha256}` (DER; `?format=pem` for PEM).
+ * `GET api/manage/endpoints/{endpoint}/ra-certificates` (validity and status),
+ * `…/ra-certificates/{thumbprintSha256}` (DER; `?format=pem` for PEM) and `POST …/ra-certificates`
+ * (rotate now; the previous RA certificate keeps decrypting until it expires).
  */
 export const manageRaCertificates = manageHandler(async (c) => {
-  if (c.request.method.toUpperCase() !== 'GET')
-    throw new AppError('METHOD_NOT_ALLOWED', `${c.request.method} is not allowed here`);
   const { endpoint = '', thumbprint } = c.request.params;
   const ra = c.manage.raCertificates;
+  const method = c.request.method.toUpperCase();
+  if (method === 'POST' && !thumbprint) return { status: 201, jsonBody: await ra.renew(c.actor, endpoint) };
+  if (method !== 'GET') throw new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed here`);
   if (thumbprint === undefined || thumbprint === '') return paged(await ra.list(c.actor, endpoint));
   const format = c.request.query.get('format') === 'pem' ? 'pem' : 'der';
   const file = await ra.download(c.actor, endpoint, thumbprint, format);
@@ -26,7 +28,7 @@ export const manageRaCertificates = manageHandler(async (c) => {
 
 app.http('manageRaCertificates', {
   route: 'api/manage/endpoints/{endpoint}/ra-certificates/{thumbprint?}',
-  methods: ['GET'],
+  methods: ['GET', 'POST'],
   authLevel: 'anonymous',
   handler: manageRaCertificates,
 });

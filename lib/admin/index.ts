@@ -65,6 +65,6 @@ export function createManageApi(d: ManageApiDeps): ManageApi {
     departments: new Departments(organizations),
     administrators: new Administrators(admins, organizations, changes),
     certificates: new Certificates(d.certificates),
-    raCertificates: new RaCertificatesApi(endpoints, d.ra),
+    raCertificates: new RaCertificatesApi(endpoints, d.ra, changes),
   };
 }

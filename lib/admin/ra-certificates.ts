@@ -4,6 +4,9 @@ import type { Endpoints } from './endpoints.js';
 import type { Page } from './paging.js';
 import type { Actor } from './roles.js';
 import { hidden } from './scope.js';
+import { requirePermission } from './roles.js';
+import type { ChangeLog } from './audit.js';
+import { AppError } from '../errors.js';
 
 /** What the management API shows of an RA certificate (never its key reference). */
 export interface RaCertificateSummary {
@@ -34,6 +37,7 @@ export class RaCertificatesApi {
   constructor(
     private readonly endpoints: Endpoints,
     private readonly ra: RaCertificates | undefined,
+    private readonly changes: ChangeLog,
   ) {}
 
   private async certificates(endpoint: string): Promise<(RaCertificate & { status: RaStatus })[]> {
@@ -43,6 +47,19 @@ export class RaCertificatesApi {
   async list(actor: Actor, endpoint: string): Promise<Page<RaCertificateSummary>> {
     await this.endpoints.find(actor, endpoint);
     return { value: (await this.certificates(endpoint)).map(summary) };
+  }
+
+  /** Rotate the endpoint's RA certificate now (CA.Admin). */
+  async renew(actor: Actor, endpoint: string): Promise<RaCertificateSummary> {
+    await this.endpoints.find(actor, endpoint);
+    requirePermission(actor, 'configure');
+    if (!this.ra) throw new AppError('METHOD_NOT_ALLOWED', 'RA certificates are managed by the running app');
+    const c = await this.ra.renew(endpoint);
+    this.changes.recordChange(actor, 'ra-certificate.renew', `endpoints/${endpoint}/ra-certificates`, null, {
+      thumbprintSha256: c.thumbprintSha256,
+      notAfter: c.notAfter,
+    });
+    return summary({ ...c, status: 'current' });
   }
 
   /** One RA certificate as DER, or PEM. */

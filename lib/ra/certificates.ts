@@ -79,6 +79,19 @@ export class RaCertificates {
     return responder;
   }
 
+  /**
+   * Issue a new RA certificate now (an operator's rotation), ahead of the automatic renewal.
+   * The previous one keeps decrypting until it expires; other instances publish the new one
+   * within `reloadMs`.
+   */
+  async renew(endpoint: string): Promise<RaCertificate> {
+    const certs = await this.ensure(endpoint, true);
+    this.loaded.delete(endpoint);
+    const [fresh] = certs;
+    if (!fresh) throw new Error(`endpoint "${endpoint}" has no RA certificate`);
+    return fresh;
+  }
+
   /** The endpoint's RA certificates, newest first, with their status. */
   async list(endpoint: string): Promise<(RaCertificate & { status: RaStatus })[]> {
     const state = await this.docs.get(stateId(endpoint), stateId(endpoint));
@@ -110,7 +123,7 @@ export class RaCertificates {
   }
 
   /** The state's certificates, after issuing a new one if there is none or renewal is due. */
-  private async ensure(endpoint: string): Promise<readonly RaCertificate[]> {
+  private async ensure(endpoint: string, force = false): Promise<readonly RaCertificate[]> {
     const id = stateId(endpoint);
     for (let attempt = 0; attempt < 3; attempt++) {
       const state = await this.docs.get(id, id);
@@ -119,7 +132,7 @@ export class RaCertificates {
       const renewAt = current
         ? new Date(current.notAfter).getTime() - this.d.settings.renewBeforeDays * 86_400_000
         : 0;
-      if (current && now.getTime() < renewAt) return state.certificates;
+      if (current && now.getTime() < renewAt && !force) return state.certificates;
       const fresh = await this.issue(endpoint, now);
       // Expired ones are dropped; older ones keep decrypting until they expire.
       const kept = (state?.certificates ?? []).filter((c) => c.notAfter > now.toISOString());

@@ -185,4 +185,20 @@ describe('RA mode', () => {
     expect(anonymous.status).toBe(401);
     expect((await admin('GET', 'endpoints/ra-lab/ra-certificates/00FF')).status).toBe(404);
   });
+
+  it('ok/after an RA rotation GetCACert publishes the new RA; requests encrypted to the old one still decrypt', async () => {
+    const [old] = (await getCaCert('ra-lab')).certs;
+    if (!old) throw new Error('no RA certificate');
+    const rotated = await admin('POST', 'endpoints/ra-lab/ra-certificates');
+    expect(rotated.status).toBe(201);
+    const [fresh] = (await getCaCert('ra-lab')).certs;
+    if (!fresh) throw new Error('no RA certificate after the rotation');
+    expect(fresh.raw.equals(old.raw)).toBe(false);
+    expect(fresh.fingerprint256.replaceAll(':', '')).toBe(rotated.body.thumbprintSha256);
+    const rep = await enroll('ra-lab', old, challenge);
+    expect(rep.status).toBe(PKIStatus.SUCCESS);
+    expect(rep.signerCertificates.map((c) => c.raw.equals(fresh.raw))).toEqual([true]);
+    const list = await admin('GET', 'endpoints/ra-lab/ra-certificates');
+    expect(list.body.value?.map((c) => c.status)).toEqual(['current', 'previous']);
+  });
 });
