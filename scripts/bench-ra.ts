@@ -69,7 +69,7 @@ export async function benchRaOperations(enrollments = 5): Promise<string[]> {
     await enroll('bench-ra-challenge'); // warm-up: loads keys
     vault.resetCounts();
     for (let i = 0; i < enrollments; i++) {
-      if ((await enroll('bench-ra-challenge')) !== PKIStatus.SUCCESS)
+      if ((await enroll('bench-ra-challenge')) !== Number(PKIStatus.SUCCESS))
         throw new Error('bench: RA enrollment failed');
     }
     const ca = vault.keyOperations(CA_KEY) / enrollments;

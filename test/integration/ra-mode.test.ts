@@ -69,7 +69,8 @@ async function getCaCert(endpoint: string): Promise<{ type: string | null; certs
   const type = res.headers.get('content-type');
   if (type === 'application/x-x509-ca-cert') return { type, certs: [new X509Certificate(body)] };
   const sd = AsnConvert.parse(AsnConvert.parse(body, ContentInfo).content, SignedData);
-  const certs = (sd.certificates ?? []).map(
+  const certs = Array.from(
+    sd.certificates ?? [],
     (c) => new X509Certificate(Buffer.from(AsnConvert.serialize(c.certificate as Certificate))),
   );
   return { type, certs };
