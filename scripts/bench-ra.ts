@@ -14,6 +14,7 @@ import { startFakeKeyVault } from '../test/fakes/keyvault-server.js';
 import { startLocalHost } from './host.js';
 
 const CA_KEY = 'bench-ra-ca';
+const SUCCESS: number = PKIStatus.SUCCESS;
 
 /**
  * Key Vault operations per SCEP enrollment in RA mode, counted by the Key Vault-compatible test
@@ -69,8 +70,7 @@ export async function benchRaOperations(enrollments = 5): Promise<string[]> {
     await enroll('bench-ra-challenge'); // warm-up: loads keys
     vault.resetCounts();
     for (let i = 0; i < enrollments; i++) {
-      if ((await enroll('bench-ra-challenge')) !== Number(PKIStatus.SUCCESS))
-        throw new Error('bench: RA enrollment failed');
+      if ((await enroll('bench-ra-challenge')) !== SUCCESS) throw new Error('bench: RA enrollment failed');
     }
     const ca = vault.keyOperations(CA_KEY) / enrollments;
     const raOps = vault.keyOperations('ra-static') / enrollments;
