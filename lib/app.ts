@@ -20,6 +20,9 @@ import { unavailableEndpoint, type ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
 import { createRevocation, type Revocation } from './revocation/index.js';
 import { PkiOperation } from './scep/pki-operation.js';
+import type { RaCertificates } from './ra/certificates.js';
+import { createRaCertificates, withResponders } from './ra/factory.js';
+import { caResponder } from './ra/responder.js';
 import { ConcurrencyLimit } from './scep/limit.js';
 import { ScepService } from './scep/service.js';
 import type { DocumentStore } from './store/documents.js';
@@ -39,6 +42,8 @@ export interface App {
   readonly endpoints: EndpointRegistry;
   /** What the management use cases (lib/endpoints/manage.ts, accounts.ts) need. */
   readonly manage: ManageDeps;
+  /** Per-endpoint RA certificates (RA mode). */
+  readonly ra: RaCertificates;
   readonly enrollment: EnrollmentService;
   readonly scep: ScepService;
   /** Present when AppConfig__IntuneValidation__Enabled. */
@@ -112,7 +117,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   const documents = options.documents ?? storedDocuments;
   const endpoints = new Map<string, ScepEndpoint>();
   const fixed = staticEndpoint(core.static, core.responseCipher);
-  if (fixed) endpoints.set(fixed.name, fixed);
+  if (fixed) endpoints.set(fixed.name, { ...fixed, raEnabled: core.ra.staticEnabled });
   let intune: IntuneDeps | undefined;
   if (settings.intune.enabled && settings.intune.unavailable !== undefined) {
     endpoints.set(
@@ -129,7 +134,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     const queues = await createNotificationQueues(settings.intune);
     intune = { client: createIntuneClient(settings.intune), ...queues, store, logger, clock };
     const e = builtInIntuneEndpoint(settings.intune, intune, core.responseCipher);
-    endpoints.set(e.name, e);
+    endpoints.set(e.name, { ...e, raEnabled: core.ra.intuneEnabled });
   }
   const registry = new EndpointRegistry({
     builtIns: endpoints,
@@ -189,8 +194,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   });
   const pki = new PkiOperation({
     issuer,
-    signer: ca.signer,
-    decrypter: ca.decrypter,
+    caResponder: caResponder(ca),
     store,
     enrollment,
     renewal,
@@ -199,8 +203,16 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     audit,
     clock,
   });
+  const ra = await createRaCertificates(settings, {
+    documents,
+    issuer,
+    ca,
+    clock,
+    logger,
+    credential: azureCredential,
+  });
   const scep = new ScepService(
-    registry,
+    withResponders(registry, ra),
     pki,
     ca,
     new ConcurrencyLimit(core.concurrentScepRequestLimit),
@@ -221,6 +233,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     endpointCache: registry,
     logger,
     realm: core.baseUrl ?? 'azure-scep-ca',
+    ra,
   });
   for (const e of endpoints.values()) {
     if (e.unavailable !== undefined)
@@ -246,6 +259,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     documents,
     endpoints: registry,
     manage,
+    ra,
     enrollment,
     scep,
     intune,
@@ -273,6 +287,8 @@ export async function createManagement(
     endpointCache: { forget(name: string): void };
     logger: Logger;
     realm: string;
+    /** Absent in tools that manage without serving SCEP (the admin CLI). */
+    ra?: RaCertificates;
   },
 ): Promise<{ admin: ManageApi; adminKey: string | undefined }> {
   const [{ createManageApi }, { loadOrCreateAdminKey }] = await Promise.all([
@@ -295,6 +311,7 @@ export async function createManagement(
     adminKey,
     tokens,
     realm: o.realm,
+    ...(o.ra ? { ra: o.ra } : {}),
   });
   return { admin, adminKey };
 }

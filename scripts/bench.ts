@@ -16,6 +16,7 @@ import { LocalKey } from '../lib/keys/local.js';
 import { buildPkiMessage, readCertRep } from '../lib/scep/client.js';
 import { MessageType, PKIStatus } from '../lib/scep/types.js';
 import { preload, timeQueries, type QueryTiming } from './bench-store.js';
+import { benchRaOperations } from './bench-ra.js';
 
 /**
  * `npm run bench`: SCEP enrollments/s and latency against the local host (RSA-2048, client keys
@@ -24,7 +25,8 @@ import { preload, timeQueries, type QueryTiming } from './bench-store.js';
  * database file before the host starts), side by side with micromdm's scepserver when it can
  * be started (Debian package `scep`; it binds to all interfaces, so it is only started through
  * a loopback-only wrapper script: SCEP_PEER_SCRIPT, default ../shared/interop/peer-micromdm-server.sh).
- * Then times the management queries on the pre-loaded store. Loopback only, every request
+ * Then times the management queries on the pre-loaded store, and counts the Key Vault operations
+ * of an RA-mode enrollment (scripts/bench-ra.ts). Loopback only, every request
  * time-boxed, a hard overall time limit. Environment: BENCH_TOTAL (300), BENCH_CONCURRENCY
  * ("4"), BENCH_KEYS (16), BENCH_MAX_SECONDS (900), BENCH_STORE (sqlite; also memory, cosmos),
  * BENCH_PRELOAD (100000; 0 skips the pre-loaded run).
@@ -123,6 +125,7 @@ async function main(): Promise<void> {
   }
   printTable(rows, targets);
   if (queries.length > 0) printQueries(queries, preloadMs);
+  for (const line of await benchRaOperations()) process.stdout.write(`${line}\n`);
 }
 
 async function run(

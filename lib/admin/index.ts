@@ -10,6 +10,8 @@ import { loggerChangeLog, type ChangeLog } from './audit.js';
 import { ManageAuth } from './auth.js';
 import { Certificates } from './certificates.js';
 import { Departments } from './departments.js';
+import type { RaCertificates } from '../ra/certificates.js';
+import { RaCertificatesApi } from './ra-certificates.js';
 import { Endpoints } from './endpoints.js';
 import { Organizations } from './organizations.js';
 import { OwnerReferences } from './references.js';
@@ -24,6 +26,7 @@ export interface ManageApi {
   readonly departments: Departments;
   readonly administrators: Administrators;
   readonly certificates: Certificates;
+  readonly raCertificates: RaCertificatesApi;
 }
 
 export interface ManageApiDeps {
@@ -37,6 +40,8 @@ export interface ManageApiDeps {
   readonly adminKey: string | undefined;
   readonly tokens: EntraTokenValidator | undefined;
   readonly realm: string;
+  /** Per-endpoint RA certificates (RA mode); absent in tools that do not serve SCEP. */
+  readonly ra?: RaCertificates;
 }
 
 /** Built once per worker by the composition root. */
@@ -60,5 +65,6 @@ export function createManageApi(d: ManageApiDeps): ManageApi {
     departments: new Departments(organizations),
     administrators: new Administrators(admins, organizations, changes),
     certificates: new Certificates(d.certificates),
+    raCertificates: new RaCertificatesApi(endpoints, d.ra, changes),
   };
 }

@@ -1,7 +1,7 @@
 import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
 import { Attributes, CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { ExtensionRequest, id_pkcs9_at_extensionRequest } from '@peculiar/asn1-pkcs9';
-import { Attribute, Extensions, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { Attribute, Extensions, SubjectPublicKeyInfo, type Extension } from '@peculiar/asn1-x509';
 import type { HashAlgorithm, Signer } from '../keys/types.js';
 import { basicConstraints, keyUsage, subjectKeyIdentifier } from './extensions.js';
 import { parseName } from './root.js';
@@ -22,13 +22,21 @@ export interface CaCsrOptions {
  * clients encrypt their requests to the CA certificate (field notes #5). The issuing root
  * decides what it grants; `import` checks the result.
  */
-export async function createCaCsr(o: CaCsrOptions): Promise<Uint8Array> {
+export function createCaCsr(o: CaCsrOptions): Promise<Uint8Array> {
+  return createCsr({
+    ...o,
+    extensions: [
+      basicConstraints(true),
+      keyUsage(['DigitalSignature', 'KeyEncipherment', 'KeyCertSign', 'CrlSign']),
+      subjectKeyIdentifier(o.signer.publicKeySpki),
+    ],
+  });
+}
+
+/** A PKCS#10 request signed through `signer`, asking for `extensions` (RFC 2985 §5.4.2). */
+export async function createCsr(o: CaCsrOptions & { readonly extensions: Extension[] }): Promise<Uint8Array> {
   const hash = o.hash ?? 'SHA-256';
-  const extensions = new Extensions([
-    basicConstraints(true),
-    keyUsage(['DigitalSignature', 'KeyEncipherment', 'KeyCertSign', 'CrlSign']),
-    subjectKeyIdentifier(o.signer.publicKeySpki),
-  ]);
+  const extensions = new Extensions(o.extensions);
   const info = new CertificationRequestInfo({
     subject: parseName(o.subject),
     subjectPKInfo: AsnParser.parse(o.signer.publicKeySpki, SubjectPublicKeyInfo),

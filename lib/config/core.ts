@@ -69,6 +69,16 @@ export interface CoreSettings {
   readonly concurrentScepRequestLimit: number;
   /** One time budget per SCEP request, every Key Vault call included, ms. */
   readonly requestBudgetMs: number;
+  /** RA mode (RFC 8894 §2.2): per-endpoint RA keys and certificates (lib/ra/). */
+  readonly ra: {
+    /** The settings-defined endpoints run in RA mode only when set (stored ones: their `ra`). */
+    readonly staticEnabled: boolean;
+    readonly intuneEnabled: boolean;
+    readonly validityDays: number;
+    readonly renewBeforeDays: number;
+    /** Key Vault key type of new RA keys. */
+    readonly keyType: 'RSA' | 'RSA-HSM';
+  };
 }
 
 export const CLIENT_AUTH_EKU = '1.3.6.1.5.5.7.3.2';
@@ -125,6 +135,14 @@ const schema = z.object({
   AppConfig__EndpointCacheSeconds: int(30, 0, 30),
   AppConfig__ConcurrentSCEPRequestLimit: int(50, 1, 10_000),
   AppConfig__RequestBudgetSeconds: int(25, 1, 230),
+  AppConfig__StaticValidation__RaEnabled: bool(false),
+  AppConfig__IntuneValidation__RaEnabled: bool(false),
+  AppConfig__RA__ValidityDays: int(365, 2, 3650),
+  AppConfig__RA__RenewBeforeDays: int(30, 1, 3649),
+  AppConfig__RA__KeyType: optionalString.refine(
+    (s) => s === undefined || /^(RSA|RSA-HSM)$/.test(s),
+    'expected RSA or RSA-HSM',
+  ),
   // Set by App Service and Functions in Azure: secrets there must be stronger.
   WEBSITE_SITE_NAME: optionalString,
 });
@@ -166,9 +184,18 @@ export const coreSection = section(
     endpointCacheSeconds: r.AppConfig__EndpointCacheSeconds,
     concurrentScepRequestLimit: r.AppConfig__ConcurrentSCEPRequestLimit,
     requestBudgetMs: r.AppConfig__RequestBudgetSeconds * 1000,
+    ra: {
+      staticEnabled: r.AppConfig__StaticValidation__RaEnabled,
+      intuneEnabled: r.AppConfig__IntuneValidation__RaEnabled,
+      validityDays: r.AppConfig__RA__ValidityDays,
+      renewBeforeDays: r.AppConfig__RA__RenewBeforeDays,
+      keyType: r.AppConfig__RA__KeyType === 'RSA-HSM' ? 'RSA-HSM' : 'RSA',
+    },
   }),
   (r) => {
     const p: string[] = [];
+    if (r.AppConfig__RA__RenewBeforeDays >= r.AppConfig__RA__ValidityDays)
+      p.push('AppConfig__RA__RenewBeforeDays: must be less than AppConfig__RA__ValidityDays');
     const pw = r.AppConfig__StaticValidation__RequestPassword;
     // An unresolved reference disables the endpoint (503), not the app.
     if (isUnresolvedReference(pw)) return p;

@@ -25,6 +25,7 @@ export function builtInEndpoints(endpoints: ReadonlyMap<string, ScepEndpoint>, n
       storeCertificate: e.profile.storeCertificate,
     },
     delegatedTo: [],
+    ra: { enabled: e.raEnabled ?? false },
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
     builtIn: true,

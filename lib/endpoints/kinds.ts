@@ -30,9 +30,10 @@ export function enrollmentProfile(e: Endpoint): EnrollmentProfile {
 
 export function buildEndpoint(d: KindDeps, e: Endpoint): ScepEndpoint {
   const profile = enrollmentProfile(e);
-  if (isIntuneType(e.type)) return d.intune(e, profile);
+  if (isIntuneType(e.type)) return { ...d.intune(e, profile), raEnabled: e.ra?.enabled ?? false };
   return {
     name: e.name,
+    raEnabled: e.ra?.enabled ?? false,
     profile,
     authorizer: new AccountAuthorizer(e.id, d.accounts, d.clock),
     hooks: NO_HOOKS,

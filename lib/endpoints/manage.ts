@@ -55,6 +55,7 @@ export async function createEndpoint(d: ManageDeps, input: unknown): Promise<Sto
     profile: v.profile,
     delegatedTo: v.delegatedTo,
     ...(v.intune ? { intune: v.intune } : {}),
+    ra: v.ra,
     createdAt: now,
     updatedAt: now,
   };
@@ -107,6 +108,7 @@ export async function updateEndpoint(
     profile: current.profile,
     delegatedTo: current.delegatedTo,
     ...(current.intune ? { intune: current.intune } : {}),
+    ra: current.ra ?? { enabled: false },
   };
   const parsed = endpointUpdateSchema.safeParse(mergePatch(editable, p));
   if (!parsed.success) throw invalid('endpoint', [...problems, ...zodProblems(parsed.error)]);
@@ -122,6 +124,7 @@ export async function updateEndpoint(
     profile: v.profile,
     delegatedTo: v.delegatedTo,
     ...(v.intune ? { intune: v.intune } : {}),
+    ra: v.ra,
     createdAt,
     updatedAt: d.clock().toISOString(),
   };

@@ -48,6 +48,13 @@ export const intuneConnectionSchema = z.object({
 });
 export type IntuneConnection = z.output<typeof intuneConnectionSchema>;
 
+/**
+ * RA mode (RFC 8894 §2.2): the endpoint's own RA key decrypts requests and signs CertReps; the
+ * CA key only signs certificates. On by default for new endpoints.
+ */
+export const raOptionsSchema = z.strictObject({ enabled: z.boolean().default(true) });
+export type RaOptions = z.output<typeof raOptionsSchema>;
+
 export interface Endpoint {
   readonly id: string;
   readonly name: string;
@@ -58,6 +65,8 @@ export interface Endpoint {
   readonly delegatedTo: readonly Delegation[];
   /** Intune types only. */
   readonly intune?: IntuneConnection | undefined;
+  /** RA mode; absent on endpoints stored before RA mode existed (= off). */
+  readonly ra?: RaOptions | undefined;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** `static` / `intune` from settings: shown, never changed through the API. */
@@ -73,6 +82,7 @@ export const endpointInputSchema = z.strictObject({
   profile: certificateProfileSchema.default(certificateProfileSchema.parse({})),
   delegatedTo: z.array(delegationSchema).default([]),
   intune: intuneConnectionSchema.optional(),
+  ra: raOptionsSchema.default({ enabled: true }),
 });
 export type EndpointInput = z.input<typeof endpointInputSchema>;
 

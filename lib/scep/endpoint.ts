@@ -1,5 +1,6 @@
 import type { IssuanceProfile } from '../ca/issue.js';
 import type { ResponseCipher } from '../config/core.js';
+import type { Responder } from '../ra/responder.js';
 import { DEFAULT_POLICY } from '../csr/policy.js';
 import { NO_HOOKS, type Authorizer, type EnrollmentProfile, type IssuanceHooks } from '../enroll/endpoint.js';
 
@@ -18,6 +19,10 @@ export interface ScepEndpoint {
   readonly profile: EnrollmentProfile;
   readonly authorizer: Authorizer;
   readonly hooks: IssuanceHooks;
+  /** RA mode (RFC 8894 §2.2): an RA key of its own answers for it (lib/ra/). */
+  readonly raEnabled?: boolean;
+  /** Who signs CertReps and opens envelopes; attached per request; absent = the CA. */
+  readonly responder?: Responder;
 }
 
 /**

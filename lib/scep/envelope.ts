@@ -52,10 +52,28 @@ export interface OpenedEnvelope {
  * FAILURE (badMessageCheck); implicit rejection in the Decrypter keeps that indistinguishable
  * from any other decryption failure.
  */
-export async function openEnvelope(
+export function openEnvelope(
   envelopeDer: Uint8Array,
   recipient: Certificate | CertView,
   decrypter: Decrypter,
+): Promise<OpenedEnvelope> {
+  return openEnvelopeFor(envelopeDer, [{ certificate: asView(recipient), decrypter }]);
+}
+
+/** A certificate we can be addressed by, and the key that unwraps for it. */
+export interface EnvelopeRecipient {
+  readonly certificate: CertView;
+  readonly decrypter: Decrypter;
+}
+
+/**
+ * Open the envelope with whichever of our keys it is addressed to (RA mode: the current RA
+ * certificate, an older one during its overlap, the CA certificate), picked by
+ * issuerAndSerialNumber (RFC 8894 §3.2.2, RFC 5652 §6.2.1).
+ */
+export async function openEnvelopeFor(
+  envelopeDer: Uint8Array,
+  recipients: readonly EnvelopeRecipient[],
 ): Promise<OpenedEnvelope> {
   let parsed: { ktris: Ber[]; cipherOid: string; iv: Uint8Array; ciphertext: Uint8Array };
   try {
@@ -65,8 +83,9 @@ export async function openEnvelope(
   }
   const cipher = cipherByOid(parsed.cipherOid);
   if (!cipher) throw new EnvelopeError(`unsupported content cipher ${parsed.cipherOid}`);
-  const ktri = pickRecipient(parsed.ktris, asView(recipient));
-  if (!ktri) throw new EnvelopeError('the request is not encrypted to this server');
+  const picked = pickRecipient(parsed.ktris, recipients);
+  if (!picked) throw new EnvelopeError('the request is not encrypted to this server');
+  const { ktri, decrypter } = picked;
   const scheme: KeyTransportScheme = oid(kid(kid(ktri, 2), 0)) === RSAES_OAEP ? 'RSA-OAEP' : 'RSA1_5';
   const cek = await decrypter.unwrapKey(octets(kid(ktri, 3)), scheme, CIPHERS[cipher].keyLength);
   try {
@@ -109,17 +128,26 @@ function readEnvelope(der: Uint8Array): {
   return { ktris, cipherOid: oid(kid(alg, 0)), iv: octets(params), ciphertext: octets(enc) };
 }
 
-function pickRecipient(ktris: Ber[], ours: CertView): Ber | undefined {
-  const issuer = Buffer.from(ours.issuer);
-  const serial = Buffer.from(ours.serial);
-  const match = ktris.find((k) => {
-    const rid = kids(k)[1];
-    if (!rid || !isUniversal(rid, 16)) return false;
-    const [i, s] = kids(rid);
-    return !!i && !!s && Buffer.from(raw(i)).equals(issuer) && Buffer.from(octets(s)).equals(serial);
-  });
-  // Some clients name the recipient by subjectKeyIdentifier or imprecisely: with one recipient, try it.
-  return match ?? (ktris.length === 1 ? ktris[0] : undefined);
+function pickRecipient(
+  ktris: Ber[],
+  ours: readonly EnvelopeRecipient[],
+): { ktri: Ber; decrypter: Decrypter } | undefined {
+  for (const r of ours) {
+    const issuer = Buffer.from(r.certificate.issuer);
+    const serial = Buffer.from(r.certificate.serial);
+    const ktri = ktris.find((k) => {
+      const rid = kids(k)[1];
+      if (!rid || !isUniversal(rid, 16)) return false;
+      const [i, s] = kids(rid);
+      return !!i && !!s && Buffer.from(raw(i)).equals(issuer) && Buffer.from(octets(s)).equals(serial);
+    });
+    if (ktri) return { ktri, decrypter: r.decrypter };
+  }
+  // Some clients name the recipient by subjectKeyIdentifier or imprecisely: with one recipient,
+  // try it with our preferred key.
+  const [only] = ktris;
+  const [first] = ours;
+  return ktris.length === 1 && only && first ? { ktri: only, decrypter: first.decrypter } : undefined;
 }
 
 /** IssuerAndSerialNumber ::= SEQUENCE { issuer Name, serialNumber INTEGER } */

@@ -12,7 +12,8 @@ import { kid, oid, parseBer } from '../cms/ber.js';
 import type { EnrollmentRequest, EnrollmentResult, EnrollmentService } from '../enroll/service.js';
 import { describeError, isAppError } from '../errors.js';
 import { clientReason } from '../model/reasons.js';
-import type { Decrypter, HashAlgorithm, Signer } from '../keys/types.js';
+import type { HashAlgorithm } from '../keys/types.js';
+import { CaCannotDecrypt, type Responder } from '../ra/responder.js';
 import { hasStoredCertificate } from '../store/storage-policy.js';
 import type { CertificateRecord, CertificateStore } from '../store/types.js';
 import { buildCertRep, type CertRepOutcome } from './certrep.js';
@@ -21,7 +22,7 @@ import {
   EnvelopeContentError,
   EnvelopeError,
   envelopeCipher,
-  openEnvelope,
+  openEnvelopeFor,
   sealEnvelope,
 } from './envelope.js';
 import { isKnownMessageType, parsePkiMessage, type PkiMessage } from './message.js';
@@ -31,9 +32,8 @@ import { FailInfo, MessageType, OID, PKIStatus } from './types.js';
 
 export interface PkiOperationDeps {
   readonly issuer: CertificateIssuer;
-  /** Signs CertReps and opens envelopes: the CA key in CA mode. */
-  readonly signer: Signer;
-  readonly decrypter: Decrypter;
+  /** Signs CertReps and opens envelopes for endpoints without an RA (lib/ra/responder.ts). */
+  readonly caResponder: Responder;
   readonly store: CertificateStore;
   readonly enrollment: EnrollmentService;
   /** The shared renewal rule (lib/enroll/renewal-rule.ts). */
@@ -87,6 +87,7 @@ export class PkiOperation {
 
   async handle(endpoint: ScepEndpoint, der: Uint8Array): Promise<Uint8Array> {
     const msg = parsePkiMessage(der);
+    const responder = this.responder(endpoint);
     let answer: Reply | Delivery;
     try {
       answer = await this.outcome(endpoint, msg);
@@ -107,8 +108,8 @@ export class PkiOperation {
         transactionId: msg.transactionId,
         recipientNonce: msg.senderNonce,
         outcome,
-        signerCertificate: this.d.issuer.ca,
-        signer: this.d.signer,
+        signerCertificate: responder.signerCertificate,
+        signer: responder.signer,
         hash: replyHash(msg.digestAlgorithm),
         now: this.d.clock(),
       });
@@ -200,15 +201,23 @@ export class PkiOperation {
     }
   }
 
+  /** Who signs and decrypts for `endpoint`: its RA, or the CA (lib/ra/responder.ts). */
+  private responder(endpoint: ScepEndpoint): Responder {
+    return endpoint.responder ?? this.d.caResponder;
+  }
+
   private async open(
+    endpoint: ScepEndpoint,
     msg: PkiMessage,
   ): Promise<
     | { content: Uint8Array; cipher: ContentCipher }
     | { reason: string; error: string; failInfo: FailInfo; detail?: string }
   > {
     try {
-      return await openEnvelope(msg.envelope, this.d.issuer.ca, this.d.decrypter);
+      return await openEnvelopeFor(msg.envelope, this.responder(endpoint).recipients);
     } catch (e) {
+      if (e instanceof CaCannotDecrypt)
+        return { reason: 'ca-cannot-decrypt', error: e.message, failInfo: FailInfo.badAlg };
       if (e instanceof EnvelopeContentError) return UNREADABLE;
       if (e instanceof EnvelopeError)
         return { reason: 'envelope-invalid', error: e.message, failInfo: FailInfo.badMessageCheck };
@@ -257,7 +266,7 @@ export class PkiOperation {
         FailInfo.badRequest,
         early.detail,
       );
-    const opened = await this.open(msg);
+    const opened = await this.open(endpoint, msg);
     if ('error' in opened) return refuse(opened.reason, opened.error, opened.failInfo, opened.detail);
     let csr: ParsedCsr;
     try {
@@ -343,7 +352,7 @@ export class PkiOperation {
     msg: PkiMessage,
     refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
   ): Promise<Reply | Delivery> {
-    const opened = await this.open(msg);
+    const opened = await this.open(endpoint, msg);
     if ('error' in opened) return refuse(opened.reason, opened.error, opened.failInfo, opened.detail);
     let serial: string;
     try {

@@ -52,7 +52,7 @@ export class ScepService {
       case 'getcacaps':
         return getCACaps();
       case 'getcacert':
-        return getCACert(this.ca.certificateDer, this.ca.chainDer);
+        return getCACert(endpoint.responder?.published ?? [this.ca.certificateDer, ...this.ca.chainDer]);
       case 'pkioperation': {
         const message = messageOf(req);
         return {

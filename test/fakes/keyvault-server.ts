@@ -80,7 +80,14 @@ export class FakeKeyVault {
     return this.opCounts.get(op) ?? 0;
   }
   counts(): Record<string, number> {
-    return Object.fromEntries(this.opCounts);
+    return Object.fromEntries([...this.opCounts].filter(([k]) => !k.includes('@')));
+  }
+  /** Cryptographic operations (sign, decrypt, unwrapKey) on the key `name`, any version. */
+  keyOperations(name: string): number {
+    return (['sign', 'decrypt', 'unwrapKey'] as const).reduce(
+      (n, op) => n + (this.opCounts.get(`${op}@${name}`) ?? 0),
+      0,
+    );
   }
   resetCounts(): void {
     this.opCounts.clear();
@@ -166,6 +173,8 @@ export class FakeKeyVault {
         u.pathname.split('/').filter((s) => s !== ''),
       );
       this.opCounts.set(route.op, (this.opCounts.get(route.op) ?? 0) + 1);
+      const perKey = `${route.op}@${u.pathname.split('/')[2] ?? ''}`;
+      this.opCounts.set(perKey, (this.opCounts.get(perKey) ?? 0) + 1);
       const fault = this.takeFault(route.op);
       if (fault?.delayMs !== undefined) await sleep(fault.delayMs);
       if (fault?.status !== undefined) {

@@ -118,6 +118,7 @@ describe('deploy package', () => {
         'manageOrganizations',
         'manageRevoke',
         'manageUnrevoke',
+        'manageRaCertificates',
         'mscep',
         'mscepAdmin',
         'ocsp',

@@ -1,0 +1,34 @@
+import { app } from '@azure/functions';
+import { AppError } from '../lib/errors.js';
+import { manageHandler, paged } from '../lib/http/manage.js';
+
+/**
+ * `GET api/manage/endpoints/{endpoint}/ra-certificates` (validity and status),
+ * `…/ra-certificates/{thumbprintSha256}` (DER; `?format=pem` for PEM) and `POST …/ra-certificates`
+ * (rotate now; the previous RA certificate keeps decrypting until it expires).
+ */
+export const manageRaCertificates = manageHandler(async (c) => {
+  const { endpoint = '', thumbprint } = c.request.params;
+  const ra = c.manage.raCertificates;
+  const method = c.request.method.toUpperCase();
+  if (method === 'POST' && !thumbprint) return { status: 201, jsonBody: await ra.renew(c.actor, endpoint) };
+  if (method !== 'GET') throw new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed here`);
+  if (thumbprint === undefined || thumbprint === '') return paged(await ra.list(c.actor, endpoint));
+  const format = c.request.query.get('format') === 'pem' ? 'pem' : 'der';
+  const file = await ra.download(c.actor, endpoint, thumbprint, format);
+  return {
+    status: 200,
+    headers: {
+      'content-type': file.contentType,
+      'content-disposition': `attachment; filename="${file.fileName}"`,
+    },
+    body: file.body,
+  };
+});
+
+app.http('manageRaCertificates', {
+  route: 'api/manage/endpoints/{endpoint}/ra-certificates/{thumbprint?}',
+  methods: ['GET', 'POST'],
+  authLevel: 'anonymous',
+  handler: manageRaCertificates,
+});

@@ -1,0 +1,194 @@
+import { createHash } from 'node:crypto';
+import type { CertificateIssuer } from '../ca/issue.js';
+import { createCsr } from '../ca/csr-builder.js';
+import { subjectKeyIdentifier } from '../ca/extensions.js';
+import { parseCsr } from '../csr/parse.js';
+import { isAppError } from '../errors.js';
+import type { CaKeys } from '../keys/types.js';
+import type { Logger } from '../log.js';
+import type { DocumentCollection, DocumentStore } from '../store/documents.js';
+import type { RaKey, RaKeyStore } from './keys.js';
+import { raResponder, type Responder } from './responder.js';
+
+/** One RA certificate of an endpoint, as kept in its RA state document. */
+export interface RaCertificate {
+  readonly thumbprintSha256: string;
+  readonly serialNumber: string;
+  readonly subject: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly createdAt: string;
+  /** Where its key is (RaKeyStore ref): a Key Vault key id, or a local key file. */
+  readonly key: string;
+  /** The certificate, DER base64. */
+  readonly der: string;
+}
+
+/** `current`: published and signing; `previous`: still decrypts (overlap); `expired`. */
+export type RaStatus = 'current' | 'previous' | 'expired';
+
+interface RaState {
+  readonly id: string;
+  readonly endpoint: string;
+  /** Newest first. */
+  readonly certificates: readonly RaCertificate[];
+}
+
+export interface RaSettings {
+  /** RA certificate validity (default 365 days; never beyond the CA's). */
+  readonly validityDays: number;
+  /** Renew this many days before the current RA certificate expires (default 30). */
+  readonly renewBeforeDays: number;
+  /** Reuse a loaded responder this long before looking at the state again (default 5 min). */
+  readonly reloadMs: number;
+}
+
+/**
+ * Per-endpoint RA certificates: created on first use, renewed automatically `renewBeforeDays`
+ * before expiry, kept (and still decrypting) until they expire. The state is a document in the
+ * `state` collection (`ra:<endpoint>`), written with If-Match so that two instances renewing at
+ * once settle on one certificate.
+ */
+export class RaCertificates {
+  private readonly docs: DocumentCollection<RaState>;
+  private readonly loaded = new Map<string, { at: number; responder: Promise<Responder> }>();
+  private readonly keys = new Map<string, Promise<RaKey>>();
+
+  constructor(
+    private readonly d: {
+      readonly documents: DocumentStore;
+      readonly issuer: CertificateIssuer;
+      readonly ca: CaKeys;
+      readonly keyStore: RaKeyStore;
+      readonly settings: RaSettings;
+      readonly clock: () => Date;
+      readonly log: Logger;
+    },
+  ) {
+    this.docs = d.documents.collection<RaState>('state');
+  }
+
+  /** The endpoint's RA responder (creating or renewing its RA certificate when due). */
+  responder(endpoint: string): Promise<Responder> {
+    const now = this.d.clock().getTime();
+    const hit = this.loaded.get(endpoint);
+    if (hit && now - hit.at < this.d.settings.reloadMs) return hit.responder;
+    const responder = this.load(endpoint);
+    this.loaded.set(endpoint, { at: now, responder });
+    responder.catch(() => this.loaded.delete(endpoint));
+    return responder;
+  }
+
+  /**
+   * Issue a new RA certificate now (an operator's rotation), ahead of the automatic renewal.
+   * The previous one keeps decrypting until it expires; other instances publish the new one
+   * within `reloadMs`.
+   */
+  async renew(endpoint: string): Promise<RaCertificate> {
+    const certs = await this.ensure(endpoint, true);
+    this.loaded.delete(endpoint);
+    const [fresh] = certs;
+    if (!fresh) throw new Error(`endpoint "${endpoint}" has no RA certificate`);
+    return fresh;
+  }
+
+  /** The endpoint's RA certificates, newest first, with their status. */
+  async list(endpoint: string): Promise<(RaCertificate & { status: RaStatus })[]> {
+    const state = await this.docs.get(stateId(endpoint), stateId(endpoint));
+    const now = this.d.clock().toISOString();
+    return (state?.certificates ?? []).map((c, i) => ({
+      ...c,
+      status: c.notAfter <= now ? 'expired' : i === 0 ? 'current' : 'previous',
+    }));
+  }
+
+  private async load(endpoint: string): Promise<Responder> {
+    const certs = await this.ensure(endpoint);
+    const now = this.d.clock().toISOString();
+    const live = certs.filter((c) => c.notAfter > now);
+    const ras = await Promise.all(
+      live.map(async (c) => ({ der: Buffer.from(c.der, 'base64'), key: await this.open(c.key) })),
+    );
+    return raResponder(this.d.ca, ras);
+  }
+
+  private open(ref: string): Promise<RaKey> {
+    let k = this.keys.get(ref);
+    if (!k) {
+      k = this.d.keyStore.open(ref);
+      this.keys.set(ref, k);
+      k.catch(() => this.keys.delete(ref));
+    }
+    return k;
+  }
+
+  /** The state's certificates, after issuing a new one if there is none or renewal is due. */
+  private async ensure(endpoint: string, force = false): Promise<readonly RaCertificate[]> {
+    const id = stateId(endpoint);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const state = await this.docs.get(id, id);
+      const now = this.d.clock();
+      const current = state?.certificates[0];
+      const renewAt = current
+        ? new Date(current.notAfter).getTime() - this.d.settings.renewBeforeDays * 86_400_000
+        : 0;
+      if (current && now.getTime() < renewAt && !force) return state.certificates;
+      const fresh = await this.issue(endpoint, now);
+      // Expired ones are dropped; older ones keep decrypting until they expire.
+      const kept = (state?.certificates ?? []).filter((c) => c.notAfter > now.toISOString());
+      const next: RaState = { id, endpoint, certificates: [fresh, ...kept] };
+      try {
+        if (state) await this.docs.replace(next, state.etag);
+        else await this.docs.create(next);
+      } catch (e) {
+        // Another instance renewed first: use its certificate (this key stays unused).
+        if (isAppError(e) && (e.code === 'PRECONDITION_FAILED' || e.code === 'CONFLICT')) continue;
+        throw e;
+      }
+      this.d.log.info(current ? 'RA certificate renewed' : 'RA certificate issued', {
+        event: current ? 'ra-certificate-renewed' : 'ra-certificate-issued',
+        endpoint,
+        thumbprintSha256: fresh.thumbprintSha256,
+        notAfter: fresh.notAfter,
+        key: fresh.key,
+        ...(current ? { previous: current.thumbprintSha256 } : {}),
+      });
+      return next.certificates;
+    }
+    throw new Error(`the RA state of endpoint "${endpoint}" keeps changing; retry`);
+  }
+
+  /** A new RA key and its certificate: keyEncipherment + digitalSignature, naming the endpoint. */
+  private async issue(endpoint: string, now: Date): Promise<RaCertificate> {
+    const { ref, key } = await this.d.keyStore.create(endpoint);
+    const subject = `CN=${endpoint} SCEP RA, O=${this.d.issuer.caName.match(/O=([^,]+)/)?.[1] ?? 'azure-scep-ca'}`;
+    const csr = parseCsr(
+      await createCsr({ signer: key, subject, extensions: [subjectKeyIdentifier(key.publicKeySpki)] }),
+    );
+    const issued = await this.d.issuer.issue(
+      csr,
+      { validityDays: this.d.settings.validityDays, keyUsage: RA_KEY_USAGE, ekus: [] },
+      now,
+    );
+    return {
+      thumbprintSha256: createHash('sha256').update(issued.der).digest('hex').toUpperCase(),
+      serialNumber: issued.serialNumber,
+      subject: issued.subject,
+      notBefore: issued.notBefore.toISOString(),
+      notAfter: issued.notAfter.toISOString(),
+      createdAt: now.toISOString(),
+      key: ref,
+      der: Buffer.from(issued.der).toString('base64'),
+    };
+  }
+}
+
+/**
+ * RFC 8894 §2.2: the RA decrypts requests (keyEncipherment) and signs replies
+ * (digitalSignature). micromdm scepclient picks the certificates with keyEncipherment as
+ * recipients; strongSwan pki and certmonger use the RA certificate GetCACert returns first.
+ * None of them asks for an EKU, so none is set.
+ */
+const RA_KEY_USAGE = ['DigitalSignature', 'KeyEncipherment'] as const;
+
+const stateId = (endpoint: string): string => `ra:${endpoint}`;

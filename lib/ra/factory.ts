@@ -1,0 +1,72 @@
+import { join } from 'node:path';
+import type { TokenCredential } from '@azure/identity';
+import type { CertificateIssuer } from '../ca/issue.js';
+import type { Settings } from '../config/index.js';
+import { AppError, describeError } from '../errors.js';
+import type { CaKeys } from '../keys/types.js';
+import type { Logger } from '../log.js';
+import type { ScepEndpoint } from '../scep/endpoint.js';
+import type { DocumentStore } from '../store/documents.js';
+import { RaCertificates } from './certificates.js';
+import { LocalRaKeyStore, MemoryRaKeyStore, type RaKeyStore } from './keys.js';
+
+/** RA keys where the CA key is: Key Vault when configured, else the data folder (or memory). */
+export async function createRaCertificates(
+  settings: Settings,
+  d: {
+    readonly documents: DocumentStore;
+    readonly issuer: CertificateIssuer;
+    readonly ca: CaKeys;
+    readonly clock: () => Date;
+    readonly logger: Logger;
+    readonly credential: () => Promise<TokenCredential>;
+  },
+): Promise<RaCertificates> {
+  const core = settings.core;
+  let keyStore: RaKeyStore;
+  if (settings.keyVault.url !== undefined) {
+    const { vaultContext } = await import('../keys/keyvault-ca.js');
+    const { KeyVaultRaKeyStore } = await import('./keys-keyvault.js');
+    const ctx = vaultContext(settings.keyVault, await d.credential(), undefined, { log: d.logger });
+    keyStore = new KeyVaultRaKeyStore(ctx, core.ra.keyType);
+  } else if (core.localStore === 'memory') {
+    keyStore = new MemoryRaKeyStore();
+  } else {
+    keyStore = new LocalRaKeyStore(join(core.dataDir, 'ra'));
+  }
+  return new RaCertificates({
+    documents: d.documents,
+    issuer: d.issuer,
+    ca: d.ca,
+    keyStore,
+    settings: {
+      validityDays: core.ra.validityDays,
+      renewBeforeDays: core.ra.renewBeforeDays,
+      reloadMs: 5 * 60_000,
+    },
+    clock: d.clock,
+    log: d.logger,
+  });
+}
+
+/** Endpoints as the SCEP code receives them: an RA endpoint carries its RA responder. */
+export function withResponders(
+  endpoints: { resolve(name: string): Promise<ScepEndpoint | undefined> },
+  ra: RaCertificates,
+): { resolve(name: string): Promise<ScepEndpoint | undefined> } {
+  return {
+    resolve: async (name) => {
+      const e = await endpoints.resolve(name);
+      if (!e?.raEnabled || e.unavailable !== undefined) return e;
+      try {
+        return { ...e, responder: await ra.responder(e.name) };
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'DEPENDENCY_UNAVAILABLE') throw err;
+        throw new AppError('DEPENDENCY_UNAVAILABLE', `the RA key of endpoint "${e.name}" is unavailable`, {
+          cause: err,
+          detail: { error: describeError(err) },
+        });
+      }
+    },
+  };
+}
