@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import type { TokenCredential } from '@azure/identity';
-import { loggerAudit, type AuditLog } from './audit.js';
+import { createAudit } from './audit/factory.js';
+import type { AuditSink } from './audit/sink.js';
+import type { AuditStore } from './audit/store.js';
 import { CertificateIssuer } from './ca/issue.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
 import { EnrollmentService } from './enroll/service.js';
@@ -20,7 +22,9 @@ import type { CertificateStore } from './store/types.js';
 export interface App {
   readonly settings: Settings;
   readonly logger: Logger;
-  readonly audit: AuditLog;
+  /** Where decisions are recorded (log line at once, store in the background). */
+  readonly audit: AuditSink;
+  readonly auditStore: AuditStore;
   readonly ca: CaKeys;
   readonly issuer: CertificateIssuer;
   readonly store: CertificateStore;
@@ -53,7 +57,6 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   const settings = loadSettings(env);
   const logger = options.logger ?? jsonLogger();
   const clock = options.clock ?? (() => new Date());
-  const audit = loggerAudit(logger);
   const core = settings.core;
   let credential = options.credential;
   const azureCredential = async (): Promise<TokenCredential> => {
@@ -66,10 +69,12 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     return credential;
   };
 
-  const [ca, { store, documents, description, close }] = await Promise.all([
-    loadCaKeys(settings, azureCredential, logger),
-    createStore(settings, azureCredential),
-  ]);
+  const [ca, { store, documents, description, close }, { store: auditStore, sink: audit }] =
+    await Promise.all([
+      loadCaKeys(settings, azureCredential, logger),
+      createStore(settings, azureCredential),
+      createAudit(settings, azureCredential, logger, clock),
+    ]);
   const issuer = new CertificateIssuer(ca, { clockSkewMinutes: core.clockSkewMinutes });
   const enrollment = new EnrollmentService(issuer, store, audit, logger, clock);
 
@@ -94,7 +99,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     audit,
     clock,
   });
-  const scep = new ScepService(endpoints, pki, ca);
+  const scep = new ScepService(endpoints, pki, ca, audit);
   let rest: RestEnrollment | undefined;
   if (settings.rest.enabled) {
     const { createRestAuth } = await import('./rest/authorize.js');
@@ -114,7 +119,21 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     endpoints: [...endpoints.keys()],
     rest: rest !== undefined,
   });
-  return { settings, logger, audit, ca, issuer, store, documents, enrollment, scep, intune, rest, close };
+  return {
+    settings,
+    logger,
+    audit,
+    auditStore,
+    ca,
+    issuer,
+    store,
+    documents,
+    enrollment,
+    scep,
+    intune,
+    rest,
+    close,
+  };
 }
 
 async function loadCaKeys(

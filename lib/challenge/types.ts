@@ -1,3 +1,5 @@
+import type { ComparedValue } from '../audit/event.js';
+import type { ReasonCode } from '../audit/reasons.js';
 import type { ParsedCsr } from '../csr/parse.js';
 
 /** What a challenge validator sees of an enrollment request. */
@@ -11,7 +13,14 @@ export interface ChallengeContext {
 
 export type ChallengeResult =
   | { readonly ok: true; readonly authorization: Authorization; readonly requester?: string }
-  | { readonly ok: false; readonly reason: string; readonly detail?: string };
+  | {
+      readonly ok: false;
+      /** A catalogue code (lib/audit/reasons.ts). */
+      readonly reason: ReasonCode;
+      readonly detail?: string;
+      /** What the check compared, for the audit trail; never the challenge itself. */
+      readonly compared?: readonly ComparedValue[];
+    };
 
 /** How an issued certificate was authorized; recorded on the certificate document. */
 export type Authorization = 'static' | 'intune' | 'account' | 'api' | 'renewal';

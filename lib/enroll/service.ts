@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { AuditLog } from '../audit.js';
+import type { ComparedValue } from '../audit/event.js';
+import type { ReasonCode } from '../audit/reasons.js';
+import type { AuditLog } from '../audit/sink.js';
 import type { CertificateIssuer, IssuanceProfile, IssuedCertificate } from '../ca/issue.js';
 import { describe } from '../ca/issue.js';
 import type { ChallengeResult } from '../challenge/types.js';
@@ -18,6 +20,8 @@ export interface EnrollmentRequest {
   readonly profile: IssuanceProfile;
   readonly policy: readonly CsrValidator[];
   readonly transactionId?: string | undefined;
+  /** Who the request belongs to, for the audit trail (endpoints as data: account, organization). */
+  readonly context?: EnrollmentContext | undefined;
   /**
    * Names the transaction (SCEP: endpoint + transactionID + message type + renewal signer).
    * The same transaction with the same CSR gets the same certificate again; with another
@@ -44,7 +48,15 @@ export interface EnrollmentRequest {
    */
   readonly afterRecord?: (record: CertificateRecord, csr: ParsedCsr, replayed: boolean) => Promise<void>;
   /** Runs when issuance fails after authorization succeeded (Intune failureNotification). */
-  readonly onIssueFailed?: (reason: string, message: string) => Promise<void>;
+  readonly onIssueFailed?: (reason: ReasonCode, message: string) => Promise<void>;
+}
+
+export interface EnrollmentContext {
+  readonly account?: string | undefined;
+  readonly organization?: string | undefined;
+  readonly department?: string | undefined;
+  /** Intune device id, when known. */
+  readonly device?: string | undefined;
 }
 
 type Resolution =
@@ -64,8 +76,8 @@ export type EnrollmentResult =
   | {
       readonly ok: false;
       readonly kind: EnrollmentFailureKind;
-      /** Stable machine-readable reason, e.g. `challenge-mismatch`, `key-too-small`. */
-      readonly reason: string;
+      /** Catalogue code (lib/audit/reasons.ts), e.g. `challenge-mismatch`, `key-too-small`. */
+      readonly reason: ReasonCode;
       /** Safe to show to the requester. */
       readonly message: string;
     };
@@ -85,29 +97,26 @@ export class EnrollmentService {
   ) {}
 
   async enroll(req: EnrollmentRequest): Promise<EnrollmentResult> {
-    const base = {
-      endpoint: req.endpoint,
-      operation: req.operation,
-      transactionId: req.transactionId,
-      requester: req.csr.subjectString,
-    };
+    const base = auditBase(req);
     const refuse = (
       kind: EnrollmentFailureKind,
-      reason: string,
+      reason: ReasonCode,
       message: string,
       detail?: string,
+      compared?: readonly ComparedValue[],
     ): EnrollmentResult => {
       this.audit.record({
         ...base,
         outcome: kind === 'unavailable' ? 'failed' : 'refused',
         reason,
-        detail: detail ?? message,
+        message: `endpoint '${req.endpoint}': ${detail ?? message}`,
+        compared,
       });
       return { ok: false, kind, reason, message };
     };
 
     const refusal = checkPolicy(req.csr, req.policy);
-    if (refusal) return refuse('policy', refusal.reason, refusal.message);
+    if (refusal) return refuse('policy', refusal.reason, refusal.message, undefined, refusal.compared);
 
     let transactionKey: string | undefined;
     if (req.transactionRef !== undefined) {
@@ -144,7 +153,15 @@ export class EnrollmentService {
         describeError(e),
       );
     }
-    if (!auth.ok) return refuse('unauthorized', auth.reason, 'the request was not authorized', auth.detail);
+    if (!auth.ok) {
+      return refuse(
+        'unauthorized',
+        auth.reason,
+        'the request was not authorized',
+        auth.detail,
+        auth.compared,
+      );
+    }
 
     const now = this.clock();
     let issued: IssuedCertificate;
@@ -243,9 +260,13 @@ export class EnrollmentService {
         );
       }
     }
+    const renewed = auth.authorization === 'renewal';
     this.audit.record({
       ...base,
-      outcome: 'issued',
+      actor: auth.requester ?? base.actor,
+      outcome: renewed ? 'renewed' : 'issued',
+      reason: renewed ? 'renewed' : 'issued',
+      message: `endpoint '${req.endpoint}' ${renewed ? 'renewed' : 'issued'} certificate ${issued.serialNumber} for ${issued.subject || 'an empty subject'} (${auth.authorization})`,
       serialNumber: issued.serialNumber,
       authorization: auth.authorization,
     });
@@ -273,7 +294,7 @@ export class EnrollmentService {
     req: EnrollmentRequest,
     refuse: (
       kind: EnrollmentFailureKind,
-      reason: string,
+      reason: ReasonCode,
       message: string,
       detail?: string,
     ) => EnrollmentResult,
@@ -313,18 +334,17 @@ export class EnrollmentService {
     }
     const der = new Uint8Array(Buffer.from(existing.der, 'base64'));
     this.audit.record({
-      endpoint: req.endpoint,
-      operation: req.operation,
-      transactionId: req.transactionId,
-      requester: req.csr.subjectString,
+      ...auditBase(req),
       outcome: 'replayed',
+      reason: 'replayed',
+      message: `endpoint '${req.endpoint}' sent certificate ${existing.serialNumber} again for a retried transaction`,
       serialNumber: existing.serialNumber,
       authorization: existing.authorization,
     });
     return { ok: true, issued: describe(der), record: existing, replayed: true };
   }
 
-  private async issueFailed(req: EnrollmentRequest, reason: string, message: string): Promise<void> {
+  private async issueFailed(req: EnrollmentRequest, reason: ReasonCode, message: string): Promise<void> {
     if (!req.onIssueFailed) return;
     try {
       await req.onIssueFailed(reason, message);
@@ -332,4 +352,17 @@ export class EnrollmentService {
       this.logger.warn('issue-failure hook failed', { endpoint: req.endpoint, error: describeError(e) });
     }
   }
+}
+
+/** The audit fields every event of one enrollment request shares. */
+function auditBase(req: EnrollmentRequest) {
+  return {
+    kind: 'enrollment',
+    endpoint: req.endpoint,
+    operation: req.operation,
+    transactionId: req.transactionId,
+    actor: req.csr.subjectString,
+    subject: req.csr.subjectString,
+    ...req.context,
+  } as const;
 }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { IssuerAndSerialNumber } from '@peculiar/asn1-cms';
-import type { AuditLog } from '../audit.js';
+import type { ComparedValue } from '../audit/event.js';
+import type { ReasonCode } from '../audit/reasons.js';
+import type { AuditLog } from '../audit/sink.js';
 import type { CertificateIssuer } from '../ca/issue.js';
 import { serialHex } from '../ca/sign.js';
 import type { ContentCipher } from '../cms/ciphers.js';
@@ -9,7 +11,7 @@ import { certsOnly } from '../cms/certs-only.js';
 import type { ResponseCipher } from '../config/core.js';
 import { parseCsr, type ParsedCsr } from '../csr/parse.js';
 import { kid, oid, parseBer } from '../cms/ber.js';
-import { generalNameToString } from '../x509/names.js';
+import { generalNameToString, nameDerToString } from '../x509/names.js';
 import type { EnrollmentService } from '../enroll/service.js';
 import { describeError, isAppError } from '../errors.js';
 import type { Decrypter, HashAlgorithm, Signer } from '../keys/types.js';
@@ -35,6 +37,27 @@ export interface PkiOperationDeps {
 }
 
 type Reply = CertRepOutcome;
+type Refuse = (
+  reason: ReasonCode,
+  text: string,
+  failInfo?: FailInfo,
+  detail?: string,
+  compared?: readonly ComparedValue[],
+) => Reply;
+
+interface OpenFailure {
+  readonly reason: ReasonCode;
+  readonly error: string;
+  readonly failInfo: FailInfo;
+  readonly detail?: string;
+  readonly compared?: readonly ComparedValue[];
+}
+
+/** What the HTTP adapter saw, for the audit event of a message that does not parse. */
+export interface TransportFacts {
+  readonly contentType?: string | undefined;
+  readonly method?: string | undefined;
+}
 const fail = (failInfo: FailInfo, failInfoText: string): Reply => ({
   status: PKIStatus.FAILURE,
   failInfo,
@@ -49,20 +72,46 @@ const fail = (failInfo: FailInfo, failInfoText: string): Reply => ({
 export class PkiOperation {
   constructor(private readonly d: PkiOperationDeps) {}
 
-  async handle(endpoint: ScepEndpoint, der: Uint8Array): Promise<Uint8Array> {
-    const msg = parsePkiMessage(der);
+  async handle(endpoint: ScepEndpoint, der: Uint8Array, seen: TransportFacts = {}): Promise<Uint8Array> {
+    let msg: PkiMessage;
+    try {
+      msg = parsePkiMessage(der);
+    } catch (e) {
+      // Answered with HTTP 400 by the adapter; recorded here with what the parser saw.
+      this.d.audit.record({
+        kind: 'enrollment',
+        endpoint: endpoint.name,
+        operation: 'PKIOperation',
+        outcome: 'refused',
+        reason: 'message-unparseable',
+        message: `endpoint '${endpoint.name}': ${isAppError(e) ? e.message : 'the SCEP message cannot be parsed'}`,
+        compared: [
+          {
+            name: 'contentType',
+            actual: seen.contentType ?? '(none)',
+            required: 'application/x-pki-message',
+          },
+          { name: 'method', actual: seen.method },
+          { name: 'bytes', actual: der.length },
+          { name: 'firstBytes', actual: Buffer.from(der.subarray(0, 8)).toString('hex') },
+        ],
+      });
+      throw e;
+    }
     let outcome: Reply;
     try {
       outcome = await this.outcome(endpoint, msg);
     } catch (e) {
       // Anything unexpected after parsing (a store read failing, …) is still answered in-band.
       this.d.audit.record({
+        kind: 'enrollment',
         endpoint: endpoint.name,
         operation: 'PKIOperation',
         transactionId: msg.transactionId,
+        actor: nameDerToString(msg.signer.subject),
         outcome: 'failed',
         reason: 'internal',
-        detail: describeError(e),
+        message: describeError(e),
       });
       outcome = fail(FailInfo.badRequest, 'the request could not be processed now; retry later');
     }
@@ -78,14 +127,18 @@ export class PkiOperation {
   }
 
   private async outcome(endpoint: ScepEndpoint, msg: PkiMessage): Promise<Reply> {
-    const refuse = (reason: string, text: string, failInfo = FailInfo.badRequest, detail?: string): Reply => {
+    const refuse: Refuse = (reason, text, failInfo = FailInfo.badRequest, detail, compared) => {
       this.d.audit.record({
+        kind: 'enrollment',
         endpoint: endpoint.name,
         operation: MessageType[msg.messageType] ?? `messageType ${msg.messageType}`,
         transactionId: msg.transactionId,
+        actor: nameDerToString(msg.signer.subject),
+        subject: nameDerToString(msg.signer.subject),
         outcome: 'refused',
         reason,
-        detail: detail ?? text,
+        message: `endpoint '${endpoint.name}': ${detail ?? text}`,
+        compared,
       });
       return fail(failInfo, text);
     };
@@ -110,20 +163,31 @@ export class PkiOperation {
     }
   }
 
-  private async open(
-    msg: PkiMessage,
-  ): Promise<
-    { content: Uint8Array; cipher: ContentCipher } | { error: string; failInfo: FailInfo; detail?: string }
-  > {
+  private async open(msg: PkiMessage): Promise<{ content: Uint8Array; cipher: ContentCipher } | OpenFailure> {
     try {
       return await openEnvelope(msg.envelope, this.d.issuer.ca, this.d.decrypter);
     } catch (e) {
-      if (e instanceof EnvelopeError) return { error: e.message, failInfo: FailInfo.badMessageCheck };
-      if (isAppError(e) && e.code === 'DEPENDENCY_UNAVAILABLE')
-        return { error: 'the CA key is unavailable; retry later', failInfo: FailInfo.badRequest };
-      if (isAppError(e)) return { error: e.message, failInfo: FailInfo.badRequest };
+      if (e instanceof EnvelopeError) {
+        return {
+          reason: e.reason,
+          error: e.message,
+          failInfo: FailInfo.badMessageCheck,
+          compared: e.compared,
+        };
+      }
+      if (isAppError(e) && e.code === 'DEPENDENCY_UNAVAILABLE') {
+        return {
+          reason: 'ca-key-unavailable',
+          error: 'the CA key is unavailable; retry later',
+          failInfo: FailInfo.badRequest,
+          detail: describeError(e),
+        };
+      }
+      if (isAppError(e))
+        return { reason: 'envelope-invalid', error: e.message, failInfo: FailInfo.badRequest };
       // Unexpected: the cause goes to the audit log, not to the client.
       return {
+        reason: 'envelope-invalid',
         error: 'the pkcsPKIEnvelope cannot be opened',
         failInfo: FailInfo.badMessageCheck,
         detail: describeError(e),
@@ -131,18 +195,29 @@ export class PkiOperation {
     }
   }
 
-  private async enroll(
-    endpoint: ScepEndpoint,
-    msg: PkiMessage,
-    refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
-  ): Promise<Reply> {
+  private refuseOpen(refuse: Refuse, o: OpenFailure): Reply {
+    return refuse(o.reason, o.error, o.failInfo, o.detail, o.compared);
+  }
+
+  private async enroll(endpoint: ScepEndpoint, msg: PkiMessage, refuse: Refuse): Promise<Reply> {
     const opened = await this.open(msg);
-    if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo, opened.detail);
+    if ('error' in opened) return this.refuseOpen(refuse, opened);
     let csr: ParsedCsr;
     try {
       csr = parseCsr(opened.content);
     } catch (e) {
-      return refuse('csr-invalid', isAppError(e) ? e.message : 'the certificate request cannot be parsed');
+      return refuse(
+        'csr-invalid',
+        isAppError(e) ? e.message : 'the certificate request cannot be parsed',
+        FailInfo.badRequest,
+        undefined,
+        [
+          {
+            name: 'content',
+            actual: `${opened.content.length} bytes, starting ${Buffer.from(opened.content.subarray(0, 4)).toString('hex')}`,
+          },
+        ],
+      );
     }
     if (!isRsaKey(msg.signer.spki)) {
       // The reply is encrypted to the request signer's key with RSA key transport.
@@ -191,7 +266,12 @@ export class PkiOperation {
             };
           }
           if (renewal.kind === 'invalid')
-            return { ok: false, reason: `renewal-${renewal.reason}`, detail: renewal.detail };
+            return {
+              ok: false,
+              reason: `renewal-${renewal.reason}`,
+              detail: renewal.detail,
+              compared: [{ name: 'signerSerial', actual: renewal.serialNumber }],
+            };
           if (renewalOk) return renewalAuthorization;
         }
         const challenge = await endpoint.challenge.validate({
@@ -209,8 +289,15 @@ export class PkiOperation {
             return {
               ok: false,
               reason: 'renewal-identity-changed',
-              detail:
-                'the CSR subject or SANs differ from the certificate being renewed, and the challenge did not pass',
+              detail: `the CSR subject or SANs differ from certificate ${renewal.serialNumber}, and the challenge did not pass (${challenge.reason})`,
+              compared: [
+                { name: 'subject', actual: csr.subjectString, required: renewal.subject },
+                {
+                  name: 'sans',
+                  actual: csr.sans.map(generalNameToString).join(', '),
+                  required: renewal.sans.join(', '),
+                },
+              ],
             };
           }
           return challenge;
@@ -225,11 +312,7 @@ export class PkiOperation {
     return this.success(result.issued.der, msg, opened.cipher);
   }
 
-  private async poll(
-    endpoint: ScepEndpoint,
-    msg: PkiMessage,
-    refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
-  ): Promise<Reply> {
+  private async poll(endpoint: ScepEndpoint, msg: PkiMessage, refuse: Refuse): Promise<Reply> {
     const renewal = await checkRenewalSigner(msg.signer, this.d.issuer, this.d.store, this.d.clock());
     for (const type of [MessageType.PKCSReq, MessageType.RenewalReq]) {
       const record = await this.d.store.getByTransactionKey(
@@ -247,12 +330,9 @@ export class PkiOperation {
     );
   }
 
-  private async getCert(
-    msg: PkiMessage,
-    refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
-  ): Promise<Reply> {
+  private async getCert(msg: PkiMessage, refuse: Refuse): Promise<Reply> {
     const opened = await this.open(msg);
-    if ('error' in opened) return refuse('envelope-invalid', opened.error, opened.failInfo, opened.detail);
+    if ('error' in opened) return this.refuseOpen(refuse, opened);
     let serial: string;
     try {
       serial = serialHex(AsnParser.parse(opened.content, IssuerAndSerialNumber).serialNumber);

@@ -1,3 +1,4 @@
+import type { RenewalSignerReason } from '../audit/reasons.js';
 import type { CertificateIssuer } from '../ca/issue.js';
 import type { CertView } from '../x509/cert-view.js';
 import type { CertificateStore } from '../store/types.js';
@@ -13,7 +14,7 @@ export type RenewalCheck =
   | {
       readonly kind: 'invalid';
       readonly serialNumber: string;
-      readonly reason: string;
+      readonly reason: RenewalSignerReason;
       readonly detail: string;
     };
 
@@ -29,7 +30,7 @@ export async function checkRenewalSigner(
 ): Promise<RenewalCheck> {
   if (!issuer.issuedByUs(signer)) return { kind: 'not-ours' };
   const serialNumber = signer.serialHex;
-  const invalid = (reason: string, detail: string): RenewalCheck => ({
+  const invalid = (reason: RenewalSignerReason, detail: string): RenewalCheck => ({
     kind: 'invalid',
     serialNumber,
     reason,

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/sink.js';
 import { AppError } from '../errors.js';
 import { decodeMessageParam } from './base64.js';
 import type { ScepEndpoint } from './endpoint.js';
@@ -10,6 +11,8 @@ import { MediaType } from './types.js';
 export interface ScepRequest {
   readonly method: string;
   readonly operation: string | undefined;
+  /** The Content-Type header, if any (recorded when a message does not parse). */
+  readonly contentType?: string | undefined;
   /** The `message` query parameter exactly as it appears in the URL (not decoded). */
   readonly rawMessage: string | undefined;
   readonly body: Uint8Array;
@@ -30,6 +33,7 @@ export class ScepService {
     private readonly endpoints: ReadonlyMap<string, ScepEndpoint>,
     private readonly pki: PkiOperation,
     private readonly ca: { readonly certificateDer: Uint8Array; readonly chainDer: readonly Uint8Array[] },
+    private readonly audit?: AuditLog,
   ) {}
 
   endpointNames(): string[] {
@@ -38,8 +42,26 @@ export class ScepService {
 
   async handle(endpointName: string, req: ScepRequest): Promise<ScepResponse> {
     const endpoint = this.endpoints.get(endpointName.toLowerCase());
-    if (!endpoint)
+    if (!endpoint) {
+      // Enrollment attempts are recorded; GetCACaps/GetCACert probes of unknown names are not.
+      if ((req.operation ?? '').toLowerCase() === 'pkioperation') {
+        this.audit?.record({
+          kind: 'enrollment',
+          operation: 'PKIOperation',
+          outcome: 'refused',
+          reason: 'endpoint-unknown',
+          message: `there is no SCEP endpoint named "${endpointName.slice(0, 64)}"`,
+          compared: [
+            {
+              name: 'endpoint',
+              actual: endpointName.slice(0, 64),
+              required: this.endpointNames().join(' | '),
+            },
+          ],
+        });
+      }
       throw new AppError('UNKNOWN_ENDPOINT', `there is no SCEP endpoint named "${endpointName}"`);
+    }
     const op = req.operation ?? '';
     switch (op.toLowerCase()) {
       case 'getcacaps':
@@ -50,7 +72,10 @@ export class ScepService {
         return {
           status: 200,
           contentType: MediaType.pkiMessage,
-          body: await this.pki.handle(endpoint, messageOf(req)),
+          body: await this.pki.handle(endpoint, messageOf(req), {
+            contentType: req.contentType,
+            method: req.method,
+          }),
         };
       case '':
         throw new AppError('UNKNOWN_OPERATION', 'the operation query parameter is missing');

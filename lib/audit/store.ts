@@ -1,0 +1,83 @@
+import type { AuditEvent, AuditOutcome } from './event.js';
+import type { ReasonCode } from './reasons.js';
+
+/**
+ * Filters of the audit query; every given condition must hold. `organizations` is the caller's
+ * scope (undefined: every organization); an event without an organization is then hidden.
+ */
+export interface AuditQuery {
+  /** Inclusive ISO 8601 lower bound. */
+  readonly from?: string | undefined;
+  /** Exclusive ISO 8601 upper bound. */
+  readonly to?: string | undefined;
+  readonly endpoint?: string | undefined;
+  readonly account?: string | undefined;
+  readonly organization?: string | undefined;
+  readonly organizations?: readonly string[] | undefined;
+  readonly outcome?: AuditOutcome | undefined;
+  readonly reason?: ReasonCode | undefined;
+  readonly transactionId?: string | undefined;
+  /** The common name or the whole subject DN. */
+  readonly subject?: string | undefined;
+  readonly serialNumber?: string | undefined;
+  readonly actor?: string | undefined;
+  readonly device?: string | undefined;
+}
+
+export interface AuditPageRequest {
+  readonly top?: number | undefined;
+  readonly continuationToken?: string | undefined;
+}
+
+export interface AuditPage {
+  readonly items: AuditEvent[];
+  readonly continuationToken?: string;
+}
+
+export const DEFAULT_AUDIT_PAGE = 100;
+export const MAX_AUDIT_PAGE = 1000;
+
+export function auditPageSize(top: number | undefined): number {
+  if (top === undefined || !Number.isFinite(top)) return DEFAULT_AUDIT_PAGE;
+  return Math.max(1, Math.min(MAX_AUDIT_PAGE, Math.trunc(top)));
+}
+
+/**
+ * The audit trail's port: append-only, queried oldest first. One contract
+ * (test/unit/audit-store-contract.ts) holds for every implementation.
+ */
+export interface AuditStore {
+  /** Append events; an id already stored is left as it is (a retried append is harmless). */
+  append(events: readonly AuditEvent[]): Promise<void>;
+  /** One page, oldest first (time, then id). */
+  query(query: AuditQuery, page?: AuditPageRequest): Promise<AuditPage>;
+  /** Every matching event, oldest first, read page by page: never all in memory at once. */
+  stream(query: AuditQuery): AsyncIterable<AuditEvent>;
+}
+
+/** The query as a predicate: the memory store's filter, and the reference the others must match. */
+export function matches(q: AuditQuery, e: AuditEvent): boolean {
+  const eq = (want: string | undefined, have: string | undefined): boolean =>
+    want === undefined || want === have;
+  return (
+    (q.from === undefined || e.time >= q.from) &&
+    (q.to === undefined || e.time < q.to) &&
+    eq(q.endpoint, e.endpoint) &&
+    eq(q.account, e.account) &&
+    eq(q.organization, e.organization) &&
+    (q.organizations === undefined ||
+      (e.organization !== undefined && q.organizations.includes(e.organization))) &&
+    eq(q.outcome, e.outcome) &&
+    eq(q.reason, e.reason) &&
+    eq(q.transactionId, e.transactionId) &&
+    (q.subject === undefined || q.subject === e.cn || q.subject === e.subject) &&
+    eq(q.serialNumber, e.serialNumber) &&
+    eq(q.actor, e.actor) &&
+    eq(q.device, e.device)
+  );
+}
+
+/** Oldest first; ties by id, so paging is stable. */
+export function byTime(a: AuditEvent, b: AuditEvent): number {
+  return a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
