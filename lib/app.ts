@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { TokenCredential } from '@azure/identity';
+import { closedAccess, type AuditAccess } from './audit/access.js';
 import { createAudit } from './audit/factory.js';
 import type { AuditSink } from './audit/sink.js';
 import type { AuditStore } from './audit/store.js';
@@ -25,6 +26,8 @@ export interface App {
   /** Where decisions are recorded (log line at once, store in the background). */
   readonly audit: AuditSink;
   readonly auditStore: AuditStore;
+  /** Authentication of audit readers (the management API's callers). */
+  readonly auditAccess: AuditAccess;
   readonly ca: CaKeys;
   readonly issuer: CertificateIssuer;
   readonly store: CertificateStore;
@@ -45,6 +48,8 @@ export interface AppOptions {
   readonly clock?: () => Date;
   /** Azure credential (Key Vault, Cosmos DB); default: managed identity / DefaultAzureCredential. */
   readonly credential?: TokenCredential;
+  /** Authentication of management callers; until the management API provides it, none. */
+  readonly auditAccess?: AuditAccess;
 }
 
 /**
@@ -119,11 +124,13 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     endpoints: [...endpoints.keys()],
     rest: rest !== undefined,
   });
+  const auditAccess = options.auditAccess ?? closedAccess;
   return {
     settings,
     logger,
     audit,
     auditStore,
+    auditAccess,
     ca,
     issuer,
     store,

@@ -44,6 +44,7 @@ export const AUDIT_INDEXING_POLICY: IndexingPolicy = {
     'serialNumber',
     'actor',
     'device',
+    'department',
   ].map((p) => ({ path: `/${p}/?` })),
   excludedPaths: [{ path: '/*' }, { path: '/"_etag"/?' }],
   compositeIndexes: [
@@ -89,8 +90,14 @@ export function buildAuditQuery(q: AuditQuery): SqlQuerySpec {
     const v = q[key];
     if (v !== undefined) where.push(`c.${path} = ${param(key, v)}`);
   }
-  if (q.organizations !== undefined) {
-    where.push(`ARRAY_CONTAINS(${param('organizations', [...q.organizations])}, c.organization)`);
+  if (q.scope !== undefined) {
+    const any = q.scope.map((s, i) => {
+      const org = `c.organization = ${param(`org${i}`, s.organization)}`;
+      if (s.department === undefined) return org;
+      return `(${org} AND (NOT IS_DEFINED(c.department) OR c.department = ${param(`dep${i}`, s.department)}))`;
+    });
+    // An empty scope sees nothing (the store is not asked: see CosmosAuditStore).
+    where.push(any.length > 0 ? `(${any.join(' OR ')})` : 'c.id = null');
   }
   if (q.subject !== undefined) {
     const p = param('subject', q.subject);

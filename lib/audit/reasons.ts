@@ -165,15 +165,30 @@ const CSR = {
     'The CSR has neither a subject nor a subjectAltName.',
     'Set a subject name or SAN in the device profile.',
   ),
-  'subject-not-allowed': entry(
+  'subject-rdn-required': entry(
     'subject',
-    'The CSR subject breaks the endpoint’s subject rule.',
-    'Change the subject in the device profile to match the rule named in the event.',
+    'The CSR subject lacks an attribute (RDN) the endpoint’s profile requires.',
+    'Add the attribute named in the event to the subject in the device profile.',
   ),
-  'san-not-allowed': entry(
+  'subject-rdn-forbidden': entry(
     'subject',
-    'A subjectAltName of the CSR breaks the endpoint’s SAN rule.',
-    'Remove or change the SAN named in the event in the device profile.',
+    'The CSR subject carries an attribute (RDN) the endpoint’s profile forbids.',
+    'Remove the attribute named in the event from the subject in the device profile.',
+  ),
+  'subject-cn-pattern': entry(
+    'subject',
+    'The CSR common name does not match the pattern of the endpoint’s profile.',
+    'Change the CN in the device profile to match the pattern shown in the event.',
+  ),
+  'san-type-not-allowed': entry(
+    'subject',
+    'The CSR has a subjectAltName type the endpoint’s profile does not allow.',
+    'Remove SANs of that type (named in the event) from the device profile.',
+  ),
+  'san-pattern': entry(
+    'subject',
+    'A subjectAltName value does not match the pattern of the endpoint’s profile.',
+    'Change the SAN named in the event to match the pattern.',
   ),
 } as const satisfies Catalogue;
 
@@ -188,15 +203,30 @@ const CREDENTIALS = {
     'The challengePassword does not match the endpoint’s (the value is never recorded).',
     'Copy the current challenge of the endpoint or account into the device profile again.',
   ),
-  'challenge-expired': entry(
+  'challenge-malformed': entry(
     'challenge',
-    'The one-time challenge or account credential has expired.',
-    'Issue a new challenge for the device and update its profile.',
+    'The challengePassword is not a challenge of this CA (wrong format for an account challenge).',
+    'Copy the challenge exactly as the management console showed it (account id and secret).',
   ),
-  'challenge-used-up': entry(
-    'challenge',
-    'The one-time challenge was already used as often as allowed.',
+  'account-unknown': entry(
+    'account',
+    'No account of this endpoint has the account id the challenge names.',
+    'The account was deleted or belongs to another endpoint: create a new challenge for this endpoint.',
+  ),
+  'account-expired': entry(
+    'account',
+    'The account (or one-time challenge) has expired.',
+    'Issue a new challenge for the device, or extend the account’s expiry.',
+  ),
+  'account-used-up': entry(
+    'account',
+    'The account (or one-time challenge) has reached its maximum number of uses.',
     'Issue a new one-time challenge; a challenge of maxUses 1 serves exactly one enrollment.',
+  ),
+  'account-busy': entry(
+    'account',
+    'The account was used by another enrollment at the same moment.',
+    'Retry; the client does so on its own.',
   ),
   'account-disabled': entry(
     'account',
@@ -255,6 +285,11 @@ const RENEWAL = {
     'renewal',
     'The certificate signing the renewal was issued by another endpoint.',
     'Renew at the endpoint that issued the certificate, or enroll here with a challenge.',
+  ),
+  'renewal-too-early': entry(
+    'renewal',
+    'The certificate being renewed is not yet within the endpoint’s renewal window.',
+    'Wait until the renewal window opens (shown in the event), or enroll with a challenge.',
   ),
   'renewal-not-allowed': entry(
     'renewal',

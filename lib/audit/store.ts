@@ -1,9 +1,17 @@
 import type { AuditEvent, AuditOutcome } from './event.js';
 import type { ReasonCode } from './reasons.js';
 
+/** An organization, or one department of it (an administrator's delegation). */
+export interface AuditScopeEntry {
+  readonly organization: string;
+  readonly department?: string | undefined;
+}
+
 /**
- * Filters of the audit query; every given condition must hold. `organizations` is the caller's
- * scope (undefined: every organization); an event without an organization is then hidden.
+ * Filters of the audit query; every given condition must hold. `scope` is what the caller may
+ * see (undefined: everything): an event of an organization in scope (a department-scoped entry
+ * also sees the organization's events that name no department); events without an
+ * organization are then hidden.
  */
 export interface AuditQuery {
   /** Inclusive ISO 8601 lower bound. */
@@ -13,7 +21,7 @@ export interface AuditQuery {
   readonly endpoint?: string | undefined;
   readonly account?: string | undefined;
   readonly organization?: string | undefined;
-  readonly organizations?: readonly string[] | undefined;
+  readonly scope?: readonly AuditScopeEntry[] | undefined;
   readonly outcome?: AuditOutcome | undefined;
   readonly reason?: ReasonCode | undefined;
   readonly transactionId?: string | undefined;
@@ -65,8 +73,7 @@ export function matches(q: AuditQuery, e: AuditEvent): boolean {
     eq(q.endpoint, e.endpoint) &&
     eq(q.account, e.account) &&
     eq(q.organization, e.organization) &&
-    (q.organizations === undefined ||
-      (e.organization !== undefined && q.organizations.includes(e.organization))) &&
+    (q.scope === undefined || q.scope.some((s) => reaches(s, e))) &&
     eq(q.outcome, e.outcome) &&
     eq(q.reason, e.reason) &&
     eq(q.transactionId, e.transactionId) &&
@@ -75,6 +82,11 @@ export function matches(q: AuditQuery, e: AuditEvent): boolean {
     eq(q.actor, e.actor) &&
     eq(q.device, e.device)
   );
+}
+
+function reaches(s: AuditScopeEntry, e: AuditEvent): boolean {
+  if (e.organization === undefined || e.organization !== s.organization) return false;
+  return s.department === undefined || e.department === undefined || e.department === s.department;
 }
 
 /** Oldest first; ties by id, so paging is stable. */

@@ -62,7 +62,8 @@ export function auditStoreContract(name: string, open: () => Promise<AuditStore>
       const events = auditEvents(12, (i) => ({
         endpoint: i % 2 === 0 ? 'lab' : 'wifi',
         account: `acc-${i % 3}`,
-        organization: i % 4 === 0 ? 'org-a' : 'org-b',
+        organization: i % 4 === 0 ? 'org-a' : i === 11 ? undefined : 'org-b',
+        department: i === 8 ? 'dep-x' : i === 4 ? 'dep-y' : undefined,
         outcome: i % 5 === 0 ? 'refused' : 'issued',
         reason: i % 5 === 0 ? 'challenge-mismatch' : 'issued',
         serialNumber: `0${i}`,
@@ -74,8 +75,15 @@ export function auditStoreContract(name: string, open: () => Promise<AuditStore>
       expect(await all(store, { endpoint: 'wifi' })).toEqual(ids((e) => e.endpoint === 'wifi'));
       expect(await all(store, { account: 'acc-1' })).toEqual(ids((e) => e.account === 'acc-1'));
       expect(await all(store, { organization: 'org-a' })).toEqual(ids((e) => e.organization === 'org-a'));
-      expect(await all(store, { organizations: ['org-a'] })).toEqual(ids((e) => e.organization === 'org-a'));
-      expect(await all(store, { organizations: [] })).toEqual([]);
+      expect(await all(store, { scope: [{ organization: 'org-a' }] })).toEqual(
+        ids((e) => e.organization === 'org-a'),
+      );
+      expect(await all(store, { scope: [] })).toEqual([]);
+      // A department-scoped auditor sees its department and the organization-wide events.
+      expect(await all(store, { scope: [{ organization: 'org-a', department: 'dep-x' }] })).toEqual([
+        'ev-000000',
+        'ev-000008',
+      ]);
       expect(await all(store, { outcome: 'refused' })).toEqual(ids((e) => e.outcome === 'refused'));
       expect(await all(store, { reason: 'challenge-mismatch', endpoint: 'lab' })).toEqual(
         ids((e) => e.reason === 'challenge-mismatch' && e.endpoint === 'lab'),
