@@ -15,6 +15,8 @@ export async function handleAudit(app: App, request: HttpRequest): Promise<HttpR
   const viewer = await app.auditAccess.authenticate(request.headers.get('authorization'));
   const { query, page, format } = parseAuditRequest(new URLSearchParams(request.query));
   const scoped = { ...query, scope: scopeOf(viewer) };
+  // Events recorded a moment ago are still on their way to the store.
+  await app.audit.flush();
   if (format === 'page') {
     const r = await app.auditStore.query(scoped, page);
     return {
