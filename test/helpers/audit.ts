@@ -3,7 +3,6 @@ import type { AuditAccess, AuditViewer } from '../../lib/audit/access.js';
 import type { AuditEvent } from '../../lib/audit/event.js';
 import type { Attempt } from '../../lib/audit/explain.js';
 import { AppError } from '../../lib/errors.js';
-import type { TestHost } from './host.js';
 
 /** Bearer tokens of test viewers: `Authorization: Bearer <token>`. */
 export function tokenAccess(viewers: Readonly<Record<string, AuditViewer>>): AuditAccess {
@@ -21,7 +20,11 @@ export async function useAuditAccess(access: AuditAccess): Promise<void> {
   setApp(Promise.resolve({ ...app, auditAccess: access }));
 }
 
-export async function auditEvents(host: TestHost, query: string, token = 'admin'): Promise<AuditEvent[]> {
+export async function auditEvents(
+  host: { readonly baseUrl: string },
+  query: string,
+  token = 'admin',
+): Promise<AuditEvent[]> {
   const res = await fetch(`${host.baseUrl}/api/manage/audit?${query}`, {
     headers: { authorization: `Bearer ${token}` },
   });
@@ -29,7 +32,11 @@ export async function auditEvents(host: TestHost, query: string, token = 'admin'
   return ((await res.json()) as { value: AuditEvent[] }).value;
 }
 
-export async function explainAttempts(host: TestHost, query: string, token = 'admin'): Promise<Attempt[]> {
+export async function explainAttempts(
+  host: { readonly baseUrl: string },
+  query: string,
+  token = 'admin',
+): Promise<Attempt[]> {
   const res = await fetch(`${host.baseUrl}/api/manage/explain?${query}`, {
     headers: { authorization: `Bearer ${token}` },
   });
