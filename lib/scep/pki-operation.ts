@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { IssuerAndSerialNumber } from '@peculiar/asn1-cms';
 import type { ComparedValue } from '../audit/event.js';
-import type { ReasonCode } from '../audit/reasons.js';
+import { reasonEntry, type ReasonCode } from '../audit/reasons.js';
 import type { AuditLog } from '../audit/sink.js';
 import type { CertificateIssuer } from '../ca/issue.js';
 import { serialHex } from '../ca/sign.js';
@@ -135,7 +135,8 @@ export class PkiOperation {
         transactionId: msg.transactionId,
         actor: nameDerToString(msg.signer.subject),
         subject: nameDerToString(msg.signer.subject),
-        outcome: 'refused',
+        // An outage is not the device's fault: recorded as failed, like the enrollment layer does.
+        outcome: reasonEntry(reason).check === 'availability' ? 'failed' : 'refused',
         reason,
         message: `endpoint '${endpoint.name}': ${detail ?? text}`,
         compared,

@@ -1,6 +1,7 @@
 import { getApp, setApp } from '../../lib/app.js';
 import type { AuditAccess, AuditViewer } from '../../lib/audit/access.js';
 import type { AuditEvent } from '../../lib/audit/event.js';
+import type { AuditQuery } from '../../lib/audit/store.js';
 import type { Attempt } from '../../lib/audit/explain.js';
 import { AppError } from '../../lib/errors.js';
 
@@ -42,4 +43,14 @@ export async function explainAttempts(
   });
   if (res.status !== 200) throw new Error(`explain: HTTP ${res.status} ${await res.text()}`);
   return ((await res.json()) as { attempts: Attempt[] }).attempts;
+}
+
+/** The events of the running host's App matching `query`, after its sink and outbox are written out. */
+export async function storedEvents(query: AuditQuery): Promise<AuditEvent[]> {
+  const app = await getApp();
+  await app.audit.flush();
+  await app.audit.drainOutbox();
+  const out: AuditEvent[] = [];
+  for await (const e of app.auditStore.stream(query)) out.push(e);
+  return out;
 }

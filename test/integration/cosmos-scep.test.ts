@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { storedEvents } from '../helpers/audit.js';
 import { getApp } from '../../lib/app.js';
 import { serialHex } from '../../lib/ca/sign.js';
 import { parsePkiMessage } from '../../lib/scep/message.js';
@@ -226,6 +227,12 @@ describe('Cosmos DB faults through the app', () => {
     proxy.setFaults();
     expect(await recordsForTransaction(transactionId)).toEqual([]);
     await expectRetryRecordedOnce(msg, transactionId);
+    // The refusal was recorded while the store was down too (through the audit outbox).
+    const events = await storedEvents({ transactionId });
+    expect(events.map((e) => [e.outcome, e.reason])).toEqual([
+      ['failed', 'store-unavailable'],
+      ['issued', 'issued'],
+    ]);
   });
 
   it('fail/503 after the certificate document landed → FAILURE; the retry returns that same certificate, one record', async () => {
