@@ -3,14 +3,12 @@ import {
   type Container,
   type CosmosClient,
   ErrorResponse,
-  type IndexingPolicy,
-  PartitionKeyDefinitionVersion,
-  PartitionKeyKind,
   type SqlParameter,
   type SqlQuerySpec,
 } from '@azure/cosmos';
 import { AppError, dependencyUnavailable, isAppError } from '../errors.js';
 import { decodeContinuation, encodeContinuation } from '../store/cosmos-query.js';
+import { AUDIT_INDEXING_POLICY, AUDIT_PARTITION_KEY } from '../store/cosmos-schema.js';
 import type { AuditEvent } from './event.js';
 import {
   auditPageSize,
@@ -25,36 +23,9 @@ import {
  * endpoint name, or `_management`), id = event id. One partition per endpoint keeps a busy
  * endpoint's writes from throttling the others, and a query for one endpoint stays in its
  * partition. The container's default TTL is the retention (infra sets it; a local start creates
- * the container with it). Only the filtered paths are indexed, with a composite (time, id) index
- * for the one sort order.
+ * the container with it). Layout and indexing policy: lib/store/cosmos-schema.ts, as infra/
+ * creates them.
  */
-export const AUDIT_INDEXING_POLICY: IndexingPolicy = {
-  indexingMode: 'consistent',
-  automatic: true,
-  includedPaths: [
-    'time',
-    'endpoint',
-    'account',
-    'organization',
-    'outcome',
-    'reason',
-    'transactionId',
-    'cn',
-    'subject',
-    'serialNumber',
-    'actor',
-    'device',
-    'department',
-  ].map((p) => ({ path: `/${p}/?` })),
-  excludedPaths: [{ path: '/*' }, { path: '/"_etag"/?' }],
-  compositeIndexes: [
-    [
-      { path: '/time', order: 'ascending' },
-      { path: '/id', order: 'ascending' },
-    ],
-  ],
-};
-
 export interface CosmosAuditOptions {
   readonly client: CosmosClient;
   readonly databaseName: string;
@@ -175,11 +146,7 @@ export class CosmosAuditStore implements AuditStore {
       const { database } = await this.o.client.databases.createIfNotExists({ id: this.o.databaseName });
       await database.containers.createIfNotExists({
         id: this.o.container,
-        partitionKey: {
-          paths: ['/partition'],
-          kind: PartitionKeyKind.Hash,
-          version: PartitionKeyDefinitionVersion.V2,
-        },
+        partitionKey: AUDIT_PARTITION_KEY,
         indexingPolicy: AUDIT_INDEXING_POLICY,
         defaultTtl: this.o.retentionDays * 86_400,
       });

@@ -22,5 +22,6 @@ const schema = z.object({
 
 export const auditSection = section(schema, (r): AuditSettings => ({
   retentionDays: r.AppConfig__Audit__RetentionDays,
+  // The name infra/cosmos-layout.json gives the container (lib/store/cosmos-schema.ts).
   container: r.AppConfig__CosmosDb__AuditContainerName ?? 'audit',
 }));
