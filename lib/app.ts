@@ -17,6 +17,7 @@ import type { RestEnrollment } from './rest/enroll.js';
 import { PkiOperation } from './scep/pki-operation.js';
 import { ScepService } from './scep/service.js';
 import type { DocumentStore } from './store/documents.js';
+import type { Sqlite } from './store/sqlite.js';
 import type { CertificateStore } from './store/types.js';
 
 /** Everything a function needs, built once per worker from validated settings. */
@@ -74,12 +75,17 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     return credential;
   };
 
-  const [ca, { store, documents, description, close }, { store: auditStore, sink: audit }] =
-    await Promise.all([
-      loadCaKeys(settings, azureCredential, logger),
-      createStore(settings, azureCredential),
-      createAudit(settings, azureCredential, logger, clock),
-    ]);
+  const [ca, { store, documents, description, close, database }] = await Promise.all([
+    loadCaKeys(settings, azureCredential, logger),
+    createStore(settings, azureCredential),
+  ]);
+  const { store: auditStore, sink: audit } = await createAudit(
+    settings,
+    azureCredential,
+    logger,
+    clock,
+    database,
+  );
   const issuer = new CertificateIssuer(ca, { clockSkewMinutes: core.clockSkewMinutes });
   const enrollment = new EnrollmentService(issuer, store, audit, logger, clock);
 
@@ -161,7 +167,13 @@ async function loadCaKeys(
 async function createStore(
   settings: Settings,
   credential: () => Promise<TokenCredential>,
-): Promise<{ store: CertificateStore; documents: DocumentStore; description: string; close: () => void }> {
+): Promise<{
+  store: CertificateStore;
+  documents: DocumentStore;
+  description: string;
+  close: () => void;
+  database?: Sqlite;
+}> {
   const { createLocalStores } = await import('./store/local.js');
   if (settings.cosmos.endpoint === undefined) return createLocalStores(settings.core);
   const { createCosmosStores } = await import('./store/cosmos-factory.js');

@@ -3,6 +3,7 @@ import type { Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { MemoryMessageQueue } from '../queue/memory.js';
 import type { MessageQueue } from '../queue/types.js';
+import type { Sqlite } from '../store/sqlite.js';
 import { MemoryAuditStore } from './memory.js';
 import { AuditSink } from './sink.js';
 import type { AuditStore } from './store.js';
@@ -11,8 +12,8 @@ import type { AuditStore } from './store.js';
 export const AUDIT_OUTBOX_QUEUE = 'audit-outbox';
 
 /**
- * The audit store and sink for the composition root: Cosmos DB when the certificate store is
- * Cosmos DB (container `audit`), memory otherwise. The outbox is a Storage queue on the Intune
+ * The audit store and sink for the composition root: beside the certificate store — Cosmos DB
+ * (container `audit`), the embedded database (table `audit`), or memory. The outbox is a Storage queue on the Intune
  * notification queue's connection when there is one, else in-process.
  */
 export async function createAudit(
@@ -20,8 +21,9 @@ export async function createAudit(
   credential: () => Promise<TokenCredential>,
   logger: Logger,
   clock: () => Date,
+  database?: Sqlite,
 ): Promise<{ store: AuditStore; sink: AuditSink }> {
-  const store = await createAuditStore(settings, credential);
+  const store = await createAuditStore(settings, credential, database, clock);
   const outbox = await createOutbox(settings, credential);
   return { store, sink: new AuditSink({ store, logger, outbox, clock }) };
 }
@@ -29,9 +31,15 @@ export async function createAudit(
 async function createAuditStore(
   settings: Settings,
   credential: () => Promise<TokenCredential>,
+  database: Sqlite | undefined,
+  clock: () => Date,
 ): Promise<AuditStore> {
   const cosmos = settings.cosmos;
-  if (cosmos.endpoint === undefined) return new MemoryAuditStore();
+  if (cosmos.endpoint === undefined) {
+    if (!database) return new MemoryAuditStore();
+    const { SqliteAuditStore } = await import('./sqlite.js');
+    return new SqliteAuditStore(database, { retentionDays: settings.audit.retentionDays, now: clock });
+  }
   const { createCosmosClient } = await import('../store/cosmos-factory.js');
   const { CosmosAuditStore } = await import('./cosmos.js');
   return new CosmosAuditStore({
