@@ -363,6 +363,21 @@ function auditBase(req: EnrollmentRequest) {
     transactionId: req.transactionId,
     actor: req.csr.subjectString,
     subject: req.csr.subjectString,
+    device: intuneDeviceId(req.csr),
     ...req.context,
   } as const;
+}
+
+/**
+ * The Intune device id a CSR names: Intune SCEP profiles put it in a URI SAN
+ * `IntuneDeviceId://{{DeviceId}}` (Microsoft Learn, "Use SCEP certificate profiles with
+ * Microsoft Intune", Subject alternative name: URI), so an explainer can find a device's requests.
+ */
+export function intuneDeviceId(csr: Pick<ParsedCsr, 'sans'>): string | undefined {
+  for (const gn of csr.sans) {
+    const uri = gn.uniformResourceIdentifier;
+    const m = uri === undefined ? null : /^IntuneDeviceId:\/\/(.+)$/i.exec(uri);
+    if (m?.[1]) return m[1];
+  }
+  return undefined;
 }

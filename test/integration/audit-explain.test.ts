@@ -32,6 +32,7 @@ interface Request {
   signer?: { cert: Certificate; key: KeyObject };
   recipients?: Certificate[];
   transactionId?: string;
+  sans?: ReturnType<typeof san.dns>[];
 }
 
 async function send(o: Request): Promise<{ status: PKIStatus; der?: Uint8Array; key: KeyObject }> {
@@ -40,7 +41,7 @@ async function send(o: Request): Promise<{ status: PKIStatus; der?: Uint8Array; 
   const csr = await makeCsr({
     key,
     subject: o.subject ?? `CN=${o.cn}, O=Test`,
-    sans: o.subject === '' ? [] : [san.dns(`${o.cn}.example.net`)],
+    sans: o.sans ?? (o.subject === '' ? [] : [san.dns(`${o.cn}.example.net`)]),
     ...('challenge' in o
       ? o.challenge === undefined
         ? {}
@@ -194,6 +195,18 @@ describe('audit: each refusal class gives exactly one event, and the explainer n
     const events = await auditEvents(host, 'reason=endpoint-unknown');
     expect(events).toHaveLength(1);
     expect(events[0]!.message).toContain('"nope"');
+  });
+
+  it('a request naming its Intune device (URI SAN IntuneDeviceId://…) is explained by device id', async () => {
+    const device = '2f1b5c7e-9d0a-4c3e-8b6f-1a2b3c4d5e6f';
+    const sans = [san.uri(`IntuneDeviceId://${device}`)];
+    expect((await send({ cn: 'ax-device', sans, challenge: 'wrong' })).status).toBe(PKIStatus.FAILURE);
+    expect((await send({ cn: 'ax-device', sans })).status).toBe(PKIStatus.SUCCESS);
+    const attempts = await explainAttempts(host, `device=${device}`);
+    expect(attempts.map((a) => [a.outcome, a.reason])).toEqual([
+      ['refused', 'challenge-mismatch'],
+      ['issued', 'issued'],
+    ]);
   });
 
   it('an issued certificate is one "issued" event with its serial, and the CSV export has it', async () => {
