@@ -30,14 +30,9 @@ export const CSV_COLUMNS = [
  * prefixed with ' so that a spreadsheet does not evaluate a device-chosen subject as a formula
  * (OWASP "CSV injection").
  */
-export function csvField(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  let s =
-    typeof value === 'string'
-      ? value
-      : typeof value === 'object'
-        ? JSON.stringify(value)
-        : String(value as number);
+export function csvField(value: string | number | boolean | object | undefined): string {
+  if (value === undefined) return '';
+  let s = typeof value === 'object' ? JSON.stringify(value) : String(value);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
@@ -78,9 +73,9 @@ export function toByteStream(chunks: AsyncIterable<string>): ReadableStream<Uint
   const encoder = new TextEncoder();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const { value, done } = await it.next();
-      if (done) controller.close();
-      else controller.enqueue(encoder.encode(value));
+      const next: IteratorResult<string> = await it.next();
+      if (next.done === true) controller.close();
+      else controller.enqueue(encoder.encode(next.value));
     },
     async cancel() {
       await it.return?.();

@@ -110,8 +110,9 @@ function recipientName(ktri: Ber): string {
   if (!rid) return '(none)';
   if (!isUniversal(rid, 16)) return `subjectKeyIdentifier ${Buffer.from(octets(rid)).toString('hex')}`;
   const [i, s] = kids(rid);
+  if (!i || !s) return '(unreadable)';
   try {
-    return `${nameDerToString(raw(i!))} #${canonicalSerialHex(octets(s!))}`;
+    return `${nameDerToString(raw(i))} #${canonicalSerialHex(octets(s))}`;
   } catch {
     return '(unreadable)';
   }

@@ -35,7 +35,7 @@ interface Request {
   sans?: ReturnType<typeof san.dns>[];
 }
 
-async function send(o: Request): Promise<{ status: PKIStatus; der?: Uint8Array; key: KeyObject }> {
+async function send(o: Request): Promise<{ status: number; der?: Uint8Array; key: KeyObject }> {
   const key = o.key ?? rsaKey(2048, o.cn);
   const signer = o.signer ?? { cert: (await makeCert({ key, subject: `CN=${o.cn}` })).cert, key };
   const csr = await makeCsr({
