@@ -11,6 +11,7 @@ import { decodeContinuation, encodeContinuation } from '../store/cosmos-query.js
 import { AUDIT_INDEXING_POLICY, AUDIT_PARTITION_KEY } from '../store/cosmos-schema.js';
 import type { AuditEvent } from './event.js';
 import {
+  EQUALITY_FILTERS,
   auditPageSize,
   type AuditPage,
   type AuditPageRequest,
@@ -35,18 +36,6 @@ export interface CosmosAuditOptions {
   readonly createIfNotExists: boolean;
 }
 
-const FIELDS = [
-  ['endpoint', 'endpoint'],
-  ['account', 'account'],
-  ['organization', 'organization'],
-  ['outcome', 'outcome'],
-  ['reason', 'reason'],
-  ['transactionId', 'transactionId'],
-  ['serialNumber', 'serialNumber'],
-  ['actor', 'actor'],
-  ['device', 'device'],
-] as const;
-
 /** The query as parameterised SQL (never spliced): the same conditions as `matches`. */
 export function buildAuditQuery(q: AuditQuery): SqlQuerySpec {
   const where: string[] = [];
@@ -57,9 +46,9 @@ export function buildAuditQuery(q: AuditQuery): SqlQuerySpec {
   };
   if (q.from !== undefined) where.push(`c.time >= ${param('from', q.from)}`);
   if (q.to !== undefined) where.push(`c.time < ${param('to', q.to)}`);
-  for (const [key, path] of FIELDS) {
+  for (const key of EQUALITY_FILTERS) {
     const v = q[key];
-    if (v !== undefined) where.push(`c.${path} = ${param(key, v)}`);
+    if (v !== undefined) where.push(`c.${key} = ${param(key, v)}`);
   }
   if (q.scope !== undefined) {
     const any = q.scope.map((s, i) => {

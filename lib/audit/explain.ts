@@ -1,26 +1,28 @@
 import { AppError } from '../errors.js';
-import type { AuditEvent, AuditOutcome, ComparedValue } from './event.js';
+import type { AuditEvent } from './event.js';
 import { serial } from './query.js';
-import type { ReasonCheck, ReasonCode } from './reasons.js';
 import type { AuditQuery, AuditScopeEntry, AuditStore } from './store.js';
 
-/** One attempt of the timeline: what was decided, which check decided it, and the fix. */
-export interface Attempt {
-  readonly time: string;
-  readonly endpoint: string | undefined;
-  readonly operation: string;
-  readonly outcome: AuditOutcome;
-  readonly reason: ReasonCode;
-  readonly check: ReasonCheck;
-  readonly message: string;
-  readonly fix: string;
-  /** The values the check compared (never a challenge). */
-  readonly compared?: readonly ComparedValue[] | undefined;
-  readonly transactionId?: string | undefined;
-  readonly serialNumber?: string | undefined;
-  readonly subject?: string | undefined;
-  readonly id: string;
-}
+/**
+ * One attempt of the timeline: what was decided, which check decided it, the values it compared
+ * (never a challenge) and the fix.
+ */
+export type Attempt = Pick<
+  AuditEvent,
+  | 'time'
+  | 'endpoint'
+  | 'operation'
+  | 'outcome'
+  | 'reason'
+  | 'check'
+  | 'message'
+  | 'fix'
+  | 'compared'
+  | 'transactionId'
+  | 'serialNumber'
+  | 'subject'
+  | 'id'
+>;
 
 export interface Explanation {
   readonly attempts: Attempt[];

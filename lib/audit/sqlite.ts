@@ -1,6 +1,7 @@
 import { decodeKeyset, encodeKeyset, settleSql, type Sqlite } from '../store/sqlite.js';
 import type { AuditEvent } from './event.js';
 import {
+  EQUALITY_FILTERS,
   auditPageSize,
   type AuditPage,
   type AuditPageRequest,
@@ -12,17 +13,11 @@ const TOKEN = 'a1.';
 const STREAM_PAGE = 1000;
 const PRUNE_EVERY_MS = 3_600_000;
 
-const COLUMNS = [
-  ['endpoint', 'endpoint'],
-  ['account', 'account'],
-  ['organization', 'organization'],
-  ['outcome', 'outcome'],
-  ['reason', 'reason'],
-  ['transactionId', 'transaction_id'],
-  ['serialNumber', 'serial'],
-  ['actor', 'actor'],
-  ['device', 'device'],
-] as const;
+/** Column names that differ from the event's field names. */
+const COLUMN: Partial<Record<(typeof EQUALITY_FILTERS)[number], string>> = {
+  transactionId: 'transaction_id',
+  serialNumber: 'serial',
+};
 
 /** The audit query in SQL, oldest first, after the keyset position `after` = [time, id]. */
 export function auditSql(
@@ -40,10 +35,10 @@ export function auditSql(
     where.push('time < @to');
     params.to = q.to;
   }
-  for (const [key, column] of COLUMNS) {
+  for (const key of EQUALITY_FILTERS) {
     const v = q[key];
     if (v === undefined) continue;
-    where.push(`${column} = @${key}`);
+    where.push(`${COLUMN[key] ?? key} = @${key}`);
     params[key] = v;
   }
   if (q.subject !== undefined) {

@@ -63,24 +63,27 @@ export interface AuditStore {
   stream(query: AuditQuery): AsyncIterable<AuditEvent>;
 }
 
+/** Filters that are one equality on the event's field of the same name. */
+export const EQUALITY_FILTERS = [
+  'endpoint',
+  'account',
+  'organization',
+  'outcome',
+  'reason',
+  'transactionId',
+  'serialNumber',
+  'actor',
+  'device',
+] as const satisfies readonly (keyof AuditQuery & keyof AuditEvent)[];
+
 /** The query as a predicate: the memory store's filter, and the reference the others must match. */
 export function matches(q: AuditQuery, e: AuditEvent): boolean {
-  const eq = (want: string | undefined, have: string | undefined): boolean =>
-    want === undefined || want === have;
   return (
     (q.from === undefined || e.time >= q.from) &&
     (q.to === undefined || e.time < q.to) &&
-    eq(q.endpoint, e.endpoint) &&
-    eq(q.account, e.account) &&
-    eq(q.organization, e.organization) &&
+    EQUALITY_FILTERS.every((k) => q[k] === undefined || q[k] === e[k]) &&
     (q.scope === undefined || q.scope.some((s) => reaches(s, e))) &&
-    eq(q.outcome, e.outcome) &&
-    eq(q.reason, e.reason) &&
-    eq(q.transactionId, e.transactionId) &&
-    (q.subject === undefined || q.subject === e.cn || q.subject === e.subject) &&
-    eq(q.serialNumber, e.serialNumber) &&
-    eq(q.actor, e.actor) &&
-    eq(q.device, e.device)
+    (q.subject === undefined || q.subject === e.cn || q.subject === e.subject)
   );
 }
 

@@ -1,12 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../lib/audit/event.js';
-import { MessageType, PKIStatus } from '../../lib/scep/types.js';
+import { PKIStatus } from '../../lib/scep/types.js';
 import { mapConcurrent } from '../fakes/pool.js';
 import { tokenAccess, useAuditAccess } from '../helpers/audit.js';
 import { startTestHost, type TestHost } from '../helpers/host.js';
 import { ecKey, makeCsr } from '../helpers/pki.js';
-import { buildPkiMessage, readCertRep } from '../helpers/scep-client.js';
-import { postPkiOperation, selfSignedClient, type ScepClientIdentity } from '../helpers/scep-flow.js';
+import { readCertRep } from '../helpers/scep-client.js';
+import {
+  pkcsReq,
+  postPkiOperation,
+  selfSignedClient,
+  type ScepClientIdentity,
+} from '../helpers/scep-flow.js';
 
 /**
  * Load: 1,000 enrollments at concurrency 32 against the local host with its Cosmos DB store
@@ -31,14 +36,7 @@ async function message(transactionId: string): Promise<Uint8Array> {
     subject: `CN=${transactionId}`,
     challenge: 'test-challenge-1',
   });
-  return buildPkiMessage({
-    messageType: MessageType.PKCSReq,
-    transactionId,
-    content: csr,
-    recipients: [host.ca],
-    signerKey: signer.key,
-    signerCert: signer.signer.cert,
-  });
+  return pkcsReq(host, signer, transactionId, csr);
 }
 
 async function allIssued(): Promise<AuditEvent[]> {

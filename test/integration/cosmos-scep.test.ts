@@ -20,6 +20,7 @@ import { snapshotProcessEnv } from '../helpers/process-env.js';
 import { startRestIdentity, type RestIdentity } from '../helpers/rest-token.js';
 import { buildPkiMessage, readCertRep, type CertRep } from '../helpers/scep-client.js';
 import {
+  pkcsReq,
   postPkiOperation,
   recordsForTransaction,
   selfSignedClient,
@@ -50,22 +51,6 @@ async function allRecords(): Promise<CertificateRecord[]> {
     continuationToken = page.continuationToken;
   } while (continuationToken !== undefined);
   return out;
-}
-
-function pkcsReq(
-  host: TestHost,
-  signer: ScepClientIdentity,
-  transactionId: string,
-  csr: Uint8Array,
-): Uint8Array {
-  return buildPkiMessage({
-    messageType: MessageType.PKCSReq,
-    transactionId,
-    content: csr,
-    recipients: [host.ca],
-    signerKey: signer.key,
-    signerCert: signer.signer.cert,
-  });
 }
 
 describe('1,000 SCEP enrollments on the Cosmos-compatible store', () => {
