@@ -31,13 +31,13 @@ export function allowedKeys(o: {
       if (k.bits < o.minRsaBits)
         return {
           reason: 'key-too-small',
-          message: `the CSR's RSA key has ${k.bits} bits; at least ${o.minRsaBits} are required`,
+          message: `RSA keys must have at least ${o.minRsaBits} bits (got ${k.bits})`,
           compared: [{ name: 'rsaBits', actual: k.bits, required: `>= ${o.minRsaBits}` }],
         };
       if (k.bits > o.maxRsaBits)
         return {
           reason: 'key-too-large',
-          message: `the CSR's RSA key has ${k.bits} bits; at most ${o.maxRsaBits} are allowed`,
+          message: `RSA keys may have at most ${o.maxRsaBits} bits (got ${k.bits})`,
           compared: [{ name: 'rsaBits', actual: k.bits, required: `<= ${o.maxRsaBits}` }],
         };
       return undefined;
