@@ -7,12 +7,15 @@ import { tokenAccess, useAuditAccess } from '../helpers/audit.js';
 import { startTestHost, type TestHost } from '../helpers/host.js';
 import { auditEvents } from '../unit/audit-store-contract.js';
 
-/** 100,000 events exported as CSV and JSON over HTTP, streamed: the first bytes leave before the store is read. */
+/**
+ * 100,000 events in the embedded database (what `npm start` uses) exported as CSV and JSON over
+ * HTTP, read page by page: the first bytes leave before the store is read.
+ */
 const N = 100_000;
 let host: TestHost;
 
 beforeAll(async () => {
-  host = await startTestHost();
+  host = await startTestHost({}, { store: 'sqlite' });
   await useAuditAccess(tokenAccess({ admin: { id: 'admin', scope: 'all' } }));
   const app = await getApp();
   const events = auditEvents(N, (i) => ({ endpoint: 'bulk', subject: `CN=bulk-${i}, O="Contoso, Ltd"` }));
