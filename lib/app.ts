@@ -1,16 +1,22 @@
 import 'reflect-metadata';
 import type { TokenCredential } from '@azure/identity';
-import { closedAccess, type AuditAccess } from './audit/access.js';
+import type { ManageApi } from './admin/index.js';
+import type { AuditAccess } from './audit/access.js';
 import { createAudit } from './audit/factory.js';
 import type { AuditSink } from './audit/sink.js';
 import type { AuditStore } from './audit/store.js';
 import { CertificateIssuer } from './ca/issue.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
 import { EnrollmentService } from './enroll/service.js';
-import { intuneEndpoint, type IntuneDeps } from './endpoints/intune.js';
+import { builtInIntuneEndpoint, type IntuneDeps } from './endpoints/intune.js';
+import { builtInEndpoints } from './endpoints/built-in.js';
+import { buildEndpoint } from './endpoints/kinds.js';
+import { accountsOf, endpointsOf, type ManageDeps } from './endpoints/manage.js';
+import { EndpointRegistry } from './endpoints/registry.js';
 import { staticEndpoint } from './endpoints/static.js';
 import { loadOrCreateLocalCa } from './keys/local-ca.js';
 import type { CaKeys } from './keys/types.js';
+import { AppError } from './errors.js';
 import { jsonLogger, type Logger } from './log.js';
 import type { ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
@@ -32,8 +38,12 @@ export interface App {
   readonly ca: CaKeys;
   readonly issuer: CertificateIssuer;
   readonly store: CertificateStore;
-  /** The management plane's collections (endpoints, accounts, organizations, …). */
+  /** Endpoints, accounts, organizations, administrators (the management plane's documents). */
   readonly documents: DocumentStore;
+  /** `scep/{name}` → endpoint, cached ≤ 30 s. */
+  readonly endpoints: EndpointRegistry;
+  /** What the management use cases (lib/endpoints/manage.ts, accounts.ts) need. */
+  readonly manage: ManageDeps;
   readonly enrollment: EnrollmentService;
   readonly scep: ScepService;
   /** Present when AppConfig__IntuneValidation__Enabled. */
@@ -42,6 +52,10 @@ export interface App {
   readonly rest: RestEnrollment | undefined;
   /** Releases what the App holds open (the embedded database file). */
   close(): void;
+  /** The management API (`api/manage/`): authentication, scope, use cases, change log. */
+  readonly admin: ManageApi;
+  /** The local admin key (`<data folder>/admin-key.txt`); undefined in Azure, where it is refused. */
+  readonly adminKey: string | undefined;
 }
 
 export interface AppOptions {
@@ -49,7 +63,11 @@ export interface AppOptions {
   readonly clock?: () => Date;
   /** Azure credential (Key Vault, Cosmos DB); default: managed identity / DefaultAzureCredential. */
   readonly credential?: TokenCredential;
-  /** Authentication of management callers; until the management API provides it, none. */
+  /** The management plane's documents; default: memory (tests share one between two apps). */
+  readonly documents?: DocumentStore;
+  /** How long a resolved endpoint is reused (default 30 s). */
+  readonly endpointCacheTtlMs?: number;
+  /** Who may read the audit trail; default: the management API's authentication. */
   readonly auditAccess?: AuditAccess;
 }
 
@@ -75,7 +93,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     return credential;
   };
 
-  const [ca, { store, documents, description, close, database }] = await Promise.all([
+  const [ca, { store, documents: storedDocuments, description, close, database }] = await Promise.all([
     loadCaKeys(settings, azureCredential, logger),
     createStore(settings, azureCredential),
   ]);
@@ -89,28 +107,54 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   const issuer = new CertificateIssuer(ca, { clockSkewMinutes: core.clockSkewMinutes });
   const enrollment = new EnrollmentService(issuer, store, audit, logger, clock);
 
+  const documents = options.documents ?? storedDocuments;
   const endpoints = new Map<string, ScepEndpoint>();
-  const fixed = staticEndpoint(core.static);
+  const fixed = staticEndpoint(core.static, core.responseCipher);
   if (fixed) endpoints.set(fixed.name, fixed);
   let intune: IntuneDeps | undefined;
   if (settings.intune.enabled) {
     const { createIntuneClient, createNotificationQueues } = await import('./intune/factory.js');
     const queues = await createNotificationQueues(settings.intune);
     intune = { client: createIntuneClient(settings.intune), ...queues, store, logger, clock };
-    const e = intuneEndpoint(settings.intune, intune);
+    const e = builtInIntuneEndpoint(settings.intune, intune, core.responseCipher);
     endpoints.set(e.name, e);
   }
+  const registry = new EndpointRegistry({
+    builtIns: endpoints,
+    endpoints: endpointsOf(documents),
+    build: (e) =>
+      buildEndpoint(
+        {
+          accounts: accountsOf(documents),
+          clock,
+          intune: () => {
+            throw new AppError(
+              'CONFIG_INVALID',
+              `endpoint "${e.name}": Intune endpoints are not available yet`,
+            );
+          },
+        },
+        e,
+      ),
+    log: logger,
+    ...(options.endpointCacheTtlMs === undefined ? {} : { ttlMs: options.endpointCacheTtlMs }),
+  });
+  const manage: ManageDeps = {
+    docs: documents,
+    clock,
+    maxValidityDays: core.validityPeriodDays,
+    builtIns: builtInEndpoints(endpoints, clock()),
+  };
   const pki = new PkiOperation({
     issuer,
     signer: ca.signer,
     decrypter: ca.decrypter,
     store,
     enrollment,
-    responseCipher: core.responseCipher,
     audit,
     clock,
   });
-  const scep = new ScepService(endpoints, pki, ca, audit);
+  const scep = new ScepService(registry, pki, ca, audit);
   let rest: RestEnrollment | undefined;
   if (settings.rest.enabled) {
     const { createRestAuth } = await import('./rest/authorize.js');
@@ -123,6 +167,12 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     });
     rest = restEnrollment(settings.rest, auth, core.validityPeriodDays);
   }
+  const { admin, adminKey } = await createManagement(settings, manage, {
+    store,
+    endpointCache: registry,
+    logger,
+    realm: core.baseUrl ?? 'azure-scep-ca',
+  });
   logger.info('azure-scep-ca started', {
     ca: issuer.caName,
     key: ca.signer.id,
@@ -130,23 +180,64 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     endpoints: [...endpoints.keys()],
     rest: rest !== undefined,
   });
-  const auditAccess = options.auditAccess ?? closedAccess;
   return {
     settings,
     logger,
     audit,
     auditStore,
-    auditAccess,
+    auditAccess: options.auditAccess ?? admin.auth,
     ca,
     issuer,
     store,
     documents,
+    endpoints: registry,
+    manage,
     enrollment,
     scep,
     intune,
     rest,
+    admin,
+    adminKey,
     close,
   };
+}
+
+/**
+ * The management API: the local admin key (created in the data folder on first start, never in
+ * Azure) and, when an app registration is configured, Entra ID tokens with the CA.* app roles.
+ */
+export async function createManagement(
+  settings: Settings,
+  manage: ManageDeps,
+  o: {
+    store: CertificateStore;
+    endpointCache: { forget(name: string): void };
+    logger: Logger;
+    realm: string;
+  },
+): Promise<{ admin: ManageApi; adminKey: string | undefined }> {
+  const [{ createManageApi }, { loadOrCreateAdminKey }] = await Promise.all([
+    import('./admin/index.js'),
+    import('./admin/admin-key.js'),
+  ]);
+  const m = settings.manage;
+  const adminKey = m.inAzure ? undefined : await loadOrCreateAdminKey(settings.core.dataDir);
+  let tokens: import('./auth/entra.js').EntraTokenValidator | undefined;
+  if (m.entra) {
+    const { EntraTokenValidator } = await import('./auth/entra.js');
+    const { ROLES } = await import('./admin/roles.js');
+    tokens = new EntraTokenValidator({ ...m.entra, requiredRole: ROLES, now: manage.clock });
+  }
+  const admin = createManageApi({
+    endpoints: manage,
+    endpointCache: o.endpointCache,
+    certificates: o.store,
+    logger: o.logger,
+    adminKey,
+    tokens,
+    realm: o.realm,
+  });
+  return { admin, adminKey };
 }
 
 async function loadCaKeys(

@@ -32,6 +32,8 @@ export interface LocalHostOptions {
 export interface LocalHost {
   readonly baseUrl: string;
   readonly staticChallenge: string | undefined;
+  /** The management API's local admin key (`Authorization: Bearer <key>`). */
+  readonly adminKey: string | undefined;
   readonly caCertificatePem: string;
   readonly routes: readonly { name: string; route: string; methods: readonly string[] }[];
   /** Run any registered function now (queue, timer) with these trigger arguments. */
@@ -264,10 +266,17 @@ async function start(
   const { X509Certificate } = await import('node:crypto');
   const caPem = new X509Certificate(app.ca.certificateDer).toString();
   if (!o.quiet)
-    printBanner(baseUrl, app.scep.endpointNames(), fingerprints(app.ca.certificateDer), staticChallenge);
+    printBanner(
+      baseUrl,
+      app.endpoints.builtInNames(),
+      fingerprints(app.ca.certificateDer),
+      staticChallenge,
+      app.adminKey,
+    );
   return {
     baseUrl,
     staticChallenge,
+    adminKey: app.adminKey,
     caCertificatePem: caPem,
     routes: http.map((h) => ({ name: h.reg.metadata.name, route: h.route, methods: h.methods })),
     invoke: (functionName, args, triggerMetadata) => invoke(functionName, args, triggerMetadata),
@@ -433,6 +442,7 @@ function printBanner(
   endpoints: readonly string[],
   fp: { sha256: string; sha1: string; subject: string },
   challenge: string | undefined,
+  adminKey: string | undefined,
 ): void {
   const lines = [
     '',
@@ -446,6 +456,9 @@ function printBanner(
     `  CA SHA-256:      ${fp.sha256}`,
     `  CA SHA-1:        ${fp.sha1}`,
     ...(challenge !== undefined ? [`  Static challenge: ${challenge}`] : []),
+    ...(adminKey !== undefined
+      ? [`  Admin key:        ${adminKey}  (${baseUrl}/api/manage/, npm run admin -- --help)`]
+      : []),
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -213,6 +213,11 @@ const CREDENTIALS = {
     'No account of this endpoint has the account id the challenge names.',
     'The account was deleted or belongs to another endpoint: create a new challenge for this endpoint.',
   ),
+  'account-secret-mismatch': entry(
+    'challenge',
+    'The challenge names an account of this endpoint, but its secret part is wrong (the value is never recorded).',
+    'Copy the account’s current challenge into the device profile again, or issue a new one.',
+  ),
   'account-expired': entry(
     'account',
     'The account (or one-time challenge) has expired.',

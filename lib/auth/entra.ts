@@ -36,6 +36,8 @@ export interface EntraPrincipal {
   readonly tid: string;
   readonly sub: string | undefined;
   readonly roles: readonly string[];
+  /** Security group object ids (`groups` claim; present when the app registration asks for them). */
+  readonly groups: readonly string[];
   readonly tokenVersion: '1.0' | '2.0';
   /** True for a delegated (user) token, which carries `scp`. */
   readonly delegated: boolean;
@@ -53,7 +55,8 @@ export type EntraAuthResult = { readonly ok: true; readonly principal: EntraPrin
 export interface EntraAuthOptions {
   readonly tenantId: string;
   readonly audiences: readonly string[];
-  readonly requiredRole: string;
+  /** The app role the caller must hold, or a list of which it must hold at least one. */
+  readonly requiredRole: string | readonly string[];
   /** e.g. https://login.microsoftonline.com (sovereign clouds: .us, login.partner.microsoftonline.cn). */
   readonly authorityHost: string;
   /** Defaults to `<authorityHost>/<tenant>/discovery/v2.0/keys`. */
@@ -177,9 +180,10 @@ export class EntraTokenValidator {
     const oid = p.oid;
     if (typeof oid !== 'string' || oid === '')
       return fail(401, 'malformed_token', 'the token has no object id');
-    const roles = Array.isArray(p.roles) ? p.roles.filter((r): r is string => typeof r === 'string') : [];
-    if (!roles.includes(this.o.requiredRole)) {
-      return fail(403, 'missing_role', `the caller lacks the app role ${this.o.requiredRole}`);
+    const roles = strings(p.roles);
+    const required = typeof this.o.requiredRole === 'string' ? [this.o.requiredRole] : this.o.requiredRole;
+    if (!required.some((r) => roles.includes(r))) {
+      return fail(403, 'missing_role', `the caller lacks the app role ${required.join(' or ')}`);
     }
     const appId = typeof p.appid === 'string' ? p.appid : typeof p.azp === 'string' ? p.azp : undefined;
     return {
@@ -190,12 +194,16 @@ export class EntraTokenValidator {
         tid,
         sub: p.sub,
         roles,
+        groups: strings(p.groups),
         tokenVersion: p.iss.startsWith('https://sts.') ? '1.0' : '2.0',
         delegated: typeof p.scp === 'string',
       },
     };
   }
 }
+
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 
 function classify(e: unknown): AuthFailure {
   if (e instanceof errors.JWTExpired) return fail(401, 'expired', 'the token has expired');

@@ -12,7 +12,13 @@ export interface ChallengeContext {
 }
 
 export type ChallengeResult =
-  | { readonly ok: true; readonly authorization: Authorization; readonly requester?: string }
+  | {
+      readonly ok: true;
+      readonly authorization: Authorization;
+      readonly requester?: string;
+      /** The account whose challenge authorized the request (stored endpoints). */
+      readonly account?: AccountRef;
+    }
   | {
       readonly ok: false;
       /** A catalogue code (lib/audit/reasons.ts). */
@@ -21,6 +27,13 @@ export type ChallengeResult =
       /** What the check compared, for the audit trail; never the challenge itself. */
       readonly compared?: readonly ComparedValue[];
     };
+
+/** An account as recorded on the certificates it authorized. */
+export interface AccountRef {
+  readonly id: string;
+  readonly organization?: string | undefined;
+  readonly department?: string | undefined;
+}
 
 /** How an issued certificate was authorized; recorded on the certificate document. */
 export type Authorization = 'static' | 'intune' | 'account' | 'api' | 'renewal';

@@ -5,6 +5,7 @@ import { coreSection, type CoreSettings } from './core.js';
 import { cosmosSection, type CosmosSettings } from './cosmos.js';
 import { intuneSection, type IntuneSettings } from './intune.js';
 import { keyVaultSection, type KeyVaultSettings } from './keyvault.js';
+import { manageSection, type ManageSettings } from './manage.js';
 import { restSection, type RestSettings } from './rest.js';
 
 export type { Env } from './parse.js';
@@ -20,6 +21,7 @@ export interface Settings {
   readonly cosmos: CosmosSettings;
   readonly intune: IntuneSettings;
   readonly keyVault: KeyVaultSettings;
+  readonly manage: ManageSettings;
   readonly rest: RestSettings;
 }
 
@@ -29,6 +31,7 @@ const sections = {
   cosmos: cosmosSection,
   intune: intuneSection,
   keyVault: keyVaultSection,
+  manage: manageSection,
   rest: restSection,
 } as const;
 

@@ -88,7 +88,7 @@ const typeList = list(['DbCSR', 'Renewal']).superRefine((names, ctx) => {
 const ekuList = ekuSetting([SERVER_AUTH_EKU, CLIENT_AUTH_EKU]);
 
 /** https anywhere; plain http only to this machine (tests, local JWKS). */
-const secureUrl = optionalUrl.refine((s) => {
+export const secureUrl = optionalUrl.refine((s) => {
   if (s === undefined) return true;
   const u = new URL(s);
   return (
@@ -116,9 +116,12 @@ const schema = z.object({
   AppConfig__AuthConfig__ApplicationId: optionalString,
   AppConfig__AuthConfig__Authority: optionalString,
 });
-type Raw = z.output<typeof schema>;
 
-function audiences(r: Raw): string[] {
+/** Accepted `aud` values for the app registration AppConfig__AuthConfig__* names. */
+export function apiAudiences(r: {
+  readonly AppConfig__AuthConfig__ApplicationIdUri: string | undefined;
+  readonly AppConfig__AuthConfig__ApplicationId: string | undefined;
+}): string[] {
   const out: string[] = [];
   const uri = r.AppConfig__AuthConfig__ApplicationIdUri;
   const id = r.AppConfig__AuthConfig__ApplicationId;
@@ -150,7 +153,7 @@ export const restSection = section(
     clientCertificateHeader: r.AppConfig__DbCSRValidation__ClientCertificateHeader?.toLowerCase(),
     auth: {
       tenantId: r.AppConfig__AuthConfig__TenantId?.toLowerCase(),
-      audiences: audiences(r),
+      audiences: apiAudiences(r),
       requiredRole: r.AppConfig__DbCSRValidation__RequiredRole ?? DEFAULT_REQUIRED_ROLE,
       authorityHost: (r.AppConfig__AuthConfig__Authority ?? DEFAULT_AUTHORITY_HOST).replace(/\/+$/, ''),
       jwksUrl: r.AppConfig__DbCSRValidation__JwksUrl,
@@ -167,7 +170,7 @@ export const restSection = section(
         `AppConfig__AuthConfig__TenantId: the REST API needs the directory (tenant) id as a GUID, got "${tenant}"`,
       );
     }
-    if (audiences(r).length === 0) {
+    if (apiAudiences(r).length === 0) {
       p.push(
         'AppConfig__AuthConfig__ApplicationIdUri or AppConfig__AuthConfig__ApplicationId: one is required when AppConfig__DbCSRValidation__Enabled is true (the audience of accepted tokens)',
       );

@@ -7,8 +7,13 @@ import { hresultFor } from '../intune/hresult.js';
 import { confirmSuccessBeforeDelivery, notifyAfterIssue, notifyFailure } from '../intune/notifications.js';
 import type { Logger } from '../log.js';
 import type { MessageQueue } from '../queue/types.js';
+import type { ResponseCipher } from '../config/core.js';
+import type { EnrollmentProfile, IssuanceHooks } from '../enroll/endpoint.js';
 import type { ScepEndpoint } from '../scep/endpoint.js';
 import type { CertificateStore } from '../store/types.js';
+
+/** What an Intune endpoint's hooks need of the Intune settings. */
+export type IntuneEndpointSettings = Pick<IntuneSettings, 'waitForSuccessNotificationResponse'>;
 
 export interface IntuneDeps {
   readonly client: IntuneClient;
@@ -20,24 +25,52 @@ export interface IntuneDeps {
 }
 
 /**
- * `scep/intune`, also served at `certsrv/mscep/mscep.dll` (the NDES path Intune profiles
- * use): Intune's dynamic challenge is validated by Intune itself (validateRequest) before
+ * An Intune endpoint — `scep/intune` from settings (also served at `certsrv/mscep/mscep.dll`,
+ * the NDES path Intune profiles use), or a stored client-intune/device-intune endpoint with its
+ * own tenant connection: Intune's dynamic challenge is validated by Intune itself (validateRequest) before
  * anything is signed; the certificate record starts with notification state `pending` and the
  * success notification goes through the queue (DESIGN decision 5), or, with
  * WaitForSuccessNotificationResponse, is sent before the certificate is returned (test matrix
  * row 24).
  */
-export function intuneEndpoint(s: IntuneSettings, d: IntuneDeps): ScepEndpoint {
+export function intuneEndpoint(
+  name: string,
+  s: IntuneEndpointSettings,
+  d: IntuneDeps,
+  profile: EnrollmentProfile,
+): ScepEndpoint {
+  const validator = new IntuneChallengeValidator(d.client, d.logger);
+  return {
+    name,
+    profile,
+    // Intune never sends RenewalReq; a renewal is a fresh PKCSReq with a new challenge.
+    authorizer: { challenge: (ctx) => validator.validate(ctx), refusalIsFinal: true },
+    hooks: intuneHooks(s, d),
+  };
+}
+
+/** The settings-defined `intune` endpoint (also served at `certsrv/mscep/mscep.dll`). */
+export function builtInIntuneEndpoint(
+  s: IntuneSettings,
+  d: IntuneDeps,
+  replyCipher: ResponseCipher,
+): ScepEndpoint {
+  return intuneEndpoint('intune', s, d, {
+    issuance: s.profile,
+    policy: DEFAULT_POLICY,
+    renewal: { allowed: s.profile.allowRenewals },
+    replyCipher,
+    storeCertificate: s.profile.enableCertificateStorage,
+  });
+}
+
+/**
+ * Intune's notifications: records start `pending`; the success notification goes through the
+ * queue, or with WaitForSuccessNotificationResponse is sent before the certificate is returned.
+ */
+function intuneHooks(s: IntuneEndpointSettings, d: IntuneDeps): IssuanceHooks {
   const enqueue = { queue: d.queue, log: d.logger };
   return {
-    name: 'intune',
-    challenge: new IntuneChallengeValidator(d.client, d.logger),
-    profile: s.profile,
-    policy: DEFAULT_POLICY,
-    // Intune never sends RenewalReq; a renewal is a fresh PKCSReq with a new challenge.
-    allowRenewals: s.profile.allowRenewals,
-    challengeRefusalIsFinal: true,
-    storeCertificate: s.profile.enableCertificateStorage,
     notification: 'pending',
     afterRecord: async (record, _csr, replayed) => {
       // Renewals signed by a certificate we issued were not validated by Intune: nothing to report.
@@ -61,7 +94,8 @@ export function intuneEndpoint(s: IntuneSettings, d: IntuneDeps): ScepEndpoint {
       // Queued mode: a replay's notification is already pending or sent.
       if (!replayed) await notifyAfterIssue(enqueue, record);
     },
-    onIssueFailed: async ({ transactionId, csr }, reason, message) => {
+    issueFailed: async ({ transactionId, csr }, reason, message) => {
+      if (transactionId === undefined) return;
       await notifyFailure(enqueue, {
         transactionId,
         certificateRequest: Buffer.from(csr.der).toString('base64'),

@@ -1,20 +1,29 @@
 import { StaticChallengeValidator } from '../challenge/static.js';
 import type { CoreSettings } from '../config/core.js';
 import { DEFAULT_POLICY } from '../csr/policy.js';
+import { NO_HOOKS } from '../enroll/endpoint.js';
 import type { ScepEndpoint } from '../scep/endpoint.js';
 
 /**
  * `scep/static`: a shared challenge for Addigy, Kandji, Jamf, Mosyle, Workspace ONE and any
  * other MDM that puts a fixed challenge into its SCEP profile (SCEPman's /static endpoint).
  */
-export function staticEndpoint(s: CoreSettings['static']): ScepEndpoint | undefined {
+export function staticEndpoint(
+  s: CoreSettings['static'],
+  replyCipher: CoreSettings['responseCipher'],
+): ScepEndpoint | undefined {
   if (!s.enabled || s.requestPassword === undefined) return undefined;
+  const validator = new StaticChallengeValidator(s.requestPassword);
   return {
     name: 'static',
-    challenge: new StaticChallengeValidator(s.requestPassword),
-    profile: { validityDays: s.validityDays, keyUsage: s.keyUsage, ekus: s.ekus },
-    policy: DEFAULT_POLICY,
-    allowRenewals: s.allowRenewals,
-    storeCertificate: s.enableCertificateStorage,
+    profile: {
+      issuance: { validityDays: s.validityDays, keyUsage: s.keyUsage, ekus: s.ekus },
+      policy: DEFAULT_POLICY,
+      renewal: { allowed: s.allowRenewals },
+      replyCipher,
+      storeCertificate: s.enableCertificateStorage,
+    },
+    authorizer: { challenge: (ctx) => validator.validate(ctx), refusalIsFinal: false },
+    hooks: NO_HOOKS,
   };
 }

@@ -6,10 +6,11 @@ import type { CertificateIssuer, IssuanceProfile, IssuedCertificate } from '../c
 import { describe } from '../ca/issue.js';
 import type { ChallengeResult } from '../challenge/types.js';
 import type { ParsedCsr } from '../csr/parse.js';
-import { checkPolicy, type CsrValidator } from '../csr/policy.js';
+import { checkPolicy } from '../csr/policy.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { CertificateRecord, CertificateStore, CreateResult, NotificationState } from '../store/types.js';
+import type { AppliedProfile, CertificateRecord, CertificateStore, CreateResult } from '../store/types.js';
+import type { EnrollmentProfile, IssuanceHooks } from './endpoint.js';
 import { hasStoredCertificate, NOT_STORED_DER } from '../store/storage-policy.js';
 
 export interface EnrollmentRequest {
@@ -17,8 +18,8 @@ export interface EnrollmentRequest {
   /** For the audit log: PKCSReq, RenewalReq, api/csr, … */
   readonly operation: string;
   readonly csr: ParsedCsr;
-  readonly profile: IssuanceProfile;
-  readonly policy: readonly CsrValidator[];
+  /** The endpoint's profile: validators, what to issue, whether to keep the DER. */
+  readonly profile: EnrollmentProfile;
   readonly transactionId?: string | undefined;
   /** Who the request belongs to, for the audit trail (endpoints as data: account, organization). */
   readonly context?: EnrollmentContext | undefined;
@@ -30,25 +31,8 @@ export interface EnrollmentRequest {
   readonly transactionRef?: string | undefined;
   /** Runs after policy and idempotency checks, before anything is signed. */
   readonly authorize: () => Promise<ChallengeResult>;
-  /**
-   * Initial notification state of the record (Intune: 'pending'); the record then also keeps
-   * the base64 CSR that the notification must repeat.
-   */
-  readonly notification?: NotificationState;
-  /**
-   * Keep the certificate DER in the record (EnableCertificateStorage, default true). Without
-   * it the record holds everything but the DER, and a retried transaction is refused instead
-   * of answered (nothing can hand the certificate out a second time).
-   */
-  readonly storeCertificate?: boolean;
-  /**
-   * Runs after the record is durable and before the certificate is returned, and again before a
-   * replayed certificate is returned (`replayed`). A rejection means the certificate must not be
-   * delivered (Intune with WaitForSuccessNotificationResponse).
-   */
-  readonly afterRecord?: (record: CertificateRecord, csr: ParsedCsr, replayed: boolean) => Promise<void>;
-  /** Runs when issuance fails after authorization succeeded (Intune failureNotification). */
-  readonly onIssueFailed?: (reason: ReasonCode, message: string) => Promise<void>;
+  /** Who hears of the issuance (Intune notifications); NO_HOOKS for most endpoints. */
+  readonly hooks: IssuanceHooks;
 }
 
 export interface EnrollmentContext {
@@ -115,7 +99,7 @@ export class EnrollmentService {
       return { ok: false, kind, reason, message };
     };
 
-    const refusal = checkPolicy(req.csr, req.policy);
+    const refusal = checkPolicy(req.csr, req.profile.policy);
     if (refusal) return refuse('policy', refusal.reason, refusal.message, undefined, refusal.compared);
 
     let transactionKey: string | undefined;
@@ -166,7 +150,7 @@ export class EnrollmentService {
     const now = this.clock();
     let issued: IssuedCertificate;
     try {
-      issued = await this.issuer.issue(req.csr, req.profile, now);
+      issued = await this.issuer.issue(req.csr, req.profile.issuance, now);
     } catch (e) {
       await this.issueFailed(req, 'signing-unavailable', 'the CA could not sign the certificate');
       return refuse(
@@ -186,7 +170,16 @@ export class EnrollmentService {
       notBefore: issued.notBefore.toISOString(),
       notAfter: issued.notAfter.toISOString(),
       endpoint: req.endpoint,
+      endpointId: req.endpoint,
       authorization: auth.authorization,
+      ...(auth.account
+        ? {
+            accountId: auth.account.id,
+            organization: auth.account.organization,
+            department: auth.account.department,
+          }
+        : {}),
+      profile: appliedProfile(req.profile.issuance),
       requester: auth.requester ?? req.csr.subjectString,
       transactionId: req.transactionId,
       transactionKey,
@@ -195,17 +188,17 @@ export class EnrollmentService {
       status: 'issued',
       // Only a request its challenge authorized is announced (Intune: a renewal was never
       // validated, so there is no transaction to notify).
-      ...(req.notification && req.notification !== 'none' && auth.authorization !== 'renewal'
+      ...(req.hooks.notification !== 'none' && auth.authorization !== 'renewal'
         ? {
             notification: {
-              state: req.notification,
+              state: req.hooks.notification,
               attempts: 0,
               updatedAt: now.toISOString(),
               certificateRequest: Buffer.from(req.csr.der).toString('base64'),
             },
           }
         : {}),
-      der: req.storeCertificate === false ? NOT_STORED_DER : Buffer.from(issued.der).toString('base64'),
+      der: !req.profile.storeCertificate ? NOT_STORED_DER : Buffer.from(issued.der).toString('base64'),
       createdAt: now.toISOString(),
     };
     let created: CreateResult | undefined;
@@ -248,22 +241,27 @@ export class EnrollmentService {
     // A concurrent identical request won the race: answer with its certificate, never a second one.
     if (!created.created) return this.replay(created.existing, req, refuse);
 
-    if (req.afterRecord) {
-      try {
-        await req.afterRecord(created.record, req.csr, false);
-      } catch (e) {
-        return refuse(
-          'unavailable',
-          'delivery-refused',
-          'the certificate could not be delivered; retry later',
-          describeError(e),
-        );
-      }
+    try {
+      await req.hooks.afterRecord(created.record, req.csr, false);
+    } catch (e) {
+      return refuse(
+        'unavailable',
+        'delivery-refused',
+        'the certificate could not be delivered; retry later',
+        describeError(e),
+      );
     }
     const renewed = auth.authorization === 'renewal';
     this.audit.record({
       ...base,
       actor: auth.requester ?? base.actor,
+      ...(auth.account
+        ? {
+            account: auth.account.id,
+            organization: auth.account.organization,
+            department: auth.account.department,
+          }
+        : {}),
       outcome: renewed ? 'renewed' : 'issued',
       reason: renewed ? 'renewed' : 'issued',
       message: `endpoint '${req.endpoint}' ${renewed ? 'renewed' : 'issued'} certificate ${issued.serialNumber} for ${issued.subject || 'an empty subject'} (${auth.authorization})`,
@@ -320,17 +318,15 @@ export class EnrollmentService {
         'this transaction was completed and its certificate is not stored; enroll with a new transactionID',
       );
     }
-    if (req.afterRecord) {
-      try {
-        await req.afterRecord(existing, req.csr, true);
-      } catch (e) {
-        return refuse(
-          'unavailable',
-          'delivery-refused',
-          'the certificate could not be delivered; retry later',
-          describeError(e),
-        );
-      }
+    try {
+      await req.hooks.afterRecord(existing, req.csr, true);
+    } catch (e) {
+      return refuse(
+        'unavailable',
+        'delivery-refused',
+        'the certificate could not be delivered; retry later',
+        describeError(e),
+      );
     }
     const der = new Uint8Array(Buffer.from(existing.der, 'base64'));
     this.audit.record({
@@ -345,9 +341,8 @@ export class EnrollmentService {
   }
 
   private async issueFailed(req: EnrollmentRequest, reason: ReasonCode, message: string): Promise<void> {
-    if (!req.onIssueFailed) return;
     try {
-      await req.onIssueFailed(reason, message);
+      await req.hooks.issueFailed({ transactionId: req.transactionId, csr: req.csr }, reason, message);
     } catch (e) {
       this.logger.warn('issue-failure hook failed', { endpoint: req.endpoint, error: describeError(e) });
     }
@@ -380,4 +375,9 @@ export function intuneDeviceId(csr: Pick<ParsedCsr, 'sans'>): string | undefined
     if (m?.[1]) return m[1];
   }
   return undefined;
+}
+
+/** The profile a record says it was issued under (search, renewal, audit). */
+function appliedProfile(p: IssuanceProfile): AppliedProfile {
+  return { validityDays: p.validityDays, keyUsage: [...p.keyUsage], ekus: [...p.ekus] };
 }

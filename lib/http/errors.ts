@@ -22,6 +22,30 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
+interface Mapped {
+  readonly err: AppError;
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly message: string;
+}
+
+/** Classify, log once, and pick the headers and the caller-safe message. */
+function mapError(e: unknown, logger: Logger, context: Record<string, unknown>, contentType: string): Mapped {
+  const err = e instanceof AppError ? e : new AppError('INTERNAL', 'internal error', { cause: e });
+  const status = HTTP_STATUS[err.code];
+  const fields = { ...context, code: err.code, status, error: describeError(err), ...err.detail };
+  if (status >= 500) logger.error('request failed', fields);
+  else logger.warn('request refused', fields);
+  const headers: Record<string, string> = { 'content-type': contentType };
+  if (err.code === 'DEPENDENCY_UNAVAILABLE') headers['retry-after'] = '5';
+  const www = err.detail?.wwwAuthenticate;
+  if (typeof www === 'string') headers['www-authenticate'] = www;
+  // Settings problems are for the operator's log, not for whoever sent the request.
+  const message =
+    err.code === 'CONFIG_INVALID' ? 'the service is not configured correctly; see the log' : err.message;
+  return { err, status, headers, message };
+}
+
 /**
  * Map any thrown value to a response. AppErrors carry a safe message; anything else is logged
  * with its cause and answered with a generic message: never internals or a stack trace.
@@ -31,17 +55,62 @@ export function errorResponse(
   logger: Logger,
   context: Record<string, unknown> = {},
 ): HttpResponseInit {
-  const err = e instanceof AppError ? e : new AppError('INTERNAL', 'internal error', { cause: e });
-  const status = HTTP_STATUS[err.code];
-  const fields = { ...context, code: err.code, status, error: describeError(err), ...err.detail };
-  if (status >= 500) logger.error('request failed', fields);
-  else logger.warn('request refused', fields);
-  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-  if (err.code === 'DEPENDENCY_UNAVAILABLE') headers['retry-after'] = '5';
-  const www = err.detail?.wwwAuthenticate;
-  if (typeof www === 'string') headers['www-authenticate'] = www;
-  // Settings problems are for the operator's log, not for whoever sent the request.
-  const message =
-    err.code === 'CONFIG_INVALID' ? 'the service is not configured correctly; see the log' : err.message;
-  return { status, headers, jsonBody: { error: err.code, message } };
+  const m = mapError(e, logger, context, 'application/json; charset=utf-8');
+  return { status: m.status, headers: m.headers, jsonBody: { error: m.err.code, message: m.message } };
 }
+
+/**
+ * The same mapping as an RFC 9457 problem details object (`application/problem+json`), for the
+ * management API. `type` is about:blank, so `title` is the status phrase (RFC 9457 §4.2.1); the
+ * stable machine-readable code is the `code` extension member, and a validation failure lists
+ * every problem in `errors` (the shape of RFC 9457 §3's example: `detail` and `pointer`).
+ */
+export function problemResponse(
+  e: unknown,
+  logger: Logger,
+  context: Record<string, unknown> = {},
+): HttpResponseInit {
+  const m = mapError(e, logger, context, 'application/problem+json; charset=utf-8');
+  const problems = m.err.detail?.problems;
+  return {
+    status: m.status,
+    headers: m.headers,
+    jsonBody: {
+      type: 'about:blank',
+      title: STATUS_TITLE[m.status] ?? 'Error',
+      status: m.status,
+      detail: m.message,
+      code: m.err.code,
+      ...(Array.isArray(problems) ? { errors: problems.map(problemEntry) } : {}),
+    },
+  };
+}
+
+/**
+ * One entry of `errors`: a problem `path.to.field: message` (lib/model/problems.ts) becomes
+ * `{ pointer: "/path/to/field", detail: "message" }` (pointer: RFC 6901).
+ */
+function problemEntry(p: unknown): { pointer?: string; detail: string } {
+  const text = typeof p === 'string' ? p : JSON.stringify(p);
+  const m = /^([A-Za-z0-9_.-]+): (.+)$/s.exec(text);
+  if (!m?.[1] || m[2] === undefined) return { detail: text };
+  const pointer = m[1]
+    .split('.')
+    .map((s) => `/${s.replace(/~/g, '~0').replace(/\//g, '~1')}`)
+    .join('');
+  return { pointer, detail: m[2] };
+}
+
+const STATUS_TITLE: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};

@@ -11,18 +11,20 @@ const bootLogger = jsonLogger();
  */
 export function httpHandler(
   fn: (app: App, request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>,
+  /** errorResponse, or problemResponse (RFC 9457) for the management API. */
+  mapError: typeof errorResponse = errorResponse,
 ): HttpHandler {
   return async (request, context) => {
     let app: App;
     try {
       app = await getApp();
     } catch (e) {
-      return errorResponse(e, bootLogger, { function: context.functionName, phase: 'startup' });
+      return mapError(e, bootLogger, { function: context.functionName, phase: 'startup' });
     }
     try {
       return await fn(app, request, context);
     } catch (e) {
-      return errorResponse(e, app.logger, { function: context.functionName });
+      return mapError(e, app.logger, { function: context.functionName });
     }
   };
 }

@@ -1,7 +1,8 @@
-import type { CertificateIssuer, IssuanceProfile } from '../ca/issue.js';
+import type { CertificateIssuer } from '../ca/issue.js';
 import { restValidityDays, type RestSettings } from '../config/rest.js';
 import { parseCsr } from '../csr/parse.js';
 import { DEFAULT_POLICY } from '../csr/policy.js';
+import { NO_HOOKS, type EnrollmentProfile } from '../enroll/endpoint.js';
 import type { EnrollmentService } from '../enroll/service.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { HeaderReader } from '../auth/client-cert.js';
@@ -12,7 +13,7 @@ import { certificateBody } from './response.js';
 export interface RestEnrollment {
   readonly settings: RestSettings;
   readonly auth: RestAuthDeps;
-  readonly profile: IssuanceProfile;
+  readonly profile: EnrollmentProfile;
 }
 
 export function restEnrollment(
@@ -24,9 +25,16 @@ export function restEnrollment(
     settings,
     auth,
     profile: {
-      validityDays: restValidityDays(settings, globalValidityDays),
-      keyUsage: settings.keyUsage,
-      ekus: settings.ekus,
+      issuance: {
+        validityDays: restValidityDays(settings, globalValidityDays),
+        keyUsage: settings.keyUsage,
+        ekus: settings.ekus,
+      },
+      policy: DEFAULT_POLICY,
+      // Renewal over REST is the client-certificate credential (lib/rest/authorize.ts).
+      renewal: { allowed: settings.allowRenewals },
+      replyCipher: 'auto',
+      storeCertificate: true,
     },
   };
 }
@@ -64,7 +72,7 @@ export async function enrollRest(
     operation: 'api/csr',
     csr,
     profile: rest.profile,
-    policy: DEFAULT_POLICY,
+    hooks: NO_HOOKS,
     authorize: () => authorizeCsr(credential, request.headers, csr, rest.auth),
   });
   if (!r.ok) {

@@ -1,36 +1,13 @@
-import type { IssuanceProfile } from '../ca/issue.js';
-import type { ChallengeValidator } from '../challenge/types.js';
-import type { CsrValidator } from '../csr/policy.js';
-import type { ParsedCsr } from '../csr/parse.js';
-import type { CertificateRecord, NotificationState } from '../store/types.js';
+import type { Authorizer, EnrollmentProfile, IssuanceHooks } from '../enroll/endpoint.js';
 
 /**
- * One SCEP endpoint (`scep/{name}`): its challenge, certificate profile and renewal rule.
- * `static` (other MDMs) and `intune` are built by the composition root from settings.
+ * One SCEP endpoint (`scep/{name}`) as the SCEP code receives it: resolved once per request
+ * (lib/endpoints/registry.ts), carrying its profile, its authorizer and its issuance hooks.
+ * `static` and `intune` come from settings; every other endpoint from the store.
  */
 export interface ScepEndpoint {
   readonly name: string;
-  readonly challenge: ChallengeValidator;
-  readonly profile: IssuanceProfile;
-  readonly policy: readonly CsrValidator[];
-  /**
-   * Renewal without the challenge: a RenewalReq (or PKCSReq) signed by an unexpired,
-   * unrevoked certificate this CA issued (SCEPman's AllowRenewals).
-   */
-  readonly allowRenewals: boolean;
-  /**
-   * A PKCSReq whose challenge is refused is refused, even when it is signed by a valid
-   * certificate this CA issued (Intune: the challenge is Intune's verdict, not ours).
-   */
-  readonly challengeRefusalIsFinal?: boolean;
-  /** Notification state of records this endpoint's challenge authorized (not renewals). */
-  readonly notification?: NotificationState;
-  /** AppConfig__*__EnableCertificateStorage: keep the certificate DER in its record. */
-  readonly storeCertificate?: boolean;
-  readonly afterRecord?: (record: CertificateRecord, csr: ParsedCsr, replayed: boolean) => Promise<void>;
-  readonly onIssueFailed?: (
-    ctx: { transactionId: string; csr: ParsedCsr },
-    reason: string,
-    message: string,
-  ) => Promise<void>;
+  readonly profile: EnrollmentProfile;
+  readonly authorizer: Authorizer;
+  readonly hooks: IssuanceHooks;
 }

@@ -12,8 +12,10 @@ import type { ResponseCipher } from '../config/core.js';
 import { parseCsr, type ParsedCsr } from '../csr/parse.js';
 import { kid, oid, parseBer } from '../cms/ber.js';
 import { generalNameToString, nameDerToString } from '../x509/names.js';
+import { withinRenewalWindow } from '../enroll/endpoint.js';
 import type { EnrollmentService } from '../enroll/service.js';
 import { describeError, isAppError } from '../errors.js';
+import { clientReason } from '../model/reasons.js';
 import type { Decrypter, HashAlgorithm, Signer } from '../keys/types.js';
 import { hasStoredCertificate } from '../store/storage-policy.js';
 import type { CertificateStore } from '../store/types.js';
@@ -31,7 +33,6 @@ export interface PkiOperationDeps {
   readonly decrypter: Decrypter;
   readonly store: CertificateStore;
   readonly enrollment: EnrollmentService;
-  readonly responseCipher: ResponseCipher;
   readonly audit: AuditLog;
   readonly clock: () => Date;
 }
@@ -156,7 +157,7 @@ export class PkiOperation {
       case MessageType.CertPoll:
         return this.poll(endpoint, msg, refuse);
       case MessageType.GetCert:
-        return this.getCert(msg, refuse);
+        return this.getCert(endpoint, msg, refuse);
       case MessageType.GetCRL:
         return refuse('crl-not-available', 'this CA does not publish CRLs over SCEP yet');
       default:
@@ -230,21 +231,15 @@ export class PkiOperation {
     }
     const renewal = await checkRenewalSigner(msg.signer, this.d.issuer, this.d.store, this.d.clock());
     const isRenewalReq = isKnownMessageType(msg.messageType) && msg.messageType === MessageType.RenewalReq;
-    const onIssueFailed = endpoint.onIssueFailed;
+    const { profile, authorizer } = endpoint;
     const result = await this.d.enrollment.enroll({
       endpoint: endpoint.name,
       operation: isRenewalReq ? 'RenewalReq' : 'PKCSReq',
       csr,
-      profile: endpoint.profile,
-      policy: endpoint.policy,
+      profile,
       transactionId: msg.transactionId,
       transactionRef: transactionRef(endpoint.name, msg.transactionId, msg.messageType, renewal),
-      notification: endpoint.notification,
-      storeCertificate: endpoint.storeCertificate,
-      afterRecord: endpoint.afterRecord,
-      onIssueFailed: onIssueFailed
-        ? (reason, message) => onIssueFailed({ transactionId: msg.transactionId, csr }, reason, message)
-        : undefined,
+      hooks: endpoint.hooks,
       authorize: async () => {
         // A renewal vouches only for the identity of the certificate being renewed: the same
         // subject and SANs. Anything else needs the challenge.
@@ -252,7 +247,11 @@ export class PkiOperation {
           renewal.kind === 'valid' &&
           renewal.subject === csr.subjectString &&
           sameSet(renewal.sans, csr.sans.map(generalNameToString));
-        const renewalOk = renewal.kind === 'valid' && endpoint.allowRenewals && sameIdentity;
+        const renewable = renewal.kind === 'valid' && profile.renewal.allowed;
+        const renewalOk =
+          renewable &&
+          sameIdentity &&
+          withinRenewalWindow(profile.renewal, msg.signer.notAfter, this.d.clock());
         const renewalAuthorization = {
           ok: true,
           authorization: 'renewal',
@@ -275,7 +274,7 @@ export class PkiOperation {
             };
           if (renewalOk) return renewalAuthorization;
         }
-        const challenge = await endpoint.challenge.validate({
+        const challenge = await authorizer.challenge({
           endpoint: endpoint.name,
           transactionId: msg.transactionId,
           csr,
@@ -284,9 +283,9 @@ export class PkiOperation {
         // Where the challenge is someone else's verdict (Intune), a refusal is final: a
         // certificate in hand does not overrule it (Intune spec §0: never issue after a failed
         // validateRequest).
-        if (!challenge.ok && endpoint.challengeRefusalIsFinal) return challenge;
+        if (!challenge.ok && authorizer.refusalIsFinal) return challenge;
         if (challenge.ok || !renewalOk) {
-          if (!challenge.ok && renewal.kind === 'valid' && endpoint.allowRenewals && !sameIdentity) {
+          if (!challenge.ok && renewable && !sameIdentity) {
             return {
               ok: false,
               reason: 'renewal-identity-changed',
@@ -307,10 +306,12 @@ export class PkiOperation {
       },
     });
     if (!result.ok) {
-      const text = result.kind === 'unauthorized' ? `${result.message}: ${result.reason}` : result.message;
+      // An account's state is for the audit log, not for the requester.
+      const text =
+        result.kind === 'unauthorized' ? `${result.message}: ${clientReason(result.reason)}` : result.message;
       return fail(FailInfo.badRequest, text);
     }
-    return this.success(result.issued.der, msg, opened.cipher);
+    return this.success(endpoint, result.issued.der, msg, opened.cipher);
   }
 
   private async poll(endpoint: ScepEndpoint, msg: PkiMessage, refuse: Refuse): Promise<Reply> {
@@ -321,7 +322,7 @@ export class PkiOperation {
       );
       if (record && record.status === 'issued' && hasStoredCertificate(record)) {
         const cipher = envelopeCipher(msg.envelope) ?? 'DES-EDE3-CBC';
-        return this.success(new Uint8Array(Buffer.from(record.der, 'base64')), msg, cipher);
+        return this.success(endpoint, new Uint8Array(Buffer.from(record.der, 'base64')), msg, cipher);
       }
     }
     return refuse(
@@ -331,7 +332,7 @@ export class PkiOperation {
     );
   }
 
-  private async getCert(msg: PkiMessage, refuse: Refuse): Promise<Reply> {
+  private async getCert(endpoint: ScepEndpoint, msg: PkiMessage, refuse: Refuse): Promise<Reply> {
     const opened = await this.open(msg);
     if ('error' in opened) return this.refuseOpen(refuse, opened);
     let serial: string;
@@ -346,14 +347,19 @@ export class PkiOperation {
     if (!hasStoredCertificate(record)) {
       return refuse('certificate-not-stored', `the certificate ${serial} is not stored`, FailInfo.badCertId);
     }
-    return this.success(new Uint8Array(Buffer.from(record.der, 'base64')), msg, opened.cipher);
+    return this.success(endpoint, new Uint8Array(Buffer.from(record.der, 'base64')), msg, opened.cipher);
   }
 
-  private success(certDer: Uint8Array, msg: PkiMessage, requestCipher: ContentCipher): Reply {
+  private success(
+    endpoint: ScepEndpoint,
+    certDer: Uint8Array,
+    msg: PkiMessage,
+    requestCipher: ContentCipher,
+  ): Reply {
     const envelope = sealEnvelope(
       certsOnly([certDer]),
       msg.signer,
-      responseCipher(this.d.responseCipher, requestCipher),
+      responseCipher(endpoint.profile.replyCipher, requestCipher),
     );
     return { status: PKIStatus.SUCCESS, envelope };
   }

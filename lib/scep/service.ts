@@ -30,18 +30,15 @@ export interface ScepResponse {
  */
 export class ScepService {
   constructor(
-    private readonly endpoints: ReadonlyMap<string, ScepEndpoint>,
+    private readonly endpoints: { resolve(name: string): Promise<ScepEndpoint | undefined> },
     private readonly pki: PkiOperation,
     private readonly ca: { readonly certificateDer: Uint8Array; readonly chainDer: readonly Uint8Array[] },
     private readonly audit?: AuditLog,
   ) {}
 
-  endpointNames(): string[] {
-    return [...this.endpoints.keys()];
-  }
-
   async handle(endpointName: string, req: ScepRequest): Promise<ScepResponse> {
-    const endpoint = this.endpoints.get(endpointName.toLowerCase());
+    // Deleted, disabled and unknown endpoints alike: 404.
+    const endpoint = await this.endpoints.resolve(endpointName);
     if (!endpoint) {
       // Enrollment attempts are recorded; GetCACaps/GetCACert probes of unknown names are not.
       if ((req.operation ?? '').toLowerCase() === 'pkioperation') {
@@ -50,14 +47,8 @@ export class ScepService {
           operation: 'PKIOperation',
           outcome: 'refused',
           reason: 'endpoint-unknown',
-          message: `there is no SCEP endpoint named "${endpointName.slice(0, 64)}"`,
-          compared: [
-            {
-              name: 'endpoint',
-              actual: endpointName.slice(0, 64),
-              required: this.endpointNames().join(' | '),
-            },
-          ],
+          message: `there is no enabled SCEP endpoint named "${endpointName.slice(0, 64)}"`,
+          compared: [{ name: 'endpoint', actual: endpointName.slice(0, 64) }],
         });
       }
       throw new AppError('UNKNOWN_ENDPOINT', `there is no SCEP endpoint named "${endpointName}"`);

@@ -19,7 +19,7 @@ export function buildSearchQuery(query: CertificateQuery): SqlQuerySpec {
   const where: string[] = [];
   const parameters: SqlParameter[] = [];
   const add = (clause: string, name: string, value: string): void => {
-    where.push(clause.replace('@p', name));
+    where.push(clause.replaceAll('@p', name));
     parameters.push({ name, value });
   };
   if (query.endpoint !== undefined) add('c.endpoint = @p', '@endpoint', query.endpoint);
@@ -30,6 +30,24 @@ export function buildSearchQuery(query: CertificateQuery): SqlQuerySpec {
   if (query.subjectContains !== undefined) add('CONTAINS(c.subject, @p)', '@subject', query.subjectContains);
   if (query.subjectPrefix !== undefined)
     add('STARTSWITH(c.subject, @p)', '@subjectPrefix', query.subjectPrefix);
+  if (query.serialNumber !== undefined) add('c.serialNumber = @p', '@serial', query.serialNumber);
+  if (query.thumbprint !== undefined) {
+    add('(c.thumbprintSha1 = @p OR c.thumbprintSha256 = @p)', '@thumbprint', query.thumbprint);
+  }
+  if (query.sanContains !== undefined) {
+    add('EXISTS(SELECT VALUE s FROM s IN c.sans WHERE CONTAINS(s, @p))', '@san', query.sanContains);
+  }
+  if (query.accountId !== undefined) add('c.accountId = @p', '@accountId', query.accountId);
+  if (query.organization !== undefined) add('c.organization = @p', '@organization', query.organization);
+  if (query.department !== undefined) add('c.department = @p', '@department', query.department);
+  if (query.expiringBefore !== undefined) add('c.notAfter < @p', '@expiringBefore', query.expiringBefore);
+  if (query.text !== undefined) {
+    add(
+      '(CONTAINS(c.subject, @p) OR c.serialNumber = LOWER(@p) OR c.thumbprintSha1 = UPPER(@p) OR c.thumbprintSha256 = UPPER(@p) OR EXISTS(SELECT VALUE s FROM s IN c.sans WHERE CONTAINS(s, @p)))',
+      '@text',
+      query.text,
+    );
+  }
   if (query.issuedAfter !== undefined) add('c.createdAt >= @p', '@issuedAfter', query.issuedAfter);
   if (query.issuedBefore !== undefined) add('c.createdAt < @p', '@issuedBefore', query.issuedBefore);
   const filter = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';

@@ -63,6 +63,12 @@ export const CERTIFICATES_INDEXING_POLICY: IndexingPolicy = {
     { path: '/endpoint/?' },
     { path: '/status/?' },
     { path: '/subject/?' },
+    { path: '/sans/[]/?' },
+    { path: '/thumbprintSha1/?' },
+    { path: '/thumbprintSha256/?' },
+    { path: '/accountId/?' },
+    { path: '/organization/?' },
+    { path: '/department/?' },
     { path: '/createdAt/?' },
     { path: '/notification/state/?' },
     // Revocation lists (CRL, OCSP): status = 'revoked' per issuer, expired ones left out.
@@ -136,7 +142,14 @@ export const certificateDocument = z.object({
   notBefore: z.string(),
   notAfter: z.string(),
   endpoint: z.string(),
+  endpointId: z.string().optional(),
   authorization: z.enum(['static', 'intune', 'account', 'api', 'renewal']),
+  accountId: z.string().optional(),
+  organization: z.string().optional(),
+  department: z.string().optional(),
+  profile: z
+    .object({ validityDays: z.number(), keyUsage: z.array(z.string()), ekus: z.array(z.string()) })
+    .optional(),
   requester: z.string().optional(),
   transactionId: z.string().optional(),
   transactionKey: z.string().optional(),

@@ -45,15 +45,7 @@ export class MemoryCertificateStore implements CertificateStore {
 
   search(query: CertificateQuery): Promise<{ items: CertificateRecord[]; continuationToken?: string }> {
     const all = [...this.bySerial.values()]
-      .filter((r) => query.endpoint === undefined || r.endpoint === query.endpoint)
-      .filter((r) => query.status === undefined || r.status === query.status)
-      .filter(
-        (r) => query.notificationState === undefined || r.notification?.state === query.notificationState,
-      )
-      .filter((r) => query.subjectContains === undefined || r.subject.includes(query.subjectContains))
-      .filter((r) => query.subjectPrefix === undefined || r.subject.startsWith(query.subjectPrefix))
-      .filter((r) => query.issuedAfter === undefined || r.createdAt >= query.issuedAfter)
-      .filter((r) => query.issuedBefore === undefined || r.createdAt < query.issuedBefore)
+      .filter((r) => matches(r, query))
       .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
     const token = query.continuationToken;
     if (token !== undefined && !/^\d+$/.test(token)) {
@@ -76,4 +68,34 @@ export class MemoryCertificateStore implements CertificateStore {
   get size(): number {
     return this.bySerial.size;
   }
+}
+
+/** The filters of CertificateQuery, as lib/store/cosmos-query.ts expresses them in SQL. */
+function matches(r: CertificateRecord, q: CertificateQuery): boolean {
+  const eq = <T>(want: T | undefined, have: T): boolean => want === undefined || want === have;
+  const anySan = (text: string): boolean => r.sans.some((s) => s.includes(text));
+  return (
+    eq(q.endpoint, r.endpoint) &&
+    eq(q.status, r.status) &&
+    (q.notificationState === undefined || r.notification?.state === q.notificationState) &&
+    (q.subjectContains === undefined || r.subject.includes(q.subjectContains)) &&
+    (q.subjectPrefix === undefined || r.subject.startsWith(q.subjectPrefix)) &&
+    (q.issuedAfter === undefined || r.createdAt >= q.issuedAfter) &&
+    (q.issuedBefore === undefined || r.createdAt < q.issuedBefore) &&
+    eq(q.serialNumber, r.serialNumber) &&
+    (q.thumbprint === undefined ||
+      q.thumbprint === r.thumbprintSha1 ||
+      q.thumbprint === r.thumbprintSha256) &&
+    (q.sanContains === undefined || anySan(q.sanContains)) &&
+    (q.accountId === undefined || r.accountId === q.accountId) &&
+    (q.organization === undefined || r.organization === q.organization) &&
+    (q.department === undefined || r.department === q.department) &&
+    (q.expiringBefore === undefined || r.notAfter < q.expiringBefore) &&
+    (q.text === undefined ||
+      r.subject.includes(q.text) ||
+      anySan(q.text) ||
+      r.serialNumber === q.text.toLowerCase() ||
+      r.thumbprintSha1 === q.text.toUpperCase() ||
+      r.thumbprintSha256 === q.text.toUpperCase())
+  );
 }

@@ -38,6 +38,35 @@ export function certificateSearch(
     add('subject >= @prefix', 'prefix', range.prefix);
     add('subject < @prefixEnd', 'prefixEnd', range.prefixEnd);
   }
+  const field = (name: string): string => `json_extract(record, '$.${name}')`;
+  const anySan = (param: string): string =>
+    `EXISTS (SELECT 1 FROM json_each(record, '$.sans') WHERE instr(value, @${param}) > 0)`;
+  if (query.serialNumber !== undefined) add('serial = @serial', 'serial', query.serialNumber);
+  if (query.thumbprint !== undefined) {
+    add(
+      `(${field('thumbprintSha1')} = @thumb OR ${field('thumbprintSha256')} = @thumb)`,
+      'thumb',
+      query.thumbprint,
+    );
+  }
+  if (query.sanContains !== undefined) add(anySan('san'), 'san', query.sanContains);
+  if (query.accountId !== undefined) add(`${field('accountId')} = @accountId`, 'accountId', query.accountId);
+  if (query.organization !== undefined) {
+    add(`${field('organization')} = @organization`, 'organization', query.organization);
+  }
+  if (query.department !== undefined)
+    add(`${field('department')} = @department`, 'department', query.department);
+  if (query.expiringBefore !== undefined) {
+    add(`${field('notAfter')} < @expiringBefore`, 'expiringBefore', query.expiringBefore);
+  }
+  if (query.text !== undefined) {
+    add(
+      `(instr(subject, @text) > 0 OR serial = lower(@text) OR ${field('thumbprintSha1')} = upper(@text)
+        OR ${field('thumbprintSha256')} = upper(@text) OR ${anySan('text')})`,
+      'text',
+      query.text,
+    );
+  }
   if (query.issuedAfter !== undefined) add('created_at >= @issuedAfter', 'issuedAfter', query.issuedAfter);
   if (query.issuedBefore !== undefined) add('created_at < @issuedBefore', 'issuedBefore', query.issuedBefore);
   if (after) {

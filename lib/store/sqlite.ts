@@ -52,6 +52,13 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (collection, partition, id)
    );
    CREATE INDEX documents_by_id ON documents (collection, id, partition);`,
+  // The management API's certificate search: exact look-ups by thumbprint, and the filters an
+  // administrator narrows by (account, organization, expiry), on the record's JSON.
+  `CREATE INDEX certificates_sha1 ON certificates (json_extract(record, '$.thumbprintSha1'));
+   CREATE INDEX certificates_sha256 ON certificates (json_extract(record, '$.thumbprintSha256'));
+   CREATE INDEX certificates_account ON certificates (json_extract(record, '$.accountId'), created_at, serial);
+   CREATE INDEX certificates_organization ON certificates (json_extract(record, '$.organization'), created_at, serial);
+   CREATE INDEX certificates_not_after ON certificates (json_extract(record, '$.notAfter'), created_at, serial);`,
   // Audit events (lib/audit/sqlite.ts): append-only; the filtered columns beside the event JSON,
   // each index ending in (time, id), the one order of the audit query.
   `CREATE TABLE audit (

@@ -22,6 +22,13 @@ export type RevocationReason =
 
 export type NotificationState = 'none' | 'pending' | 'sent' | 'failed';
 
+/** What a certificate was issued with: a snapshot, as the endpoint's profile may change later. */
+export interface AppliedProfile {
+  readonly validityDays: number;
+  readonly keyUsage: readonly string[];
+  readonly ekus: readonly string[];
+}
+
 export interface CertificateRecord {
   /** Serial number, lower-case hex without leading zeros beyond what DER needs (canonical). */
   readonly serialNumber: string;
@@ -33,7 +40,15 @@ export interface CertificateRecord {
   readonly notBefore: string; // ISO 8601
   readonly notAfter: string; // ISO 8601
   readonly endpoint: string;
+  /** The endpoint's id (stored endpoints: its name). Absent on records older than endpoints as data. */
+  readonly endpointId?: string | undefined;
   readonly authorization: Authorization;
+  /** The account whose challenge authorized it, and that account's organization/department. */
+  readonly accountId?: string | undefined;
+  readonly organization?: string | undefined;
+  readonly department?: string | undefined;
+  /** The profile it was issued under. */
+  readonly profile?: AppliedProfile | undefined;
   readonly requester?: string | undefined;
   /** SCEP transactionID (or a REST request id). */
   readonly transactionId?: string | undefined;
@@ -76,6 +91,22 @@ export interface CertificateQuery {
   readonly subjectContains?: string;
   /** Subject (RFC 4514 string) starts with this, e.g. "CN=laptop-". Indexed in every store. */
   readonly subjectPrefix?: string;
+  /** Exact serial (canonical lower-case hex). */
+  readonly serialNumber?: string;
+  /** SHA-1 or SHA-256 thumbprint, upper-case hex. */
+  readonly thumbprint?: string;
+  /** Substring of any SAN entry ("dns:host.example" matches "host"). */
+  readonly sanContains?: string;
+  readonly accountId?: string;
+  readonly organization?: string;
+  readonly department?: string;
+  /** notAfter < this ISO 8601 instant. */
+  readonly expiringBefore?: string;
+  /**
+   * Free text: a case-sensitive substring of the subject, any SAN, the serial or a thumbprint
+   * (serial and thumbprints are matched in their canonical case).
+   */
+  readonly text?: string;
   readonly status?: CertificateStatus;
   readonly notificationState?: NotificationState;
   readonly issuedAfter?: string;

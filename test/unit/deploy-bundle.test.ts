@@ -102,7 +102,22 @@ describe('deploy package', () => {
     expect(result.status).toBe(200);
     expect(result.contentType).toBe('application/x-pki-message');
     expect(result.routes.map((r) => r.name).sort()).toEqual(
-      ['csr', 'intuneNotifications', 'intuneRedrive', 'mscep', 'probe', 'scep'].sort(),
+      [
+        'csr',
+        'intuneNotifications',
+        'intuneRedrive',
+        'manageAccounts',
+        'manageAdministrators',
+        'manageCertificates',
+        'manageChallenges',
+        'manageDepartments',
+        'manageEndpoints',
+        'manageOrganizations',
+        'mscep',
+        'mscepAdmin',
+        'probe',
+        'scep',
+      ].sort(),
     );
     expect(result.routes.find((r) => r.name === 'scep')?.trigger?.route).toBe('scep/{endpoint}/{*rest}');
     const rep = await readCertRep(new Uint8Array(readFileSync(join(dir, 'reply.der'))), key, signer.cert);

@@ -118,10 +118,25 @@ describe('EntraTokenValidator: accepted tokens', () => {
         tid: TENANT,
         sub: CALLER_OID,
         roles: ['CSR.Request.Db'],
+        groups: [],
         tokenVersion: '2.0',
         delegated: false,
       },
     });
+  });
+
+  it('ok/reads the group object ids of the groups claim', async () => {
+    const groups = ['0c0c0c0c-0000-4000-8000-00000000000c', '0d0d0d0d-0000-4000-8000-00000000000d'];
+    const r = await validator().validate(bearer(await mint(v2Claims({ groups }))));
+    expect(r.ok && r.principal.groups).toEqual(groups);
+  });
+
+  it('ok/with a list of required roles, any one of them is enough', async () => {
+    const v = validator({ requiredRole: ['CA.Admin', 'CA.Operator', 'CA.Auditor'] });
+    const r = await v.validate(bearer(await mint(v2Claims({ roles: ['CA.Auditor'] }))));
+    expect(r.ok && r.principal.roles).toEqual(['CA.Auditor']);
+    const none = await v.validate(bearer(await mint(v2Claims({ roles: ['CSR.Request.Db'] }))));
+    expectFailure(none, 'missing_role', 403);
   });
 
   it('ok/accepts a v1 token (sts.windows.net issuer) whose audience is the app ID URI', async () => {

@@ -74,6 +74,8 @@ const LEFT_TO_DEFAULTS: Readonly<Record<string, string>> = {
   AppConfig__IntuneValidation__IntuneAppId: 'default: the Intune service principal (public cloud)',
   AppConfig__IntuneValidation__ApiVersion: 'default: 2018-02-20',
   AppConfig__DbCSRValidation__JwksUrl: 'default: derived from the authority and tenant',
+  AppConfig__Management__JwksUrl: 'default: derived from the authority and tenant',
+  AppConfig__Management__Audiences: 'default: the app registration of AppConfig__AuthConfig__*',
   // Alternatives to what Bicep sets.
   AppConfig__IntuneValidation__NotificationQueueConnection: 'default: AzureWebJobsStorage, which Bicep sets',
   AzureWebJobsStorage__queueServiceUri: 'Bicep sets AzureWebJobsStorage__accountName instead',

@@ -182,6 +182,44 @@ export function certificateStoreContract(
       });
     });
 
+    it('ok/search filters by serial, thumbprint, SAN, account, organization, department, expiry and free text', async () => {
+      const a = await store.create(
+        testRecord(30, {
+          accountId: 'acc-1',
+          organization: 'contoso',
+          department: 'it',
+          sans: ['dns:kiosk-30.lab'],
+        }),
+      );
+      const b = await store.create(
+        testRecord(31, {
+          accountId: 'acc-2',
+          organization: 'fabrikam',
+          notAfter: at(100),
+          subject: 'CN=printer-31',
+        }),
+      );
+      await store.create(testRecord(32));
+      if (!a.created || !b.created) throw new Error('not created');
+      const serials = async (q: Parameters<CertificateStore['search']>[0]): Promise<string[]> =>
+        (await store.search(q)).items.map((r) => r.serialNumber);
+      expect(await serials({ serialNumber: a.record.serialNumber })).toEqual([a.record.serialNumber]);
+      expect(await serials({ thumbprint: b.record.thumbprintSha1 })).toEqual([b.record.serialNumber]);
+      expect(await serials({ thumbprint: b.record.thumbprintSha256 })).toEqual([b.record.serialNumber]);
+      expect(await serials({ sanContains: 'kiosk' })).toEqual([a.record.serialNumber]);
+      expect(await serials({ accountId: 'acc-2' })).toEqual([b.record.serialNumber]);
+      expect(await serials({ organization: 'contoso', department: 'it' })).toEqual([a.record.serialNumber]);
+      expect(await serials({ organization: 'contoso', department: 'hr' })).toEqual([]);
+      expect(await serials({ expiringBefore: at(1000) })).toEqual([b.record.serialNumber]);
+      expect(await serials({ text: 'printer' })).toEqual([b.record.serialNumber]);
+      expect(await serials({ text: 'kiosk-30' })).toEqual([a.record.serialNumber]);
+      expect(await serials({ text: a.record.serialNumber.toUpperCase() })).toEqual([a.record.serialNumber]);
+      expect(await serials({ text: b.record.thumbprintSha256.toLowerCase() })).toEqual([
+        b.record.serialNumber,
+      ]);
+      expect((await store.getBySerial(a.record.serialNumber))?.organization).toBe('contoso');
+    });
+
     it('ok/search pages with continuation tokens, no record twice or missed', async () => {
       const created: string[] = [];
       for (let i = 0; i < 7; i++) {

@@ -1,0 +1,170 @@
+import {
+  createAccount,
+  createOneTimeChallenge,
+  deleteAccount,
+  getAccount,
+  listAccounts,
+  updateAccount,
+  type CreatedAccount,
+} from '../endpoints/accounts.js';
+import type { ManageDeps } from '../endpoints/manage.js';
+import type { AccountView } from '../model/account.js';
+import type { Endpoint } from '../model/endpoint.js';
+import type { Stored } from '../store/documents.js';
+import { AppError } from '../errors.js';
+import type { ChangeLog } from './audit.js';
+import type { Endpoints } from './endpoints.js';
+import type { Page, PageRequest, Versioned } from './paging.js';
+import { requirePermission, type Actor } from './roles.js';
+import { hidden, inScope, type Owner } from './scope.js';
+
+/** An account belongs to its organization/department, or else to its endpoint's delegation. */
+const owners = (a: AccountView, e: Endpoint): readonly Owner[] =>
+  a.organization !== undefined ? [{ organization: a.organization, department: a.department }] : e.delegatedTo;
+
+const view = ({ etag, ...value }: Stored<AccountView>): Versioned<AccountView> => ({ value, etag });
+
+/**
+ * Accounts and one-time challenges of an endpoint: CA.Admin and CA.Operator (in scope) manage
+ * them, CA.Auditor reads. The endpoint must be visible first (404), then the account (404), then
+ * the role decides (403). The secret is in the answer to the create call only and never logged.
+ */
+export class Accounts {
+  constructor(
+    private readonly d: ManageDeps,
+    private readonly endpoints: Endpoints,
+    private readonly changes: ChangeLog,
+  ) {}
+
+  async list(actor: Actor, endpoint: string, page: PageRequest): Promise<Page<AccountView>> {
+    const e = await this.endpoints.find(actor, endpoint);
+    const r = await listAccounts(this.d, endpoint, page);
+    const value = r.items.filter((a) => inScope(actor, owners(a, e))).map((a) => view(a).value);
+    return { value, continuationToken: r.continuationToken };
+  }
+
+  async get(actor: Actor, endpoint: string, id: string): Promise<Versioned<AccountView>> {
+    const e = await this.endpoints.find(actor, endpoint);
+    const a = await getAccount(this.d, endpoint, id);
+    if (!a || !inScope(actor, owners(a, e))) throw hidden(`account '${id}'`);
+    return view(a);
+  }
+
+  /** 201 body: the account plus `challenge`, or `username` and `password` for an `ndes` account. */
+  async create(actor: Actor, endpoint: string, body: unknown): Promise<Versioned<Record<string, unknown>>> {
+    const e = await this.endpoints.find(actor, endpoint);
+    requirePermission(actor, 'operate');
+    const input = withOwner(actor, e, body);
+    requireOwnerInScope(actor, e, input);
+    const created: CreatedAccount = await createAccount(this.d, endpoint, input);
+    const { account, ...secret } = created;
+    this.changes.recordChange(
+      actor,
+      'account.create',
+      `endpoints/${endpoint}/accounts/${account.id}`,
+      null,
+      view(account).value,
+    );
+    return { value: { ...view(account).value, ...secret }, etag: account.etag };
+  }
+
+  async update(
+    actor: Actor,
+    endpoint: string,
+    id: string,
+    patch: unknown,
+    ifMatch?: string,
+  ): Promise<Versioned<AccountView>> {
+    const before = await this.get(actor, endpoint, id);
+    requirePermission(actor, 'operate');
+    if (patch !== null && typeof patch === 'object' && 'organization' in patch) {
+      requireOwnerInScope(actor, await this.endpoints.find(actor, endpoint), patch);
+    }
+    const a = await updateAccount(this.d, endpoint, id, patch, ifMatch ?? before.etag);
+    this.changes.recordChange(
+      actor,
+      'account.update',
+      `endpoints/${endpoint}/accounts/${id}`,
+      before.value,
+      view(a).value,
+    );
+    return view(a);
+  }
+
+  async delete(actor: Actor, endpoint: string, id: string, ifMatch?: string): Promise<void> {
+    const before = await this.get(actor, endpoint, id);
+    requirePermission(actor, 'operate');
+    await deleteAccount(this.d, endpoint, id, ifMatch ?? before.etag);
+    this.changes.recordChange(
+      actor,
+      'account.delete',
+      `endpoints/${endpoint}/accounts/${id}`,
+      before.value,
+      null,
+    );
+  }
+
+  /** `POST endpoints/{name}/challenges`: a challenge valid once, for `minutes` (default 60). */
+  async challenge(
+    actor: Actor,
+    endpoint: string,
+    body: unknown,
+  ): Promise<Versioned<{ challenge: string; expiresAt: string; id: string }> & { location: string }> {
+    const e = await this.endpoints.find(actor, endpoint);
+    requirePermission(actor, 'operate');
+    const input = withOwner(actor, e, body ?? {});
+    requireOwnerInScope(actor, e, input);
+    const r = await createOneTimeChallenge(this.d, endpoint, input);
+    this.changes.recordChange(
+      actor,
+      'challenge.create',
+      `endpoints/${endpoint}/accounts/${r.account.id}`,
+      null,
+      view(r.account).value,
+    );
+    const location = `/api/manage/endpoints/${encodeURIComponent(endpoint)}/accounts/${r.account.id}`;
+    return { value: { challenge: r.challenge, expiresAt: r.expiresAt, id: r.account.id }, location };
+  }
+}
+
+/**
+ * A scoped caller who names no organization gets the first of its scope entries that the
+ * endpoint is delegated to, so that the new account is in the caller's own scope.
+ */
+function withOwner(actor: Actor, e: Endpoint, body: unknown): unknown {
+  if (actor.scope === 'all' || body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  const b = body as Record<string, unknown>;
+  if (b.organization !== undefined) return body;
+  const entry = actor.scope.find((s) => inScope({ ...actor, scope: [s] }, e.delegatedTo));
+  return entry
+    ? {
+        ...b,
+        organization: entry.organization,
+        ...(entry.department ? { department: entry.department } : {}),
+      }
+    : body;
+}
+
+/** A scoped caller may only give accounts to organizations/departments it administers (403). */
+function requireOwnerInScope(actor: Actor, e: Endpoint, input: unknown): void {
+  if (actor.scope === 'all') return;
+  const b = (input ?? {}) as { organization?: unknown; department?: unknown };
+  const owner: readonly Owner[] =
+    typeof b.organization === 'string'
+      ? [
+          {
+            organization: b.organization,
+            department: typeof b.department === 'string' ? b.department : undefined,
+          },
+        ]
+      : e.delegatedTo;
+  if (!inScope(actor, owner)) {
+    throw new AppError(
+      'FORBIDDEN',
+      'accounts can only belong to organizations and departments you administer',
+      {
+        detail: { reason: 'owner_out_of_scope' },
+      },
+    );
+  }
+}

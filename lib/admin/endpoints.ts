@@ -1,0 +1,83 @@
+import {
+  createEndpoint,
+  deleteEndpoint,
+  getEndpoint,
+  listEndpoints,
+  updateEndpoint,
+  type ManageDeps,
+} from '../endpoints/manage.js';
+import type { Endpoint } from '../model/endpoint.js';
+import type { Stored } from '../store/documents.js';
+import type { ChangeLog } from './audit.js';
+import type { Page, PageRequest, Versioned } from './paging.js';
+import { requirePermission, type Actor } from './roles.js';
+import { hidden, inScope } from './scope.js';
+
+/** An endpoint's owners: the organizations/departments it is delegated to (built-ins: none). */
+export const endpointOwners = (e: Endpoint): Endpoint['delegatedTo'] => e.delegatedTo;
+
+const view = ({ etag, ...value }: Stored<Endpoint>): Versioned<Endpoint> => ({ value, etag });
+
+/**
+ * Endpoints through the management API: the domain use cases (lib/endpoints/manage.ts) behind
+ * scope (out of scope: 404), role (in scope but not allowed: 403) and the change log. Only
+ * CA.Admin configures endpoints; operators and auditors read those delegated to them.
+ */
+export class Endpoints {
+  constructor(
+    private readonly d: ManageDeps,
+    private readonly changes: ChangeLog,
+    /** This instance's endpoint cache (EndpointRegistry), told of every change. */
+    private readonly cache: { forget(name: string): void },
+  ) {}
+
+  async list(actor: Actor, page: PageRequest): Promise<Page<Endpoint>> {
+    requirePermission(actor, 'read');
+    const r = await listEndpoints(this.d, page);
+    const value = r.items.filter((e) => inScope(actor, endpointOwners(e))).map((e) => view(e).value);
+    return { value, continuationToken: r.continuationToken };
+  }
+
+  async get(actor: Actor, name: string): Promise<Versioned<Endpoint>> {
+    return view(await this.find(actor, name));
+  }
+
+  /** The endpoint when it exists and the actor may see it; NOT_FOUND otherwise. */
+  async find(actor: Actor, name: string): Promise<Stored<Endpoint>> {
+    const e = await getEndpoint(this.d, name);
+    if (!e || !inScope(actor, endpointOwners(e))) throw hidden(`endpoint '${name}'`);
+    requirePermission(actor, 'read');
+    return e;
+  }
+
+  async create(actor: Actor, body: unknown): Promise<Versioned<Endpoint>> {
+    requirePermission(actor, 'configure');
+    const e = await createEndpoint(this.d, body);
+    this.cache.forget(e.name);
+    this.changes.recordChange(actor, 'endpoint.create', `endpoints/${e.name}`, null, view(e).value);
+    return view(e);
+  }
+
+  async update(actor: Actor, name: string, patch: unknown, ifMatch?: string): Promise<Versioned<Endpoint>> {
+    const before = await this.find(actor, name);
+    requirePermission(actor, 'configure');
+    const e = await updateEndpoint(this.d, name, patch, ifMatch);
+    this.cache.forget(name);
+    this.changes.recordChange(
+      actor,
+      'endpoint.update',
+      `endpoints/${name}`,
+      view(before).value,
+      view(e).value,
+    );
+    return view(e);
+  }
+
+  async delete(actor: Actor, name: string, ifMatch?: string): Promise<void> {
+    const before = await this.find(actor, name);
+    requirePermission(actor, 'configure');
+    if (!(await deleteEndpoint(this.d, name, ifMatch))) throw hidden(`endpoint '${name}'`);
+    this.cache.forget(name);
+    this.changes.recordChange(actor, 'endpoint.delete', `endpoints/${name}`, view(before).value, null);
+  }
+}

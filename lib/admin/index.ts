@@ -1,0 +1,64 @@
+import type { EntraTokenValidator } from '../auth/entra.js';
+import { endpointsOf, type ManageDeps } from '../endpoints/manage.js';
+import type { Logger } from '../log.js';
+import type { Organization } from '../model/organization.js';
+import type { CertificateStore } from '../store/types.js';
+import { Accounts } from './accounts.js';
+import type { AdministratorDoc } from './administrators.js';
+import { Administrators } from './administrators.js';
+import { loggerChangeLog, type ChangeLog } from './audit.js';
+import { ManageAuth } from './auth.js';
+import { Certificates } from './certificates.js';
+import { Departments } from './departments.js';
+import { Endpoints } from './endpoints.js';
+import { Organizations } from './organizations.js';
+import { OwnerReferences } from './references.js';
+
+/** The management plane's use cases, as the `api/manage/` functions and the CLI reach them. */
+export interface ManageApi {
+  readonly auth: ManageAuth;
+  readonly changes: ChangeLog;
+  readonly endpoints: Endpoints;
+  readonly accounts: Accounts;
+  readonly organizations: Organizations;
+  readonly departments: Departments;
+  readonly administrators: Administrators;
+  readonly certificates: Certificates;
+}
+
+export interface ManageApiDeps {
+  /** The endpoint use cases' dependencies (documents, clock, validity cap, built-ins). */
+  readonly endpoints: ManageDeps;
+  /** This instance's endpoint cache, so that a change applies to its next request. */
+  readonly endpointCache: { forget(name: string): void };
+  readonly certificates: CertificateStore;
+  readonly logger: Logger;
+  /** Local start only; undefined in Azure, where the admin key is refused. */
+  readonly adminKey: string | undefined;
+  readonly tokens: EntraTokenValidator | undefined;
+  readonly realm: string;
+}
+
+/** Built once per worker by the composition root. */
+export function createManageApi(d: ManageApiDeps): ManageApi {
+  const docs = d.endpoints.docs;
+  const changes = loggerChangeLog(d.logger);
+  const admins = docs.collection<AdministratorDoc>('admins');
+  const organizations = new Organizations(
+    docs.collection<Organization>('organizations'),
+    changes,
+    d.endpoints.clock,
+    new OwnerReferences(endpointsOf(docs), admins),
+  );
+  const endpoints = new Endpoints(d.endpoints, changes, d.endpointCache);
+  return {
+    auth: new ManageAuth({ adminKey: d.adminKey, tokens: d.tokens, admins, realm: d.realm }),
+    changes,
+    endpoints,
+    accounts: new Accounts(d.endpoints, endpoints, changes),
+    organizations,
+    departments: new Departments(organizations),
+    administrators: new Administrators(admins, organizations, changes),
+    certificates: new Certificates(d.certificates),
+  };
+}

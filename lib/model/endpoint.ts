@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { certificateProfileSchema, type CertificateProfile } from './profile.js';
+
+/**
+ * An endpoint: `scep/{name}` with its type, certificate profile, credentials and delegation.
+ * Stored in the `endpoints` collection (id = name). The settings-defined `static` and `intune`
+ * endpoints are read-only built-ins with the same shape (`builtIn: true`), never stored.
+ */
+
+export const ENDPOINT_TYPES = ['client-scep', 'device-scep', 'client-intune', 'device-intune'] as const;
+export type EndpointType = (typeof ENDPOINT_TYPES)[number];
+
+/** SCEP-type endpoints authorize with their accounts' challenges; Intune types ask Intune. */
+export const isIntuneType = (t: EndpointType): boolean => t.endsWith('-intune');
+
+/** The URL segment of `scep/{name}`. */
+export const ENDPOINT_NAME = /^[a-z0-9-]{1,63}$/;
+/** Names of the settings-defined endpoints; no stored endpoint may take them. */
+export const BUILT_IN_NAMES = ['static', 'intune'] as const;
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** An organization, optionally narrowed to one of its departments. */
+export const delegationSchema = z.object({
+  organization: z.string().regex(ID, 'is not an organization id'),
+  department: z.string().regex(ID, 'is not a department id').optional(),
+});
+export type Delegation = z.output<typeof delegationSchema>;
+
+/**
+ * How the CA authenticates to one Intune tenant (Microsoft Intune "SCEP certificate management
+ * API": an app registration with the scep_challenge_provider role). The secret is never stored:
+ * a Key Vault secret reference, a Key Vault certificate (PEM secret with the key), or the
+ * function app's managed identity as a federated credential of the app.
+ */
+export const intuneConnectionSchema = z.object({
+  tenantId: z.string().regex(GUID, 'is not a GUID'),
+  applicationId: z.string().regex(GUID, 'is not a GUID'),
+  credential: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('secret'), keyVaultSecretUri: z.url({ protocol: /^https$/ }) }),
+    z.object({ kind: z.literal('certificate'), keyVaultSecretUri: z.url({ protocol: /^https$/ }) }),
+    z.object({
+      kind: z.literal('managedIdentity'),
+      clientId: z.string().regex(GUID, 'is not a GUID').optional(),
+    }),
+  ]),
+});
+export type IntuneConnection = z.output<typeof intuneConnectionSchema>;
+
+export interface Endpoint {
+  readonly id: string;
+  readonly name: string;
+  readonly displayName: string;
+  readonly type: EndpointType;
+  readonly enabled: boolean;
+  readonly profile: CertificateProfile;
+  readonly delegatedTo: readonly Delegation[];
+  /** Intune types only. */
+  readonly intune?: IntuneConnection | undefined;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** `static` / `intune` from settings: shown, never changed through the API. */
+  readonly builtIn?: boolean | undefined;
+}
+
+/** What a client sends to create an endpoint (POST); the server fills in the rest. */
+export const endpointInputSchema = z.strictObject({
+  name: z.string().regex(ENDPOINT_NAME, 'must be 1-63 lower-case letters, digits or hyphens'),
+  displayName: z.string().min(1).max(200).optional(),
+  type: z.enum(ENDPOINT_TYPES),
+  enabled: z.boolean().default(true),
+  profile: certificateProfileSchema.default(certificateProfileSchema.parse({})),
+  delegatedTo: z.array(delegationSchema).default([]),
+  intune: intuneConnectionSchema.optional(),
+});
+export type EndpointInput = z.input<typeof endpointInputSchema>;
+
+/**
+ * The changeable part of an endpoint, after a JSON merge patch (RFC 7396) was applied to the
+ * stored one: the name and type are fixed at creation.
+ */
+export const endpointUpdateSchema = endpointInputSchema.omit({ name: true, type: true }).extend({
+  displayName: z.string().min(1).max(200),
+});
+export type EndpointUpdate = z.input<typeof endpointUpdateSchema>;

@@ -1,0 +1,276 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+
+const USAGE = `Usage: npm run -s admin -- <command> [options]
+
+  endpoints list | show NAME | delete NAME
+  endpoints create NAME --type device-scep|client-scep|device-intune|client-intune
+                    [--display-name TEXT] [--org ORG[/DEPT]]
+  endpoints update NAME [--enable|--disable] [--display-name TEXT] [--patch JSON]
+  accounts list ENDPOINT | delete ENDPOINT ID | disable ENDPOINT ID | enable ENDPOINT ID
+  accounts create ENDPOINT NAME [--kind challenge|ndes] [--org ORG[/DEPT]]
+                    [--expires ISO-DATE] [--max-uses N]
+  challenge ENDPOINT [--minutes N]        a one-time challenge (default 60 minutes)
+  organizations list | create ID --display-name TEXT
+  certificates search [TEXT] [--subject S] [--san S] [--serial HEX] [--thumbprint HEX]
+                    [--endpoint E] [--account ID] [--org ORG] [--status issued|revoked]
+                    [--expiring-before ISO-DATE] [--top N]
+  certificates show SERIAL
+  revoke SERIAL [--reason keyCompromise|superseded|...]
+
+Options: --url URL (default http://127.0.0.1:7071), --key KEY (default: the admin key in
+AppConfig__DataDir or .data, admin-key.txt), --json (print the API's JSON).
+The CLI speaks only the management API (api/manage/), so it works against Azure as well with
+--key set to an Entra ID access token.`;
+
+const OPTIONS = {
+  url: { type: 'string' },
+  key: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean' },
+  type: { type: 'string' },
+  'display-name': { type: 'string' },
+  org: { type: 'string' },
+  enable: { type: 'boolean' },
+  disable: { type: 'boolean' },
+  patch: { type: 'string' },
+  kind: { type: 'string' },
+  expires: { type: 'string' },
+  'max-uses': { type: 'string' },
+  minutes: { type: 'string' },
+  subject: { type: 'string' },
+  san: { type: 'string' },
+  serial: { type: 'string' },
+  thumbprint: { type: 'string' },
+  endpoint: { type: 'string' },
+  account: { type: 'string' },
+  status: { type: 'string' },
+  'expiring-before': { type: 'string' },
+  top: { type: 'string' },
+  reason: { type: 'string' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+/** One API call: method, path under api/manage/, optional body; or a usage error. */
+interface Call {
+  readonly method: string;
+  readonly path: string;
+  readonly body?: unknown;
+}
+
+export interface AdminCliDeps {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  readonly fetch?: typeof fetch;
+}
+
+const enc = encodeURIComponent;
+
+function owner(v: string | undefined): Record<string, string> {
+  if (v === undefined) return {};
+  const [organization = '', department] = v.split('/');
+  return department === undefined ? { organization } : { organization, department };
+}
+
+function defined(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined));
+}
+
+/** Map a command line to a management API call; undefined for a usage error. */
+export function toCall(args: readonly string[], v: Values): Call | undefined {
+  const [group, verb, a, b] = args;
+  const num = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s));
+  switch (`${group ?? ''} ${group === 'challenge' || group === 'revoke' ? '' : (verb ?? '')}`.trim()) {
+    case 'endpoints list':
+      return { method: 'GET', path: `endpoints${v.top ? `?top=${enc(v.top)}` : ''}` };
+    case 'endpoints show':
+      return a ? { method: 'GET', path: `endpoints/${enc(a)}` } : undefined;
+    case 'endpoints delete':
+      return a ? { method: 'DELETE', path: `endpoints/${enc(a)}` } : undefined;
+    case 'endpoints create': {
+      if (!a || !v.type) return undefined;
+      const delegatedTo = v.org ? [owner(v.org)] : undefined;
+      return {
+        method: 'POST',
+        path: 'endpoints',
+        body: defined({ name: a, type: v.type, displayName: v['display-name'], delegatedTo }),
+      };
+    }
+    case 'endpoints update': {
+      if (!a) return undefined;
+      const enabled = v.enable ? true : v.disable ? false : undefined;
+      const patch = {
+        ...(v.patch ? (JSON.parse(v.patch) as object) : {}),
+        ...defined({ enabled, displayName: v['display-name'] }),
+      };
+      return { method: 'PATCH', path: `endpoints/${enc(a)}`, body: patch };
+    }
+    case 'accounts list':
+      return a ? { method: 'GET', path: `endpoints/${enc(a)}/accounts` } : undefined;
+    case 'accounts create':
+      return a && b
+        ? {
+            method: 'POST',
+            path: `endpoints/${enc(a)}/accounts`,
+            body: defined({
+              name: b,
+              kind: v.kind,
+              ...owner(v.org),
+              expiresAt: v.expires,
+              maxUses: num(v['max-uses']),
+            }),
+          }
+        : undefined;
+    case 'accounts disable':
+    case 'accounts enable':
+      return a && b
+        ? {
+            method: 'PATCH',
+            path: `endpoints/${enc(a)}/accounts/${enc(b)}`,
+            body: { enabled: verb === 'enable' },
+          }
+        : undefined;
+    case 'accounts delete':
+      return a && b ? { method: 'DELETE', path: `endpoints/${enc(a)}/accounts/${enc(b)}` } : undefined;
+    case 'challenge':
+      return verb
+        ? {
+            method: 'POST',
+            path: `endpoints/${enc(verb)}/challenges`,
+            body: defined({ minutes: num(v.minutes) }),
+          }
+        : undefined;
+    case 'organizations list':
+      return { method: 'GET', path: 'organizations' };
+    case 'organizations create':
+      return a
+        ? { method: 'POST', path: 'organizations', body: { id: a, displayName: v['display-name'] ?? a } }
+        : undefined;
+    case 'certificates search': {
+      const q = defined({
+        search: a,
+        subject: v.subject,
+        san: v.san,
+        serial: v.serial,
+        thumbprint: v.thumbprint,
+        endpoint: v.endpoint,
+        account: v.account,
+        organization: v.org,
+        status: v.status,
+        expiringBefore: v['expiring-before'],
+        top: v.top,
+      }) as Record<string, string>;
+      const qs = new URLSearchParams(q).toString();
+      return { method: 'GET', path: `certificates${qs ? `?${qs}` : ''}` };
+    }
+    case 'certificates show':
+      return a ? { method: 'GET', path: `certificates/${enc(a)}` } : undefined;
+    case 'revoke':
+      return verb
+        ? { method: 'POST', path: `certificates/${enc(verb)}/revoke`, body: defined({ reason: v.reason }) }
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Run one command; returns the exit code (0 ok, 1 refused by the API or unreachable, 2 usage). */
+export async function runAdmin(argv: readonly string[], d: AdminCliDeps): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    d.err(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values: v, positionals } = parsed;
+  let call: Call | undefined;
+  try {
+    call = v.help ? undefined : toCall(positionals, v);
+  } catch {
+    call = undefined; // --patch that is not JSON
+  }
+  if (!call) {
+    d.err(USAGE);
+    return 2;
+  }
+  const key = v.key ?? (await localKey(d.env));
+  const url = (v.url ?? 'http://127.0.0.1:7071').replace(/\/+$/, '');
+  let res: Response;
+  try {
+    res = await (d.fetch ?? fetch)(`${url}/api/manage/${call.path}`, {
+      method: call.method,
+      headers: {
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}),
+    });
+  } catch (e) {
+    d.err(`cannot reach ${url}: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+  const text = await res.text();
+  const body = text === '' ? undefined : (JSON.parse(text) as unknown);
+  if (!res.ok) {
+    d.err(v.json ? text : problemText(res.status, body));
+    return 1;
+  }
+  if (v.json) d.out(text === '' ? '{}' : text);
+  else d.out(humanText(body));
+  return 0;
+}
+
+async function localKey(env: AdminCliDeps['env']): Promise<string | undefined> {
+  try {
+    return (await readFile(join(env.AppConfig__DataDir ?? '.data', 'admin-key.txt'), 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function problemText(status: number, body: unknown): string {
+  const p = (body ?? {}) as {
+    detail?: string;
+    code?: string;
+    errors?: { pointer?: string; detail: string }[];
+  };
+  const lines = [`error ${status} ${p.code ?? ''}: ${p.detail ?? ''}`];
+  for (const e of p.errors ?? []) lines.push(`  ${e.pointer ?? ''} ${e.detail}`);
+  return lines.join('\n');
+}
+
+/** A field for a terminal: strings as they are, everything else as JSON. */
+const scalar = (x: unknown): string => (typeof x === 'string' ? x : JSON.stringify(x));
+
+/** Lists as one line per item; single objects as `key: value` lines. */
+function humanText(body: unknown): string {
+  if (body === undefined) return 'done';
+  const b = body as { value?: Record<string, unknown>[] };
+  if (Array.isArray(b.value)) {
+    return b.value
+      .map((x) =>
+        ['name', 'id', 'serialNumber', 'subject', 'type', 'status', 'organization', 'enabled', 'notAfter']
+          .filter((k) => x[k] !== undefined)
+          .map((k) => `${k}=${scalar(x[k])}`)
+          .join('  '),
+      )
+      .join('\n');
+  }
+  return Object.entries(body as Record<string, unknown>)
+    .map(([k, x]) => `${k}: ${scalar(x)}`)
+    .join('\n');
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  const out = (l: string): void => void process.stdout.write(`${l}\n`);
+  const err = (l: string): void => void process.stderr.write(`${l}\n`);
+  void runAdmin(process.argv.slice(2), { env: process.env, out, err }).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAdmin, toCall } from '../../scripts/admin.js';
+import { startTestHost, type TestHost } from '../helpers/host.js';
+
+/** `npm run admin -- …` against the local host, with the admin key read from the data folder. */
+describe('admin CLI', () => {
+  let host: TestHost;
+  const run = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runAdmin([...argv, '--url', host.baseUrl], {
+      env: { AppConfig__DataDir: host.dataDir },
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+    });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+
+  beforeAll(async () => {
+    host = await startTestHost();
+  });
+  afterAll(async () => {
+    await host.close();
+  });
+
+  it('ok/creates an organization, an endpoint delegated to it, an account and a one-time challenge', async () => {
+    expect((await run('organizations', 'create', 'contoso', '--display-name', 'Contoso')).code).toBe(0);
+    const e = await run(
+      'endpoints',
+      'create',
+      'kiosks',
+      '--type',
+      'device-scep',
+      '--org',
+      'contoso',
+      '--json',
+    );
+    expect(e.code).toBe(0);
+    expect(JSON.parse(e.out)).toMatchObject({ name: 'kiosks', delegatedTo: [{ organization: 'contoso' }] });
+    const a = await run('accounts', 'create', 'kiosks', 'kandji', '--org', 'contoso', '--json');
+    expect(a.code).toBe(0);
+    const account = JSON.parse(a.out) as { id: string; challenge: string };
+    expect(account.challenge).toMatch(/^[0-9A-F]{48}$/);
+    expect((await run('accounts', 'disable', 'kiosks', account.id, '--json')).out).toContain(
+      '"enabled":false',
+    );
+    expect((await run('accounts', 'list', 'kiosks')).out).toContain(`id=${account.id}`);
+    const c = await run('challenge', 'kiosks', '--minutes', '5', '--json');
+    expect(JSON.parse(c.out)).toMatchObject({ challenge: expect.stringMatching(/^[0-9A-F]{48}$/) });
+    expect((await run('endpoints', 'update', 'kiosks', '--disable', '--json')).out).toContain(
+      '"enabled":false',
+    );
+    expect((await run('endpoints', 'list')).out).toContain('name=kiosks');
+    expect((await run('certificates', 'search', 'nothing-like-this', '--json')).out).toBe(
+      '{"value":[],"continuationToken":null}',
+    );
+    expect((await run('accounts', 'delete', 'kiosks', account.id)).code).toBe(0);
+    expect((await run('endpoints', 'delete', 'kiosks')).code).toBe(0);
+  });
+
+  it('fail/an API refusal exits 1 and prints every problem', async () => {
+    const r = await run('endpoints', 'create', 'Bad Name', '--type', 'nope');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error 400 BAD_REQUEST/);
+    expect(r.err).toMatch(/\/name/);
+    expect(r.err).toMatch(/\/type/);
+  });
+
+  it('fail/a wrong key exits 1 with 401', async () => {
+    const r = await run('endpoints', 'list', '--key', 'wrong');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error 401/);
+  });
+
+  it('fail/usage errors exit 2', async () => {
+    expect((await run('endpoints', 'create', 'x')).code).toBe(2);
+    expect((await run('frobnicate')).code).toBe(2);
+    expect((await run('endpoints', 'list', '--bogus')).code).toBe(2);
+  });
+
+  it('ok/revoke posts to the revocation route of the management API', () => {
+    expect(toCall(['revoke', '0a1b'], { reason: 'keyCompromise' })).toEqual({
+      method: 'POST',
+      path: 'certificates/0a1b/revoke',
+      body: { reason: 'keyCompromise' },
+    });
+  });
+});
