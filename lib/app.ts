@@ -5,7 +5,7 @@ import type { AuditAccess } from './audit/access.js';
 import { createAudit } from './audit/factory.js';
 import type { AuditSink } from './audit/sink.js';
 import type { AuditStore } from './audit/store.js';
-import { CertificateIssuer } from './ca/issue.js';
+import { CertificateIssuer, revocationUrls } from './ca/issue.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
 import { EnrollmentService } from './enroll/service.js';
 import { builtInIntuneEndpoint, type IntuneDeps } from './endpoints/intune.js';
@@ -20,6 +20,7 @@ import { AppError } from './errors.js';
 import { jsonLogger, type Logger } from './log.js';
 import type { ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
+import { createRevocation, type Revocation } from './revocation/index.js';
 import { PkiOperation } from './scep/pki-operation.js';
 import { ScepService } from './scep/service.js';
 import type { DocumentStore } from './store/documents.js';
@@ -50,6 +51,10 @@ export interface App {
   readonly intune: IntuneDeps | undefined;
   /** Present when AppConfig__DbCSRValidation__Enabled. */
   readonly rest: RestEnrollment | undefined;
+  /** OCSP responder, CRL publisher, revoke/unrevoke. */
+  readonly revocation: Revocation;
+  /** One pull of Intune's revocation requests; present when AppConfig__IntuneValidation__RevocationEnabled. */
+  readonly intuneRevocation: (() => Promise<{ revoked: number; reported: number }>) | undefined;
   /** Releases what the App holds open (the embedded database file). */
   close(): void;
   /** The management API (`api/manage/`): authentication, scope, use cases, change log. */
@@ -65,7 +70,7 @@ export interface AppOptions {
   readonly credential?: TokenCredential;
   /** The management plane's documents; default: memory (tests share one between two apps). */
   readonly documents?: DocumentStore;
-  /** How long a resolved endpoint is reused (default 30 s). */
+  /** How long a resolved endpoint is reused (default: AppConfig__EndpointCacheSeconds, 30 s). */
   readonly endpointCacheTtlMs?: number;
   /** Who may read the audit trail; default: the management API's authentication. */
   readonly auditAccess?: AuditAccess;
@@ -104,7 +109,18 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     clock,
     database,
   );
-  const issuer = new CertificateIssuer(ca, { clockSkewMinutes: core.clockSkewMinutes });
+  const issuer = new CertificateIssuer(ca, {
+    clockSkewMinutes: core.clockSkewMinutes,
+    revocationUrls: core.baseUrl === undefined ? undefined : revocationUrls(core.baseUrl),
+  });
+  const revocation = createRevocation({
+    store,
+    ca,
+    issuerName: issuer.caName,
+    settings: settings.revocation,
+    logger,
+    clock,
+  });
   const enrollment = new EnrollmentService(issuer, store, audit, logger, clock);
 
   const documents = options.documents ?? storedDocuments;
@@ -137,7 +153,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
         e,
       ),
     log: logger,
-    ...(options.endpointCacheTtlMs === undefined ? {} : { ttlMs: options.endpointCacheTtlMs }),
+    ttlMs: options.endpointCacheTtlMs ?? core.endpointCacheSeconds * 1000,
   });
   const manage: ManageDeps = {
     docs: documents,
@@ -145,6 +161,23 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     maxValidityDays: core.validityPeriodDays,
     builtIns: builtInEndpoints(endpoints, clock()),
   };
+  let intuneRevocation: App['intuneRevocation'];
+  if (intune && settings.revocation.intuneEnabled) {
+    const { IntuneRevocationClient } = await import('./revocation/intune-client.js');
+    const { pullIntuneRevocations } = await import('./revocation/intune-pull.js');
+    const client = new IntuneRevocationClient(intune.client, {
+      providerNameAndVersion: settings.intune.providerNameAndVersion,
+      timeoutMs: settings.intune.timeoutMs,
+    });
+    const deps = {
+      client,
+      revocation: revocation.service,
+      caName: issuer.caName,
+      batchSize: settings.revocation.intuneBatchSize,
+      logger,
+    };
+    intuneRevocation = () => pullIntuneRevocations(deps);
+  }
   const pki = new PkiOperation({
     issuer,
     signer: ca.signer,
@@ -196,9 +229,14 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     scep,
     intune,
     rest,
+    revocation,
+    intuneRevocation,
     admin,
     adminKey,
-    close,
+    close: () => {
+      revocation.crl.close();
+      close();
+    },
   };
 }
 

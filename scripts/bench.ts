@@ -1,11 +1,12 @@
 import 'reflect-metadata';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { postBytes, waitForLine } from './local/bench-http.js';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
 import { Certificate } from '@peculiar/asn1-x509';
@@ -141,7 +142,12 @@ async function run(
         const message = messages[i];
         if (!message) throw new Error(`bench: no message ${i}`);
         const s = process.hrtime.bigint();
-        replies[i] = await post(agent, `${t.url}?operation=PKIOperation`, message.der).catch(() => undefined);
+        replies[i] = await postBytes(
+          agent,
+          `${t.url}?operation=PKIOperation`,
+          message.der,
+          'application/x-pki-message',
+        ).catch(() => undefined);
         latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
       }
     }),
@@ -179,32 +185,6 @@ async function run(
     p99: pct(99),
     duplicates: [...serials.values()].reduce((a, n) => a + n - 1, 0),
   };
-}
-
-function post(agent: Agent, url: string, body: Uint8Array): Promise<Uint8Array> {
-  return new Promise((resolvePost, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/x-pki-message', 'content-length': body.length },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => {
-          chunks.push(c);
-        });
-        res.on('end', () => {
-          if (res.statusCode === 200) resolvePost(new Uint8Array(Buffer.concat(chunks)));
-          else reject(new Error(`HTTP ${res.statusCode}`));
-        });
-      },
-    );
-    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 async function caCertificate(url: string): Promise<Certificate> {
@@ -281,30 +261,6 @@ async function startPeer(): Promise<Target | undefined> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-function waitForLine(child: ChildProcess, re: RegExp): Promise<void> {
-  return new Promise((resolveWait, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => {
-      reject(new Error('the local host did not start within 30 s'));
-    }, 30_000);
-    const onData = (d: Buffer): void => {
-      buf += d.toString();
-      if (re.test(buf)) {
-        clearTimeout(timer);
-        // From here on the host's log lines are drained unread: keeping them would cost this
-        // process (the load generator) more CPU with every enrollment.
-        child.stdout?.off('data', onData);
-        child.stdout?.resume();
-        resolveWait();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (c) => {
-      reject(new Error(`the local host exited (${c})`));
-    });
-  });
 }
 
 function printTable(rows: Row[], targets: readonly Target[]): void {

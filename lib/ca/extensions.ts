@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
 import { AsnConvert, AsnParser, OctetString } from '@peculiar/asn1-schema';
 import {
+  AccessDescription,
+  AuthorityInfoAccessSyntax,
   AuthorityKeyIdentifier,
   BasicConstraints,
+  CRLDistributionPoints,
+  DistributionPoint,
+  DistributionPointName,
   ExtendedKeyUsage,
   Extension,
+  GeneralName,
   KeyIdentifier,
   KeyUsage,
   KeyUsageFlags,
@@ -12,9 +18,11 @@ import {
   SubjectPublicKeyInfo,
   id_ce_authorityKeyIdentifier,
   id_ce_basicConstraints,
+  id_ce_cRLDistributionPoints,
   id_ce_extKeyUsage,
   id_ce_keyUsage,
   id_ce_subjectKeyIdentifier,
+  id_pe_authorityInfoAccess,
 } from '@peculiar/asn1-x509';
 import type { KeyUsageName } from '../config/core.js';
 
@@ -62,3 +70,40 @@ export const authorityKeyIdentifier = (issuerSki: Uint8Array): Extension =>
     false,
     new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(issuerSki) }),
   );
+
+/** RFC 5280 §4.2.2.1 access methods. */
+export const id_ad_ocsp = '1.3.6.1.5.5.7.48.1';
+export const id_ad_caIssuers = '1.3.6.1.5.5.7.48.2';
+/** RFC 6960 §4.2.2.2.1: the responder certificate is not checked for revocation. */
+export const id_pkix_ocsp_nocheck = '1.3.6.1.5.5.7.48.1.5';
+
+const uri = (u: string): GeneralName => new GeneralName({ uniformResourceIdentifier: u });
+
+/** AuthorityInfoAccess (RFC 5280 §4.2.2.1): where relying parties ask OCSP and fetch the CA certificate. */
+export const authorityInfoAccess = (ocspUrl: string, caIssuersUrl: string): Extension =>
+  extension(
+    id_pe_authorityInfoAccess,
+    false,
+    new AuthorityInfoAccessSyntax([
+      new AccessDescription({ accessMethod: id_ad_ocsp, accessLocation: uri(ocspUrl) }),
+      new AccessDescription({ accessMethod: id_ad_caIssuers, accessLocation: uri(caIssuersUrl) }),
+    ]),
+  );
+
+/** CRLDistributionPoints (RFC 5280 §4.2.1.13) with one full-name URI. */
+export const crlDistributionPoints = (crlUrl: string): Extension =>
+  extension(
+    id_ce_cRLDistributionPoints,
+    false,
+    new CRLDistributionPoints([
+      new DistributionPoint({ distributionPoint: new DistributionPointName({ fullName: [uri(crlUrl)] }) }),
+    ]),
+  );
+
+/** id-pkix-ocsp-nocheck: extnValue is NULL (RFC 6960 §4.2.2.2.1). */
+export const ocspNoCheck = (): Extension =>
+  new Extension({
+    extnID: id_pkix_ocsp_nocheck,
+    critical: false,
+    extnValue: new OctetString(Uint8Array.of(5, 0)),
+  });

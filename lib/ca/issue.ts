@@ -19,8 +19,10 @@ import { asView } from '../x509/as-view.js';
 import { certView, type CertView } from '../x509/cert-view.js';
 import { generalNameToString, nameDerToString } from '../x509/names.js';
 import {
+  authorityInfoAccess,
   authorityKeyIdentifier,
   basicConstraints,
+  crlDistributionPoints,
   extendedKeyUsage,
   keyIdentifier,
   keyUsage,
@@ -57,6 +59,19 @@ export interface IssuedCertificate {
 
 const SKI_OID = '2.5.29.14';
 
+/** Where relying parties check revocation (from AppConfig__BaseUrl): AIA and CDP of every certificate. */
+export interface RevocationUrls {
+  readonly ocsp: string;
+  readonly caIssuers: string;
+  readonly crl: string;
+}
+
+/** The URLs this app serves (functions/ocsp.ts, functions/crl.ts, functions/caCertificate.ts). */
+export function revocationUrls(baseUrl: string): RevocationUrls {
+  const base = baseUrl.replace(/\/+$/, '');
+  return { ocsp: `${base}/ocsp`, caIssuers: `${base}/ca.cer`, crl: `${base}/crl` };
+}
+
 /**
  * The CA's issuing half: CSR + profile → signed end-entity certificate. Subject and SANs come
  * from the CSR; key usage, EKU and validity from the profile (never from the requester);
@@ -75,10 +90,16 @@ export class CertificateIssuer {
   private readonly sigAlg: Uint8Array;
   private readonly hash: HashAlgorithm;
   private readonly profileExtensions = new WeakMap<IssuanceProfile, EncodedProfile>();
+  private readonly revocationExtensions: Uint8Array[];
 
   constructor(
     private readonly keys: CaKeys,
-    private readonly options: { readonly clockSkewMinutes: number; readonly hash?: HashAlgorithm },
+    private readonly options: {
+      readonly clockSkewMinutes: number;
+      readonly hash?: HashAlgorithm;
+      /** AIA (OCSP, CA issuers) and CDP; none when the app has no public base URL. */
+      readonly revocationUrls?: RevocationUrls | undefined;
+    },
   ) {
     this.caCertificate = AsnParser.parse(keys.certificateDer, Certificate);
     this.ca = certView(keys.certificateDer);
@@ -86,6 +107,13 @@ export class CertificateIssuer {
     this.caSki = keyIdentifier(this.ca.spki);
     this.hash = options.hash ?? 'SHA-256';
     this.sigAlg = new Uint8Array(AsnConvert.serialize(signatureAlgorithm(keys.signer.keyType, this.hash)));
+    const urls = options.revocationUrls;
+    this.revocationExtensions = urls
+      ? [
+          new Uint8Array(AsnConvert.serialize(authorityInfoAccess(urls.ocsp, urls.caIssuers))),
+          new Uint8Array(AsnConvert.serialize(crlDistributionPoints(urls.crl))),
+        ]
+      : [];
   }
 
   async issue(csr: ParsedCsr, profile: IssuanceProfile, now: Date = new Date()): Promise<IssuedCertificate> {
@@ -160,7 +188,13 @@ export class CertificateIssuer {
     // RFC 5480 §3: keyEncipherment and dataEncipherment are not for EC keys.
     const ku = requested(KU_OID) ?? (csr.key.type === 'EC' ? p.ecKeyUsage : p.keyUsage);
     const eku = requested(EKU_OID) ?? p.extendedKeyUsage;
-    return [p.basicConstraints, ...(ku ? [ku] : []), ...(eku ? [eku] : []), p.authorityKeyIdentifier];
+    return [
+      p.basicConstraints,
+      ...(ku ? [ku] : []),
+      ...(eku ? [eku] : []),
+      p.authorityKeyIdentifier,
+      ...this.revocationExtensions,
+    ];
   }
 
   private encodedProfile(profile: IssuanceProfile): EncodedProfile {

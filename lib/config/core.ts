@@ -60,6 +60,8 @@ export interface CoreSettings {
   readonly localCa: { readonly subject: string; readonly keySize: number; readonly validityDays: number };
   /** Largest request body accepted, bytes. */
   readonly maxBodyBytes: number;
+  /** How long an instance reuses a stored endpoint before reading it again, seconds (≤ 30). */
+  readonly endpointCacheSeconds: number;
 }
 
 export const CLIENT_AUTH_EKU = '1.3.6.1.5.5.7.3.2';
@@ -113,6 +115,7 @@ const schema = z.object({
   AppConfig__LocalCA__KeySize: int(2048, 2048, 8192),
   AppConfig__LocalCA__DaysExpiresIn: int(3650, 1, 36500),
   AppConfig__MaxRequestBytes: int(256 * 1024, 4096, 16 * 1024 * 1024),
+  AppConfig__EndpointCacheSeconds: int(30, 0, 30),
 });
 
 export const coreSection = section(
@@ -143,6 +146,7 @@ export const coreSection = section(
       validityDays: r.AppConfig__LocalCA__DaysExpiresIn,
     },
     maxBodyBytes: r.AppConfig__MaxRequestBytes,
+    endpointCacheSeconds: r.AppConfig__EndpointCacheSeconds,
   }),
   (r) => {
     const p: string[] = [];

@@ -12,6 +12,8 @@ export interface CosmosSettings {
   readonly databaseName: string;
   readonly certificatesContainer: string;
   readonly transactionsContainer: string;
+  /** Small CA-wide documents (revocation epoch, CA state). */
+  readonly stateContainer: string;
   /** Account key: local use only. In Azure the app authenticates with Entra ID (managed identity). */
   readonly key: string | undefined;
   /** Create database and containers on first use. Default: true when a key is set, else false. */
@@ -42,6 +44,7 @@ const schema = z.object({
   AppConfig__CosmosDb__DatabaseName: resourceName('scepca'),
   AppConfig__CosmosDb__CertificatesContainerName: resourceName('certificates'),
   AppConfig__CosmosDb__TransactionsContainerName: resourceName('transactions'),
+  AppConfig__CosmosDb__StateContainerName: resourceName('state'),
   AppConfig__CosmosDb__Key: optionalString,
   AppConfig__CosmosDb__CreateIfNotExists: optionalBool,
   AppConfig__CosmosDb__TimeoutSeconds: int(10, 1, 120),
@@ -55,6 +58,7 @@ export const cosmosSection = section(
     databaseName: r.AppConfig__CosmosDb__DatabaseName,
     certificatesContainer: r.AppConfig__CosmosDb__CertificatesContainerName,
     transactionsContainer: r.AppConfig__CosmosDb__TransactionsContainerName,
+    stateContainer: r.AppConfig__CosmosDb__StateContainerName,
     key: r.AppConfig__CosmosDb__Key,
     createIfNotExists: r.AppConfig__CosmosDb__CreateIfNotExists ?? r.AppConfig__CosmosDb__Key !== undefined,
     timeoutMs: r.AppConfig__CosmosDb__TimeoutSeconds * 1000,

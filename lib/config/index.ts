@@ -7,6 +7,7 @@ import { intuneSection, type IntuneSettings } from './intune.js';
 import { keyVaultSection, type KeyVaultSettings } from './keyvault.js';
 import { manageSection, type ManageSettings } from './manage.js';
 import { restSection, type RestSettings } from './rest.js';
+import { revocationSection, type RevocationSettings } from './revocation.js';
 
 export type { Env } from './parse.js';
 
@@ -23,6 +24,7 @@ export interface Settings {
   readonly keyVault: KeyVaultSettings;
   readonly manage: ManageSettings;
   readonly rest: RestSettings;
+  readonly revocation: RevocationSettings;
 }
 
 const sections = {
@@ -33,6 +35,7 @@ const sections = {
   keyVault: keyVaultSection,
   manage: manageSection,
   rest: restSection,
+  revocation: revocationSection,
 } as const;
 
 export function loadSettings(env: Env = process.env): Settings {

@@ -241,16 +241,8 @@ export class EnrollmentService {
     // A concurrent identical request won the race: answer with its certificate, never a second one.
     if (!created.created) return this.replay(created.existing, req, refuse);
 
-    try {
-      await req.hooks.afterRecord(created.record, req.csr, false);
-    } catch (e) {
-      return refuse(
-        'unavailable',
-        'delivery-refused',
-        'the certificate could not be delivered; retry later',
-        describeError(e),
-      );
-    }
+    const undeliverable = await afterRecord(req, created.record, false, refuse);
+    if (undeliverable) return undeliverable;
     const renewed = auth.authorization === 'renewal';
     this.audit.record({
       ...base,
@@ -318,16 +310,8 @@ export class EnrollmentService {
         'this transaction was completed and its certificate is not stored; enroll with a new transactionID',
       );
     }
-    try {
-      await req.hooks.afterRecord(existing, req.csr, true);
-    } catch (e) {
-      return refuse(
-        'unavailable',
-        'delivery-refused',
-        'the certificate could not be delivered; retry later',
-        describeError(e),
-      );
-    }
+    const undeliverable = await afterRecord(req, existing, true, refuse);
+    if (undeliverable) return undeliverable;
     const der = new Uint8Array(Buffer.from(existing.der, 'base64'));
     this.audit.record({
       ...auditBase(req),
@@ -380,4 +364,29 @@ export function intuneDeviceId(csr: Pick<ParsedCsr, 'sans'>): string | undefined
 /** The profile a record says it was issued under (search, renewal, audit). */
 function appliedProfile(p: IssuanceProfile): AppliedProfile {
   return { validityDays: p.validityDays, keyUsage: [...p.keyUsage], ekus: [...p.ekus] };
+}
+
+/** The endpoint's afterRecord hook; its refusal means the certificate must not be delivered. */
+async function afterRecord(
+  req: EnrollmentRequest,
+  record: CertificateRecord,
+  replayed: boolean,
+  refuse: (
+    kind: EnrollmentFailureKind,
+    reason: ReasonCode,
+    message: string,
+    detail?: string,
+  ) => EnrollmentResult,
+): Promise<EnrollmentResult | undefined> {
+  try {
+    await req.hooks.afterRecord(record, req.csr, replayed);
+    return undefined;
+  } catch (e) {
+    return refuse(
+      'unavailable',
+      'delivery-refused',
+      'the certificate could not be delivered; retry later',
+      describeError(e),
+    );
+  }
 }

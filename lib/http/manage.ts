@@ -17,6 +17,8 @@ import { httpHandler } from './handler.js';
  * §13.1.1: 412 when it names another version).
  */
 export interface ManageCall {
+  /** The whole App, for routes that act beyond the management use cases (revocation). */
+  readonly app: App;
   readonly manage: ManageApi;
   readonly request: HttpRequest;
   readonly actor: Actor;
@@ -30,7 +32,14 @@ const MAX_BODY = 64 * 1024;
 export function manageHandler(fn: (call: ManageCall) => Promise<HttpResponseInit>): HttpHandler {
   return httpHandler(async (app: App, request) => {
     const actor = await app.admin.auth.authenticate(request.headers.get('authorization'));
-    return fn({ manage: app.admin, request, actor, page: pageRequest(request), ifMatch: ifMatch(request) });
+    return fn({
+      app,
+      manage: app.admin,
+      request,
+      actor,
+      page: pageRequest(request),
+      ifMatch: ifMatch(request),
+    });
   }, problemResponse);
 }
 

@@ -28,6 +28,7 @@ export function createCosmosStore(
     databaseName: cosmos.databaseName,
     certificatesContainer: cosmos.certificatesContainer,
     transactionsContainer: cosmos.transactionsContainer,
+    stateContainer: cosmos.stateContainer,
     timeoutMs: cosmos.timeoutMs,
     createIfNotExists: cosmos.createIfNotExists,
   });

@@ -19,11 +19,18 @@ export const DEFAULT_DATABASE_NAME = 'scepca';
 export const DEFAULT_CERTIFICATES_CONTAINER = 'certificates';
 export const DEFAULT_TRANSACTIONS_CONTAINER = 'transactions';
 export const DEFAULT_AUDIT_CONTAINER = 'audit';
+/**
+ * Small CA-wide documents: the revocation epoch here, the management plane's CA state (the
+ * `state` document collection, DOCUMENT_CONTAINERS). One container, defined alike by both.
+ */
+export const DEFAULT_STATE_CONTAINER = 'state';
 
 /** Certificate documents: id = serialNumber; one logical partition per certificate. */
 export const CERTIFICATES_PARTITION_KEY_PATH = '/serialNumber';
 /** Transaction claims: id = SHA-256 of the transactionKey; one logical partition per claim. */
 export const TRANSACTIONS_PARTITION_KEY_PATH = '/id';
+/** State documents: one logical partition per document, id = what it is (`revocation-epoch`). */
+export const STATE_PARTITION_KEY_PATH = '/id';
 
 /** Audit events: `partition` = the endpoint name, or "_management" for management changes. */
 export const AUDIT_PARTITION_KEY_PATH = '/partition';
@@ -123,6 +130,15 @@ export const DOCUMENT_CONTAINERS: Readonly<
     { partitionKey: hashKey(`/${c.partitionKey}`), indexingPolicy: INDEX_EVERYTHING },
   ]),
 ) as Record<CollectionName, { partitionKey: PartitionKeyDefinition; indexingPolicy: IndexingPolicy }>;
+
+export const STATE_PARTITION_KEY = DOCUMENT_CONTAINERS.state.partitionKey;
+export const STATE_INDEXING_POLICY = DOCUMENT_CONTAINERS.state.indexingPolicy;
+
+/**
+ * The document whose `value` changes on every status or revocation change (a random token, so
+ * concurrent writers need no read-modify-write): CertificateStore.revocationEpoch.
+ */
+export const REVOCATION_EPOCH_ID = 'revocation-epoch';
 
 /** Claim id for a transactionKey: fixed length, and free of the characters ids may not hold (/ \ ? #). */
 export function claimId(transactionKey: string): string {

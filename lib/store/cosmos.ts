@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Container, type CosmosClient, ErrorResponse, type ItemDefinition } from '@azure/cosmos';
 import { ZodError } from 'zod';
 import { AppError, dependencyUnavailable, isAppError } from '../errors.js';
@@ -5,8 +6,12 @@ import {
   CERTIFICATES_INDEXING_POLICY,
   CERTIFICATES_PARTITION_KEY,
   type ClaimDocument,
+  REVOCATION_EPOCH_ID,
+  STATE_INDEXING_POLICY,
+  STATE_PARTITION_KEY,
   TRANSACTIONS_INDEXING_POLICY,
   TRANSACTIONS_PARTITION_KEY,
+  certificateDocument,
   claimId,
   fromCertificateDocument,
   fromClaimDocument,
@@ -14,7 +19,13 @@ import {
   toClaimDocument,
 } from './cosmos-schema.js';
 import { buildSearchQuery, clampLimit, decodeContinuation, encodeContinuation } from './cosmos-query.js';
-import type { CertificateQuery, CertificateRecord, CertificateStore, CreateResult } from './types.js';
+import type {
+  CertificateQuery,
+  CertificateRecord,
+  CertificateStore,
+  CreateResult,
+  RevokedEntry,
+} from './types.js';
 
 export * from './cosmos-schema.js';
 
@@ -62,6 +73,11 @@ export * from './cosmos-schema.js';
  * copy is never updated; it only matters while no certificate document exists, and then
  * nothing can have updated it), and a first create costs two writes.
  *
+ * - `state`, partition key `/id`: small CA-wide documents. `revocation-epoch` holds a random token
+ *   replaced after every status/revocation update; instances point-read it (1 RU) to invalidate
+ *   their OCSP and CRL caches. A token, not a counter: concurrent revocations need no
+ *   read-modify-write, and any change of the value is all a reader needs to see.
+ *
  * Updates are etag-conditional replaces (IfMatch); 412 resolves undefined. Every store call has
  * one deadline covering all its requests and the SDK's 429 retries (bounded by the client's
  * retryOptions, which honour x-ms-retry-after-ms).
@@ -71,6 +87,7 @@ export interface CosmosStoreOptions {
   readonly databaseName: string;
   readonly certificatesContainer: string;
   readonly transactionsContainer: string;
+  readonly stateContainer: string;
   /** Deadline for one store call, all requests and retries included. */
   readonly timeoutMs: number;
   /** Create the database and containers on first use (local only; Bicep creates them in Azure). */
@@ -80,6 +97,7 @@ export interface CosmosStoreOptions {
 export class CosmosCertificateStore implements CertificateStore {
   private readonly certificates: Container;
   private readonly transactions: Container;
+  private readonly state: Container;
   private init: Promise<void> | undefined;
   private verified: Promise<void> | undefined;
 
@@ -87,6 +105,7 @@ export class CosmosCertificateStore implements CertificateStore {
     const db = options.client.database(options.databaseName);
     this.certificates = db.container(options.certificatesContainer);
     this.transactions = db.container(options.transactionsContainer);
+    this.state = db.container(options.stateContainer);
   }
 
   create(record: CertificateRecord): Promise<CreateResult> {
@@ -132,11 +151,53 @@ export class CosmosCertificateStore implements CertificateStore {
             accessCondition: { type: 'IfMatch', condition: etag },
             abortSignal: signal,
           });
+        // After the record: a reader that sees the new epoch reads the new record.
+        if ('status' in change || 'revocation' in change) {
+          await this.state.items.upsert(
+            { id: REVOCATION_EPOCH_ID, value: randomUUID(), updatedAt: new Date().toISOString() },
+            { abortSignal: signal },
+          );
+        }
         return fromCertificateDocument(resource);
       } catch (e) {
         if (statusOf(e) === 412 || statusOf(e) === 404) return undefined;
         throw e;
       }
+    });
+  }
+
+  async *listRevoked(issuer: string): AsyncIterable<RevokedEntry> {
+    // `status` is indexed; the issuer is compared here (one CA per store today).
+    const query = {
+      query: "SELECT c.serialNumber, c.revocation, c.notAfter, c.issuer FROM c WHERE c.status = 'revoked'",
+    };
+    let token: string | undefined;
+    do {
+      const page = await this.run('listRevoked', async (signal) => {
+        await this.ready(signal);
+        return this.certificates.items
+          .query<ItemDefinition>(query, { maxItemCount: 1000, continuationToken: token, abortSignal: signal })
+          .fetchNext();
+      });
+      for (const doc of page.resources) {
+        const e = revokedEntry.safeParse(doc);
+        if (e.success && e.data.issuer === issuer) {
+          const { serialNumber, revocation, notAfter } = e.data;
+          yield { serialNumber, revocation, notAfter };
+        }
+      }
+      token = continuationOf(page);
+    } while (token !== undefined);
+  }
+
+  revocationEpoch(): Promise<string> {
+    return this.run('read', async (signal) => {
+      await this.ready(signal);
+      const response = await this.state
+        .item(REVOCATION_EPOCH_ID, REVOCATION_EPOCH_ID)
+        .read<{ value?: unknown }>({ abortSignal: signal });
+      const value = absentUnlessOwnerMissing(response)?.value;
+      return typeof value === 'string' ? value : '0';
     });
   }
 
@@ -272,7 +333,8 @@ export class CosmosCertificateStore implements CertificateStore {
   }
 
   private async createContainers(signal: AbortSignal): Promise<void> {
-    const { client, databaseName, certificatesContainer, transactionsContainer } = this.options;
+    const { client, databaseName, certificatesContainer, transactionsContainer, stateContainer } =
+      this.options;
     const { database } = await client.databases.createIfNotExists(
       { id: databaseName },
       { abortSignal: signal },
@@ -291,6 +353,10 @@ export class CosmosCertificateStore implements CertificateStore {
         partitionKey: TRANSACTIONS_PARTITION_KEY,
         indexingPolicy: TRANSACTIONS_INDEXING_POLICY,
       },
+      { abortSignal: signal },
+    );
+    await database.containers.createIfNotExists(
+      { id: stateContainer, partitionKey: STATE_PARTITION_KEY, indexingPolicy: STATE_INDEXING_POLICY },
       { abortSignal: signal },
     );
   }
@@ -315,6 +381,10 @@ export class CosmosCertificateStore implements CertificateStore {
     }
   }
 }
+
+const revokedEntry = certificateDocument
+  .pick({ serialNumber: true, notAfter: true, issuer: true })
+  .extend({ revocation: certificateDocument.shape.revocation.unwrap() });
 
 /** 404 with substatus 1003 (the database or container does not exist) is an outage, not "no such record". */
 function absentUnlessOwnerMissing<T>(response: {

@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
-import type { CertificateQuery, CertificateRecord, CertificateStore, CreateResult } from './types.js';
+import type {
+  CertificateQuery,
+  CertificateRecord,
+  CertificateStore,
+  CreateResult,
+  RevokedEntry,
+} from './types.js';
 
 /** In-process store for tests and the embedded default without a database. */
 export class MemoryCertificateStore implements CertificateStore {
   private readonly bySerial = new Map<string, CertificateRecord>();
   private readonly byTransaction = new Map<string, string>();
+  private epoch = 0;
 
   create(record: CertificateRecord): Promise<CreateResult> {
     if (record.transactionKey !== undefined) {
@@ -40,6 +47,7 @@ export class MemoryCertificateStore implements CertificateStore {
     if (!current || current.etag !== record.etag) return Promise.resolve(undefined);
     const next = { ...current, ...change, etag: randomUUID() };
     this.bySerial.set(record.serialNumber, next);
+    if ('status' in change || 'revocation' in change) this.epoch += 1;
     return Promise.resolve(next);
   }
 
@@ -58,6 +66,18 @@ export class MemoryCertificateStore implements CertificateStore {
     const items = all.slice(start, start + limit);
     const next = start + limit < all.length ? String(start + limit) : undefined;
     return Promise.resolve(next === undefined ? { items } : { items, continuationToken: next });
+  }
+
+  async *listRevoked(issuer: string): AsyncIterable<RevokedEntry> {
+    await Promise.resolve();
+    for (const r of this.bySerial.values()) {
+      if (r.status === 'revoked' && r.revocation && r.issuer === issuer)
+        yield { serialNumber: r.serialNumber, revocation: r.revocation, notAfter: r.notAfter };
+    }
+  }
+
+  revocationEpoch(): Promise<string> {
+    return Promise.resolve(String(this.epoch));
   }
 
   ping(): Promise<void> {

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { decodeKeyset, encodeKeyset, settleSql, sqliteCode, type Sqlite } from './sqlite.js';
 import { BROAD_PREFIX, PREFIX_MATCHES, certificateSearch, prefixRange } from './sqlite-query.js';
-import type { CertificateQuery, CertificateRecord, CertificateStore, CreateResult } from './types.js';
+import type {
+  CertificateQuery,
+  CertificateRecord,
+  CertificateStore,
+  CreateResult,
+  RevocationReason,
+  RevokedEntry,
+} from './types.js';
 
 type Change = Partial<Pick<CertificateRecord, 'status' | 'revocation' | 'notification'>>;
 
@@ -28,6 +35,9 @@ export class SqliteCertificateStore implements CertificateStore {
   private readonly replace;
   private readonly prefixMatches;
   private readonly statements = new Map<string, ReturnType<Sqlite['prepare']>>();
+  private readonly revokedPage;
+  /** The embedded database belongs to one process: its revocation epoch is a counter here. */
+  private epoch = 0;
 
   constructor(private readonly db: Sqlite) {
     this.insert = db.prepare<Record<string, string | null>>(
@@ -41,6 +51,14 @@ export class SqliteCertificateStore implements CertificateStore {
       'SELECT record, etag FROM certificates WHERE transaction_key = ?',
     );
     this.prefixMatches = db.prepare<Record<string, string>>(PREFIX_MATCHES);
+    // CRL entries: the status index in (created_at, serial) order, a page at a time.
+    this.revokedPage = db.prepare<Record<string, string>>(
+      `SELECT serial, created_at,
+         json_extract(record, '$.issuer') AS issuer, json_extract(record, '$.notAfter') AS not_after,
+         json_extract(record, '$.revocation.reason') AS reason, json_extract(record, '$.revocation.date') AS date
+       FROM certificates WHERE status = 'revoked' AND (created_at, serial) > (@createdAt, @serial)
+       ORDER BY created_at, serial LIMIT 1000`,
+    );
     this.replace = db.prepare<Record<string, string | null>>(
       `UPDATE certificates SET status = @status, notification_state = @notificationState,
          etag = @etag, record = @record
@@ -95,8 +113,39 @@ export class SqliteCertificateStore implements CertificateStore {
         record: json,
         expected,
       });
-      return r.changes === 1 ? { ...next, etag } : undefined;
+      if (r.changes !== 1) return undefined;
+      if ('status' in change || 'revocation' in change) this.epoch += 1;
+      return { ...next, etag };
     });
+  }
+
+  async *listRevoked(issuer: string): AsyncIterable<RevokedEntry> {
+    let after = { createdAt: '', serial: '' };
+    for (;;) {
+      const rows = (await settleSql('list revoked certificates', () => this.revokedPage.all(after))) as {
+        serial: string;
+        created_at: string;
+        issuer: string;
+        not_after: string;
+        reason: string;
+        date: string;
+      }[];
+      for (const r of rows) {
+        if (r.issuer === issuer && typeof r.reason === 'string')
+          yield {
+            serialNumber: r.serial,
+            notAfter: r.not_after,
+            revocation: { reason: r.reason as RevocationReason, date: r.date },
+          };
+      }
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < 1000) return;
+      after = { createdAt: last.created_at, serial: last.serial };
+    }
+  }
+
+  revocationEpoch(): Promise<string> {
+    return Promise.resolve(String(this.epoch));
   }
 
   search(query: CertificateQuery): Promise<{ items: CertificateRecord[]; continuationToken?: string }> {

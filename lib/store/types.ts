@@ -115,6 +115,13 @@ export interface CertificateQuery {
   readonly continuationToken?: string;
 }
 
+/** One entry of a CRL (RFC 5280 §5.1.2.6): what `listRevoked` yields, not a whole record. */
+export interface RevokedEntry {
+  readonly serialNumber: string;
+  readonly revocation: { readonly reason: RevocationReason; readonly date: string };
+  readonly notAfter: string; // ISO 8601
+}
+
 export interface CertificateStore {
   /**
    * Create-if-absent. Resolves only once the record is durable. If a record with the same
@@ -133,6 +140,17 @@ export interface CertificateStore {
     change: Partial<Pick<CertificateRecord, 'status' | 'revocation' | 'notification'>>,
   ): Promise<CertificateRecord | undefined>;
   search(query: CertificateQuery): Promise<{ items: CertificateRecord[]; continuationToken?: string }>;
+  /**
+   * Every revoked record of `issuer` (the record's `issuer` string), read in pages so a CRL of
+   * 100,000 entries never holds 100,000 whole records. Order is unspecified.
+   */
+  listRevoked(issuer: string): AsyncIterable<RevokedEntry>;
+  /**
+   * An opaque marker that changes whenever an `update` changes a record's `status` or
+   * `revocation` (advanced after the record is written). Reading it is one cheap call: every
+   * instance polls it to drop cached OCSP responses and CRLs (lib/revocation).
+   */
+  revocationEpoch(): Promise<string>;
   /** A cheap call that proves the store answers (probe). */
   ping(): Promise<void>;
 }

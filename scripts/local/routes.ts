@@ -31,11 +31,20 @@ export function compileRoute(prefix: string, template: string): CompiledRoute {
       const params: Record<string, string> = {};
       names.forEach((n, i) => {
         const v = m[i + 1];
-        if (v !== undefined) params[n] = decodeURIComponent(v);
+        if (v !== undefined) params[n] = decodeOrKeep(v);
       });
       return params;
     },
   };
+}
+
+/** A malformed percent-escape (`%%`) is kept as sent rather than failing the request with a 500. */
+function decodeOrKeep(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
 }
 
 function escape(s: string): string {

@@ -34,6 +34,7 @@ export async function startTestCosmos(): Promise<TestCosmos> {
     databaseName: `test-${randomUUID()}`,
     certificatesContainer: 'certificates',
     transactionsContainer: 'transactions',
+    stateContainer: 'state',
     key,
     createIfNotExists: true,
     timeoutMs: 5000,
@@ -54,6 +55,7 @@ export async function startTestCosmos(): Promise<TestCosmos> {
         databaseName: s.databaseName,
         certificatesContainer: s.certificatesContainer,
         transactionsContainer: s.transactionsContainer,
+        stateContainer: s.stateContainer,
         timeoutMs: s.timeoutMs,
         createIfNotExists: s.createIfNotExists,
       });

@@ -3,6 +3,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { checkCsr, checkFields, type ScepAction, unwrap } from './intune-checks.js';
+import { fakeRevocation, handleRevocationCall, type FakeRevocation } from './intune-revocation.js';
 
 /**
  * A faithful fake of what an Intune third-party SCEP integration talks to (spec
@@ -57,6 +58,10 @@ export interface FakeIntune {
   readonly clientSecret: string;
   /** The ScepRequestValidationFEService uri that discovery lists (no trailing slash). */
   serviceUri: string;
+  /** The PkiConnectorFEService uri (revocation, §8). */
+  readonly pkiConnectorUri: string;
+  /** Intune's revocation requests and the results uploaded for them. */
+  readonly revocation: FakeRevocation;
   readonly tokenRequests: { readonly scope: string; readonly assertion: boolean }[];
   readonly discoveryRequests: { readonly headers: IncomingHttpHeaders; readonly url: string }[];
   readonly calls: RecordedCall[];
@@ -129,6 +134,18 @@ export async function startFakeIntune(): Promise<FakeIntune> {
       return void handleToken(f, req, body, res);
     if (path === `/graph/v1.0/servicePrincipals/appId=${INTUNE_APP_ID}/endpoints`) {
       handleDiscovery(f, req, res);
+      return;
+    }
+    const pkiPath = new URL(f.pkiConnectorUri).pathname;
+    const rm = /^\/CertificateAuthorityRequests\/([A-Za-z]+)$/.exec(path.slice(pkiPath.length));
+    if (path.startsWith(pkiPath) && rm?.[1] !== undefined) {
+      if (bearer(req) !== 'intune' || !f.scepRoleGranted) {
+        sendJson(res, 401, { error: 'unauthorized' });
+        return;
+      }
+      handleRevocationCall(f.revocation, rm[1], req, body, f.violations, (status, json) => {
+        sendJson(res, status, json);
+      });
       return;
     }
     const servicePath = new URL(f.serviceUri).pathname;
@@ -246,12 +263,7 @@ export async function startFakeIntune(): Promise<FakeIntune> {
       providerResourceId: 'https://api.manage.microsoft.com/',
       uri,
     });
-    const value = [
-      entry(
-        'PkiConnectorFEService',
-        `${url}RACerts/PkiConnectorFEService/Gateway/StatelessPkiConnectorService`,
-      ),
-    ];
+    const value = [entry('PkiConnectorFEService', f.pkiConnectorUri)];
     if (f.discoveryMode !== 'missing-service')
       value.unshift(entry('ScepRequestValidationFEService', f.serviceUri));
     sendJson(res, 200, {
@@ -378,6 +390,8 @@ export async function startFakeIntune(): Promise<FakeIntune> {
     clientId: '66666666-7777-8888-9999-000000000000',
     clientSecret: `secret-${randomUUID()}`,
     serviceUri: `${url}RACerts/ScepRequestValidationFEService/Gateway/StatelessScepRequestValidationService`,
+    pkiConnectorUri: `${url}RACerts/PkiConnectorFEService/Gateway/StatelessPkiConnectorService`,
+    revocation: fakeRevocation(),
     tokenRequests: [],
     discoveryRequests: [],
     calls: [],

@@ -85,6 +85,7 @@ describe('embedded database store behind the host', () => {
         databaseName: 'scepca',
         certificatesContainer: 'certificates',
         transactionsContainer: 'transactions',
+        stateContainer: 'state',
         createIfNotExists: true,
         timeoutMs: 5000,
         maxThrottleRetries: 3,

@@ -103,9 +103,12 @@ describe('deploy package', () => {
     expect(result.contentType).toBe('application/x-pki-message');
     expect(result.routes.map((r) => r.name).sort()).toEqual(
       [
+        'caCertificate',
+        'crl',
         'csr',
         'intuneNotifications',
         'intuneRedrive',
+        'intuneRevocation',
         'manageAccounts',
         'manageAdministrators',
         'manageCertificates',
@@ -113,8 +116,11 @@ describe('deploy package', () => {
         'manageDepartments',
         'manageEndpoints',
         'manageOrganizations',
+        'manageRevoke',
+        'manageUnrevoke',
         'mscep',
         'mscepAdmin',
+        'ocsp',
         'probe',
         'scep',
       ].sort(),

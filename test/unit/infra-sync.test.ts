@@ -37,6 +37,7 @@ const LEFT_TO_DEFAULTS: Readonly<Record<string, string>> = {
   AppConfig__ValidityClockSkewMinutes: 'default: 1440 (Autopilot clocks)',
   AppConfig__SCEPResponseEncryptionAlgorithm: "default: the client's cipher",
   AppConfig__MaxRequestBytes: 'default: 256 KiB',
+  AppConfig__EndpointCacheSeconds: 'default: 30 (the longest a change may take to apply)',
   AppConfig__IntuneValidation__ValidityPeriodDays: 'default: AppConfig__ValidityPeriodDays',
   AppConfig__IntuneValidation__DefaultKeyUsage: 'default: DigitalSignature, KeyEncipherment',
   AppConfig__IntuneValidation__DefaultEkus: 'default: client authentication',
@@ -67,6 +68,12 @@ const LEFT_TO_DEFAULTS: Readonly<Record<string, string>> = {
     'default equals the container Bicep creates (checked below)',
   AppConfig__CosmosDb__TransactionsContainerName:
     'default equals the container Bicep creates (checked below)',
+  AppConfig__CosmosDb__StateContainerName: 'default equals the container Bicep creates (checked below)',
+  AppConfig__Revocation__CrlValidityDays: 'default: 7',
+  AppConfig__Revocation__OcspMaxAgeSeconds: 'default: 600 (SCEPman)',
+  AppConfig__Revocation__ResponderValidityHours: 'default: 48',
+  AppConfig__IntuneValidation__RevocationEnabled: 'default: false (opt-in, needs the Intune app permission)',
+  AppConfig__IntuneValidation__RevocationBatchSize: 'default: 100',
   // Public-cloud endpoints of Microsoft Graph / Intune; sovereign clouds override them.
   AppConfig__IntuneValidation__GraphBaseUrl: 'default: public cloud',
   AppConfig__IntuneValidation__GraphApiVersion: 'default: 1.0',
@@ -341,6 +348,7 @@ describe('infra and code: Cosmos DB containers and queues', () => {
     const names = COSMOS_LAYOUT.containers.map((c) => c.name);
     expect(names).toContain(r.value.certificatesContainer);
     expect(names).toContain(r.value.transactionsContainer);
+    expect(names).toContain(r.value.stateContainer);
   });
 
   it('creates the Intune notification queue and its poison queue under the names the app uses', async () => {

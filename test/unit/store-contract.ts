@@ -255,6 +255,49 @@ export function certificateStoreContract(
       expect((await store.search({ notificationState: 'pending' })).items).toHaveLength(3);
     });
 
+    it('ok/listRevoked yields the revoked records of one issuer with reason, date and notAfter', async () => {
+      const revoked = [];
+      for (let n = 60; n < 63; n++) {
+        const r = await store.create(testRecord(n));
+        if (!r.created) throw new Error('not created');
+        const revocation = { reason: 'superseded' as const, date: at(n + 10) };
+        revoked.push({ serialNumber: r.record.serialNumber, revocation, notAfter: r.record.notAfter });
+        await store.update(r.record, { status: 'revoked', revocation });
+      }
+      await store.create(testRecord(63));
+      const other = await store.create(testRecord(64, { issuer: 'CN=Other CA' }));
+      if (!other.created) throw new Error('not created');
+      await store.update(other.record, {
+        status: 'revoked',
+        revocation: { reason: 'unspecified', date: at(1) },
+      });
+      const listed = [];
+      for await (const e of store.listRevoked('CN=Test CA')) listed.push(e);
+      const bySerial = (a: { serialNumber: string }, b: { serialNumber: string }): number =>
+        a.serialNumber < b.serialNumber ? -1 : 1;
+      expect(listed.sort(bySerial)).toEqual(revoked.sort(bySerial));
+    });
+
+    it('ok/revocationEpoch changes when status or revocation changes, not on other updates', async () => {
+      const r = await store.create(testRecord(70));
+      if (!r.created) throw new Error('not created');
+      const e0 = await store.revocationEpoch();
+      const notified = await store.update(r.record, {
+        notification: { state: 'sent', attempts: 1, updatedAt: at(71) },
+      });
+      expect(await store.revocationEpoch()).toBe(e0);
+      const revoked = await store.update(notified!, {
+        status: 'revoked',
+        revocation: { reason: 'certificateHold', date: at(72) },
+      });
+      const e1 = await store.revocationEpoch();
+      expect(e1).not.toBe(e0);
+      await store.update(revoked!, { status: 'issued', revocation: undefined });
+      const e2 = await store.revocationEpoch();
+      expect(e2).not.toBe(e1);
+      expect((await store.getBySerial(r.record.serialNumber))?.revocation).toBeUndefined();
+    });
+
     it('ok/ping resolves', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });

@@ -15,6 +15,7 @@ describe('AppConfig__CosmosDb__* settings', () => {
         databaseName: 'scepca',
         certificatesContainer: 'certificates',
         transactionsContainer: 'transactions',
+        stateContainer: 'state',
         key: undefined,
         createIfNotExists: false,
         timeoutMs: 10_000,

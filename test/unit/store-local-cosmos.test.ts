@@ -27,6 +27,7 @@ function storeOn(local: LocalCosmos): CertificateStore {
     databaseName: 'scepca',
     certificatesContainer: 'certificates',
     transactionsContainer: 'transactions',
+    stateContainer: 'state',
     key: local.key,
     createIfNotExists: true,
     timeoutMs: 5000,

@@ -108,3 +108,9 @@ export function checkStrongswanPki(): ClientCheck {
   }
   return { available: true, reason: '' };
 }
+
+/** OpenSSL's command line (ocsp, crl, verify). */
+export function checkOpenssl(): ClientCheck {
+  if (findOnPath('openssl')) return { available: true, reason: '' };
+  return { available: false, reason: '`openssl` not on PATH (apt-get install openssl)' };
+}

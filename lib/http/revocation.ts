@@ -1,0 +1,76 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { App } from '../app.js';
+import type { OcspAnswer } from '../revocation/ocsp.js';
+import { readBody } from './body.js';
+
+/** OCSP requests are a few hundred bytes; signed ones with a certificate a few KB. */
+const MAX_OCSP_REQUEST = 64 * 1024;
+
+/**
+ * RFC 6960 Appendix A: POST with an `application/ocsp-request` body, or GET with the
+ * base64 (then URL-encoded) DER request as the last path segment. The raw URL is decoded
+ * here, not the route parameter: base64 holds `/` and `+`, which hosts treat differently.
+ */
+export async function handleOcsp(app: App, request: HttpRequest): Promise<HttpResponseInit> {
+  let der: Uint8Array;
+  if (request.method === 'POST') {
+    der = await readBody(request, MAX_OCSP_REQUEST);
+  } else {
+    const path = new URL(request.url).pathname;
+    const at = path.toLowerCase().indexOf('/ocsp/');
+    let encoded = at < 0 ? '' : path.slice(at + '/ocsp/'.length);
+    try {
+      encoded = decodeURIComponent(encoded);
+    } catch {
+      encoded = '';
+    }
+    der = new Uint8Array(Buffer.from(encoded.slice(0, MAX_OCSP_REQUEST), 'base64'));
+  }
+  return ocspHttp(await app.revocation.ocsp.respond(der));
+}
+
+/** RFC 5019 §6: the caching headers of a response that may be cached; no-store otherwise. */
+function ocspHttp(a: OcspAnswer): HttpResponseInit {
+  const headers: Record<string, string> = { 'content-type': 'application/ocsp-response' };
+  if (a.maxAge > 0 && a.thisUpdate && a.nextUpdate) {
+    headers['cache-control'] = `max-age=${a.maxAge}, public, no-transform, must-revalidate`;
+    headers['last-modified'] = a.thisUpdate.toUTCString();
+    headers.expires = a.nextUpdate.toUTCString();
+  } else {
+    headers['cache-control'] = 'no-store';
+  }
+  return { status: 200, headers, body: a.der };
+}
+
+/** The CRL from the publisher's cache: DER (`application/pkix-crl`), or PEM with `?format=pem`. */
+export async function handleCrl(app: App, request: HttpRequest): Promise<HttpResponseInit> {
+  const crl = await app.revocation.crl.get();
+  const maxAge = Math.max(0, Math.floor((crl.nextUpdate.getTime() - Date.now()) / 1000));
+  const headers = {
+    'cache-control': `max-age=${Math.min(maxAge, 300)}, public, no-transform`,
+    'last-modified': crl.thisUpdate.toUTCString(),
+    expires: crl.nextUpdate.toUTCString(),
+  };
+  if (request.query.get('format')?.toLowerCase() === 'pem') {
+    return {
+      status: 200,
+      headers: { ...headers, 'content-type': 'application/x-pem-file' },
+      body: pem('X509 CRL', crl.der),
+    };
+  }
+  return { status: 200, headers: { ...headers, 'content-type': 'application/pkix-crl' }, body: crl.der };
+}
+
+/** The CA certificate at the AIA caIssuers URL: one DER certificate (RFC 5280 §4.2.2.1). */
+export function handleCaCertificate(app: App): Promise<HttpResponseInit> {
+  return Promise.resolve({
+    status: 200,
+    headers: { 'content-type': 'application/pkix-cert', 'cache-control': 'max-age=86400, public' },
+    body: app.ca.certificateDer,
+  });
+}
+
+function pem(label: string, der: Uint8Array): string {
+  const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n');
+  return `-----BEGIN ${label}-----\n${b64}${b64.endsWith('\n') ? '' : '\n'}-----END ${label}-----\n`;
+}

@@ -1,0 +1,63 @@
+import type { RevocationSettings } from '../config/revocation.js';
+import type { CaKeys } from '../keys/types.js';
+import type { Logger } from '../log.js';
+import type { CertificateStore } from '../store/types.js';
+import { CrlPublisher } from './crl-publisher.js';
+import { EpochWatcher } from './epoch.js';
+import { OcspResponder } from './ocsp.js';
+import { ResponderCertificates } from './responder.js';
+import { RevocationService } from './revoke.js';
+
+export interface Revocation {
+  readonly ocsp: OcspResponder;
+  readonly crl: CrlPublisher;
+  readonly service: RevocationService;
+  readonly epoch: EpochWatcher;
+}
+
+/** How often each instance reads the store's revocation epoch: revocations show within ~2 s. */
+export const EPOCH_INTERVAL_MS = 2000;
+
+/** OCSP, CRL and revoke/unrevoke over one store and one CA, sharing one epoch watcher. */
+export function createRevocation(deps: {
+  readonly store: CertificateStore;
+  readonly ca: CaKeys;
+  readonly issuerName: string;
+  readonly settings: RevocationSettings;
+  readonly logger: Logger;
+  readonly clock: () => Date;
+}): Revocation {
+  const { store, ca, settings, logger, clock } = deps;
+  const epoch = new EpochWatcher(() => store.revocationEpoch(), EPOCH_INTERVAL_MS);
+  const responder = new ResponderCertificates(ca, {
+    validityHours: settings.responderValidityHours,
+    now: clock,
+  });
+  const ocsp = new OcspResponder({
+    store,
+    ca,
+    responder,
+    epoch,
+    logger,
+    now: clock,
+    maxAgeSeconds: settings.ocspMaxAgeSeconds,
+  });
+  const crl = new CrlPublisher({
+    store,
+    ca,
+    issuerName: deps.issuerName,
+    epoch,
+    logger,
+    validityDays: settings.crlValidityDays,
+    now: clock,
+  });
+  const service = new RevocationService({
+    store,
+    logger,
+    changed: () => {
+      epoch.changed();
+    },
+    now: clock,
+  });
+  return { ocsp, crl, service, epoch };
+}

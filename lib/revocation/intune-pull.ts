@@ -1,0 +1,67 @@
+import { describeError, isAppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { IntuneRevocationClient, IntuneRevocationResult } from './intune-client.js';
+import type { RevocationService } from './revoke.js';
+
+export interface IntunePullDeps {
+  readonly client: IntuneRevocationClient;
+  readonly revocation: RevocationService;
+  /** This CA's issuer name as records carry it. */
+  readonly caName: string;
+  readonly batchSize: number;
+  readonly logger: Logger;
+}
+
+/**
+ * One pull of Intune's revocation requests (spec intune-scep-api.md §8): download, revoke each
+ * matching certificate (serial and, when Intune names one, issuer), upload every outcome.
+ * Nothing is lost when a call fails: Intune keeps a request until its result is uploaded, and
+ * revoking is idempotent here (an already revoked certificate is reported as succeeded), so
+ * the next pull simply does it again. A request whose revocation failed for a transient reason
+ * (the store did not answer) is not reported at all, so Intune offers it again.
+ */
+export async function pullIntuneRevocations(
+  d: IntunePullDeps,
+): Promise<{ revoked: number; reported: number }> {
+  const requests = await d.client.download(d.batchSize, null);
+  const results: IntuneRevocationResult[] = [];
+  let revoked = 0;
+  for (const r of requests) {
+    const result = (
+      succeeded: boolean,
+      errorCode: IntuneRevocationResult['errorCode'],
+      errorMessage: string | null,
+    ) => results.push({ requestContext: r.requestContext, succeeded, errorCode, errorMessage });
+    if (r.issuerName !== null && normalizeDn(r.issuerName) !== normalizeDn(d.caName)) {
+      result(false, 'CertificateNotFoundError', 'the certificate was not issued by this CA');
+      continue;
+    }
+    try {
+      await d.revocation.revoke({ serial: r.serialNumber, reason: 'unspecified', actor: 'intune' });
+      revoked += 1;
+      result(true, 'None', null);
+    } catch (e) {
+      if (isAppError(e) && e.code === 'CONFLICT') result(true, 'None', null);
+      else if (isAppError(e) && e.code === 'NOT_FOUND')
+        result(false, 'CertificateNotFoundError', 'no such certificate');
+      else if (isAppError(e) && e.code === 'BAD_REQUEST')
+        result(false, 'ParameterDataInvalidError', e.message);
+      else
+        d.logger.warn('intune revocation: will retry', {
+          requestContext: r.requestContext,
+          error: describeError(e),
+        });
+    }
+  }
+  if (results.length > 0) await d.client.upload(results);
+  d.logger.info('intune revocation pull', { requests: requests.length, revoked, reported: results.length });
+  return { revoked, reported: results.length };
+}
+
+/** Issuer names compared the way Intune and we may print them: case and spacing after separators ignored. */
+function normalizeDn(dn: string): string {
+  return dn
+    .replace(/\s*([,+=])\s*/g, '$1')
+    .trim()
+    .toLowerCase();
+}

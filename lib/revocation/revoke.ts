@@ -1,0 +1,92 @@
+import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { CertificateRecord, CertificateStore, RevocationReason } from '../store/types.js';
+import { canonicalSerial } from './reasons.js';
+
+export interface RevokeRequest {
+  readonly serial: string;
+  /** RFC 5280 CRLReason; default unspecified. */
+  readonly reason?: RevocationReason;
+  /** Who asked (administrator id, `intune`, …): recorded in the audit line. */
+  readonly actor: string;
+  /** The caller's scope: a record it may not see is answered NOT_FOUND, like an unknown one. */
+  readonly visible?: (record: CertificateRecord) => boolean;
+}
+
+export interface RevocationDeps {
+  readonly store: CertificateStore;
+  readonly logger: Logger;
+  /** Called after every change, so this instance's OCSP and CRL caches drop at once. */
+  readonly changed: () => void;
+  readonly now?: () => Date;
+}
+
+/** Optimistic update attempts before a concurrently changing record is reported as CONFLICT. */
+const ATTEMPTS = 3;
+
+/**
+ * Revoke and release (unrevoke) certificates: the one place that changes a record's revocation
+ * state. Typed errors: NOT_FOUND (unknown serial, or outside the caller's scope), CONFLICT
+ * (already revoked; release of anything but certificateHold, RFC 5280 §5.3.1), BAD_REQUEST (not
+ * a serial). Every change is one structured audit line.
+ */
+export class RevocationService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: RevocationDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  revoke(r: RevokeRequest): Promise<CertificateRecord> {
+    const reason = r.reason ?? 'unspecified';
+    return this.change(r, 'revoked', (record) => {
+      if (record.status === 'revoked') {
+        throw new AppError('CONFLICT', 'the certificate is already revoked', {
+          detail: { serialNumber: record.serialNumber, reason: record.revocation?.reason },
+        });
+      }
+      return { status: 'revoked', revocation: { reason, date: this.now().toISOString() } };
+    });
+  }
+
+  /** Release a certificate on hold (certificateHold is the only reversible reason). */
+  unrevoke(r: Omit<RevokeRequest, 'reason'>): Promise<CertificateRecord> {
+    return this.change(r, 'released', (record) => {
+      if (record.status !== 'revoked') throw new AppError('CONFLICT', 'the certificate is not revoked');
+      if (record.revocation?.reason !== 'certificateHold') {
+        throw new AppError('CONFLICT', 'only a certificate on hold (certificateHold) can be released');
+      }
+      return { status: 'issued', revocation: undefined };
+    });
+  }
+
+  private async change(
+    r: Omit<RevokeRequest, 'reason'>,
+    outcome: 'revoked' | 'released',
+    next: (record: CertificateRecord) => Pick<CertificateRecord, 'status' | 'revocation'>,
+  ): Promise<CertificateRecord> {
+    const serial = canonicalSerial(r.serial);
+    if (serial === undefined) throw new AppError('BAD_REQUEST', 'the serial number is not hexadecimal');
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const record = await this.deps.store.getBySerial(serial);
+      if (!record || (r.visible && !r.visible(record))) {
+        throw new AppError('NOT_FOUND', 'no such certificate', { detail: { serialNumber: serial } });
+      }
+      const change = next(record);
+      const updated = await this.deps.store.update(record, change);
+      if (!updated) continue; // changed since it was read: read again
+      this.deps.changed();
+      this.deps.logger.info(`certificate ${outcome}`, {
+        audit: true,
+        event: `certificate.${outcome}`,
+        serialNumber: serial,
+        reason: change.revocation?.reason ?? record.revocation?.reason,
+        endpoint: record.endpoint,
+        subject: record.subject,
+        actor: r.actor,
+      });
+      return updated;
+    }
+    throw new AppError('CONFLICT', 'the certificate changed while it was being updated; try again');
+  }
+}

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AppError } from '../../lib/errors.js';
+import { IntuneClient } from '../../lib/intune/client.js';
+import { memoryLogger } from '../../lib/log.js';
+import { IntuneRevocationClient } from '../../lib/revocation/intune-client.js';
+import { pullIntuneRevocations } from '../../lib/revocation/intune-pull.js';
+import { RevocationService } from '../../lib/revocation/revoke.js';
+import { MemoryCertificateStore } from '../../lib/store/memory.js';
+import { startFakeIntune, type FakeIntune } from '../fakes/intune-server.js';
+import { testRecord } from './store-contract.js';
+
+const CA = 'CN=Test CA';
+let fake: FakeIntune;
+beforeAll(async () => {
+  fake = await startFakeIntune();
+});
+afterAll(async () => {
+  await fake.close();
+});
+
+describe('Intune revocation pull', () => {
+  let store: MemoryCertificateStore;
+  let pull: () => ReturnType<typeof pullIntuneRevocations>;
+  beforeEach(() => {
+    fake.revocation.pending.splice(0);
+    fake.revocation.results.splice(0);
+    fake.revocation.fault = undefined;
+    fake.violations.splice(0);
+    store = new MemoryCertificateStore();
+    const logger = memoryLogger();
+    const intune = new IntuneClient(fake.clientOptions());
+    const client = new IntuneRevocationClient(intune, {
+      providerNameAndVersion: 'test/1.0',
+      timeoutMs: 5000,
+    });
+    const revocation = new RevocationService({ store, logger, changed: () => undefined });
+    pull = () => pullIntuneRevocations({ client, revocation, caName: CA, batchSize: 100, logger });
+  });
+
+  async function issued(n: number, serial: string): Promise<void> {
+    await store.create(testRecord(n, { serialNumber: serial }));
+  }
+
+  const request = (ctx: string, serialNumber: string, issuerName: string | null = 'CN = Test CA') => ({
+    requestContext: ctx,
+    serialNumber,
+    issuerName,
+    caConfiguration: null,
+  });
+
+  it('ok/revokes what Intune asks for and reports every outcome', async () => {
+    await issued(1, '0a01');
+    await issued(2, '0a02');
+    await store.update((await store.getBySerial('0a02'))!, {
+      status: 'revoked',
+      revocation: { reason: 'keyCompromise', date: '2026-01-01T00:00:00Z' },
+    });
+    fake.revocation.pending.push(
+      request('ctx-1', 'A01'), // as Intune may print it: upper case, leading zero dropped
+      request('ctx-2', '0a02'), // already revoked: done, so succeeded
+      request('ctx-3', 'ffff'), // never issued
+      request('ctx-4', '0a01', 'CN=Another CA'),
+    );
+    expect(await pull()).toEqual({ revoked: 1, reported: 4 });
+    expect((await store.getBySerial('0a01'))?.status).toBe('revoked');
+    expect((await store.getBySerial('0a01'))?.revocation?.reason).toBe('unspecified');
+    expect(fake.revocation.results.map((r) => [r.requestContext, r.succeeded, r.errorCode])).toEqual([
+      ['ctx-1', true, 'None'],
+      ['ctx-2', true, 'None'],
+      ['ctx-3', false, 'CertificateNotFoundError'],
+      ['ctx-4', false, 'CertificateNotFoundError'],
+    ]);
+    expect(fake.revocation.pending).toEqual([]);
+    expect(fake.revocation.downloads).toContain(100);
+    expect(fake.violations).toEqual([]);
+  });
+
+  it('fail/an upload that fails loses nothing: the next pull gets the requests again and reports them', async () => {
+    await issued(3, '0b01');
+    fake.revocation.pending.push(request('ctx-5', '0b01'));
+    fake.revocation.fault = 'upload';
+    const err = await pull().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('DEPENDENCY_UNAVAILABLE');
+    expect((await store.getBySerial('0b01'))?.status).toBe('revoked');
+    expect(fake.revocation.pending).toHaveLength(1);
+    fake.revocation.fault = undefined;
+    expect(await pull()).toEqual({ revoked: 0, reported: 1 });
+    expect(fake.revocation.results).toEqual([
+      { requestContext: 'ctx-5', succeeded: true, errorCode: 'None', errorMessage: null },
+    ]);
+  });
+
+  it('fail/a download that fails changes nothing and the next pull does the work', async () => {
+    await issued(4, '0c01');
+    fake.revocation.pending.push(request('ctx-6', '0c01'));
+    fake.revocation.fault = 'download';
+    await expect(pull()).rejects.toBeInstanceOf(AppError);
+    expect((await store.getBySerial('0c01'))?.status).toBe('issued');
+    fake.revocation.fault = undefined;
+    expect(await pull()).toEqual({ revoked: 1, reported: 1 });
+  });
+
+  it('fail/a request the store could not process is not reported, so Intune offers it again', async () => {
+    await issued(5, '0d01');
+    fake.revocation.pending.push(request('ctx-7', '0d01'));
+    const read = store.getBySerial.bind(store);
+    store.getBySerial = () => Promise.reject(new Error('store down'));
+    expect(await pull()).toEqual({ revoked: 0, reported: 0 });
+    expect(fake.revocation.pending).toHaveLength(1);
+    store.getBySerial = read;
+    expect(await pull()).toEqual({ revoked: 1, reported: 1 });
+  });
+});
