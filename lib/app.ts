@@ -1,7 +1,10 @@
 import 'reflect-metadata';
 import type { TokenCredential } from '@azure/identity';
 import type { ManageApi } from './admin/index.js';
-import { loggerAudit, type AuditLog } from './audit.js';
+import type { AuditAccess } from './audit/access.js';
+import { createAudit } from './audit/factory.js';
+import type { AuditSink } from './audit/sink.js';
+import type { AuditStore } from './audit/store.js';
 import { CertificateIssuer, revocationUrls } from './ca/issue.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
 import { EnrollmentService } from './enroll/service.js';
@@ -26,13 +29,18 @@ import { caResponder } from './ra/responder.js';
 import { ConcurrencyLimit } from './scep/limit.js';
 import { ScepService } from './scep/service.js';
 import type { DocumentStore } from './store/documents.js';
+import type { Sqlite } from './store/sqlite.js';
 import type { CertificateStore } from './store/types.js';
 
 /** Everything a function needs, built once per worker from validated settings. */
 export interface App {
   readonly settings: Settings;
   readonly logger: Logger;
-  readonly audit: AuditLog;
+  /** Where decisions are recorded (log line at once, store in the background). */
+  readonly audit: AuditSink;
+  readonly auditStore: AuditStore;
+  /** Authentication of audit readers (the management API's callers). */
+  readonly auditAccess: AuditAccess;
   readonly ca: CaKeys;
   readonly issuer: CertificateIssuer;
   readonly store: CertificateStore;
@@ -71,6 +79,8 @@ export interface AppOptions {
   readonly documents?: DocumentStore;
   /** How long a resolved endpoint is reused (default: AppConfig__EndpointCacheSeconds, 30 s). */
   readonly endpointCacheTtlMs?: number;
+  /** Who may read the audit trail; default: the management API's authentication. */
+  readonly auditAccess?: AuditAccess;
 }
 
 /**
@@ -83,7 +93,6 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   const settings = loadSettings(env);
   const logger = options.logger ?? jsonLogger();
   const clock = options.clock ?? (() => new Date());
-  const audit = loggerAudit(logger);
   const core = settings.core;
   let credential = options.credential;
   const azureCredential = async (): Promise<TokenCredential> => {
@@ -96,10 +105,17 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     return credential;
   };
 
-  const [ca, { store, documents: storedDocuments, description, close }] = await Promise.all([
+  const [ca, { store, documents: storedDocuments, description, close, database }] = await Promise.all([
     loadCaKeys(settings, azureCredential, logger),
     createStore(settings, azureCredential),
   ]);
+  const { store: auditStore, sink: audit } = await createAudit(
+    settings,
+    azureCredential,
+    logger,
+    clock,
+    database,
+  );
   const issuer = new CertificateIssuer(ca, {
     clockSkewMinutes: core.clockSkewMinutes,
     revocationUrls: core.baseUrl === undefined ? undefined : revocationUrls(core.baseUrl),
@@ -217,6 +233,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     ca,
     new ConcurrencyLimit(core.concurrentScepRequestLimit),
     core.requestBudgetMs,
+    audit,
   );
   if (settings.rest.enabled) {
     const { createRestAuth } = await import('./rest/authorize.js');
@@ -253,6 +270,8 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     settings,
     logger,
     audit,
+    auditStore,
+    auditAccess: options.auditAccess ?? admin.auth,
     ca,
     issuer,
     store,
@@ -334,7 +353,13 @@ async function loadCaKeys(
 async function createStore(
   settings: Settings,
   credential: () => Promise<TokenCredential>,
-): Promise<{ store: CertificateStore; documents: DocumentStore; description: string; close: () => void }> {
+): Promise<{
+  store: CertificateStore;
+  documents: DocumentStore;
+  description: string;
+  close: () => void;
+  database?: Sqlite;
+}> {
   const { createLocalStores } = await import('./store/local.js');
   if (settings.cosmos.endpoint === undefined) return createLocalStores(settings.core);
   const { createCosmosStores } = await import('./store/cosmos-factory.js');

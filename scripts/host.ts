@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { installFunctionsCoreShim, registrations } from './local/functions-core.js';
 import { compileRoute, type CompiledRoute } from './local/routes.js';
@@ -185,6 +187,7 @@ async function start(
     });
     const result = await found.entry.reg.handler(request, context);
     if (writePlain(res, result)) return;
+    if (await writeStream(res, result)) return;
     const response =
       result instanceof HttpResponse
         ? result
@@ -324,6 +327,21 @@ function writePlain(res: ServerResponse, result: unknown): boolean {
     return false;
   }
   res.writeHead(typeof r.status === 'number' ? r.status : 200, headers).end(body);
+  return true;
+}
+
+/** A plain HttpResponseInit whose body is a web ReadableStream (downloads): piped, never buffered. */
+async function writeStream(res: ServerResponse, result: unknown): Promise<boolean> {
+  if (typeof result !== 'object' || result === null) return false;
+  const r = result as { status?: unknown; headers?: unknown; body?: unknown };
+  if (!(r.body instanceof ReadableStream)) return false;
+  const headers = (r.headers ?? {}) as Record<string, string>;
+  res.writeHead(typeof r.status === 'number' ? r.status : 200, headers);
+  try {
+    await pipeline(Readable.fromWeb(r.body as import('node:stream/web').ReadableStream<Uint8Array>), res);
+  } catch {
+    res.destroy();
+  }
   return true;
 }
 

@@ -1,5 +1,5 @@
 import type { IntuneClient } from '../intune/client.js';
-import { intuneReason, type Logger, silentLogger } from '../intune/types.js';
+import { intuneReason, intuneReasonCode, type Logger, silentLogger } from '../intune/types.js';
 import type { ChallengeContext, ChallengeResult, ChallengeValidator } from './types.js';
 
 /**
@@ -61,6 +61,11 @@ export class IntuneChallengeValidator implements ChallengeValidator {
       activityId: r.activityId,
     });
     const detail = [r.message, r.errorDescription].filter((s) => s !== undefined && s !== '').join(': ');
-    return { ok: false, reason, detail };
+    return {
+      ok: false,
+      reason: intuneReasonCode(r),
+      detail,
+      compared: [{ name: 'intune', actual: r.code ?? reason, required: 'Success' }],
+    };
   }
 }

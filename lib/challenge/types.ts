@@ -1,3 +1,5 @@
+import type { ComparedValue } from '../audit/event.js';
+import type { ReasonCode } from '../audit/reasons.js';
 import type { ParsedCsr } from '../csr/parse.js';
 import type { RenewalGrant } from '../enroll/renewal-rule.js';
 
@@ -20,7 +22,14 @@ export type ChallengeResult =
       /** A granted renewal: the new certificate gets the original endpoint's profile. */
       readonly renewal?: RenewalGrant;
     }
-  | { readonly ok: false; readonly reason: string; readonly detail?: string };
+  | {
+      readonly ok: false;
+      /** A catalogue code (lib/audit/reasons.ts). */
+      readonly reason: ReasonCode;
+      readonly detail?: string;
+      /** What the check compared, for the audit trail; never the challenge itself. */
+      readonly compared?: readonly ComparedValue[];
+    };
 
 /** An account as recorded on the certificates it authorized. */
 export interface AccountRef {

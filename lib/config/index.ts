@@ -1,5 +1,6 @@
 import { AppError } from '../errors.js';
 import { type Env, formatIssues } from './parse.js';
+import { auditSection, type AuditSettings } from './audit.js';
 import { coreSection, type CoreSettings } from './core.js';
 import { cosmosSection, type CosmosSettings } from './cosmos.js';
 import { intuneSection, type IntuneSettings } from './intune.js';
@@ -17,6 +18,7 @@ export type { Env } from './parse.js';
  * misconfiguration is reported in one message that lists every bad setting at once.
  */
 export interface Settings {
+  readonly audit: AuditSettings;
   readonly core: CoreSettings;
   readonly cosmos: CosmosSettings;
   readonly intune: IntuneSettings;
@@ -27,6 +29,7 @@ export interface Settings {
 }
 
 const sections = {
+  audit: auditSection,
   core: coreSection,
   cosmos: cosmosSection,
   intune: intuneSection,

@@ -1,3 +1,5 @@
+import type { ComparedValue } from '../audit/event.js';
+import type { ReasonCode } from '../audit/reasons.js';
 import type { ParsedCsr } from './parse.js';
 
 /**
@@ -5,8 +7,11 @@ import type { ParsedCsr } from './parse.js';
  * when the request passes, or a refusal with a stable machine-readable reason.
  */
 export interface PolicyRefusal {
-  readonly reason: string;
+  /** A catalogue code (lib/audit/reasons.ts). */
+  readonly reason: ReasonCode;
   readonly message: string;
+  /** What was compared with what the endpoint requires, for the audit trail. */
+  readonly compared?: readonly ComparedValue[];
 }
 export type CsrValidator = (csr: ParsedCsr) => PolicyRefusal | undefined;
 
@@ -27,11 +32,13 @@ export function allowedKeys(o: {
         return {
           reason: 'key-too-small',
           message: `RSA keys must have at least ${o.minRsaBits} bits (got ${k.bits})`,
+          compared: [{ name: 'rsaBits', actual: k.bits, required: `>= ${o.minRsaBits}` }],
         };
       if (k.bits > o.maxRsaBits)
         return {
           reason: 'key-too-large',
           message: `RSA keys may have at most ${o.maxRsaBits} bits (got ${k.bits})`,
+          compared: [{ name: 'rsaBits', actual: k.bits, required: `<= ${o.maxRsaBits}` }],
         };
       return undefined;
     }
@@ -41,9 +48,14 @@ export function allowedKeys(o: {
         : {
             reason: 'curve-not-allowed',
             message: `EC curve ${k.curve} is not allowed (allowed: ${o.curves.join(', ')})`,
+            compared: [{ name: 'curve', actual: k.curve, required: o.curves.join(' | ') }],
           };
     }
-    return { reason: 'key-type-not-allowed', message: `key algorithm ${k.oid} is not allowed` };
+    return {
+      reason: 'key-type-not-allowed',
+      message: `key algorithm ${k.oid} is not allowed`,
+      compared: [{ name: 'keyAlgorithm', actual: k.oid, required: 'RSA | EC' }],
+    };
   };
 }
 

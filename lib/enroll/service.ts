@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { AuditLog } from '../audit.js';
+import type { ComparedValue } from '../audit/event.js';
+import type { ReasonCode } from '../audit/reasons.js';
+import type { AuditLog } from '../audit/sink.js';
 import type { CertificateIssuer, IssuanceProfile, IssuedCertificate } from '../ca/issue.js';
 import { describe } from '../ca/issue.js';
 import type { ChallengeResult } from '../challenge/types.js';
@@ -19,6 +21,8 @@ export interface EnrollmentRequest {
   /** The endpoint's profile: validators, what to issue, whether to keep the DER. */
   readonly profile: EnrollmentProfile;
   readonly transactionId?: string | undefined;
+  /** Who the request belongs to, for the audit trail (endpoints as data: account, organization). */
+  readonly context?: EnrollmentContext | undefined;
   /**
    * Names the transaction (SCEP: endpoint + transactionID + message type + renewal signer).
    * The same transaction with the same CSR gets the same certificate again; with another
@@ -29,6 +33,14 @@ export interface EnrollmentRequest {
   readonly authorize: () => Promise<ChallengeResult>;
   /** Who hears of the issuance (Intune notifications); NO_HOOKS for most endpoints. */
   readonly hooks: IssuanceHooks;
+}
+
+export interface EnrollmentContext {
+  readonly account?: string | undefined;
+  readonly organization?: string | undefined;
+  readonly department?: string | undefined;
+  /** Intune device id, when known. */
+  readonly device?: string | undefined;
 }
 
 type Resolution =
@@ -48,8 +60,8 @@ export type EnrollmentResult =
   | {
       readonly ok: false;
       readonly kind: EnrollmentFailureKind;
-      /** Stable machine-readable reason, e.g. `challenge-mismatch`, `key-too-small`. */
-      readonly reason: string;
+      /** Catalogue code (lib/audit/reasons.ts), e.g. `challenge-mismatch`, `key-too-small`. */
+      readonly reason: ReasonCode;
       /** Safe to show to the requester. */
       readonly message: string;
     };
@@ -69,29 +81,26 @@ export class EnrollmentService {
   ) {}
 
   async enroll(req: EnrollmentRequest): Promise<EnrollmentResult> {
-    const base = {
-      endpoint: req.endpoint,
-      operation: req.operation,
-      transactionId: req.transactionId,
-      requester: req.csr.subjectString,
-    };
+    const base = auditBase(req);
     const refuse = (
       kind: EnrollmentFailureKind,
-      reason: string,
+      reason: ReasonCode,
       message: string,
       detail?: string,
+      compared?: readonly ComparedValue[],
     ): EnrollmentResult => {
       this.audit.record({
         ...base,
         outcome: kind === 'unavailable' ? 'failed' : 'refused',
         reason,
-        detail: detail ?? message,
+        message: `endpoint '${req.endpoint}': ${detail ?? message}`,
+        compared,
       });
       return { ok: false, kind, reason, message };
     };
 
     const refusal = checkPolicy(req.csr, req.profile.policy);
-    if (refusal) return refuse('policy', refusal.reason, refusal.message);
+    if (refusal) return refuse('policy', refusal.reason, refusal.message, undefined, refusal.compared);
 
     let transactionKey: string | undefined;
     if (req.transactionRef !== undefined) {
@@ -128,7 +137,15 @@ export class EnrollmentService {
         describeError(e),
       );
     }
-    if (!auth.ok) return refuse('unauthorized', auth.reason, 'the request was not authorized', auth.detail);
+    if (!auth.ok) {
+      return refuse(
+        'unauthorized',
+        auth.reason,
+        'the request was not authorized',
+        auth.detail,
+        auth.compared,
+      );
+    }
 
     const now = this.clock();
     // A renewal re-issues the original certificate: its endpoint's profile, whatever the
@@ -254,7 +271,7 @@ export class EnrollmentService {
     req: EnrollmentRequest,
     refuse: (
       kind: EnrollmentFailureKind,
-      reason: string,
+      reason: ReasonCode,
       message: string,
       detail?: string,
     ) => EnrollmentResult,
@@ -297,10 +314,15 @@ export class EnrollmentService {
   ): Promise<EnrollmentResult> {
     const { record, replayed } = result;
     const event = {
-      endpoint: req.endpoint,
-      operation: req.operation,
-      transactionId: req.transactionId,
-      requester: req.csr.subjectString,
+      ...auditBase(req),
+      ...(record.requester === undefined ? {} : { actor: record.requester }),
+      ...(record.accountId === undefined
+        ? {}
+        : {
+            account: record.accountId,
+            organization: record.organization,
+            department: record.department,
+          }),
       serialNumber: record.serialNumber,
       authorization: record.authorization,
       ...(record.renewalOf === undefined ? {} : { renewalOf: record.renewalOf }),
@@ -313,35 +335,79 @@ export class EnrollmentService {
         ...event,
         outcome: 'failed',
         reason: 'delivery-refused',
-        detail: describeError(e),
+        message: `endpoint '${req.endpoint}': certificate ${record.serialNumber} not delivered: ${describeError(e)}`,
       });
       return { ok: false, kind: 'unavailable', reason: 'delivery-refused', message };
     }
-    this.audit.record({ ...event, outcome: replayed ? 'replayed' : 'issued' });
+    this.audit.record({ ...event, ...deliveredEvent(req.endpoint, result) });
     return result;
   }
 
   /** The reply carrying the certificate could not be produced: nothing was announced. */
   undelivered(req: EnrollmentRequest, result: Extract<EnrollmentResult, { ok: true }>, error: unknown): void {
     this.audit.record({
-      endpoint: req.endpoint,
-      operation: req.operation,
-      transactionId: req.transactionId,
-      requester: req.csr.subjectString,
+      ...auditBase(req),
       outcome: 'failed',
       reason: 'reply-unavailable',
-      detail: `certificate ${result.record.serialNumber} recorded but not delivered: ${describeError(error)}`,
+      message: `endpoint '${req.endpoint}': certificate ${result.record.serialNumber} recorded but not delivered: ${describeError(error)}`,
       serialNumber: result.record.serialNumber,
+      authorization: result.record.authorization,
     });
   }
 
-  private async issueFailed(req: EnrollmentRequest, reason: string, message: string): Promise<void> {
+  private async issueFailed(req: EnrollmentRequest, reason: ReasonCode, message: string): Promise<void> {
     try {
       await req.hooks.issueFailed({ transactionId: req.transactionId, csr: req.csr }, reason, message);
     } catch (e) {
       this.logger.warn('issue-failure hook failed', { endpoint: req.endpoint, error: describeError(e) });
     }
   }
+}
+
+/** The decision a delivered certificate records: issued, renewed or replayed. */
+function deliveredEvent(endpoint: string, r: Extract<EnrollmentResult, { ok: true }>) {
+  const { record } = r;
+  if (r.replayed) {
+    return {
+      outcome: 'replayed',
+      reason: 'replayed',
+      message: `endpoint '${endpoint}' sent certificate ${record.serialNumber} again for a retried transaction`,
+    } as const;
+  }
+  const renewed = record.authorization === 'renewal';
+  return {
+    outcome: renewed ? 'renewed' : 'issued',
+    reason: renewed ? 'renewed' : 'issued',
+    message: `endpoint '${endpoint}' ${renewed ? 'renewed' : 'issued'} certificate ${record.serialNumber} for ${record.subject || 'an empty subject'} (${record.authorization})`,
+  } as const;
+}
+
+/** The audit fields every event of one enrollment request shares. */
+function auditBase(req: EnrollmentRequest) {
+  return {
+    kind: 'enrollment',
+    endpoint: req.endpoint,
+    operation: req.operation,
+    transactionId: req.transactionId,
+    actor: req.csr.subjectString,
+    subject: req.csr.subjectString,
+    device: intuneDeviceId(req.csr),
+    ...req.context,
+  } as const;
+}
+
+/**
+ * The Intune device id a CSR names: Intune SCEP profiles put it in a URI SAN
+ * `IntuneDeviceId://{{DeviceId}}` (Microsoft Learn, "Use SCEP certificate profiles with
+ * Microsoft Intune", Subject alternative name: URI), so an explainer can find a device's requests.
+ */
+export function intuneDeviceId(csr: Pick<ParsedCsr, 'sans'>): string | undefined {
+  for (const gn of csr.sans) {
+    const uri = gn.uniformResourceIdentifier;
+    const m = uri === undefined ? null : /^IntuneDeviceId:\/\/(.+)$/i.exec(uri);
+    if (m?.[1]) return m[1];
+  }
+  return undefined;
 }
 
 /** The profile a record says it was issued under (search, renewal, audit). */

@@ -16,6 +16,7 @@ export async function handleScep(
     const res = await app.scep.handle(endpoint, {
       method: request.method,
       operation: request.query.get('operation') ?? undefined,
+      contentType: request.headers.get('content-type') ?? undefined,
       rawMessage: rawQueryParam(request.url, 'message'),
       body,
     });

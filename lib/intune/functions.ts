@@ -22,6 +22,7 @@ export async function runNotification(
       poison: i.poison,
       now: i.clock,
       log: i.logger,
+      audit: app.audit,
       maxAttempts: app.settings.intune.notifications.maxAttempts,
     },
   );

@@ -8,7 +8,16 @@ import {
   parseNotificationMessage,
   successMessageFor,
 } from './notifications.js';
-import { type IntuneFailure, intuneReason, type IntuneResult, type Logger, silentLogger } from './types.js';
+import type { ReasonCode } from '../audit/reasons.js';
+import type { AuditLog } from '../audit/sink.js';
+import {
+  type IntuneFailure,
+  intuneReason,
+  intuneReasonCode,
+  type IntuneResult,
+  type Logger,
+  silentLogger,
+} from './types.js';
 
 /**
  * The worker side of Intune notifications (DESIGN decision 5). processNotification runs in the
@@ -31,6 +40,8 @@ export interface WorkerDeps {
   readonly poison: MessageQueue;
   readonly now?: () => Date;
   readonly log?: Logger;
+  /** Final outcomes (sent, given up) become audit events. */
+  readonly audit?: AuditLog;
   /** Deliveries before giving up. Default 8 (AppConfig__IntuneValidation__NotificationMaxAttempts). */
   readonly maxAttempts?: number;
   /** Delay before the next attempt after `attempt` failed ones. */
@@ -111,8 +122,27 @@ export async function processNotification(
       updatedAt: now().toISOString(),
     });
   };
+  const audit = (outcome: 'notified' | 'failed', reason: ReasonCode, text: string): void => {
+    deps.audit?.record({
+      kind: 'intune-notification',
+      operation: `${message.kind}Notification`,
+      endpoint: record?.endpoint,
+      transactionId: message.transactionId,
+      serialNumber: record?.serialNumber,
+      subject: record?.subject,
+      actor: 'intune',
+      outcome,
+      reason,
+      message: text,
+    });
+  };
   if (result.ok) {
     await mark('sent');
+    audit(
+      'notified',
+      'intune-notified',
+      `Intune accepted the ${message.kind} notification (attempt ${attempt})`,
+    );
     log.info(`intune ${message.kind}Notification sent`, { ...fields, activityId: result.activityId });
     return 'sent';
   }
@@ -122,6 +152,11 @@ export async function processNotification(
   if (isPermanent(result) || attempt >= maxAttempts) {
     await deps.poison.send(encodeNotificationMessage({ ...message, attempt, lastError }));
     await mark('failed', lastError);
+    audit(
+      'failed',
+      intuneReasonCode(result),
+      `the ${message.kind} notification gave up after ${attempt} attempt(s): ${lastError}`,
+    );
     log.error(`intune ${message.kind}Notification gave up after ${attempt} attempt(s): ${reason}`, {
       ...fields,
       lastError,

@@ -1,3 +1,5 @@
+import type { IntuneReason } from '../audit/reasons.js';
+
 /**
  * Results of the Intune SCEP calls (spec intune-scep-api.md §3.4, §3.6). The client never
  * throws for a failed call: every outcome is a value the caller can log and decide on, so no
@@ -83,6 +85,18 @@ export type IntuneResult = IntuneSuccess | IntuneFailure;
  */
 export function intuneReason(r: IntuneFailure): string {
   if (r.kind === 'code') return `intune:${r.code ?? 'Unknown'}`;
+  if (r.kind === 'http') return `intune:http-${r.httpStatus ?? 0}`;
+  return `intune:${r.kind}`;
+}
+
+/** The catalogue code of a failure: as intuneReason, with a code Intune's enum lacks as `intune:Unknown`. */
+export function intuneReasonCode(r: IntuneFailure): IntuneReason {
+  if (r.kind === 'code') {
+    const code = IntuneResultCodes.find(
+      (c): c is Exclude<IntuneResultCode, 'Success'> => c === r.code && c !== 'Success',
+    );
+    return code === undefined ? 'intune:Unknown' : `intune:${code}`;
+  }
   if (r.kind === 'http') return `intune:http-${r.httpStatus ?? 0}`;
   return `intune:${r.kind}`;
 }

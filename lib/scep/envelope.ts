@@ -21,7 +21,10 @@ import {
   type Ber,
 } from '../cms/ber.js';
 import { CIPHERS, cipherByOid, decryptContent, encryptContent, type ContentCipher } from '../cms/ciphers.js';
+import type { ComparedValue } from '../audit/event.js';
 import { badRequest } from '../errors.js';
+import { canonicalSerialHex } from '../x509/cert-view.js';
+import { nameDerToString } from '../x509/names.js';
 import type { Decrypter, KeyTransportScheme } from '../keys/types.js';
 import { asView } from '../x509/as-view.js';
 import type { CertView } from '../x509/cert-view.js';
@@ -30,8 +33,18 @@ import { OID } from './types.js';
 
 const RSAES_OAEP = '1.2.840.113549.1.1.7';
 
+/** Why an envelope cannot be opened (catalogue codes), with what the parser saw. */
+export type EnvelopeFailure = 'cipher-not-supported' | 'envelope-recipient-mismatch' | 'envelope-invalid';
+
 export class EnvelopeError extends Error {
   override readonly name = 'EnvelopeError';
+  constructor(
+    message: string,
+    readonly reason: EnvelopeFailure = 'envelope-invalid',
+    readonly compared: readonly ComparedValue[] = [],
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -82,17 +95,73 @@ export async function openEnvelopeFor(
     throw badRequest('the pkcsPKIEnvelope is not a CMS EnvelopedData structure', e);
   }
   const cipher = cipherByOid(parsed.cipherOid);
-  if (!cipher) throw new EnvelopeError(`unsupported content cipher ${parsed.cipherOid}`);
+  if (!cipher) {
+    throw new EnvelopeError(`unsupported content cipher ${parsed.cipherOid}`, 'cipher-not-supported', [
+      { name: 'contentCipher', actual: parsed.cipherOid, required: Object.keys(CIPHERS).join(' | ') },
+    ]);
+  }
+  // A wrong recipient is the commonest MDM misconfiguration (a profile holding another CA
+  // certificate): say which one the client used.
+  const recipientFacts = (): ComparedValue[] => [
+    {
+      name: 'recipients',
+      actual: parsed.ktris.map(recipientName).join('; '),
+      required: recipients.map((r) => describeCert(r.certificate)).join(' | '),
+    },
+  ];
   const picked = pickRecipient(parsed.ktris, recipients);
-  if (!picked) throw new EnvelopeError('the request is not encrypted to this server');
+  if (!picked) {
+    throw new EnvelopeError(
+      'the request is not encrypted to this server',
+      'envelope-recipient-mismatch',
+      recipientFacts(),
+    );
+  }
   const { ktri, decrypter } = picked;
   const scheme: KeyTransportScheme = oid(kid(kid(ktri, 2), 0)) === RSAES_OAEP ? 'RSA-OAEP' : 'RSA1_5';
   const cek = await decrypter.unwrapKey(octets(kid(ktri, 3)), scheme, CIPHERS[cipher].keyLength);
   try {
     return { content: decryptContent(cipher, cek, parsed.iv, parsed.ciphertext), cipher };
   } catch {
-    throw new EnvelopeContentError('the pkcsPKIEnvelope cannot be decrypted');
+    // Answered like any other unreadable content (RFC 3218 §2.3.2); only the audit event says
+    // whether the recipient the client chose was named as ours.
+    const named = recipients.some((r) => isNamed(ktri, r.certificate));
+    throw new EnvelopeContentError(
+      named ? 'the pkcsPKIEnvelope cannot be decrypted' : 'the request is not encrypted to this server',
+      named ? 'envelope-invalid' : 'envelope-recipient-mismatch',
+      named ? [{ name: 'contentCipher', actual: cipher }] : recipientFacts(),
+    );
   }
+}
+
+/** The recipient a KeyTransRecipientInfo names: `issuer DN #serial`, or its subjectKeyIdentifier. */
+function recipientName(ktri: Ber): string {
+  const rid = kids(ktri)[1];
+  if (!rid) return '(none)';
+  if (!isUniversal(rid, 16)) return `subjectKeyIdentifier ${Buffer.from(octets(rid)).toString('hex')}`;
+  const [i, s] = kids(rid);
+  if (!i || !s) return '(unreadable)';
+  try {
+    return `${nameDerToString(raw(i))} #${canonicalSerialHex(octets(s))}`;
+  } catch {
+    return '(unreadable)';
+  }
+}
+
+function describeCert(c: CertView): string {
+  return `${nameDerToString(c.issuer)} #${c.serialHex}`;
+}
+
+function isNamed(ktri: Ber, ours: CertView): boolean {
+  const rid = kids(ktri)[1];
+  if (!rid || !isUniversal(rid, 16)) return false;
+  const [i, s] = kids(rid);
+  return (
+    !!i &&
+    !!s &&
+    Buffer.from(raw(i)).equals(Buffer.from(ours.issuer)) &&
+    Buffer.from(octets(s)).equals(Buffer.from(ours.serial))
+  );
 }
 
 /**
@@ -133,14 +202,7 @@ function pickRecipient(
   ours: readonly EnvelopeRecipient[],
 ): { ktri: Ber; decrypter: Decrypter } | undefined {
   for (const r of ours) {
-    const issuer = Buffer.from(r.certificate.issuer);
-    const serial = Buffer.from(r.certificate.serial);
-    const ktri = ktris.find((k) => {
-      const rid = kids(k)[1];
-      if (!rid || !isUniversal(rid, 16)) return false;
-      const [i, s] = kids(rid);
-      return !!i && !!s && Buffer.from(raw(i)).equals(issuer) && Buffer.from(octets(s)).equals(serial);
-    });
+    const ktri = ktris.find((k) => isNamed(k, r.certificate));
     if (ktri) return { ktri, decrypter: r.decrypter };
   }
   // Some clients name the recipient by subjectKeyIdentifier or imprecisely: with one recipient,

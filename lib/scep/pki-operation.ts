@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { IssuerAndSerialNumber } from '@peculiar/asn1-cms';
-import type { AuditLog } from '../audit.js';
+import type { ComparedValue } from '../audit/event.js';
+import { reasonEntry, type ReasonCode } from '../audit/reasons.js';
+import type { AuditLog } from '../audit/sink.js';
 import type { CertificateIssuer } from '../ca/issue.js';
 import { serialHex } from '../ca/sign.js';
 import type { ContentCipher } from '../cms/ciphers.js';
@@ -14,6 +16,7 @@ import { describeError, isAppError } from '../errors.js';
 import { clientReason } from '../model/reasons.js';
 import type { HashAlgorithm } from '../keys/types.js';
 import { CaCannotDecrypt, type Responder } from '../ra/responder.js';
+import { nameDerToString } from '../x509/names.js';
 import { hasStoredCertificate } from '../store/storage-policy.js';
 import type { CertificateRecord, CertificateStore } from '../store/types.js';
 import { buildCertRep, type CertRepOutcome } from './certrep.js';
@@ -49,6 +52,27 @@ export interface PkiOperationDeps {
 }
 
 type Reply = CertRepOutcome;
+type Refuse = (
+  reason: ReasonCode,
+  text: string,
+  failInfo?: FailInfo,
+  detail?: string,
+  compared?: readonly ComparedValue[],
+) => Reply;
+
+interface OpenFailure {
+  readonly reason: ReasonCode;
+  readonly error: string;
+  readonly failInfo: FailInfo;
+  readonly detail?: string;
+  readonly compared?: readonly ComparedValue[];
+}
+
+/** What the HTTP adapter saw, for the audit event of a message that does not parse. */
+export interface TransportFacts {
+  readonly contentType?: string | undefined;
+  readonly method?: string | undefined;
+}
 
 /**
  * The one answer to every failure after the content key was unwrapped: bad padding (a
@@ -56,7 +80,7 @@ type Reply = CertRepOutcome;
  * IssuerAndSerialNumber). Same failInfo, same text, same path (RFC 3218 §2.3.2).
  */
 const UNREADABLE = {
-  reason: 'envelope-content-unreadable',
+  reason: 'envelope-content-unreadable' as ReasonCode,
   error: 'the pkcsPKIEnvelope content cannot be decrypted or read',
   failInfo: FailInfo.badMessageCheck,
 } as const;
@@ -85,8 +109,32 @@ interface Delivery {
 export class PkiOperation {
   constructor(private readonly d: PkiOperationDeps) {}
 
-  async handle(endpoint: ScepEndpoint, der: Uint8Array): Promise<Uint8Array> {
-    const msg = parsePkiMessage(der);
+  async handle(endpoint: ScepEndpoint, der: Uint8Array, seen: TransportFacts = {}): Promise<Uint8Array> {
+    let msg: PkiMessage;
+    try {
+      msg = parsePkiMessage(der);
+    } catch (e) {
+      // Answered with HTTP 400 by the adapter; recorded here with what the parser saw.
+      this.d.audit.record({
+        kind: 'enrollment',
+        endpoint: endpoint.name,
+        operation: 'PKIOperation',
+        outcome: 'refused',
+        reason: 'message-unparseable',
+        message: `endpoint '${endpoint.name}': ${isAppError(e) ? e.message : 'the SCEP message cannot be parsed'}`,
+        compared: [
+          {
+            name: 'contentType',
+            actual: seen.contentType ?? '(none)',
+            required: 'application/x-pki-message',
+          },
+          { name: 'method', actual: seen.method },
+          { name: 'bytes', actual: der.length },
+          { name: 'firstBytes', actual: Buffer.from(der.subarray(0, 8)).toString('hex') },
+        ],
+      });
+      throw e;
+    }
     const responder = this.responder(endpoint);
     let answer: Reply | Delivery;
     try {
@@ -94,12 +142,14 @@ export class PkiOperation {
     } catch (e) {
       // Anything unexpected after parsing (a store read failing, …) is still answered in-band.
       this.d.audit.record({
+        kind: 'enrollment',
         endpoint: endpoint.name,
         operation: 'PKIOperation',
         transactionId: msg.transactionId,
+        actor: nameDerToString(msg.signer.subject),
         outcome: 'failed',
         reason: 'internal',
-        detail: describeError(e),
+        message: describeError(e),
       });
       answer = fail(FailInfo.badRequest, 'the request could not be processed now; retry later');
     }
@@ -140,13 +190,17 @@ export class PkiOperation {
           return undefined;
         } catch (e) {
           this.d.audit.record({
+            kind: 'enrollment',
             endpoint: endpoint.name,
             operation: MessageType[msg.messageType] ?? 'PKIOperation',
             transactionId: msg.transactionId,
+            actor: nameDerToString(msg.signer.subject),
+            subject: record.subject,
             outcome: 'failed',
             reason: 'delivery-refused',
-            detail: describeError(e),
+            message: `endpoint '${endpoint.name}': certificate ${record.serialNumber} not delivered: ${describeError(e)}`,
             serialNumber: record.serialNumber,
+            authorization: record.authorization,
           });
           return fail(FailInfo.badRequest, 'the certificate could not be delivered; retry later');
         }
@@ -155,14 +209,19 @@ export class PkiOperation {
   }
 
   private async outcome(endpoint: ScepEndpoint, msg: PkiMessage): Promise<Reply | Delivery> {
-    const refuse = (reason: string, text: string, failInfo = FailInfo.badRequest, detail?: string): Reply => {
+    const refuse: Refuse = (reason, text, failInfo = FailInfo.badRequest, detail, compared) => {
       this.d.audit.record({
+        kind: 'enrollment',
         endpoint: endpoint.name,
         operation: MessageType[msg.messageType] ?? `messageType ${msg.messageType}`,
         transactionId: msg.transactionId,
-        outcome: 'refused',
+        actor: nameDerToString(msg.signer.subject),
+        subject: nameDerToString(msg.signer.subject),
+        // An outage is not the device's fault: recorded as failed, like the enrollment layer does.
+        outcome: reasonEntry(reason).check === 'availability' ? 'failed' : 'refused',
         reason,
-        detail: detail ?? text,
+        message: `endpoint '${endpoint.name}': ${detail ?? text}`,
+        compared,
       });
       return fail(failInfo, text);
     };
@@ -209,18 +268,31 @@ export class PkiOperation {
   private async open(
     endpoint: ScepEndpoint,
     msg: PkiMessage,
-  ): Promise<
-    | { content: Uint8Array; cipher: ContentCipher }
-    | { reason: string; error: string; failInfo: FailInfo; detail?: string }
-  > {
+  ): Promise<{ content: Uint8Array; cipher: ContentCipher } | OpenFailure> {
     try {
       return await openEnvelopeFor(msg.envelope, this.responder(endpoint).recipients);
     } catch (e) {
-      if (e instanceof CaCannotDecrypt)
+      if (e instanceof CaCannotDecrypt) {
         return { reason: 'ca-cannot-decrypt', error: e.message, failInfo: FailInfo.badAlg };
-      if (e instanceof EnvelopeContentError) return UNREADABLE;
-      if (e instanceof EnvelopeError)
-        return { reason: 'envelope-invalid', error: e.message, failInfo: FailInfo.badMessageCheck };
+      }
+      // The client gets the one answer; the audit event keeps what the envelope named.
+      if (e instanceof EnvelopeContentError) {
+        const recipient = e.reason === 'envelope-recipient-mismatch';
+        return {
+          ...UNREADABLE,
+          ...(recipient ? { reason: e.reason } : {}),
+          detail: e.message,
+          compared: e.compared,
+        };
+      }
+      if (e instanceof EnvelopeError) {
+        return {
+          reason: e.reason,
+          error: e.message,
+          failInfo: FailInfo.badMessageCheck,
+          compared: e.compared,
+        };
+      }
       if (isAppError(e) && e.code === 'DEPENDENCY_UNAVAILABLE')
         return {
           reason: 'ca-key-unavailable',
@@ -240,11 +312,11 @@ export class PkiOperation {
     }
   }
 
-  private async enroll(
-    endpoint: ScepEndpoint,
-    msg: PkiMessage,
-    refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
-  ): Promise<Reply | Delivery> {
+  private refuseOpen(refuse: Refuse, o: OpenFailure): Reply {
+    return refuse(o.reason, o.error, o.failInfo, o.detail, o.compared);
+  }
+
+  private async enroll(endpoint: ScepEndpoint, msg: PkiMessage, refuse: Refuse): Promise<Reply | Delivery> {
     // Everything that can refuse without the CA key comes before the envelope is opened: an
     // unauthenticated request costs one private-key operation, the FAILURE's signature.
     if (!isRsaKey(msg.signer.spki)) {
@@ -267,13 +339,18 @@ export class PkiOperation {
         early.detail,
       );
     const opened = await this.open(endpoint, msg);
-    if ('error' in opened) return refuse(opened.reason, opened.error, opened.failInfo, opened.detail);
+    if ('error' in opened) return this.refuseOpen(refuse, opened);
     let csr: ParsedCsr;
     try {
       csr = parseCsr(opened.content);
     } catch (e) {
       // Garbage after unwrapping is answered like undecryptable content (no padding oracle).
-      return refuse(UNREADABLE.reason, UNREADABLE.error, UNREADABLE.failInfo, describeError(e));
+      return refuse(UNREADABLE.reason, UNREADABLE.error, UNREADABLE.failInfo, describeError(e), [
+        {
+          name: 'content',
+          actual: `${opened.content.length} bytes, starting ${Buffer.from(opened.content.subarray(0, 4)).toString('hex')}`,
+        },
+      ]);
     }
     const decision = await this.d.renewal.decide(msg.signerCertificateDer, csr, receiver, signer);
     const request: EnrollmentRequest = {
@@ -318,11 +395,7 @@ export class PkiOperation {
     };
   }
 
-  private async poll(
-    endpoint: ScepEndpoint,
-    msg: PkiMessage,
-    refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
-  ): Promise<Reply | Delivery> {
+  private async poll(endpoint: ScepEndpoint, msg: PkiMessage, refuse: Refuse): Promise<Reply | Delivery> {
     const signer = signerSerial(
       await this.d.renewal.check(msg.signerCertificateDer, { kind: 'scep', endpoint: endpoint.name }),
     );
@@ -347,13 +420,9 @@ export class PkiOperation {
     );
   }
 
-  private async getCert(
-    endpoint: ScepEndpoint,
-    msg: PkiMessage,
-    refuse: (r: string, t: string, f?: FailInfo, detail?: string) => Reply,
-  ): Promise<Reply | Delivery> {
+  private async getCert(endpoint: ScepEndpoint, msg: PkiMessage, refuse: Refuse): Promise<Reply | Delivery> {
     const opened = await this.open(endpoint, msg);
-    if ('error' in opened) return refuse(opened.reason, opened.error, opened.failInfo, opened.detail);
+    if ('error' in opened) return this.refuseOpen(refuse, opened);
     let serial: string;
     try {
       serial = serialHex(AsnParser.parse(opened.content, IssuerAndSerialNumber).serialNumber);
@@ -398,7 +467,7 @@ function signedByOwner(msg: PkiMessage, record: CertificateRecord): boolean {
   return createHash('sha256').update(msg.signer.spki).digest('hex') === record.publicKeySha256;
 }
 
-function notOwner(refuse: (r: string, t: string, f?: FailInfo) => Reply): Reply {
+function notOwner(refuse: Refuse): Reply {
   return refuse(
     'requester-not-owner',
     'the request is not signed by the key of the requested certificate',

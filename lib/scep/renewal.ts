@@ -1,3 +1,4 @@
+import type { ReasonCode } from '../audit/reasons.js';
 import type { ChallengeResult } from '../challenge/types.js';
 import { withinRenewalWindow } from '../enroll/endpoint.js';
 import type { RenewalDecision, RenewalReason } from '../enroll/renewal-rule.js';
@@ -18,13 +19,20 @@ const IDENTITY_CHANGED: readonly RenewalReason[] = ['subject_mismatch', 'san_mis
 /** Why a PKCSReq signed by a certificate of ours did not renew it, when its challenge fails. */
 const EXPLAINED: readonly RenewalReason[] = [...IDENTITY_CHANGED, 'other_endpoint'];
 
-const SCEP_REASON: Partial<Record<RenewalReason, string>> = {
+const SCEP_REASON: Record<RenewalReason, ReasonCode> = {
+  malformed_certificate: 'renewal-signer-not-ours',
+  foreign_issuer: 'renewal-signer-not-ours',
+  bad_signature: 'renewal-signer-not-ours',
   expired: 'renewal-signer-expired',
   not_yet_valid: 'renewal-signer-not-yet-valid',
   unknown_certificate: 'renewal-signer-unknown',
   revoked: 'renewal-signer-revoked',
   other_endpoint: 'renewal-other-endpoint',
   profile_unavailable: 'renewal-other-endpoint',
+  type_not_allowed: 'renewal-not-allowed',
+  subject_mismatch: 'renewal-identity-changed',
+  san_mismatch: 'renewal-identity-changed',
+  san_unsupported: 'renewal-identity-changed',
 };
 
 export function signerIsOurs(d: RenewalDecision): boolean {
@@ -42,14 +50,14 @@ export function signerSerial(d: RenewalDecision): string | undefined {
  */
 export function renewalReqRefusal(
   signer: RenewalDecision,
-): { readonly reason: string; readonly detail: string } | undefined {
+): { readonly reason: ReasonCode; readonly detail: string } | undefined {
   if (signer.ok) return undefined;
   if (!signerIsOurs(signer))
     return {
       reason: 'renewal-signer-not-ours',
       detail: 'a RenewalReq must be signed by a certificate this CA issued',
     };
-  return { reason: SCEP_REASON[signer.reason] ?? `renewal-${signer.reason}`, detail: signer.message };
+  return { reason: SCEP_REASON[signer.reason], detail: signer.message };
 }
 
 /**
@@ -78,8 +86,11 @@ export async function authorizeScepRequest(o: {
     ? undefined
     : {
         ok: false as const,
-        reason: SCEP_REASON[d.reason] ?? 'renewal-identity-changed',
+        reason: SCEP_REASON[d.reason],
         detail: d.message,
+        ...(d.serialNumber === undefined
+          ? {}
+          : { compared: [{ name: 'signerSerial', actual: d.serialNumber }] }),
       };
   if (o.isRenewalReq) {
     if (!signerIsOurs(d))

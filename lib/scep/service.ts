@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/sink.js';
 import { withBudget } from '../budget.js';
 import { AppError } from '../errors.js';
 import { decodeMessageParam } from './base64.js';
@@ -12,6 +13,8 @@ import { MediaType } from './types.js';
 export interface ScepRequest {
   readonly method: string;
   readonly operation: string | undefined;
+  /** The Content-Type header, if any (recorded when a message does not parse). */
+  readonly contentType?: string | undefined;
   /** The `message` query parameter exactly as it appears in the URL (not decoded). */
   readonly rawMessage: string | undefined;
   readonly body: Uint8Array;
@@ -35,13 +38,26 @@ export class ScepService {
     private readonly limit: ConcurrencyLimit = new ConcurrencyLimit(50),
     /** One time budget per PKIOperation, every Key Vault call included (AppConfig__RequestBudgetSeconds). */
     private readonly budgetMs = 25_000,
+    private readonly audit?: AuditLog,
   ) {}
 
   async handle(endpointName: string, req: ScepRequest): Promise<ScepResponse> {
     // Deleted, disabled and unknown endpoints alike: 404.
     const endpoint = await this.endpoints.resolve(endpointName);
-    if (!endpoint)
+    if (!endpoint) {
+      // Enrollment attempts are recorded; GetCACaps/GetCACert probes of unknown names are not.
+      if ((req.operation ?? '').toLowerCase() === 'pkioperation') {
+        this.audit?.record({
+          kind: 'enrollment',
+          operation: 'PKIOperation',
+          outcome: 'refused',
+          reason: 'endpoint-unknown',
+          message: `there is no enabled SCEP endpoint named "${endpointName.slice(0, 64)}"`,
+          compared: [{ name: 'endpoint', actual: endpointName.slice(0, 64) }],
+        });
+      }
       throw new AppError('UNKNOWN_ENDPOINT', `there is no SCEP endpoint named "${endpointName}"`);
+    }
     if (endpoint.unavailable !== undefined) {
       throw new AppError('CONFIG_INVALID', `the SCEP endpoint "${endpoint.name}" is not configured`, {
         detail: { problem: endpoint.unavailable },
@@ -59,7 +75,9 @@ export class ScepService {
           status: 200,
           contentType: MediaType.pkiMessage,
           body: await this.limit.run(endpoint.name, () =>
-            withBudget(this.budgetMs, () => this.pki.handle(endpoint, message)),
+            withBudget(this.budgetMs, () =>
+              this.pki.handle(endpoint, message, { contentType: req.contentType, method: req.method }),
+            ),
           ),
         };
       }

@@ -3,6 +3,7 @@ import type { CoreSettings } from '../config/core.js';
 import { MemoryDocumentStore } from './documents-memory.js';
 import type { DocumentStore } from './documents.js';
 import { MemoryCertificateStore } from './memory.js';
+import type { Sqlite } from './sqlite.js';
 import type { CertificateStore } from './types.js';
 
 /** The embedded database's file in the data folder. */
@@ -17,6 +18,8 @@ export async function createLocalStores(core: Pick<CoreSettings, 'dataDir' | 'lo
   documents: DocumentStore;
   description: string;
   close: () => void;
+  /** The embedded database, for the audit trail's table. */
+  database?: Sqlite;
 }> {
   if (core.localStore === 'memory') {
     return {
@@ -36,6 +39,7 @@ export async function createLocalStores(core: Pick<CoreSettings, 'dataDir' | 'lo
     store: new SqliteCertificateStore(db),
     documents: new SqliteDocumentStore(db),
     description: `sqlite:${file}`,
+    database: db,
     close: () => {
       if (db.open) db.close();
     },

@@ -59,6 +59,34 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX certificates_account ON certificates (json_extract(record, '$.accountId'), created_at, serial);
    CREATE INDEX certificates_organization ON certificates (json_extract(record, '$.organization'), created_at, serial);
    CREATE INDEX certificates_not_after ON certificates (json_extract(record, '$.notAfter'), created_at, serial);`,
+  // Audit events (lib/audit/sqlite.ts): append-only; the filtered columns beside the event JSON,
+  // each index ending in (time, id), the one order of the audit query.
+  `CREATE TABLE audit (
+     id TEXT PRIMARY KEY NOT NULL,
+     time TEXT NOT NULL,
+     endpoint TEXT,
+     account TEXT,
+     organization TEXT,
+     department TEXT,
+     outcome TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     transaction_id TEXT,
+     cn TEXT,
+     subject TEXT,
+     serial TEXT,
+     actor TEXT,
+     device TEXT,
+     event TEXT NOT NULL
+   );
+   CREATE INDEX audit_time ON audit (time, id);
+   CREATE INDEX audit_endpoint ON audit (endpoint, time, id);
+   CREATE INDEX audit_organization ON audit (organization, time, id);
+   CREATE INDEX audit_transaction ON audit (transaction_id, time, id) WHERE transaction_id IS NOT NULL;
+   CREATE INDEX audit_cn ON audit (cn, time, id) WHERE cn IS NOT NULL;
+   CREATE INDEX audit_subject ON audit (subject, time, id) WHERE subject IS NOT NULL;
+   CREATE INDEX audit_serial ON audit (serial, time, id) WHERE serial IS NOT NULL;
+   CREATE INDEX audit_device ON audit (device, time, id) WHERE device IS NOT NULL;
+   CREATE INDEX audit_reason ON audit (reason, time, id);`,
 ];
 
 /** Opens (creating it and its folder if needed) the database file and brings its schema up to date. */

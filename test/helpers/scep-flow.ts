@@ -9,7 +9,8 @@ import { parseName } from '../../lib/ca/root.js';
 import type { CertificateRecord } from '../../lib/store/types.js';
 import type { TestHost } from './host.js';
 import { makeCert, rsaKey, type TestCert } from './pki.js';
-import { readCertRep, type CertRep } from './scep-client.js';
+import { MessageType } from '../../lib/scep/types.js';
+import { buildPkiMessage, readCertRep, type CertRep } from './scep-client.js';
 
 /** Shared steps of the SCEP integration tests: client identities, PKIOperation round trips, store look-ups. */
 
@@ -100,4 +101,21 @@ function derLength(len: number): Buffer {
   const bytes: number[] = [];
   for (let n = len; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
   return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+/** A PKCSReq for `csr`, encrypted to the host's CA and signed by `signer`. */
+export function pkcsReq(
+  host: TestHost,
+  signer: ScepClientIdentity,
+  transactionId: string,
+  csr: Uint8Array,
+): Uint8Array {
+  return buildPkiMessage({
+    messageType: MessageType.PKCSReq,
+    transactionId,
+    content: csr,
+    recipients: [host.ca],
+    signerKey: signer.key,
+    signerCert: signer.signer.cert,
+  });
 }

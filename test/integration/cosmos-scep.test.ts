@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { storedEvents } from '../helpers/audit.js';
 import { getApp } from '../../lib/app.js';
 import { serialHex } from '../../lib/ca/sign.js';
 import { parsePkiMessage } from '../../lib/scep/message.js';
@@ -19,6 +20,7 @@ import { snapshotProcessEnv } from '../helpers/process-env.js';
 import { startRestIdentity, type RestIdentity } from '../helpers/rest-token.js';
 import { buildPkiMessage, readCertRep, type CertRep } from '../helpers/scep-client.js';
 import {
+  pkcsReq,
   postPkiOperation,
   recordsForTransaction,
   selfSignedClient,
@@ -49,22 +51,6 @@ async function allRecords(): Promise<CertificateRecord[]> {
     continuationToken = page.continuationToken;
   } while (continuationToken !== undefined);
   return out;
-}
-
-function pkcsReq(
-  host: TestHost,
-  signer: ScepClientIdentity,
-  transactionId: string,
-  csr: Uint8Array,
-): Uint8Array {
-  return buildPkiMessage({
-    messageType: MessageType.PKCSReq,
-    transactionId,
-    content: csr,
-    recipients: [host.ca],
-    signerKey: signer.key,
-    signerCert: signer.signer.cert,
-  });
 }
 
 describe('1,000 SCEP enrollments on the Cosmos-compatible store', () => {
@@ -226,6 +212,12 @@ describe('Cosmos DB faults through the app', () => {
     proxy.setFaults();
     expect(await recordsForTransaction(transactionId)).toEqual([]);
     await expectRetryRecordedOnce(msg, transactionId);
+    // The refusal was recorded while the store was down too (through the audit outbox).
+    const events = await storedEvents({ transactionId });
+    expect(events.map((e) => [e.outcome, e.reason])).toEqual([
+      ['failed', 'store-unavailable'],
+      ['issued', 'issued'],
+    ]);
   });
 
   it('fail/503 after the certificate document landed → FAILURE; the retry returns that same certificate, one record', async () => {

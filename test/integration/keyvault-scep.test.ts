@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { X509Certificate } from 'node:crypto';
 import { CertificateClient } from '@azure/keyvault-certificates';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { storedEvents } from '../helpers/audit.js';
 import { getApp } from '../../lib/app.js';
 import { parsePkiMessage } from '../../lib/scep/message.js';
 import { FailInfo, MessageType, PKIStatus } from '../../lib/scep/types.js';
@@ -221,6 +222,8 @@ describe('SCEP with Key Vault faults', () => {
     await expectFailureWithoutCertificate(r);
     expect(r.rep.failInfoText).toMatch(/could not sign|retry later/);
     expect(vault.count('sign')).toBe(4); // 3 bounded attempts + the CertRep signature
+    const events = await storedEvents({ transactionId: r.transactionId });
+    expect(events.map((e) => [e.outcome, e.reason])).toEqual([['failed', 'signing-unavailable']]);
   });
 
   it('fail/sign answering 500 forever → HTTP 503 (nothing can sign a CertRep), no certificate, no record', async () => {
@@ -259,6 +262,8 @@ describe('SCEP with Key Vault faults', () => {
     const r = await enroll('decrypt-500');
     await expectFailureWithoutCertificate(r);
     expect(r.rep.failInfoText).toMatch(/CA key is unavailable/);
+    const events = await storedEvents({ transactionId: r.transactionId });
+    expect(events.map((e) => [e.outcome, e.reason])).toEqual([['failed', 'ca-key-unavailable']]);
     expect(vault.count('decrypt') + vault.count('unwrapKey')).toBe(3);
     expect(vault.count('sign')).toBe(1); // the CertRep only
   });

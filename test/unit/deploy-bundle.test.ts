@@ -103,6 +103,7 @@ describe('deploy package', () => {
     expect(result.contentType).toBe('application/x-pki-message');
     expect(result.routes.map((r) => r.name).sort()).toEqual(
       [
+        'auditOutbox',
         'caCertificate',
         'crl',
         'csr',
@@ -111,10 +112,12 @@ describe('deploy package', () => {
         'intuneRevocation',
         'manageAccounts',
         'manageAdministrators',
+        'manageAudit',
         'manageCertificates',
         'manageChallenges',
         'manageDepartments',
         'manageEndpoints',
+        'manageExplain',
         'manageOrganizations',
         'manageRevoke',
         'manageUnrevoke',

@@ -102,6 +102,7 @@ const LEFT_TO_DEFAULTS: Readonly<Record<string, string>> = {
   AppConfig__LocalCA__: 'local CA of the embedded default; Azure uses Key Vault',
   AppConfig__CosmosDb__Key: 'local emulator key; Azure uses Entra ID (local auth is disabled)',
   AppConfig__CosmosDb__CreateIfNotExists: 'local only; Bicep creates the database and containers',
+  AppConfig__CosmosDb__AuditContainerName: "Bicep creates the container under its default name, 'audit'",
   // Set by the platform.
   IDENTITY_ENDPOINT: 'set by App Service / Functions when the app has a managed identity',
   WEBSITE_SITE_NAME: 'set by App Service / Functions: the app knows it runs in Azure',
@@ -112,7 +113,6 @@ const LEFT_TO_DEFAULTS: Readonly<Record<string, string>> = {
  * code reads one, the entry is stale and the test below says to remove it.
  */
 const AHEAD_OF_CODE: Readonly<Record<string, string>> = {
-  AppConfig__Audit__RetentionDays: "audit events: the same retention as the audit container's time to live",
   AppConfig__Console__ClientId: 'admin console sign-in (SPA app registration, README "Admin console")',
   AppConfig__Console__TenantId: 'admin console sign-in (tenant of that app registration)',
 };

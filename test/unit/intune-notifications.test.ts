@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryAuditStore } from '../../lib/audit/memory.js';
+import { AuditSink } from '../../lib/audit/sink.js';
 import { AppError } from '../../lib/errors.js';
+import { silentLogger } from '../../lib/log.js';
 import { IntuneClient } from '../../lib/intune/client.js';
 import { HRESULT } from '../../lib/intune/hresult.js';
 import {
@@ -66,6 +69,13 @@ async function issued(
   return r.record;
 }
 
+/** An audit sink on a memory trail: what the worker records. */
+function auditTrail() {
+  const store = new MemoryAuditStore();
+  const sink = new AuditSink({ store, logger: silentLogger, outbox: new MemoryMessageQueue('audit-outbox') });
+  return { sink, events: async () => (await sink.flush(), [...store.all]) };
+}
+
 async function state(serial: string) {
   return (await store.getBySerial(serial))?.notification;
 }
@@ -109,8 +119,17 @@ describe('notification queue (Azurite)', () => {
   it('ok/the worker sends successNotification from the record and marks it sent', async () => {
     const record = await issued();
     await notifyAfterIssue({ queue }, record);
-    expect(await deliverNext()).toBe('sent');
+    const trail = auditTrail();
+    expect(await deliverNext(deps({ audit: trail.sink }))).toBe('sent');
     expect(await state(record.serialNumber)).toMatchObject({ state: 'sent', attempts: 1 });
+    expect(await trail.events()).toMatchObject([
+      {
+        kind: 'intune-notification',
+        outcome: 'notified',
+        reason: 'intune-notified',
+        serialNumber: record.serialNumber,
+      },
+    ]);
     const call = fake.calls.at(-1)!;
     expect(call.action).toBe('successNotification');
     expect(call.fields).toMatchObject({
@@ -182,12 +201,17 @@ describe('notification queue (Azurite)', () => {
       outcome: { code: 'SomethingWrong' },
     });
     await notifyAfterIssue({ queue }, record);
-    expect(await deliverNext()).toBe('failed');
+    const trail = auditTrail();
+    expect(await deliverNext(deps({ audit: trail.sink }))).toBe('failed');
     expect(await state(record.serialNumber)).toMatchObject({
       state: 'failed',
       attempts: 1,
       lastError: expect.stringMatching(/^intune:SomethingWrong/) as unknown,
     });
+    // A code outside Microsoft's enum is recorded as intune:Unknown, the log keeps the raw code.
+    expect(await trail.events()).toMatchObject([
+      { outcome: 'failed', reason: 'intune:Unknown', transactionId: record.transactionId },
+    ]);
     expect(await poison.receive(1, 30)).toHaveLength(1);
   });
 

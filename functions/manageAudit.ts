@@ -1,0 +1,17 @@
+import { app } from '@azure/functions';
+import { handleAudit } from '../lib/http/audit.js';
+import { httpHandler } from '../lib/http/handler.js';
+
+/**
+ * The audit trail: `GET api/manage/audit?from=&to=&endpoint=&account=&organization=&outcome=
+ * &reason=&transactionId=&subject=&serial=&actor=&device=&top=&continuationToken=`, and
+ * `&format=csv|json` for a download of every match. Scoped to what the caller administers.
+ */
+export const manageAudit = httpHandler((a, request) => handleAudit(a, request));
+
+app.http('manageAudit', {
+  route: 'api/manage/audit',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: manageAudit,
+});

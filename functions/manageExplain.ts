@@ -1,0 +1,17 @@
+import { app } from '@azure/functions';
+import { handleExplain } from '../lib/http/audit.js';
+import { httpHandler } from '../lib/http/handler.js';
+
+/**
+ * "Why did this device not get a certificate?": `GET api/manage/explain?transactionId=` (or
+ * `subject=`, `serial=`, `device=` for the Intune device id) answers
+ * `{ attempts: [{ time, endpoint, outcome, reason, message, fix, check, compared, … }] }`, oldest first.
+ */
+export const manageExplain = httpHandler((a, request) => handleExplain(a, request));
+
+app.http('manageExplain', {
+  route: 'api/manage/explain',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: manageExplain,
+});

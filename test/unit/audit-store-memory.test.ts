@@ -1,0 +1,4 @@
+import { MemoryAuditStore } from '../../lib/audit/memory.js';
+import { auditStoreContract } from './audit-store-contract.js';
+
+auditStoreContract('MemoryAuditStore', () => new MemoryAuditStore());
