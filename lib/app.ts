@@ -182,7 +182,12 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
       realm: core.baseUrl ?? 'azure-scep-ca',
       now: clock,
     });
-    rest = restEnrollment(settings.rest, auth, core.validityPeriodDays);
+    rest = restEnrollment(
+      settings.rest,
+      auth,
+      core.validityPeriodDays,
+      async (name) => (await registry.resolve(name))?.profile,
+    );
   }
   const { admin, adminKey } = await createManagement(settings, manage, {
     store,

@@ -1,16 +1,16 @@
 import { X509Certificate, createHash } from 'node:crypto';
 import { AsnParser } from '@peculiar/asn1-schema';
-import { Certificate, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509';
+import { Certificate } from '@peculiar/asn1-x509';
 import type { Authorization } from '../challenge/types.js';
-import type { ParsedCsr } from '../csr/parse.js';
 import type { CertificateRecord, CertificateStore } from '../store/types.js';
 import { serialHex } from '../ca/sign.js';
-import { generalNameToString, nameToString } from '../x509/names.js';
 
 /**
- * Renewal over mutual TLS: a caller that presents a certificate we issued gets a new one for the
- * same subject and SANs without an Entra token (SCEPman: AppConfig:DbCSRValidation:AllowRenewals,
- * "certificate renewal using mTLS").
+ * Renewal over mutual TLS: a caller that presents a certificate we issued gets it re-issued for
+ * a new key without an Entra token (SCEPman: AppConfig:DbCSRValidation:AllowRenewals,
+ * "certificate renewal using mTLS"; EST simplereenroll, RFC 7030 §4.2.2). This module decides
+ * whether the presented certificate may be renewed; the new certificate's identity comes from
+ * that certificate, never from the request (lib/enroll/reenroll-identity.ts).
  *
  * TLS ends at the App Service front end, which proves the client holds the private key and
  * forwards the certificate to the app in `X-ARR-ClientCert` (base64 DER, no PEM armour). The
@@ -34,12 +34,16 @@ export type RenewalRefusalReason =
   | 'expired'
   | 'unknown_certificate' // not in the certificate store (or the stored one differs)
   | 'revoked'
-  | 'type_not_allowed' // its authorization type is not in ReenrollmentAllowedCertificateTypes
-  | 'subject_mismatch'
-  | 'san_mismatch';
+  | 'type_not_allowed'; // its authorization type is not in ReenrollmentAllowedCertificateTypes
 
 export type RenewalResult =
-  | { readonly ok: true; readonly record: CertificateRecord; readonly serialNumber: string }
+  | {
+      readonly ok: true;
+      readonly record: CertificateRecord;
+      readonly serialNumber: string;
+      /** The presented certificate, DER: the identity the renewed certificate carries. */
+      readonly certificateDer: Uint8Array;
+    }
   | { readonly ok: false; readonly reason: RenewalRefusalReason; readonly message: string };
 
 export interface ClientCertificateOptions {
@@ -76,10 +80,10 @@ export class ClientCertificateRenewal {
   }
 
   /**
-   * Decide whether the presented certificate authorizes `csr` as its renewal. Store failures
-   * propagate (AppError DEPENDENCY_UNAVAILABLE); every refusal is a typed result.
+   * Decide whether the presented certificate may be renewed. Store failures propagate
+   * (AppError DEPENDENCY_UNAVAILABLE); every refusal is a typed result.
    */
-  async authorize(headers: HeaderReader, csr: ParsedCsr): Promise<RenewalResult> {
+  async authorize(headers: HeaderReader): Promise<RenewalResult> {
     if (this.o.header === undefined)
       return refuse('not_configured', 'renewal with a client certificate is not enabled');
     const value = (headers.get(this.o.header) ?? '').trim();
@@ -87,12 +91,10 @@ export class ClientCertificateRenewal {
     const der = decodeHeader(value);
     let x509: X509Certificate;
     let cert: Certificate;
-    let sans: string[];
     try {
       if (der === undefined) throw new Error('undecodable');
       x509 = new X509Certificate(der);
       cert = AsnParser.parse(der, Certificate);
-      sans = certificateSans(cert);
     } catch {
       return refuse('malformed_certificate', 'the client certificate cannot be parsed');
     }
@@ -121,16 +123,7 @@ export class ClientCertificateRenewal {
         `certificates of type "${record.authorization}" cannot be renewed here`,
       );
     }
-    if (normName(nameToString(cert.tbsCertificate.subject)) !== normName(csr.subjectString)) {
-      return refuse('subject_mismatch', 'the request subject differs from the client certificate subject');
-    }
-    if (!sameSet(sans, csr.sans.map(generalNameToString))) {
-      return refuse(
-        'san_mismatch',
-        'the requested subject alternative names differ from the client certificate',
-      );
-    }
-    return { ok: true, record, serialNumber };
+    return { ok: true, record, serialNumber, certificateDer: der };
   }
 }
 
@@ -152,21 +145,4 @@ function decodeHeader(value: string): Uint8Array | undefined {
   const b64 = (pem ? (pem[1] ?? '') : text).replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return undefined;
   return new Uint8Array(Buffer.from(b64, 'base64'));
-}
-
-function certificateSans(cert: Certificate): string[] {
-  const ext = cert.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_subjectAltName);
-  if (!ext) return [];
-  return AsnParser.parse(ext.extnValue, SubjectAlternativeName).map(generalNameToString);
-}
-
-/** RFC 5280 §7.1 compares names case-insensitively after whitespace folding. */
-const normName = (s: string): string => s.replace(/\s+/g, ' ').trim().toLowerCase();
-
-/** SANs as sets: order and duplicates do not matter; DNS names are case-insensitive. */
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  const norm = (s: string): string => (s.startsWith('dns:') ? s.toLowerCase() : s);
-  const sa = new Set(a.map(norm));
-  const sb = new Set(b.map(norm));
-  return sa.size === sb.size && [...sa].every((x) => sb.has(x));
 }
