@@ -32,18 +32,31 @@ export class ScepService {
     private readonly ca: { readonly certificateDer: Uint8Array; readonly chainDer: readonly Uint8Array[] },
   ) {}
 
-  async handle(endpointName: string, req: ScepRequest): Promise<ScepResponse> {
+  /**
+   * `o.caWithoutEndpoint`: GetCACaps and GetCACert answer even when the endpoint does not exist
+   * (the NDES path `certsrv/mscep/mscep.dll` with Intune off: SCEPman answers the CA there, and
+   * its `enrollrenewcertificate.sh` downloads the root from it before any EST call).
+   */
+  async handle(
+    endpointName: string,
+    req: ScepRequest,
+    o: { readonly caWithoutEndpoint?: boolean } = {},
+  ): Promise<ScepResponse> {
+    const op = (req.operation ?? '').toLowerCase();
+    const caOperation = op === 'getcacaps' || op === 'getcacert';
+    const unknown = (): AppError =>
+      new AppError('UNKNOWN_ENDPOINT', `there is no SCEP endpoint named "${endpointName}"`);
+    const skip = o.caWithoutEndpoint === true && caOperation;
     // Deleted, disabled and unknown endpoints alike: 404.
-    const endpoint = await this.endpoints.resolve(endpointName);
-    if (!endpoint)
-      throw new AppError('UNKNOWN_ENDPOINT', `there is no SCEP endpoint named "${endpointName}"`);
-    const op = req.operation ?? '';
-    switch (op.toLowerCase()) {
+    const endpoint = skip ? undefined : await this.endpoints.resolve(endpointName);
+    if (!skip && !endpoint) throw unknown();
+    switch (op) {
       case 'getcacaps':
         return getCACaps();
       case 'getcacert':
         return getCACert(this.ca.certificateDer, this.ca.chainDer);
       case 'pkioperation':
+        if (!endpoint) throw unknown();
         return {
           status: 200,
           contentType: MediaType.pkiMessage,
@@ -54,7 +67,7 @@ export class ScepService {
       default:
         throw new AppError(
           'UNKNOWN_OPERATION',
-          `operation "${op.slice(0, 40)}" is not supported (GetCACaps, GetCACert, PKIOperation)`,
+          `operation "${(req.operation ?? '').slice(0, 40)}" is not supported (GetCACaps, GetCACert, PKIOperation)`,
         );
     }
   }
