@@ -59,6 +59,16 @@ export function errorResponse(
   return { status: m.status, headers: m.headers, jsonBody: { error: m.err.code, message: m.message } };
 }
 
+/** The same mapping with a one-line plain-text body (EST errors, RFC 7030 §4.2.3). */
+export function textErrorResponse(
+  e: unknown,
+  logger: Logger,
+  context: Record<string, unknown> = {},
+): HttpResponseInit {
+  const m = mapError(e, logger, context, 'text/plain; charset=utf-8');
+  return { status: m.status, headers: m.headers, body: `${m.err.code}: ${m.message}\n` };
+}
+
 /**
  * The same mapping as an RFC 9457 problem details object (`application/problem+json`), for the
  * management API. `type` is about:blank, so `title` is the status phrase (RFC 9457 §4.2.1); the
