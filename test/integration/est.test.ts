@@ -13,6 +13,7 @@ import type { CertificateRecord } from '../../lib/store/types.js';
 import { recordFor } from '../fakes/rest-pki.js';
 import { startFrontEnd, type FrontEnd } from '../helpers/front-end.js';
 import { startTestHost, type TestHost } from '../helpers/host.js';
+import { readmeSection, shellBlocks } from '../helpers/readme.js';
 import { startRestIdentity, type RestIdentity } from '../helpers/rest-token.js';
 import { describeWithClient } from '../interop/helpers/suite.js';
 
@@ -38,6 +39,12 @@ const tools = have('openssl') && have('curl');
 const UPN = 'alice@contoso.com';
 const UPN_OID = '1.3.6.1.4.1.311.20.2.3';
 const RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
+
+// The README's curl + openssl block, minus the line that sets APP to a placeholder.
+const README_EST = (shellBlocks(readmeSection('## EST enrollment (RFC 7030)'))[0] ?? '').replace(
+  /^APP=.*$/m,
+  '',
+);
 
 let dir: string;
 let identity: RestIdentity;
@@ -254,6 +261,17 @@ openssl x509 -checkend $((31 * 86400)) -noout -in kiosk.pem || true`);
       expect(out).not.toContain('TLS Web Server Authentication');
       expect(out).toContain('Certificate will expire');
       expect((await record('kiosk.pem'))?.endpoint).toBe('static');
+    });
+
+    it('ok/the README EST block runs as written: cacerts, simpleenroll with a token, simplereenroll over mTLS', async () => {
+      expect(README_EST).toContain('simplereenroll');
+      const out = await sh(`${README_EST}
+openssl verify -CAfile ca.pem svc.pem svc-new.pem
+openssl x509 -in svc-new.pem -noout -subject
+diff <(openssl x509 -in svc-new.pem -noout -pubkey) <(openssl pkey -in svc-new.key -pubout) && echo new-key`);
+      expect(out).toContain('svc.pem: OK\nsvc-new.pem: OK');
+      expect(out).toContain('subject=CN = svc01.contoso.com');
+      expect(out).toContain('new-key');
     });
 
     it('fail/simplereenroll without a client certificate is 401, even with a token', async () => {
