@@ -165,7 +165,8 @@ diff <(openssl x509 -in build01-new.pem -noout -pubkey) <(openssl pkey -in build
   });
 
   it('ok/a renewal that asks for another subject gets the renewed certificate, never the other subject', async () => {
-    const out = await sh(`openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key \\
+    const out =
+      await sh(`openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout other.key \\
     -subj "/CN=db01.contoso.com" -addext "subjectAltName=DNS:db01.contoso.com" -outform DER 2>/dev/null \\
   | curl -sS -w '%{http_code}' --cert build01.pem --key build01.key --data-binary @- "$APP/api/csr" -o other.der
 echo
