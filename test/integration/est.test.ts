@@ -1,20 +1,16 @@
 import 'reflect-metadata';
-import { execFile, execFileSync } from 'node:child_process';
 import { createHash, webcrypto, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as x509 from '@peculiar/x509';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getApp } from '../../lib/app.js';
 import type { Authorization } from '../../lib/challenge/types.js';
 import type { CertificateRecord } from '../../lib/store/types.js';
 import { recordFor } from '../fakes/rest-pki.js';
-import { startFrontEnd, type FrontEnd } from '../helpers/front-end.js';
-import { startTestHost, type TestHost } from '../helpers/host.js';
+import { curlAndOpenssl, startCurlFront, type CurlFront } from '../helpers/curl-front.js';
+import type { TestHost } from '../helpers/host.js';
 import { readmeSection, shellBlocks } from '../helpers/readme.js';
-import { startRestIdentity, type RestIdentity } from '../helpers/rest-token.js';
 import { describeWithClient } from '../interop/helpers/suite.js';
 
 /**
@@ -27,15 +23,6 @@ import { describeWithClient } from '../interop/helpers/suite.js';
  * `/CN=Contoso`, an empty UPN and `curl --cert --key`.
  */
 
-const have = (tool: string): boolean => {
-  try {
-    execFileSync(tool, [tool === 'openssl' ? 'version' : '--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const tools = have('openssl') && have('curl');
 const UPN = 'alice@contoso.com';
 const UPN_OID = '1.3.6.1.4.1.311.20.2.3';
 const RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
@@ -46,60 +33,28 @@ const README_EST = (shellBlocks(readmeSection('## EST enrollment (RFC 7030)'))[0
   '',
 );
 
+let env: CurlFront | undefined;
 let dir: string;
-let identity: RestIdentity;
 let host: TestHost;
-let frontEnd: FrontEnd;
 
 beforeAll(async () => {
-  if (!tools) return;
-  dir = mkdtempSync(join(tmpdir(), 'est-'));
-  identity = await startRestIdentity('est');
-  host = await startTestHost({
-    ...identity.settings,
+  if (!curlAndOpenssl.available) return;
+  env = await startCurlFront('est', {
     AppConfig__DbCSRValidation__AllowRenewals: 'true',
     AppConfig__DbCSRValidation__ClientCertificateHeader: 'X-ARR-ClientCert',
     AppConfig__DbCSRValidation__ReenrollmentAllowedCertificateTypes: 'DbCSR,Renewal,Static',
     AppConfig__StaticValidation__ValidityPeriodDays: '30',
     AppConfig__LocalCA__Subject: 'CN=EST Test CA',
   });
-  writeFileSync(join(dir, 'ca.pem'), host.caCertificatePem);
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes']
-      .concat(['-keyout', 'srv.key', '-out', 'srv.pem', '-days', '2', '-subj', '/CN=localhost'])
-      .concat(['-addext', 'subjectAltName=IP:127.0.0.1']),
-    { cwd: dir, stdio: 'ignore' },
-  );
-  frontEnd = await startFrontEnd({
-    target: host.baseUrl,
-    key: readFileSync(join(dir, 'srv.key')),
-    cert: readFileSync(join(dir, 'srv.pem')),
-  });
+  ({ dir, host } = env);
 });
 
-afterAll(async () => {
-  if (!dir) return;
-  await frontEnd.close();
-  await host.close();
-  await identity.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => env?.close());
 
-/** bash with APP (the front end), T (a valid token), curl trusting the front end's certificate. */
-async function sh(script: string): Promise<string> {
-  const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], {
-    cwd: dir,
-    env: {
-      ...process.env,
-      APP: frontEnd.url,
-      T: await identity.token(),
-      CURL_CA_BUNDLE: join(dir, 'srv.pem'),
-    },
-    timeout: 20_000,
-  });
-  return stdout;
-}
+const sh = (script: string): Promise<string> => {
+  if (!env) throw new Error('curl and openssl are not available');
+  return env.sh(script);
+};
 
 /** The script's way of reading an EST answer: PKCS7 armour around the body, then print_certs. */
 const readP7 = (curl: string, out: string): string => `{ echo "-----BEGIN PKCS7-----"; ${curl}
@@ -168,7 +123,7 @@ const reenroll = (cert: string): string =>
 
 describeWithClient(
   'EST (RFC 7030) with curl + openssl through an App Service-like front end',
-  tools ? { available: true, reason: '' } : { available: false, reason: 'openssl and curl are not on PATH' },
+  curlAndOpenssl,
   () => {
     it('ok/mscep.dll GetCACert answers the CA with Intune off (the script downloads its root there)', async () => {
       const out = await sh(`curl --silent -X GET -H "Content-Type: application/pkcs10" \\

@@ -1,10 +1,11 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { curlAndOpenssl } from '../helpers/curl-front.js';
 import { startTestHost, type TestHost } from '../helpers/host.js';
 import { startRestIdentity, type RestIdentity } from '../helpers/rest-token.js';
 import { describeWithClient } from '../interop/helpers/suite.js';
@@ -15,23 +16,13 @@ import { describeWithClient } from '../interop/helpers/suite.js';
  * does, so renewal over mTLS works on a laptop with plain curl.
  */
 
-const have = (tool: string): boolean => {
-  try {
-    execFileSync(tool, [tool === 'openssl' ? 'version' : '--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const tools = have('openssl') && have('curl');
-
 let dataDir: string;
 let identity: RestIdentity;
 let host: TestHost;
 let settings: Record<string, string>;
 
 beforeAll(async () => {
-  if (!tools) return;
+  if (!curlAndOpenssl.available) return;
   dataDir = mkdtempSync(join(tmpdir(), 'local-https-'));
   identity = await startRestIdentity('local-https');
   settings = {
@@ -63,26 +54,20 @@ async function sh(script: string): Promise<string> {
   return stdout;
 }
 
-describeWithClient(
-  'local HTTPS front end of npm start (HTTPS_PORT)',
-  tools ? { available: true, reason: '' } : { available: false, reason: 'openssl and curl are not on PATH' },
-  () => {
-    it('ok/serves HTTPS with a localhost certificate issued by the local CA (curl --cacert verifies it)', async () => {
-      expect(host.httpsUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-      const out = await sh(`curl -sS --cacert "${caFile()}" -o /dev/null -w '%{http_code}\\n' "$HTTPS/probe"
+describeWithClient('local HTTPS front end of npm start (HTTPS_PORT)', curlAndOpenssl, () => {
+  it('ok/serves HTTPS with a localhost certificate issued by the local CA (curl --cacert verifies it)', async () => {
+    expect(host.httpsUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const out = await sh(`curl -sS --cacert "${caFile()}" -o /dev/null -w '%{http_code}\\n' "$HTTPS/probe"
 openssl verify -CAfile "${caFile()}" local-https/server.pem`);
-      expect(out).toBe('200\nlocal-https/server.pem: OK\n');
-      expect(serverCert().subjectAltName).toBe('DNS:localhost, IP Address:127.0.0.1');
-      expect(
-        new X509Certificate(host.caCertificatePem).raw.equals(
-          new X509Certificate(readFileSync(caFile())).raw,
-        ),
-      ).toBe(true);
-    });
+    expect(out).toBe('200\nlocal-https/server.pem: OK\n');
+    expect(serverCert().subjectAltName).toBe('DNS:localhost, IP Address:127.0.0.1');
+    expect(
+      new X509Certificate(host.caCertificatePem).raw.equals(new X509Certificate(readFileSync(caFile())).raw),
+    ).toBe(true);
+  });
 
-    it('ok/forwards the client certificate: enroll with a token, then renew with curl --cert over EST', async () => {
-      const out =
-        await sh(`openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout a.key \\
+  it('ok/forwards the client certificate: enroll with a token, then renew with curl --cert over EST', async () => {
+    const out = await sh(`openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout a.key \\
   -subj "/CN=laptop.contoso.com" -out a.csr 2>/dev/null
 curl -sS --cacert "${caFile()}" -H "Authorization: Bearer $T" -H 'Accept: application/x-pem-file' \\
   --data-binary @a.csr "$HTTPS/api/csr" -o a.pem
@@ -90,17 +75,16 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout b.ke
 { echo "-----BEGIN PKCS7-----"; curl -sS --cacert "${caFile()}" --cert a.pem --key a.key --data @b.csr \\
     "$HTTPS/.well-known/est/simplereenroll"; printf "\\n-----END PKCS7-----"; } > b.p7b
 openssl pkcs7 -print_certs -in b.p7b -noout`);
-      expect(out).toContain('subject=CN = laptop.contoso.com');
-    });
+    expect(out).toContain('subject=CN = laptop.contoso.com');
+  });
 
-    it('ok/keeps its server certificate across restarts with the same data folder', async () => {
-      const before = serverCert().fingerprint256;
-      await host.close();
-      host = await startTestHost(settings, { dataDir });
-      expect(serverCert().fingerprint256).toBe(before);
-      expect(await sh(`curl -sS --cacert "${caFile()}" -o /dev/null -w '%{http_code}' "$HTTPS/probe"`)).toBe(
-        '200',
-      );
-    });
-  },
-);
+  it('ok/keeps its server certificate across restarts with the same data folder', async () => {
+    const before = serverCert().fingerprint256;
+    await host.close();
+    host = await startTestHost(settings, { dataDir });
+    expect(serverCert().fingerprint256).toBe(before);
+    expect(await sh(`curl -sS --cacert "${caFile()}" -o /dev/null -w '%{http_code}' "$HTTPS/probe"`)).toBe(
+      '200',
+    );
+  });
+});
