@@ -17,7 +17,7 @@ beforeAll(async () => {
 
 const deps = (): EstDeps => ({
   caChainDer: [ca.der, root.der],
-  endpointNames: ['static'],
+  endpointExists: (name) => Promise.resolve(name === 'static'),
   rest: undefined, // the REST API is off: only cacerts and csrattrs answer
   issue: {} as EstDeps['issue'],
 });
