@@ -37,23 +37,37 @@ export class ScepService {
     private readonly budgetMs = 25_000,
   ) {}
 
-  async handle(endpointName: string, req: ScepRequest): Promise<ScepResponse> {
+  /**
+   * `o.caWithoutEndpoint`: GetCACaps and GetCACert answer even when the endpoint does not exist
+   * (the NDES path `certsrv/mscep/mscep.dll` with Intune off: SCEPman answers the CA there, and
+   * its `enrollrenewcertificate.sh` downloads the root from it before any EST call).
+   */
+  async handle(
+    endpointName: string,
+    req: ScepRequest,
+    o: { readonly caWithoutEndpoint?: boolean } = {},
+  ): Promise<ScepResponse> {
+    const op = req.operation ?? '';
+    const lower = op.toLowerCase();
+    const caOperation = lower === 'getcacaps' || lower === 'getcacert';
+    const unknown = (): AppError =>
+      new AppError('UNKNOWN_ENDPOINT', `there is no SCEP endpoint named "${endpointName}"`);
+    const skip = o.caWithoutEndpoint === true && caOperation;
     // Deleted, disabled and unknown endpoints alike: 404.
-    const endpoint = await this.endpoints.resolve(endpointName);
-    if (!endpoint)
-      throw new AppError('UNKNOWN_ENDPOINT', `there is no SCEP endpoint named "${endpointName}"`);
-    if (endpoint.unavailable !== undefined) {
+    const endpoint = skip ? undefined : await this.endpoints.resolve(endpointName);
+    if (!skip && !endpoint) throw unknown();
+    if (endpoint?.unavailable !== undefined) {
       throw new AppError('CONFIG_INVALID', `the SCEP endpoint "${endpoint.name}" is not configured`, {
         detail: { problem: endpoint.unavailable },
       });
     }
-    const op = req.operation ?? '';
-    switch (op.toLowerCase()) {
+    switch (lower) {
       case 'getcacaps':
         return getCACaps();
       case 'getcacert':
         return getCACert(this.ca.certificateDer, this.ca.chainDer);
       case 'pkioperation': {
+        if (!endpoint) throw unknown();
         const message = messageOf(req);
         return {
           status: 200,

@@ -106,6 +106,7 @@ describe('deploy package', () => {
         'caCertificate',
         'crl',
         'csr',
+        'est',
         'intuneNotifications',
         'intuneRedrive',
         'intuneRevocation',
