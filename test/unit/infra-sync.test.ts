@@ -38,6 +38,8 @@ const LEFT_TO_DEFAULTS: Readonly<Record<string, string>> = {
   AppConfig__SCEPResponseEncryptionAlgorithm: "default: the client's cipher",
   AppConfig__MaxRequestBytes: 'default: 256 KiB',
   AppConfig__EndpointCacheSeconds: 'default: 30 (the longest a change may take to apply)',
+  AppConfig__ConcurrentSCEPRequestLimit: 'default: 50 PKIOperations in progress per endpoint',
+  AppConfig__RequestBudgetSeconds: 'default: 25 seconds per SCEP request',
   AppConfig__IntuneValidation__ValidityPeriodDays: 'default: AppConfig__ValidityPeriodDays',
   AppConfig__IntuneValidation__DefaultKeyUsage: 'default: DigitalSignature, KeyEncipherment',
   AppConfig__IntuneValidation__DefaultEkus: 'default: client authentication',
