@@ -3,7 +3,7 @@ import { createHash, webcrypto, X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { getApp } from '../../lib/app.js';
 import type { Authorization } from '../../lib/challenge/types.js';
 import type { CertificateRecord } from '../../lib/store/types.js';
@@ -186,6 +186,7 @@ for f in b.b64 b.der; do
     });
 
     it("ok/simplereenroll with the script's placeholder (/CN=Contoso, empty UPN) renews the ORIGINAL identity", async () => {
+      const audit = vi.spyOn((await getApp()).audit, 'record');
       const out = await sh(`${PLACEHOLDER_CSR}
 ${readP7('curl -sS -X POST --data "@new.csr" -H "Content-Type: application/pkcs10" --cert alice.pem --key alice.key "$APP/.well-known/est/simplereenroll"', 'renewed')}
 openssl x509 -in renewed.pem -noout -subject -ext subjectAltName,extendedKeyUsage
@@ -201,8 +202,18 @@ diff <(openssl x509 -in renewed.pem -noout -pubkey) <(openssl pkey -in new.key -
         authorization: 'renewal',
         endpoint: 'api',
         requester: `certificate:${original?.serialNumber}`,
+        renewalOf: original?.serialNumber,
         subject: `CN=${UPN}`,
       });
+      // Delivered once the reply existed: the "issued" audit event names the renewed certificate.
+      expect(audit.mock.calls.map(([e]) => e)).toContainEqual(
+        expect.objectContaining({
+          operation: 'est/simplereenroll',
+          outcome: 'issued',
+          renewalOf: original?.serialNumber,
+        }),
+      );
+      audit.mockRestore();
     });
 
     it('ok/a certificate from scep/static renews with the static profile (its EKU and validity), not the API profile', async () => {
