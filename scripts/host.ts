@@ -27,6 +27,8 @@ export interface LocalHostOptions {
   readonly store?: 'memory' | 'sqlite' | 'cosmos';
   /** Azure credential for Key Vault / Cosmos DB (tests pass one for their local fakes). */
   readonly credential?: import('@azure/identity').TokenCredential;
+  /** Also serve HTTPS with optional client certificates (local/local-https.ts); default: HTTPS_PORT. */
+  readonly httpsPort?: number;
 }
 
 export interface LocalHost {
@@ -35,6 +37,8 @@ export interface LocalHost {
   /** The management API's local admin key (`Authorization: Bearer <key>`). */
   readonly adminKey: string | undefined;
   readonly caCertificatePem: string;
+  /** The HTTPS front end's address when one was asked for. */
+  readonly httpsUrl?: string;
   readonly routes: readonly { name: string; route: string; methods: readonly string[] }[];
   /** Run any registered function now (queue, timer) with these trigger arguments. */
   invoke(functionName: string, args: unknown[], triggerMetadata?: Record<string, unknown>): Promise<unknown>;
@@ -273,8 +277,17 @@ async function start(
       staticChallenge,
       app.adminKey,
     );
+  // Opt-in HTTPS front end with optional client certificates (HTTPS_PORT / AppConfig__Local__HttpsPort).
+  const https =
+    o.httpsPort !== undefined || (env.AppConfig__Local__HttpsPort ?? env.HTTPS_PORT)
+      ? await (
+          await import('./local/local-https.js')
+        ).startLocalHttps(app, { port: o.httpsPort, env, target: baseUrl, dataDir, quiet: o.quiet })
+      : undefined;
+  if (https) services.push(https);
   return {
     baseUrl,
+    ...(https ? { httpsUrl: https.url } : {}),
     staticChallenge,
     adminKey: app.adminKey,
     caCertificatePem: caPem,

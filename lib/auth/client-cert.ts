@@ -1,13 +1,14 @@
 import type { Authorization } from '../challenge/types.js';
-import type { ParsedCsr } from '../csr/parse.js';
 import type { RenewalGrant, RenewalReason, RenewalRule } from '../enroll/renewal-rule.js';
 import type { CertificateRecord } from '../store/types.js';
 
 /**
- * Renewal over mutual TLS: a caller that presents a certificate we issued gets the same
- * certificate again (same subject and SANs, the original endpoint's profile) without an Entra
- * token (SCEPman: AppConfig:DbCSRValidation:AllowRenewals, "certificate renewal using mTLS").
- * The decision is the shared renewal rule's (lib/enroll/renewal-rule.ts); this adapter only
+ * Renewal over mutual TLS: a caller that presents a certificate we issued gets it re-issued for
+ * a new key without an Entra token (SCEPman: AppConfig:DbCSRValidation:AllowRenewals,
+ * "certificate renewal using mTLS"; EST simplereenroll, RFC 7030 §4.2.2). Whether the presented
+ * certificate may be renewed, and with which profile, is the shared renewal rule's certificate
+ * check (lib/enroll/renewal-rule.ts); the new certificate's identity comes from that
+ * certificate, never from the request (lib/enroll/reenroll-identity.ts). This adapter only
  * reads the trusted header.
  *
  * TLS ends at the App Service front end, which proves the client holds the private key and
@@ -30,6 +31,8 @@ export type RenewalResult =
       readonly record: CertificateRecord;
       readonly serialNumber: string;
       readonly grant: RenewalGrant;
+      /** The presented certificate, DER: the identity the renewed certificate carries. */
+      readonly certificateDer: Uint8Array;
     }
   | { readonly ok: false; readonly reason: RenewalRefusalReason; readonly message: string };
 
@@ -59,22 +62,25 @@ export class ClientCertificateRenewal {
   }
 
   /**
-   * Decide whether the presented certificate authorizes `csr` as its renewal. Store failures
-   * propagate (AppError DEPENDENCY_UNAVAILABLE); every refusal is a typed result.
+   * Decide whether the presented certificate may be renewed. Store failures propagate
+   * (AppError DEPENDENCY_UNAVAILABLE); every refusal is a typed result.
    */
-  async authorize(headers: HeaderReader, csr: ParsedCsr): Promise<RenewalResult> {
+  async authorize(headers: HeaderReader): Promise<RenewalResult> {
     if (this.o.header === undefined)
       return refuse('not_configured', 'renewal with a client certificate is not enabled');
     const value = (headers.get(this.o.header) ?? '').trim();
     if (value === '') return refuse('no_client_certificate', 'no client certificate was presented');
     const der = decodeHeader(value);
     if (der === undefined) return refuse('malformed_certificate', 'the client certificate cannot be parsed');
-    const d = await this.o.rule.decide(der, csr, {
-      kind: 'mtls',
-      allowedTypes: this.o.allowedAuthorizations,
-    });
+    const d = await this.o.rule.check(der, { kind: 'mtls', allowedTypes: this.o.allowedAuthorizations });
     if (!d.ok) return refuse(d.reason, `client certificate: ${d.message}`);
-    return { ok: true, record: d.record, serialNumber: d.grant.renewalOf, grant: d.grant };
+    return {
+      ok: true,
+      record: d.record,
+      serialNumber: d.grant.renewalOf,
+      grant: d.grant,
+      certificateDer: der,
+    };
   }
 }
 

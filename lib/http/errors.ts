@@ -58,6 +58,16 @@ export function errorResponse(
   return { status: m.status, headers: m.headers, jsonBody: { error: m.err.code, message: m.message } };
 }
 
+/** The same mapping with a one-line plain-text body (EST errors, RFC 7030 §4.2.3). */
+export function textErrorResponse(
+  e: unknown,
+  logger: Logger,
+  context: Record<string, unknown> = {},
+): HttpResponseInit {
+  const m = mapError(e, logger, context, 'text/plain; charset=utf-8');
+  return { status: m.status, headers: m.headers, body: `${m.err.code}: ${m.message}\n` };
+}
+
 /**
  * What the caller is told. Failures of the service itself (settings, Key Vault, Cosmos DB, the
  * queue) are for the operator's log: their texts name vaults, keys and accounts.

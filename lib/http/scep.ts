@@ -9,17 +9,22 @@ export async function handleScep(
   app: App,
   request: HttpRequest,
   endpoint: string,
+  o: { readonly caWithoutEndpoint?: boolean } = {},
 ): Promise<HttpResponseInit> {
   try {
     const body =
       request.method === 'POST' ? await readBody(request, app.settings.core.maxBodyBytes) : new Uint8Array(0);
-    const res = await app.scep.handle(endpoint, {
-      method: request.method,
-      operation: request.query.get('operation') ?? undefined,
-      contentType: request.headers.get('content-type') ?? undefined,
-      rawMessage: rawQueryParam(request.url, 'message'),
-      body,
-    });
+    const res = await app.scep.handle(
+      endpoint,
+      {
+        method: request.method,
+        operation: request.query.get('operation') ?? undefined,
+        contentType: request.headers.get('content-type') ?? undefined,
+        rawMessage: rawQueryParam(request.url, 'message'),
+        body,
+      },
+      o,
+    );
     return { status: res.status, headers: { 'content-type': res.contentType }, body: res.body };
   } catch (e) {
     return errorResponse(e, app.logger, { endpoint, operation: request.query.get('operation') });

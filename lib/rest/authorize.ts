@@ -1,6 +1,5 @@
 import type { CertificateRecord } from '../store/types.js';
 import type { RenewalGrant, RenewalRule } from '../enroll/renewal-rule.js';
-import type { ParsedCsr } from '../csr/parse.js';
 import type { RestSettings } from '../config/rest.js';
 import { AppError } from '../errors.js';
 import { EntraTokenValidator, authFailureError, type EntraPrincipal } from '../auth/entra.js';
@@ -17,9 +16,9 @@ import {
  * 1. `authenticateCsrRequest(headers)`: an `Authorization: Bearer` token is validated (and wins
  *    when a client certificate is also present); otherwise a client certificate in the trusted
  *    header is noted for step 2 when renewal is enabled; otherwise 401.
- * 2. `authorizeCsr(credential, headers, csr)`: a token authorizes any CSR (policy validators
- *    still apply); a client certificate authorizes only the renewal rule's re-issue of itself:
- *    same subject and SANs, the profile of the endpoint that issued it.
+ * 2. `authorizeCsr(credential, headers)`: a token authorizes any CSR (policy validators
+ *    still apply); a client certificate authorizes the renewal rule's re-issue of itself: the
+ *    profile of the endpoint that issued it, and its identity (lib/enroll/reenroll-identity.ts).
  *
  * Step 1 throws AppError UNAUTHORIZED / FORBIDDEN with `detail.reason` and
  * `detail.wwwAuthenticate` (the RFC 6750 challenge, which lib/http/errors.ts sends). Step 2
@@ -84,17 +83,40 @@ export type CsrAuthorization =
       /** `entra:<object id>` or `certificate:<serial>`, for the record and the audit event. */
       readonly requester: string;
       readonly principal?: EntraPrincipal;
-      /** The certificate being renewed. */
+      /** The certificate being renewed: its record and its DER. */
       readonly renewedFrom?: CertificateRecord;
+      readonly renewedCertificateDer?: Uint8Array;
       /** The renewal's profile and `renewalOf` (the original endpoint's, never the REST one). */
       readonly renewal?: RenewalGrant;
     }
   | { readonly ok: false; readonly reason: RenewalRefusalReason; readonly detail: string };
 
+/**
+ * `renewalOnly` (EST simplereenroll, RFC 7030 §4.2.2): only the client certificate being
+ * renewed is accepted, whether or not a token comes with it.
+ */
 export async function authenticateCsrRequest(
   headers: HeaderReader,
   deps: RestAuthDeps,
+  o: { readonly renewalOnly?: boolean } = {},
 ): Promise<RestCredential> {
+  if (o.renewalOnly) {
+    if (!deps.renewal) {
+      throw new AppError('FORBIDDEN', 'renewal with a client certificate is not enabled', {
+        detail: { reason: 'not_configured' },
+      });
+    }
+    if (!deps.renewal.present(headers)) {
+      throw new AppError(
+        'UNAUTHORIZED',
+        'present the certificate being renewed as the TLS client certificate',
+        {
+          detail: { reason: 'no_client_certificate' },
+        },
+      );
+    }
+    return { kind: 'client-certificate' };
+  }
   const authorization = headers.get('authorization');
   if ((authorization ?? '').trim() === '' && deps.renewal?.present(headers))
     return { kind: 'client-certificate' };
@@ -106,7 +128,6 @@ export async function authenticateCsrRequest(
 export async function authorizeCsr(
   credential: RestCredential,
   headers: HeaderReader,
-  csr: ParsedCsr,
   deps: RestAuthDeps,
 ): Promise<CsrAuthorization> {
   if (credential.kind === 'token') {
@@ -115,13 +136,14 @@ export async function authorizeCsr(
   }
   if (!deps.renewal)
     return { ok: false, reason: 'not_configured', detail: 'renewal with a client certificate is off' };
-  const r = await deps.renewal.authorize(headers, csr);
+  const r = await deps.renewal.authorize(headers);
   if (!r.ok) return { ok: false, reason: r.reason, detail: r.message };
   return {
     ok: true,
     authorization: 'renewal',
     requester: `certificate:${r.serialNumber}`,
     renewedFrom: r.record,
+    renewedCertificateDer: r.certificateDer,
     renewal: r.grant,
   };
 }

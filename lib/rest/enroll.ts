@@ -1,12 +1,18 @@
-import type { CertificateIssuer } from '../ca/issue.js';
+import type { CertificateIssuer, IssuedCertificate } from '../ca/issue.js';
 import { restValidityDays, type RestSettings } from '../config/rest.js';
-import { parseCsr } from '../csr/parse.js';
+import { parseCsr, type ParsedCsr } from '../csr/parse.js';
 import { DEFAULT_POLICY } from '../csr/policy.js';
 import { NO_HOOKS, type EnrollmentProfile } from '../enroll/endpoint.js';
+import { reenrollIdentity } from '../enroll/reenroll-identity.js';
 import type { EnrollmentRequest, EnrollmentResult, EnrollmentService } from '../enroll/service.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { HeaderReader } from '../auth/client-cert.js';
-import { authenticateCsrRequest, authorizeCsr, type RestAuthDeps } from './authorize.js';
+import {
+  authenticateCsrRequest,
+  authorizeCsr,
+  type CsrAuthorization,
+  type RestAuthDeps,
+} from './authorize.js';
 import { csrFromBody } from './csr-body.js';
 import { certificateBody } from './response.js';
 
@@ -39,6 +45,17 @@ export function restEnrollment(
   };
 }
 
+export interface RestIssueDeps {
+  readonly enrollment: EnrollmentService;
+  readonly issuer: CertificateIssuer;
+  readonly chainDer: readonly Uint8Array[];
+}
+
+export interface RestIssueRequest {
+  readonly headers: HeaderReader;
+  readonly readBody: () => Promise<Uint8Array>;
+}
+
 const STATUS_OF: Record<string, ErrorCode> = {
   unauthorized: 'FORBIDDEN',
   policy: 'POLICY_REJECTED',
@@ -53,39 +70,57 @@ const STATUS_OF: Record<string, ErrorCode> = {
  */
 export async function enrollRest(
   rest: RestEnrollment,
-  deps: {
-    readonly enrollment: EnrollmentService;
-    readonly issuer: CertificateIssuer;
-    readonly chainDer: readonly Uint8Array[];
-  },
-  request: {
-    headers: HeaderReader;
-    readBody: () => Promise<Uint8Array>;
-    accept: string | null;
-    chain: string | null;
-  },
+  deps: RestIssueDeps,
+  request: RestIssueRequest & { accept: string | null; chain: string | null },
 ): Promise<{ contentType: string; body: Uint8Array }> {
-  const credential = await authenticateCsrRequest(request.headers, rest.auth);
+  return issueRest(rest, deps, request, { operation: 'api/csr' }, (issued) =>
+    certificateBody(issued.der, [deps.issuer.ca.der, ...deps.chainDer], request.accept, request.chain),
+  );
+}
+
+/**
+ * The issuance behind `POST api/csr` and EST simpleenroll / simplereenroll (lib/est): one
+ * authorization, one CSR policy, one renewal rule and one renewal identity for both.
+ * `renewalOnly`: only a client certificate (renewal) is accepted. `render` produces the reply;
+ * the certificate is delivered (hooks, the "issued" audit event) only once the reply exists.
+ */
+export async function issueRest<T>(
+  rest: RestEnrollment,
+  deps: RestIssueDeps,
+  request: RestIssueRequest,
+  o: { readonly operation: string; readonly renewalOnly?: boolean },
+  render: (issued: IssuedCertificate) => T,
+): Promise<T> {
+  const credential = await authenticateCsrRequest(request.headers, rest.auth, o);
   const csr = parseCsr(csrFromBody(await request.readBody()));
+  // Decided before policy runs, because a renewal is checked and issued with the identity of
+  // the certificate it renews; a failure to decide (store down) surfaces through `authorize`.
+  const decision = authorizeCsr(credential, request.headers, rest.auth);
+  const decided = await decision.catch(() => undefined);
   const req: EnrollmentRequest = {
     endpoint: 'api',
-    operation: 'api/csr',
-    csr,
+    operation: o.operation,
+    csr: decided ? renewedIdentity(decided, csr) : csr,
     profile: rest.profile,
     hooks: NO_HOOKS,
-    authorize: () => authorizeCsr(credential, request.headers, csr, rest.auth),
+    authorize: () => decision,
   };
   const r = await deps.enrollment.enroll(req);
   if (!r.ok) throw refusal(r);
-  const body = certificateBody(
-    r.issued.der,
-    [deps.issuer.ca.der, ...deps.chainDer],
-    request.accept,
-    request.chain,
-  );
+  const reply = render(r.issued);
   const delivered = await deps.enrollment.deliver(req, r);
   if (!delivered.ok) throw refusal(delivered);
-  return body;
+  return reply;
+}
+
+/**
+ * A renewal over mTLS keeps the identity of the certificate it renews: only the CSR's public
+ * key is used (lib/enroll/reenroll-identity.ts); its profile and endpoint come from the renewal
+ * rule's grant.
+ */
+function renewedIdentity(auth: CsrAuthorization, csr: ParsedCsr): ParsedCsr {
+  if (!auth.ok || auth.renewedCertificateDer === undefined) return csr;
+  return reenrollIdentity(csr, auth.renewedCertificateDer);
 }
 
 function refusal(r: Extract<EnrollmentResult, { ok: false }>): AppError {

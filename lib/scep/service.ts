@@ -41,12 +41,27 @@ export class ScepService {
     private readonly audit?: AuditLog,
   ) {}
 
-  async handle(endpointName: string, req: ScepRequest): Promise<ScepResponse> {
+  /**
+   * `o.caWithoutEndpoint`: GetCACaps and GetCACert answer even when the endpoint does not exist
+   * (the NDES path `certsrv/mscep/mscep.dll` with Intune off: SCEPman answers the CA there, and
+   * its `enrollrenewcertificate.sh` downloads the root from it before any EST call).
+   */
+  async handle(
+    endpointName: string,
+    req: ScepRequest,
+    o: { readonly caWithoutEndpoint?: boolean } = {},
+  ): Promise<ScepResponse> {
+    const op = req.operation ?? '';
+    const lower = op.toLowerCase();
+    const caOperation = lower === 'getcacaps' || lower === 'getcacert';
+    const unknown = (): AppError =>
+      new AppError('UNKNOWN_ENDPOINT', `there is no SCEP endpoint named "${endpointName}"`);
+    const skip = o.caWithoutEndpoint === true && caOperation;
     // Deleted, disabled and unknown endpoints alike: 404.
-    const endpoint = await this.endpoints.resolve(endpointName);
-    if (!endpoint) {
+    const endpoint = skip ? undefined : await this.endpoints.resolve(endpointName);
+    if (!skip && !endpoint) {
       // Enrollment attempts are recorded; GetCACaps/GetCACert probes of unknown names are not.
-      if ((req.operation ?? '').toLowerCase() === 'pkioperation') {
+      if (lower === 'pkioperation') {
         this.audit?.record({
           kind: 'enrollment',
           operation: 'PKIOperation',
@@ -56,20 +71,20 @@ export class ScepService {
           compared: [{ name: 'endpoint', actual: endpointName.slice(0, 64) }],
         });
       }
-      throw new AppError('UNKNOWN_ENDPOINT', `there is no SCEP endpoint named "${endpointName}"`);
+      throw unknown();
     }
-    if (endpoint.unavailable !== undefined) {
+    if (endpoint?.unavailable !== undefined) {
       throw new AppError('CONFIG_INVALID', `the SCEP endpoint "${endpoint.name}" is not configured`, {
         detail: { problem: endpoint.unavailable },
       });
     }
-    const op = req.operation ?? '';
-    switch (op.toLowerCase()) {
+    switch (lower) {
       case 'getcacaps':
         return getCACaps();
       case 'getcacert':
-        return getCACert(endpoint.responder?.published ?? [this.ca.certificateDer, ...this.ca.chainDer]);
+        return getCACert(endpoint?.responder?.published ?? [this.ca.certificateDer, ...this.ca.chainDer]);
       case 'pkioperation': {
+        if (!endpoint) throw unknown();
         const message = messageOf(req);
         return {
           status: 200,

@@ -7,6 +7,7 @@ import azf, { type HttpResponseInit } from '@azure/functions';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mscep } from '../../functions/mscep.js';
 import { scep } from '../../functions/scep.js';
 import { createApp, getApp, setApp } from '../../lib/app.js';
 import { silentLogger } from '../../lib/log.js';
@@ -257,6 +258,44 @@ describe('scep handler: invalid settings', () => {
       for (const v of [secret, 'abc-987', 'not-a-url-xyz', 'AppConfig__']) expect(text).not.toContain(v);
     } finally {
       setApp(previous);
+    }
+  });
+});
+
+describe('mscep handler (certsrv/mscep/mscep.dll) with Intune off', () => {
+  const callMscep = (query: string, method: 'GET' | 'POST' = 'GET'): Promise<HttpResponseInit> =>
+    mscep(
+      new azf.HttpRequest({
+        method,
+        url: `http://127.0.0.1/certsrv/mscep/mscep.dll/pkiclient.exe${query}`,
+        params: { rest: 'pkiclient.exe' },
+        ...(method === 'POST' ? { body: { bytes: new Uint8Array([0x30, 0x00]) } } : {}),
+      }),
+      new azf.InvocationContext({ functionName: 'mscep' }),
+    ) as Promise<HttpResponseInit>;
+
+  // Regression: SCEPman's enrollrenewcertificate.sh downloads the root here and stopped with
+  // "Could not read issuer certificate" when the alias answered 404 UNKNOWN_ENDPOINT.
+  it('ok/GetCACert answers the CA certificate, as SCEPman does without Intune', async () => {
+    const r = await callMscep('?operation=GetCACert');
+    expect(r.status).toBe(200);
+    expect(header(r, 'content-type')).toBe('application/x-x509-ca-cert');
+    expect(Buffer.from(bodyBytes(r)).equals(Buffer.from((await getApp()).ca.certificateDer))).toBe(true);
+  });
+
+  it('ok/GetCACaps answers the capabilities', async () => {
+    const r = await callMscep('?operation=GetCACaps');
+    expect(r.status).toBe(200);
+    expect(r.body).toBe(`${CAPABILITIES.join('\n')}\n`);
+  });
+
+  it('fail/PKIOperation still needs the Intune endpoint: 404 UNKNOWN_ENDPOINT', async () => {
+    for (const r of [
+      await callMscep('?operation=PKIOperation', 'POST'),
+      await callMscep('?operation=PKIOperation&message=MAA'),
+    ]) {
+      expect(r.status).toBe(404);
+      expect(r.jsonBody).toMatchObject({ error: 'UNKNOWN_ENDPOINT' });
     }
   });
 });

@@ -459,9 +459,23 @@ describe('Intune disabled (the default)', () => {
     await host.close();
   });
 
-  it.each([INTUNE_PATH, '/scep/intune'])('%s?operation=GetCACaps is 404 UNKNOWN_ENDPOINT', async (path) => {
-    const res = await fetch(`${host.baseUrl}${path}?operation=GetCACaps`);
+  it('/scep/intune?operation=GetCACaps is 404 UNKNOWN_ENDPOINT', async () => {
+    const res = await fetch(`${host.baseUrl}/scep/intune?operation=GetCACaps`);
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: 'UNKNOWN_ENDPOINT' });
+  });
+
+  // As SCEPman: the NDES path still hands out the CA (its scripts download the root there).
+  it(`${INTUNE_PATH} answers GetCACaps and GetCACert; PKIOperation is 404 UNKNOWN_ENDPOINT`, async () => {
+    expect((await fetch(`${host.baseUrl}${INTUNE_PATH}?operation=GetCACaps`)).status).toBe(200);
+    const ca = await fetch(`${host.baseUrl}${INTUNE_PATH}/pkiclient.exe?operation=GetCACert`);
+    expect(ca.status).toBe(200);
+    expect(ca.headers.get('content-type')).toBe('application/x-x509-ca-cert');
+    const pki = await fetch(`${host.baseUrl}${INTUNE_PATH}?operation=PKIOperation`, {
+      method: 'POST',
+      body: new Uint8Array([0x30, 0x00]),
+    });
+    expect(pki.status).toBe(404);
+    expect(await pki.json()).toMatchObject({ error: 'UNKNOWN_ENDPOINT' });
   });
 });

@@ -107,6 +107,7 @@ describe('deploy package', () => {
         'caCertificate',
         'crl',
         'csr',
+        'est',
         'intuneNotifications',
         'intuneRedrive',
         'intuneRevocation',

@@ -10,12 +10,11 @@ import {
 } from '../../lib/rest/authorize.js';
 import { restSection, type RestSettings } from '../../lib/config/rest.js';
 import type { Env } from '../../lib/config/parse.js';
-import { parseCsr, type ParsedCsr } from '../../lib/csr/parse.js';
 import { RenewalRule } from '../../lib/enroll/renewal-rule.js';
 import { MemoryCertificateStore } from '../../lib/store/memory.js';
 import { isAppError } from '../../lib/errors.js';
 import { FakeJwksServer, makeSigningKey, type TestSigningKey } from '../fakes/jwks-server.js';
-import { issue, makeCa, makeCsr, recordFor, type TestCa } from '../fakes/rest-pki.js';
+import { issue, makeCa, recordFor, type TestCa } from '../fakes/rest-pki.js';
 
 const TENANT = '0c6f3b2a-1d4e-4f5a-8b9c-0d1e2f3a4b5c';
 const APP = '6a1c2b3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d';
@@ -28,7 +27,6 @@ let key: TestSigningKey;
 let ca: TestCa;
 let store: MemoryCertificateStore;
 let current: x509.X509Certificate;
-let csr: ParsedCsr;
 
 beforeAll(async () => {
   key = await makeSigningKey('k1');
@@ -37,7 +35,6 @@ beforeAll(async () => {
   store = new MemoryCertificateStore();
   current = await issue(ca, { subject: SUBJECT, sans: [{ type: 'dns', value: 'svc-backup.contoso.com' }] });
   await store.create(recordFor(current, 'api'));
-  csr = parseCsr(await makeCsr(SUBJECT, [{ type: 'dns', value: 'svc-backup.contoso.com' }]));
 });
 afterAll(() => jwks.close());
 
@@ -95,7 +92,7 @@ describe('REST API authentication and authorization', () => {
     const d = deps();
     const headers = new Headers({ Authorization: `Bearer ${await token()}` });
     const cred = await authenticateCsrRequest(headers, d);
-    const a = await authorizeCsr(cred, headers, csr, d);
+    const a = await authorizeCsr(cred, headers, d);
     expect(a).toMatchObject({
       ok: true,
       authorization: 'api',
@@ -129,7 +126,7 @@ describe('REST API authentication and authorization', () => {
     const cred = await authenticateCsrRequest(headers, d);
     expect(cred.kind).toBe('client-certificate');
     const serialNumber = recordFor(current, 'api').serialNumber;
-    expect(await authorizeCsr(cred, headers, csr, d)).toMatchObject({
+    expect(await authorizeCsr(cred, headers, d)).toMatchObject({
       ok: true,
       authorization: 'renewal',
       requester: `certificate:${serialNumber}`,
@@ -137,18 +134,27 @@ describe('REST API authentication and authorization', () => {
     });
   });
 
-  it('fail/a client certificate cannot authorize another subject (a subject_mismatch result)', async () => {
-    const d = deps();
-    const headers = new Headers({ 'X-ARR-ClientCert': clientCert() });
-    const other = parseCsr(
-      await makeCsr('CN=db01.contoso.com', [{ type: 'dns', value: 'svc-backup.contoso.com' }]),
-    );
-    const r = await authorizeCsr(await authenticateCsrRequest(headers, d), headers, other, d);
-    expect(r).toEqual({
-      ok: false,
-      reason: 'subject_mismatch',
-      detail: 'client certificate: the requested subject differs from the certificate',
+  it('ok/simplereenroll mode takes the client certificate even when a token comes with it', async () => {
+    const headers = new Headers({
+      Authorization: `Bearer ${await token()}`,
+      'X-ARR-ClientCert': clientCert(),
     });
+    expect((await authenticateCsrRequest(headers, deps(), { renewalOnly: true })).kind).toBe(
+      'client-certificate',
+    );
+  });
+
+  it('fail/simplereenroll mode answers 401 without a client certificate, even with a token', async () => {
+    const headers = new Headers({ Authorization: `Bearer ${await token()}` });
+    const f = await failure(authenticateCsrRequest(headers, deps(), { renewalOnly: true }));
+    expect(f).toEqual({ code: 'UNAUTHORIZED', detail: { reason: 'no_client_certificate' } });
+  });
+
+  it('fail/simplereenroll mode answers 403 when renewals are off', async () => {
+    const d = deps({ AppConfig__DbCSRValidation__AllowRenewals: 'false' });
+    const headers = new Headers({ 'X-ARR-ClientCert': clientCert() });
+    const f = await failure(authenticateCsrRequest(headers, d, { renewalOnly: true }));
+    expect(f).toEqual({ code: 'FORBIDDEN', detail: { reason: 'not_configured' } });
   });
 
   it('fail/ignores the certificate header when renewals are off', async () => {
