@@ -205,7 +205,7 @@ diff <(openssl x509 -in renewed.pem -noout -pubkey) <(openssl pkey -in new.key -
         renewalOf: original?.serialNumber,
         subject: `CN=${UPN}`,
       });
-      // Delivered once the reply existed: the "issued" audit event names the renewed certificate.
+      // Delivered once the reply existed: the "renewed" audit event names the renewed certificate.
       expect(audit.mock.calls.map(([e]) => e)).toContainEqual(
         expect.objectContaining({
           operation: 'est/simplereenroll',
