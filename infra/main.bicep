@@ -92,7 +92,7 @@ param appCreatesKeys bool = true
 
 // Off by default: a role definition replicates slowly, and an assignment made in the same
 // deployment that creates it fails with RoleDefinitionDoesNotExist on a first `azd up`.
-// Turn it on in a later deployment (README, "Roles of the app").
+// Turn it on in a later deployment (docs/keyvault.md, "Roles for the app's managed identity").
 @description('Grant the app a custom role with only the key operations it uses instead of the built-in roles (needs Microsoft.Authorization/roleDefinitions/write, e.g. Owner). Set it only after a first successful deployment.')
 param useCustomCryptoRole bool = false
 

@@ -4,11 +4,18 @@ import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { withReasonsTable } from '../lib/audit/reasons-table.js';
 
-/** Regenerate the README's reason catalogue table from lib/audit/reasons.ts (formatted as `npm run lint` wants it). */
+/**
+ * Regenerate the reason catalogue table of docs/troubleshooting.md from lib/audit/reasons.ts
+ * (formatted as `npm run lint` wants it).
+ */
 const here = dirname(fileURLToPath(import.meta.url));
-const readme = join(here, here.includes('dist') ? '../..' : '..', 'README.md');
-const before = readFileSync(readme, 'utf8');
-const options = (await resolveConfig(readme)) ?? {};
-const after = await format(withReasonsTable(before), { ...options, filepath: readme });
-if (after !== before) writeFileSync(readme, after);
-process.stdout.write(after === before ? 'README reason table is current\n' : 'README reason table updated\n');
+const page = join(here, here.includes('dist') ? '../..' : '..', 'docs', 'troubleshooting.md');
+const before = readFileSync(page, 'utf8');
+const options = (await resolveConfig(page)) ?? {};
+const after = await format(withReasonsTable(before), { ...options, filepath: page });
+if (after !== before) writeFileSync(page, after);
+process.stdout.write(
+  after === before
+    ? 'docs/troubleshooting.md reason table is current\n'
+    : 'docs/troubleshooting.md reason table updated\n',
+);

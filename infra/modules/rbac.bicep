@@ -124,7 +124,7 @@ var cryptoRoleDefinitionId = subscriptionResourceId(
 )
 
 // The assignment's name follows the role: switching appCreatesKeys or useCustomCryptoRole
-// creates a new assignment and leaves the previous one (README, "Switching the app's key role").
+// creates a new assignment and leaves the previous one (docs/deployment.md, "Switching the app's key role").
 resource keyVaultCryptoAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, principalId, useCustomCryptoRole ? customCryptoRoleName : appKeyRoleId)
   scope: vault

@@ -11,7 +11,7 @@ import { startRestIdentity, type RestIdentity } from './rest-token.js';
 /**
  * curl and openssl as the clients of the local host behind an App Service-like HTTPS front end
  * (optional client certificate forwarded in X-ARR-ClientCert), with the REST API on and its
- * tokens from a local JWKS server: the setting of the README walk-throughs (REST, EST).
+ * tokens from a local JWKS server: the setting of the documented walk-throughs (docs/rest.md, docs/est.md).
  */
 
 function have(tool: string): boolean {

@@ -7,18 +7,19 @@ import { appPrincipal, BUILT_IN_ROLES, checkNeeds, grants } from './roles.js';
 
 /**
  * Role assignments matched by principal, role and scope, for the assignments whose conditions
- * hold in each scenario (test/infra/roles.ts); README statements about roles checked against
+ * hold in each scenario (test/infra/roles.ts); what the documentation says about roles checked against
  * what the template really assigns.
  */
 
 const FILES = infraFiles();
 const scenarios = Object.entries(SCENARIOS);
-const README = read('README.md');
+/** The pages that speak about roles: the CA key, the deployment and the certificate store. */
+const DOCS = ['docs/keyvault.md', 'docs/deployment.md', 'docs/store.md'].map(read).join('\n');
 const section = (heading: string): string => {
-  const at = README.indexOf(`\n${heading}\n`);
-  if (at < 0) throw new Error(`README has no "${heading}"`);
+  const at = DOCS.indexOf(`\n${heading}\n`);
+  if (at < 0) throw new Error(`docs have no "${heading}"`);
   const level = /^#+/.exec(heading)![0];
-  const rest = README.slice(at + heading.length + 2);
+  const rest = DOCS.slice(at + heading.length + 2);
   const end = rest.search(new RegExp(`^#{1,${level.length}} `, 'm'));
   return end < 0 ? rest : rest.slice(0, end);
 };
@@ -85,7 +86,7 @@ describe('infra: roles of the app identity and the bootstrap principal', () => {
   });
 });
 
-describe('README: what it says about roles is what the template does', () => {
+describe('docs: what they say about roles is what the template does', () => {
   const bootstrapRoles = new Set(
     grants(expand(FILES, SCENARIOS['intune (secret), REST API, bootstrap user']!), FILES)
       .filter((g) => g.principal === 'bootstrap-object-id')
@@ -94,7 +95,7 @@ describe('README: what it says about roles is what the template does', () => {
 
   it('names exactly the bootstrap roles the template assigns, and says not to assign them by hand as well', () => {
     const text =
-      section('### Bootstrap in a real vault') + section('### After deployment: create the CA in Key Vault');
+      section('## Bootstrap in a real vault') + section('## After deployment: create the CA in Key Vault');
     const named = new Set(
       [...text.matchAll(/\*\*(Key Vault [A-Z][a-z]+(?: [A-Z][a-z]+)?)\*\*/g)].map((m) => m[1]!),
     );
@@ -108,14 +109,14 @@ describe('README: what it says about roles is what the template does', () => {
       (x) => x.role === 'Cosmos DB Built-in Data Contributor',
     );
     const scope = g?.scope.type.endsWith('/sqlDatabases') ? 'database' : 'account';
-    expect(section('### Roles')).toMatch(new RegExp(`scoped to the ${scope}\\b`));
-    expect(README).toMatch(
+    expect(section('## Roles')).toMatch(new RegExp(`scoped to the ${scope}\\b`));
+    expect(DOCS).toMatch(
       new RegExp(`\\| Cosmos DB +\\| Cosmos DB Built-in Data Contributor +\\| the ${scope} +\\|`),
     );
   });
 
   it('says how to remove the assignment a changed key role leaves behind', () => {
-    const text = section("### Switching the app's key role");
+    const text = section("## Switching the app's key role");
     expect(text).toMatch(/appCreatesKeys/);
     expect(text).toMatch(/useCustomCryptoRole/);
     expect(text).toMatch(/az role assignment delete/);

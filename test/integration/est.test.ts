@@ -10,7 +10,7 @@ import type { CertificateRecord } from '../../lib/store/types.js';
 import { recordFor } from '../fakes/rest-pki.js';
 import { curlAndOpenssl, startCurlFront, type CurlFront } from '../helpers/curl-front.js';
 import type { TestHost } from '../helpers/host.js';
-import { readmeSection, shellBlocks } from '../helpers/readme.js';
+import { docSection, shellBlocks } from '../helpers/docs.js';
 import { describeWithClient } from '../interop/helpers/suite.js';
 
 /**
@@ -27,8 +27,8 @@ const UPN = 'alice@contoso.com';
 const UPN_OID = '1.3.6.1.4.1.311.20.2.3';
 const RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
 
-// The README's curl + openssl block, minus the line that sets APP to a placeholder.
-const README_EST = (shellBlocks(readmeSection('## EST enrollment (RFC 7030)'))[0] ?? '').replace(
+// The EST page's curl + openssl block, minus the line that sets APP to a placeholder.
+const DOC_EST = (shellBlocks(docSection('docs/est.md', '# EST enrollment (RFC 7030)'))[0] ?? '').replace(
   /^APP=.*$/m,
   '',
 );
@@ -229,9 +229,9 @@ openssl x509 -checkend $((31 * 86400)) -noout -in kiosk.pem || true`);
       expect((await record('kiosk.pem'))?.endpoint).toBe('static');
     });
 
-    it('ok/the README EST block runs as written: cacerts, simpleenroll with a token, simplereenroll over mTLS', async () => {
-      expect(README_EST).toContain('simplereenroll');
-      const out = await sh(`${README_EST}
+    it('ok/the documented EST block (docs/est.md) runs as written: cacerts, simpleenroll with a token, simplereenroll over mTLS', async () => {
+      expect(DOC_EST).toContain('simplereenroll');
+      const out = await sh(`${DOC_EST}
 openssl verify -CAfile ca.pem svc.pem svc-new.pem
 openssl x509 -in svc-new.pem -noout -subject
 diff <(openssl x509 -in svc-new.pem -noout -pubkey) <(openssl pkey -in svc-new.key -pubout) && echo new-key`);

@@ -6,10 +6,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHost, type TestHost } from '../helpers/host.js';
 import { manageClient } from '../helpers/manage.js';
-import { readmeSection, shellBlocks } from '../helpers/readme.js';
+import { docSection, shellBlocks } from '../helpers/docs.js';
 
 /**
- * The README's "Many endpoints" worked example, run as written with curl against the local host
+ * The "Many endpoints" worked example of docs/management.md, run as written with curl against the local host
  * (its URL put in place of 127.0.0.1:7071, its data folder as .data), then checked through the API.
  */
 const haveCurl = ((): boolean => {
@@ -22,9 +22,11 @@ const haveCurl = ((): boolean => {
 })();
 if (!haveCurl && process.env.CI === 'true') throw new Error('curl is required in CI');
 
-const example = shellBlocks(readmeSection('### Worked example: an organization, an endpoint'))[0];
+const example = shellBlocks(
+  docSection('docs/management.md', '### Worked example: an organization, an endpoint'),
+)[0];
 
-describe.skipIf(!haveCurl)('README walk-through: Many endpoints (curl against the management API)', () => {
+describe.skipIf(!haveCurl)('docs walk-through: Many endpoints (curl against the management API)', () => {
   let host: TestHost;
   let dir: string;
 
@@ -39,7 +41,7 @@ describe.skipIf(!haveCurl)('README walk-through: Many endpoints (curl against th
   });
 
   it('ok/creates the organization, the delegated endpoint and an account whose challenge is shown once', async () => {
-    if (example === undefined) throw new Error('README.md: the worked example has no sh block');
+    if (example === undefined) throw new Error('docs/management.md: the worked example has no sh block');
     const script = example.replaceAll('http://127.0.0.1:7071', host.baseUrl);
     const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], {
       cwd: dir,

@@ -6,10 +6,10 @@ import { getApp } from '../../lib/app.js';
 import type { CertificateRecord } from '../../lib/store/types.js';
 import { curlAndOpenssl, startCurlFront, type CurlFront } from '../helpers/curl-front.js';
 import type { TestHost } from '../helpers/host.js';
-import { readmeSection, shellBlocks } from '../helpers/readme.js';
+import { docSection, shellBlocks } from '../helpers/docs.js';
 
 /**
- * The README walk-through ("REST enrollment API"), run as written with the real openssl and
+ * The REST walk-through (docs/rest.md), run as written with the real openssl and
  * curl against the real app: the local host serves functions/csr.ts with the REST API on, its
  * tokens checked against a local JWKS server. An HTTPS server in front stands in for the App
  * Service front end (TLS, optional client certificate forwarded in X-ARR-ClientCert, a
@@ -21,16 +21,16 @@ import { readmeSection, shellBlocks } from '../helpers/readme.js';
 
 const tools = curlAndOpenssl.available;
 
-// The README's blocks, minus the line that sets APP to a placeholder (the tests set APP).
+// The blocks of docs/rest.md, minus the line that sets APP to a placeholder (the tests set APP).
 const runnable = (block: string | undefined): string => {
-  if (block === undefined) throw new Error('README.md: a REST walk-through code block is missing');
+  if (block === undefined) throw new Error('docs/rest.md: a REST walk-through code block is missing');
   return block.replace(/^APP=.*$/m, '');
 };
-const step3 = shellBlocks(readmeSection('### 3. Request a certificate'));
-const step4 = shellBlocks(readmeSection('### 4. Renew with the current certificate'));
-const README_ENROLL = runnable(step3[0]);
-const README_PEM_CHAIN = runnable(step3[1]);
-const README_RENEW = runnable(step4[0]);
+const step3 = shellBlocks(docSection('docs/rest.md', '## 3. Request a certificate'));
+const step4 = shellBlocks(docSection('docs/rest.md', '## 4. Renew with the current certificate'));
+const DOC_ENROLL = runnable(step3[0]);
+const DOC_PEM_CHAIN = runnable(step3[1]);
+const DOC_RENEW = runnable(step4[0]);
 
 let env: CurlFront | undefined;
 let dir: string;
@@ -64,14 +64,14 @@ const apiRecords = async (): Promise<CertificateRecord[]> =>
 const serialOf = (file: string): string =>
   new X509Certificate(readFileSync(join(dir, file))).serialNumber.toLowerCase();
 
-/** A new key and a request for build01, for the refusal cases (not a README command). */
+/** A new key and a request for build01, for the refusal cases (not a documented command). */
 const REQUEST = `openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$KEY" \\
     -subj "/CN=build01.contoso.com/O=Contoso" \\
     -addext "subjectAltName=DNS:build01.contoso.com" -outform DER 2>/dev/null`;
 
-describe.skipIf(!tools)('README walk-through: openssl + curl against POST /api/csr on the local host', () => {
-  it('ok/step 3: the README enrollment (DER request, token) returns a DER certificate from the host CA', async () => {
-    const out = await sh(README_ENROLL);
+describe.skipIf(!tools)('docs walk-through: openssl + curl against POST /api/csr on the local host', () => {
+  it('ok/step 3: the documented enrollment (DER request, token) returns a DER certificate from the host CA', async () => {
+    const out = await sh(DOC_ENROLL);
     expect(out).toContain('subject=CN = build01.contoso.com, O = Contoso');
     expect(out).toContain('issuer=CN = Walkthrough CA');
     expect(out).toMatch(/^notAfter=/m);
@@ -86,8 +86,8 @@ openssl x509 -in build01.pem -noout -ext subjectAltName,extendedKeyUsage`);
     expect(records.map((r) => [r.serialNumber, r.authorization])).toEqual([[serialOf('build01.pem'), 'api']]);
   });
 
-  it('ok/step 3: the README PEM request with Accept x-pem-file and ?chain=true returns certificate then CA', async () => {
-    await sh(README_PEM_CHAIN);
+  it('ok/step 3: the documented PEM request with Accept x-pem-file and ?chain=true returns certificate then CA', async () => {
+    await sh(DOC_PEM_CHAIN);
     const pem = readFileSync(join(dir, 'build01-fullchain.pem'), 'utf8');
     const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
     expect(blocks).toHaveLength(2);
@@ -105,9 +105,9 @@ openssl x509 -in build01.pem -noout -ext subjectAltName,extendedKeyUsage`);
     expect(out).toContain('"error":"UNAUTHORIZED"');
   });
 
-  it('ok/step 4: the README renewal presents the issued certificate over mTLS, no token', async () => {
+  it('ok/step 4: the documented renewal presents the issued certificate over mTLS, no token', async () => {
     const renewed = serialOf('build01.pem');
-    const out = await sh(`${README_RENEW}
+    const out = await sh(`${DOC_RENEW}
 openssl x509 -inform DER -in build01-new.der -out build01-new.pem
 openssl x509 -in build01-new.pem -noout -subject
 openssl verify -CAfile ca.pem build01-new.pem

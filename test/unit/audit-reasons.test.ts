@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { isReasonCode, REASONS, reasonEntry } from '../../lib/audit/reasons.js';
 import { TABLE_BEGIN, TABLE_END } from '../../lib/audit/reasons-table.js';
 import { IntuneResultCodes, intuneReasonCode } from '../../lib/intune/types.js';
-import { readReadme } from '../helpers/readme.js';
+import { readDoc } from '../helpers/docs.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 /** Where refusals are decided: the request path, not the management API's own authentication. */
@@ -93,12 +93,12 @@ describe('reason catalogue', () => {
     }
   });
 
-  it('the README table is the catalogue (npm run reasons regenerates it)', () => {
-    const readme = readReadme();
-    const a = readme.indexOf(TABLE_BEGIN);
-    const b = readme.indexOf(TABLE_END);
+  it('the table in docs/troubleshooting.md is the catalogue (npm run reasons regenerates it)', () => {
+    const page = readDoc('docs/troubleshooting.md');
+    const a = page.indexOf(TABLE_BEGIN);
+    const b = page.indexOf(TABLE_END);
     expect(a).toBeGreaterThan(0);
-    const rows = readme
+    const rows = page
       .slice(a + TABLE_BEGIN.length, b)
       .split('\n')
       .filter((l) => l.startsWith('| `'))

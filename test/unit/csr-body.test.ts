@@ -191,7 +191,7 @@ describe('csrFromBody: refused bodies', () => {
   });
 });
 
-/** The README walk-through makes its request with openssl; check those exact forms parse. */
+/** The REST walk-through (docs/rest.md) makes its request with openssl; check those exact forms parse. */
 const hasOpenssl = ((): boolean => {
   try {
     execFileSync('openssl', ['version'], { stdio: 'ignore' });
@@ -213,8 +213,8 @@ describe.skipIf(!hasOpenssl)('csrFromBody: requests made by openssl', () => {
     execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   };
 
-  it('ok/the README walk-through request: openssl req -outform DER on stdout, and its PEM form', () => {
-    // As in the README: `openssl req -new -newkey ec ... -outform DER | curl --data-binary @- ...`
+  it('ok/the documented REST walk-through request: openssl req -outform DER on stdout, and its PEM form', () => {
+    // As in docs/rest.md: `openssl req -new -newkey ec ... -outform DER | curl --data-binary @- ...`
     const piped = execFileSync(
       'openssl',
       ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'k.pem']

@@ -113,7 +113,8 @@ const LEFT_TO_DEFAULTS: Readonly<Record<string, string>> = {
  * code reads one, the entry is stale and the test below says to remove it.
  */
 const AHEAD_OF_CODE: Readonly<Record<string, string>> = {
-  AppConfig__Console__ClientId: 'admin console sign-in (SPA app registration, README "Admin console")',
+  AppConfig__Console__ClientId:
+    'admin console sign-in (SPA app registration, docs/deployment.md "Admin console")',
   AppConfig__Console__TenantId: 'admin console sign-in (tenant of that app registration)',
 };
 

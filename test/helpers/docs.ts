@@ -3,26 +3,27 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The README's own commands, for tests that run a walk-through as written: when the README
+ * The documentation's own commands, for tests that run a walk-through as written: when the page
  * changes, the test runs the new text (and fails if it no longer works).
  */
 
-const README = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md');
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export function readReadme(): string {
-  return readFileSync(README, 'utf8');
+/** A documentation file by its path from the repository root, e.g. `docs/rest.md`. */
+export function readDoc(path: string): string {
+  return readFileSync(join(REPO_ROOT, path), 'utf8');
 }
 
 /**
- * The text under a heading (the line that starts with `heading`, e.g. "### 3. Request a
+ * The text under a heading (the line that starts with `heading`, e.g. "## 3. Request a
  * certificate") up to the next heading of the same or a higher level.
  */
-export function readmeSection(heading: string, markdown: string = readReadme()): string {
+export function docSection(path: string, heading: string, markdown: string = readDoc(path)): string {
   const level = /^#+/.exec(heading)?.[0].length ?? 0;
   if (level === 0) throw new Error(`"${heading}" is not a markdown heading`);
   const lines = markdown.split('\n');
   const start = lines.findIndex((l) => l.startsWith(heading));
-  if (start < 0) throw new Error(`README.md has no heading starting with "${heading}"`);
+  if (start < 0) throw new Error(`${path} has no heading starting with "${heading}"`);
   let end = lines.length;
   let fenced = false;
   for (let i = start + 1; i < lines.length; i++) {
