@@ -1,0 +1,29 @@
+import { app } from '@azure/functions';
+import { httpHandler } from '../lib/http/handler.js';
+import { caFile, statusPage } from '../lib/status/http.js';
+
+/**
+ * The public status page at `/`. The Functions host does not bind an empty route, even with
+ * routePrefix "": an optional parameter limited to zero characters matches only the site root
+ * (AzureWebJobsDisableHomepage turns the host's own page off).
+ */
+export const status = httpHandler((a, request) => statusPage(a, request));
+
+/** The CA certificate for download: `ca.cer` (DER), `ca.pem`, `ca-chain.pem` (CA first). */
+export const caCertificate = httpHandler((a, request) =>
+  Promise.resolve(caFile(a, new URL(request.url).pathname.split('/').pop() ?? '')),
+);
+
+app.http('status', {
+  route: '{root:maxlength(0)?}',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: status,
+});
+for (const [name, route] of [
+  ['caCertificateDer', 'ca.cer'],
+  ['caCertificatePem', 'ca.pem'],
+  ['caChainPem', 'ca-chain.pem'],
+] as const) {
+  app.http(name, { route, methods: ['GET'], authLevel: 'anonymous', handler: caCertificate });
+}

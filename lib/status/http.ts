@@ -1,0 +1,75 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { X509Certificate } from 'node:crypto';
+import type { App } from '../app.js';
+import { listEndpoints } from '../endpoints/manage.js';
+import { probe } from '../probe.js';
+import { renderStatusPage } from './html.js';
+import { statusModel, type StatusEndpoint } from './model.js';
+
+/** The status page's and CA downloads' HTTP adapter (`/`, `/ca.cer`, `/ca.pem`, `/ca-chain.pem`). */
+export async function statusPage(app: App, request: HttpRequest): Promise<HttpResponseInit> {
+  const model = await statusModel({
+    baseUrl: app.settings.core.baseUrl ?? new URL(request.url).origin,
+    caDer: app.ca.certificateDer,
+    chainDer: app.ca.chainDer,
+    endpoints: () => enabledEndpoints(app),
+    checks: async () => (await probe(app)).checks,
+    revocation: hasRevocation(app),
+    intuneEnabled: app.settings.intune.enabled,
+  });
+  return {
+    status: 200,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+      'content-security-policy':
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'",
+    },
+    body: renderStatusPage(model),
+  };
+}
+
+const PEM = 'application/x-pem-file';
+
+/** `ca.cer` (DER, RFC 5280 §4.2.2.1 caIssuers), `ca.pem`, `ca-chain.pem` (CA first). */
+export function caFile(app: App, file: string): HttpResponseInit {
+  const pem = (der: Uint8Array): string => new X509Certificate(der).toString();
+  const disposition = (name: string) => ({ 'content-disposition': `attachment; filename="${name}"` });
+  switch (file.toLowerCase()) {
+    case 'ca.cer':
+      return {
+        headers: { 'content-type': 'application/pkix-cert', ...disposition('ca.cer') },
+        body: app.ca.certificateDer,
+      };
+    case 'ca.pem':
+      return { headers: { 'content-type': PEM, ...disposition('ca.pem') }, body: pem(app.ca.certificateDer) };
+    case 'ca-chain.pem':
+      return {
+        headers: { 'content-type': PEM, ...disposition('ca-chain.pem') },
+        body: [app.ca.certificateDer, ...app.ca.chainDer].map(pem).join(''),
+      };
+    default:
+      return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'not found' };
+  }
+}
+
+async function enabledEndpoints(app: App): Promise<Omit<StatusEndpoint, 'url'>[]> {
+  const out: Omit<StatusEndpoint, 'url'>[] = [];
+  let token: string | undefined;
+  do {
+    const page = await listEndpoints(app.manage, {
+      top: 200,
+      ...(token ? { continuationToken: token } : {}),
+    });
+    for (const e of page.items)
+      if (e.enabled) out.push({ name: e.name, displayName: e.displayName, type: e.type });
+    token = page.continuationToken;
+  } while (token !== undefined && out.length < 1000);
+  return out;
+}
+
+/** CRL and OCSP are published when the app has a revocation service. */
+function hasRevocation(app: App): boolean {
+  return 'revocation' in app && (app as { revocation?: unknown }).revocation !== undefined;
+}

@@ -1,0 +1,115 @@
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+
+/** A load that re-runs when `deps` change; `reload` runs it again. */
+export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]) {
+  const [state, set] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: true });
+  const run = useCallback(fn, deps);
+  const reload = useCallback(() => {
+    set((s) => ({ ...s, loading: true }));
+    run().then(
+      (data) => set({ data, loading: false }),
+      (e: unknown) => set({ error: message(e), loading: false }),
+    );
+  }, [run]);
+  useEffect(reload, [reload]);
+  return { ...state, reload };
+}
+
+export const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+export function ErrorBox({ error }: { error: string | undefined }) {
+  return error ? (
+    <p class="error" role="alert">
+      {error}
+    </p>
+  ) : null;
+}
+
+export function Field(p: { label: string; children: ComponentChildren; hint?: string }) {
+  return (
+    <label class="field">
+      <span>{p.label}</span>
+      {p.children}
+      {p.hint && <small>{p.hint}</small>}
+    </label>
+  );
+}
+
+/** Runs `action`, shows its error, and disables the button while it runs. */
+export function ActionButton(p: {
+  label: string;
+  action: () => Promise<unknown>;
+  confirm?: string;
+  kind?: 'danger' | 'primary';
+  onDone?: () => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const click = () => {
+    if (p.confirm !== undefined && !window.confirm(p.confirm)) return;
+    setBusy(true);
+    setError(undefined);
+    p.action().then(
+      () => {
+        setBusy(false);
+        p.onDone?.();
+      },
+      (e: unknown) => {
+        setBusy(false);
+        setError(message(e));
+      },
+    );
+  };
+  return (
+    <span>
+      <button type="button" class={p.kind} disabled={busy} onClick={click}>
+        {p.label}
+      </button>
+      {error && (
+        <span class="error" role="alert">
+          {' '}
+          {error}
+        </span>
+      )}
+    </span>
+  );
+}
+
+export function Table<T>(p: {
+  caption: string;
+  rows: readonly T[] | undefined;
+  columns: readonly [string, (row: T) => ComponentChildren][];
+  empty?: string;
+}) {
+  if (p.rows && p.rows.length === 0) return <p>{p.empty ?? 'Nothing here yet.'}</p>;
+  return (
+    <div class="scroll">
+      <table>
+        <caption class="sr-only">{p.caption}</caption>
+        <thead>
+          <tr>
+            {p.columns.map(([h]) => (
+              <th scope="col" key={h}>
+                {h}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {(p.rows ?? []).map((r, i) => (
+            <tr key={i}>
+              {p.columns.map(([h, cell]) => (
+                <td key={h} data-label={h}>
+                  {cell(r)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export const date = (iso: string | undefined): string => (iso ? iso.slice(0, 19).replace('T', ' ') : '');
