@@ -1,5 +1,5 @@
-import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { cloneElement, type ComponentChildren, type VNode } from 'preact';
+import { useCallback, useEffect, useId, useState } from 'preact/hooks';
 
 /** A load that re-runs when `deps` change; `reload` runs it again. */
 export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]) {
@@ -26,13 +26,16 @@ export function ErrorBox({ error }: { error: string | undefined }) {
   ) : null;
 }
 
-export function Field(p: { label: string; children: ComponentChildren; hint?: string }) {
+/** A labelled control; the hint is its description (aria-describedby), not part of its name. */
+export function Field(p: { label: string; children: VNode; hint?: string }) {
+  const id = useId();
+  const control = cloneElement(p.children, { id, ...(p.hint ? { 'aria-describedby': `${id}-hint` } : {}) });
   return (
-    <label class="field">
-      <span>{p.label}</span>
-      {p.children}
-      {p.hint && <small>{p.hint}</small>}
-    </label>
+    <div class="field">
+      <label for={id}>{p.label}</label>
+      {control}
+      {p.hint && <small id={`${id}-hint`}>{p.hint}</small>}
+    </div>
   );
 }
 
