@@ -9,8 +9,8 @@ import { caFile, statusPage } from '../lib/status/http.js';
  */
 export const status = httpHandler((a, request) => statusPage(a, request));
 
-/** The CA certificate for download: `ca.cer` (DER), `ca.pem`, `ca-chain.pem` (CA first). */
-export const caCertificate = httpHandler((a, request) =>
+/** The CA certificate as PEM: `ca.pem`, `ca-chain.pem` (CA first). `ca.cer` (DER) is functions/crl.ts. */
+export const caCertificatePem = httpHandler((a, request) =>
   Promise.resolve(caFile(a, new URL(request.url).pathname.split('/').pop() ?? '')),
 );
 
@@ -21,9 +21,8 @@ app.http('status', {
   handler: status,
 });
 for (const [name, route] of [
-  ['caCertificateDer', 'ca.cer'],
   ['caCertificatePem', 'ca.pem'],
   ['caChainPem', 'ca-chain.pem'],
 ] as const) {
-  app.http(name, { route, methods: ['GET'], authLevel: 'anonymous', handler: caCertificate });
+  app.http(name, { route, methods: ['GET'], authLevel: 'anonymous', handler: caCertificatePem });
 }

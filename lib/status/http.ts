@@ -6,7 +6,7 @@ import { probe } from '../probe.js';
 import { renderStatusPage } from './html.js';
 import { statusModel, type StatusEndpoint } from './model.js';
 
-/** The status page's and CA downloads' HTTP adapter (`/`, `/ca.cer`, `/ca.pem`, `/ca-chain.pem`). */
+/** The status page's and PEM downloads' HTTP adapter (`/`, `/ca.pem`, `/ca-chain.pem`). */
 export async function statusPage(app: App, request: HttpRequest): Promise<HttpResponseInit> {
   const model = await statusModel({
     baseUrl: app.settings.core.baseUrl ?? new URL(request.url).origin,
@@ -32,26 +32,17 @@ export async function statusPage(app: App, request: HttpRequest): Promise<HttpRe
 
 const PEM = 'application/x-pem-file';
 
-/** `ca.cer` (DER, RFC 5280 §4.2.2.1 caIssuers), `ca.pem`, `ca-chain.pem` (CA first). */
+/** `ca.pem` and `ca-chain.pem` (the CA first, then the certificates above it). */
 export function caFile(app: App, file: string): HttpResponseInit {
   const pem = (der: Uint8Array): string => new X509Certificate(der).toString();
-  const disposition = (name: string) => ({ 'content-disposition': `attachment; filename="${name}"` });
-  switch (file.toLowerCase()) {
-    case 'ca.cer':
-      return {
-        headers: { 'content-type': 'application/pkix-cert', ...disposition('ca.cer') },
-        body: app.ca.certificateDer,
-      };
-    case 'ca.pem':
-      return { headers: { 'content-type': PEM, ...disposition('ca.pem') }, body: pem(app.ca.certificateDer) };
-    case 'ca-chain.pem':
-      return {
-        headers: { 'content-type': PEM, ...disposition('ca-chain.pem') },
-        body: [app.ca.certificateDer, ...app.ca.chainDer].map(pem).join(''),
-      };
-    default:
-      return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'not found' };
-  }
+  const chain = file.toLowerCase() === 'ca-chain.pem';
+  return {
+    headers: {
+      'content-type': PEM,
+      'content-disposition': `attachment; filename="${chain ? 'ca-chain.pem' : 'ca.pem'}"`,
+    },
+    body: (chain ? [app.ca.certificateDer, ...app.ca.chainDer] : [app.ca.certificateDer]).map(pem).join(''),
+  };
 }
 
 async function enabledEndpoints(app: App): Promise<Omit<StatusEndpoint, 'url'>[]> {
@@ -67,9 +58,4 @@ async function enabledEndpoints(app: App): Promise<Omit<StatusEndpoint, 'url'>[]
     token = page.continuationToken;
   } while (token !== undefined && out.length < 1000);
   return out;
-}
-
-/** CRL and OCSP are published when the app has a revocation service. */
-function hasRevocation(app: App): boolean {
-  return 'revocation' in app && (app as { revocation?: unknown }).revocation !== undefined;
 }
