@@ -63,7 +63,7 @@ export async function statusModel(s: StatusSources): Promise<StatusModel> {
   const base = s.baseUrl.replace(/\/+$/, '');
   const [endpoints, checks] = await Promise.all([
     s.endpoints().catch(() => undefined),
-    s.checks().catch(() => ({}) as Record<string, string>),
+    s.checks().catch((): Readonly<Record<string, string>> => ({})),
   ]);
   const word = (v: string | undefined): HealthWord => (v === 'ok' ? 'ok' : 'unavailable');
   return {

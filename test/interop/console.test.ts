@@ -22,6 +22,7 @@ describeWithClient('admin console in chromium', both(checkChromium(), checkScepc
   let host: LocalHost;
   let b: Browser;
   let root: string;
+  const closers: (() => Promise<void>)[] = [];
   let challenge = '';
   let serial = '';
   const cn = `kiosk-${Date.now().toString(36)}`;
@@ -36,13 +37,14 @@ describeWithClient('admin console in chromium', both(checkChromium(), checkScepc
       'warn',
     ]);
     root = await mkdtemp(join(tmpdir(), 'scep-console-'));
+    closers.push(() => rm(root, { recursive: true, force: true }));
     host = await startLocalHost({ port: 0, dataDir: join(root, 'data'), quiet: true });
+    closers.push(() => host.close());
     b = await launch(root);
+    closers.push(() => b.close());
   }, 120_000);
   afterAll(async () => {
-    await b?.close();
-    await host?.close();
-    await rm(root, { recursive: true, force: true });
+    for (const close of closers.reverse()) await close();
   });
 
   const scepclient = async (dir: string, secret: string) =>
@@ -188,7 +190,7 @@ describeWithClient('admin console in chromium', both(checkChromium(), checkScepc
       p.waitForEvent('download'),
       p.getByRole('button', { name: 'Download CSV' }).click(),
     ]);
-    const csv = await readFile((await download.path()) ?? '', 'utf8');
+    const csv = await readFile(await download.path(), 'utf8');
     expect(csv.split('\n')[0]).toMatch(/time/);
     expect(csv).toContain('kiosks');
   });

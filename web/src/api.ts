@@ -53,7 +53,9 @@ export class Api {
     document.body.append(a);
     a.click();
     a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    setTimeout(() => {
+      URL.revokeObjectURL(url);
+    }, 10_000);
   }
 
   private async headers(): Promise<Record<string, string>> {

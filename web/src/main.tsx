@@ -29,9 +29,13 @@ function useRoute(): [string, URLSearchParams] {
   };
   const [route, setRoute] = useState(read);
   useEffect(() => {
-    const on = () => setRoute(read());
+    const on = () => {
+      setRoute(read());
+    };
     addEventListener('hashchange', on);
-    return () => removeEventListener('hashchange', on);
+    return () => {
+      removeEventListener('hashchange', on);
+    };
   }, []);
   return route;
 }
@@ -54,7 +58,9 @@ function SignIn({ onKey }: { onKey: (key: string) => void }) {
             autoComplete="off"
             required
             value={key}
-            onInput={(e) => setKey(e.currentTarget.value)}
+            onInput={(e) => {
+              setKey(e.currentTarget.value);
+            }}
           />
         </Field>
         <button type="submit" class="primary">
@@ -115,7 +121,9 @@ function App() {
   const [session, setSession] = useState<Session>();
   const [config, setConfig] = useState<ConsoleConfig>();
   const [error, setError] = useState<string>();
-  const signOut = () => setSession(undefined);
+  const signOut = () => {
+    setSession(undefined);
+  };
   useEffect(() => {
     fetch('/admin/config.json')
       .then((r) => r.json() as Promise<ConsoleConfig>)
@@ -127,13 +135,21 @@ function App() {
           if (key) setSession(keySession(key, signOut));
         }
       })
-      .catch((e: unknown) => setError(message(e)));
+      .catch((e: unknown) => {
+        setError(message(e));
+      });
   }, []);
   const tryKey = (key: string) => {
     const s = keySession(key, signOut);
     new Api(s.token).get('endpoints?top=1').then(
-      () => (setError(undefined), setSession(s)),
-      (e: unknown) => (void s.signOut(), setError(`Sign-in failed: ${message(e)}`)),
+      () => {
+        setError(undefined);
+        setSession(s);
+      },
+      (e: unknown) => {
+        void s.signOut();
+        setError(`Sign-in failed: ${message(e)}`);
+      },
     );
   };
   if (session) return <Shell session={session} />;

@@ -8,8 +8,12 @@ export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]) {
   const reload = useCallback(() => {
     set((s) => ({ ...s, loading: true }));
     run().then(
-      (data) => set({ data, loading: false }),
-      (e: unknown) => set({ error: message(e), loading: false }),
+      (data) => {
+        set({ data, loading: false });
+      },
+      (e: unknown) => {
+        set({ error: message(e), loading: false });
+      },
     );
   }, [run]);
   useEffect(reload, [reload]);
@@ -116,3 +120,19 @@ export function Table<T>(p: {
 }
 
 export const date = (iso: string | undefined): string => (iso ? iso.slice(0, 19).replace('T', ' ') : '');
+
+/** A text field of a submitted form ('' when absent). */
+export const formText = (f: FormData, name: string): string => {
+  const v = f.get(name);
+  return typeof v === 'string' ? v.trim() : '';
+};
+
+/** The non-empty values of `keys`, read with `get` (URL parameters, form fields). */
+export function pick(keys: readonly string[], get: (k: string) => string | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of keys) {
+    const v = get(k)?.trim() ?? '';
+    if (v !== '') out[k] = v;
+  }
+  return out;
+}

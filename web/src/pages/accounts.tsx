@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { Api, Page } from '../api';
-import { ActionButton, date, ErrorBox, Field, Table, useLoad } from '../ui';
+import { ActionButton, date, ErrorBox, Field, Table, useLoad, formText } from '../ui';
 
 interface Account {
   id: string;
@@ -55,17 +55,22 @@ export function AccountsPanel({
           onSubmit={(e) => {
             e.preventDefault();
             const f = new FormData(e.currentTarget);
-            const [organization, department] = String(f.get('org') ?? '').split('/');
+            const [organization, department] = formText(f, 'org').split('/');
             setFormError(undefined);
             api
               .call<{ name: string; challenge: string }>('POST', `${base}/accounts`, {
-                name: f.get('name'),
+                name: formText(f, 'name'),
                 ...(organization ? { organization } : {}),
                 ...(department ? { department } : {}),
               })
               .then(
-                (a) => (setSecret({ label: `Challenge of ${a.name}`, value: a.challenge }), reload()),
-                (x: unknown) => setFormError(x instanceof Error ? x.message : String(x)),
+                (a) => {
+                  setSecret({ label: `Challenge of ${a.name}`, value: a.challenge });
+                  reload();
+                },
+                (x: unknown) => {
+                  setFormError(x instanceof Error ? x.message : String(x));
+                },
               );
           }}
         >
@@ -83,12 +88,12 @@ export function AccountsPanel({
             action={() =>
               api
                 .call<{ challenge: string; expiresAt: string }>('POST', `${base}/challenges`, { minutes: 60 })
-                .then((c) =>
+                .then((c) => {
                   setSecret({
                     label: `One-time challenge, valid until ${date(c.expiresAt)}`,
                     value: c.challenge,
-                  }),
-                )
+                  });
+                })
             }
           />
         </form>

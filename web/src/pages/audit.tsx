@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { q, type Api, type Page } from '../api';
-import { date, ErrorBox, Field, Table, useLoad } from '../ui';
+import { date, ErrorBox, Field, formText, pick, Table, useLoad } from '../ui';
 
 export interface AuditEvent {
   id: string;
@@ -113,7 +113,7 @@ function Explainer({ api, by, value }: { api: Api; by: string; value: string }) 
               <ul>
                 {a.compared.map((c) => (
                   <li key={c.name}>
-                    {c.name}: got {String(c.actual ?? '–')}, needs {String(c.required ?? '–')}
+                    {c.name}: got {JSON.stringify(c.actual ?? '–')}, needs {JSON.stringify(c.required ?? '–')}
                   </li>
                 ))}
               </ul>
@@ -126,9 +126,7 @@ function Explainer({ api, by, value }: { api: Api; by: string; value: string }) 
 }
 
 export function AuditPage({ api, params }: { api: Api; params: URLSearchParams }) {
-  const filters = Object.fromEntries(
-    FILTERS.map((f) => [f, params.get(f) ?? '']).filter(([, v]) => v !== ''),
-  );
+  const filters = pick(FILTERS, (f) => params.get(f));
   const [tokens, setTokens] = useState<string[]>([]);
   const token = tokens[tokens.length - 1];
   const { data, error } = useLoad(
@@ -143,12 +141,17 @@ export function AuditPage({ api, params }: { api: Api; params: URLSearchParams }
         class="filters"
         onSubmit={(e) => {
           e.preventDefault();
-          const v = String(new FormData(e.currentTarget).get('value') ?? '').trim();
+          const v = formText(new FormData(e.currentTarget), 'value');
           if (v) location.hash = `#/audit${q({ ...filters, explainBy: by, explain: v })}`;
         }}
       >
         <Field label="Explain by">
-          <select value={by} onChange={(e) => setBy(e.currentTarget.value)}>
+          <select
+            value={by}
+            onChange={(e) => {
+              setBy(e.currentTarget.value);
+            }}
+          >
             <option value="transactionId">transaction ID</option>
             <option value="device">device</option>
             <option value="serial">serial</option>
@@ -169,7 +172,7 @@ export function AuditPage({ api, params }: { api: Api; params: URLSearchParams }
           e.preventDefault();
           const f = new FormData(e.currentTarget);
           setTokens([]);
-          location.hash = `#/audit${q(Object.fromEntries(FILTERS.map((k) => [k, String(f.get(k) ?? '')])))}`;
+          location.hash = `#/audit${q(pick(FILTERS, (k) => formText(f, k)))}`;
         }}
       >
         {FILTERS.filter((f) => f !== 'outcome').map((f) => (
@@ -203,13 +206,21 @@ export function AuditPage({ api, params }: { api: Api; params: URLSearchParams }
       <ErrorBox error={error} />
       <EventTable rows={data?.value} />
       <nav class="pager" aria-label="Pages">
-        <button type="button" disabled={tokens.length === 0} onClick={() => setTokens(tokens.slice(0, -1))}>
+        <button
+          type="button"
+          disabled={tokens.length === 0}
+          onClick={() => {
+            setTokens(tokens.slice(0, -1));
+          }}
+        >
           Previous page
         </button>
         <button
           type="button"
           disabled={!data?.continuationToken}
-          onClick={() => data?.continuationToken && setTokens([...tokens, data.continuationToken])}
+          onClick={() => {
+            if (data?.continuationToken) setTokens([...tokens, data.continuationToken]);
+          }}
         >
           Next page
         </button>

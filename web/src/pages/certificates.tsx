@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { q, type Api, type Page } from '../api';
 import type { Role } from '../auth';
 import { AuditTimeline } from './audit';
-import { ActionButton, date, ErrorBox, Field, Table, useLoad } from '../ui';
+import { ActionButton, date, ErrorBox, Field, formText, pick, Table, useLoad } from '../ui';
 
 export interface Certificate {
   serialNumber: string;
@@ -70,7 +70,7 @@ function CertificateSearch({ api, params }: { api: Api; params: URLSearchParams 
           e.preventDefault();
           const f = new FormData(e.currentTarget);
           setTokens([]);
-          go(Object.fromEntries(FILTERS.map((k) => [k, String(f.get(k) ?? '')]).filter(([, v]) => v !== '')));
+          go(pick(FILTERS, (k) => formText(f, k)));
         }}
       >
         <Field label="Subject, SAN, serial or thumbprint">
@@ -117,13 +117,21 @@ function CertificateSearch({ api, params }: { api: Api; params: URLSearchParams 
         ]}
       />
       <nav class="pager" aria-label="Pages">
-        <button type="button" disabled={tokens.length === 0} onClick={() => setTokens(tokens.slice(0, -1))}>
+        <button
+          type="button"
+          disabled={tokens.length === 0}
+          onClick={() => {
+            setTokens(tokens.slice(0, -1));
+          }}
+        >
           Previous page
         </button>
         <button
           type="button"
           disabled={!data?.continuationToken}
-          onClick={() => data?.continuationToken && setTokens([...tokens, data.continuationToken])}
+          onClick={() => {
+            if (data?.continuationToken) setTokens([...tokens, data.continuationToken]);
+          }}
         >
           Next page
         </button>
@@ -203,7 +211,12 @@ function CertificateDetail({ api, role, serial }: { api: Api; role: Role; serial
             <section aria-labelledby="revoke">
               <h3 id="revoke">Revoke</h3>
               <Field label="Reason">
-                <select value={reason} onChange={(e) => setReason(e.currentTarget.value)}>
+                <select
+                  value={reason}
+                  onChange={(e) => {
+                    setReason(e.currentTarget.value);
+                  }}
+                >
                   {REASONS.map((r) => (
                     <option key={r}>{r}</option>
                   ))}

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { q, type Api, type Page } from '../api';
 import type { Role } from '../auth';
-import { ActionButton, ErrorBox, Field, Table, useLoad } from '../ui';
+import { ActionButton, ErrorBox, Field, Table, useLoad, formText } from '../ui';
 import { AccountsPanel, RaCertificates } from './accounts';
 
 export interface Delegation {
@@ -41,14 +41,16 @@ function EndpointForm({ api, existing, onDone }: { api: Api; existing?: Endpoint
         e.preventDefault();
         const f = new FormData(e.currentTarget);
         const body = {
-          displayName: String(f.get('displayName') ?? '') || undefined,
-          enabled: f.get('enabled') === 'on',
-          delegatedTo: parseDelegation(String(f.get('delegatedTo') ?? '')),
+          displayName: formText(f, 'displayName') || undefined,
+          enabled: formText(f, 'enabled') === 'on',
+          delegatedTo: parseDelegation(formText(f, 'delegatedTo')),
         };
         const r = existing
           ? api.call('PATCH', `endpoints/${existing.name}`, body)
-          : api.call('POST', 'endpoints', { ...body, name: f.get('name'), type: f.get('type') });
-        r.then(onDone, (x: unknown) => setError(String(x instanceof Error ? x.message : x)));
+          : api.call('POST', 'endpoints', { ...body, name: formText(f, 'name'), type: formText(f, 'type') });
+        r.then(onDone, (x: unknown) => {
+          setError(String(x instanceof Error ? x.message : x));
+        });
       }}
     >
       <h2>{existing ? `Edit ${existing.name}` : 'Add an endpoint'}</h2>
@@ -99,16 +101,30 @@ export function EndpointsPage({ api, role, params }: { api: Api; role: Role; par
   const keyOf = (e: Endpoint) =>
     group === 'type' ? e.type : group === 'organization' ? (e.delegatedTo[0]?.organization ?? '(none)') : '';
   const groups = [...new Set(rows.map(keyOf))].sort();
-  const done = () => (setEditing(undefined), reload());
+  const done = () => {
+    setEditing(undefined);
+    reload();
+  };
   const selected = data?.value.find((e) => e.name === open);
   return (
     <>
       <div class="toolbar">
         <Field label="Filter">
-          <input type="search" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
+          <input
+            type="search"
+            value={filter}
+            onInput={(e) => {
+              setFilter(e.currentTarget.value);
+            }}
+          />
         </Field>
         <Field label="Group by">
-          <select value={group} onChange={(e) => setGroup(e.currentTarget.value as typeof group)}>
+          <select
+            value={group}
+            onChange={(e) => {
+              setGroup(e.currentTarget.value as typeof group);
+            }}
+          >
             <option value="none">nothing</option>
             <option value="type">type</option>
             <option value="organization">organization</option>
@@ -118,7 +134,13 @@ export function EndpointsPage({ api, role, params }: { api: Api; role: Role; par
           Refresh
         </button>
         {admin && (
-          <button type="button" class="primary" onClick={() => setEditing('new')}>
+          <button
+            type="button"
+            class="primary"
+            onClick={() => {
+              setEditing('new');
+            }}
+          >
             Add endpoint
           </button>
         )}
@@ -144,7 +166,9 @@ export function EndpointsPage({ api, role, params }: { api: Api; role: Role; par
                     api={api}
                     e={e}
                     admin={admin}
-                    onEdit={() => setEditing(e)}
+                    onEdit={() => {
+                      setEditing(e);
+                    }}
                     onDone={reload}
                   />
                 ),

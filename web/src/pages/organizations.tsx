@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { Api, Page } from '../api';
-import { ActionButton, ErrorBox, Field, Table, useLoad } from '../ui';
+import { ActionButton, ErrorBox, Field, Table, useLoad, formText } from '../ui';
 
 interface Organization {
   id: string;
@@ -29,7 +29,9 @@ export function OrganizationsPage({ api }: { api: Api }) {
   const orgs = useLoad(() => api.get<Page<Organization>>('organizations?top=1000'), []);
   const admins = useLoad(() => api.get<Page<Administrator>>('administrators?top=1000'), []);
   const [error, setError] = useState<string>();
-  const fail = (x: unknown) => setError(x instanceof Error ? x.message : String(x));
+  const fail = (x: unknown) => {
+    setError(x instanceof Error ? x.message : String(x));
+  };
   return (
     <>
       <form
@@ -38,7 +40,7 @@ export function OrganizationsPage({ api }: { api: Api }) {
         onSubmit={(e) => {
           e.preventDefault();
           const f = new FormData(e.currentTarget);
-          const departments = String(f.get('departments') ?? '')
+          const departments = formText(f, 'departments')
             .split(',')
             .map((d) => d.trim())
             .filter(Boolean)
@@ -46,8 +48,8 @@ export function OrganizationsPage({ api }: { api: Api }) {
           setError(undefined);
           api
             .call('POST', 'organizations', {
-              id: f.get('id'),
-              displayName: f.get('displayName') || f.get('id'),
+              id: formText(f, 'id'),
+              displayName: formText(f, 'displayName') || formText(f, 'id'),
               departments,
             })
             .then(orgs.reload, fail);
@@ -96,10 +98,10 @@ export function OrganizationsPage({ api }: { api: Api }) {
           e.preventDefault();
           const f = new FormData(e.currentTarget);
           api
-            .call('PUT', `administrators/${String(f.get('objectId'))}`, {
-              kind: f.get('kind'),
-              role: f.get('role'),
-              scopes: scopes(String(f.get('scopes') ?? '')),
+            .call('PUT', `administrators/${formText(f, 'objectId')}`, {
+              kind: formText(f, 'kind'),
+              role: formText(f, 'role'),
+              scopes: scopes(formText(f, 'scopes')),
             })
             .then(admins.reload, fail);
         }}
