@@ -184,6 +184,7 @@ describeWithClient('admin console in chromium', both(checkChromium(), checkScepc
     await p.getByRole('cell', { name: 'refused' }).first().waitFor();
     await p.locator('td[data-label="Transaction"] a').first().click();
     await p.getByRole('heading', { name: /Explanation for/ }).waitFor();
+    await p.locator('ol.timeline li').first().waitFor();
     expect(await p.locator('ol.timeline').innerText()).toMatch(/refused/);
     await b.shot('audit', { fullPage: true });
     const [download] = await Promise.all([
