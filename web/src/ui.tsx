@@ -136,3 +136,41 @@ export function pick(keys: readonly string[], get: (k: string) => string | null)
   }
   return out;
 }
+
+/** `contoso, fabrikam/retail` → organization/department pairs (delegations and scopes). */
+export const parseOrgs = (s: string): { organization: string; department?: string }[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map((x) => {
+      const [organization = '', department] = x.split('/');
+      return department ? { organization, department } : { organization };
+    });
+
+/** Server-side paging: a stack of continuation tokens (previous = pop, next = push). */
+export function Pager(p: { tokens: string[]; next: string | null | undefined; set: (t: string[]) => void }) {
+  const { tokens, next, set } = p;
+  return (
+    <nav class="pager" aria-label="Pages">
+      <button
+        type="button"
+        disabled={tokens.length === 0}
+        onClick={() => {
+          set(tokens.slice(0, -1));
+        }}
+      >
+        Previous page
+      </button>
+      <button
+        type="button"
+        disabled={!next}
+        onClick={() => {
+          if (next) set([...tokens, next]);
+        }}
+      >
+        Next page
+      </button>
+    </nav>
+  );
+}

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { q, type Api, type Page } from '../api';
-import { date, ErrorBox, Field, formText, pick, Table, useLoad } from '../ui';
+import { date, ErrorBox, Field, formText, pick, Table, useLoad, Pager } from '../ui';
 
 export interface AuditEvent {
   id: string;
@@ -205,26 +205,7 @@ export function AuditPage({ api, params }: { api: Api; params: URLSearchParams }
       </form>
       <ErrorBox error={error} />
       <EventTable rows={data?.value} />
-      <nav class="pager" aria-label="Pages">
-        <button
-          type="button"
-          disabled={tokens.length === 0}
-          onClick={() => {
-            setTokens(tokens.slice(0, -1));
-          }}
-        >
-          Previous page
-        </button>
-        <button
-          type="button"
-          disabled={!data?.continuationToken}
-          onClick={() => {
-            if (data?.continuationToken) setTokens([...tokens, data.continuationToken]);
-          }}
-        >
-          Next page
-        </button>
-      </nav>
+      <Pager tokens={tokens} next={data?.continuationToken} set={setTokens} />
     </>
   );
 }

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { q, type Api, type Page } from '../api';
 import type { Role } from '../auth';
 import { AuditTimeline } from './audit';
-import { ActionButton, date, ErrorBox, Field, formText, pick, Table, useLoad } from '../ui';
+import { ActionButton, date, ErrorBox, Field, formText, pick, Table, useLoad, Pager } from '../ui';
 
 export interface Certificate {
   serialNumber: string;
@@ -116,26 +116,7 @@ function CertificateSearch({ api, params }: { api: Api; params: URLSearchParams 
           ['Expires', (c) => date(c.notAfter)],
         ]}
       />
-      <nav class="pager" aria-label="Pages">
-        <button
-          type="button"
-          disabled={tokens.length === 0}
-          onClick={() => {
-            setTokens(tokens.slice(0, -1));
-          }}
-        >
-          Previous page
-        </button>
-        <button
-          type="button"
-          disabled={!data?.continuationToken}
-          onClick={() => {
-            if (data?.continuationToken) setTokens([...tokens, data.continuationToken]);
-          }}
-        >
-          Next page
-        </button>
-      </nav>
+      <Pager tokens={tokens} next={data?.continuationToken} set={setTokens} />
     </>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { q, type Api, type Page } from '../api';
 import type { Role } from '../auth';
-import { ActionButton, ErrorBox, Field, Table, useLoad, formText } from '../ui';
+import { ActionButton, ErrorBox, Field, Table, useLoad, formText, parseOrgs } from '../ui';
 import { AccountsPanel, RaCertificates } from './accounts';
 
 export interface Delegation {
@@ -21,15 +21,7 @@ const TYPES = ['device-scep', 'client-scep', 'device-intune', 'client-intune'];
 export const scepUrl = (name: string): string => `${location.origin}/scep/${name}`;
 const delegation = (d: Delegation[]): string =>
   d.map((x) => [x.organization, x.department].filter(Boolean).join('/')).join(', ');
-const parseDelegation = (s: string): Delegation[] =>
-  s
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean)
-    .map((x) => {
-      const [organization = '', department] = x.split('/');
-      return department ? { organization, department } : { organization };
-    });
+const parseDelegation = (s: string): Delegation[] => parseOrgs(s);
 
 function EndpointForm({ api, existing, onDone }: { api: Api; existing?: Endpoint; onDone: () => void }) {
   const [error, setError] = useState<string>();

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { Api, Page } from '../api';
-import { ActionButton, ErrorBox, Field, Table, useLoad, formText } from '../ui';
+import { ActionButton, ErrorBox, Field, Table, useLoad, formText, parseOrgs } from '../ui';
 
 interface Organization {
   id: string;
@@ -14,15 +14,7 @@ interface Administrator {
   scopes: { organization: string; department?: string }[];
 }
 
-const scopes = (s: string) =>
-  s
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean)
-    .map((x) => {
-      const [organization = '', department] = x.split('/');
-      return department ? { organization, department } : { organization };
-    });
+const scopes = parseOrgs;
 
 /** Organizations, their departments and administrators' scopes: CA.Admin only. */
 export function OrganizationsPage({ api }: { api: Api }) {
