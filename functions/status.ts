@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { httpHandler } from '../lib/http/handler.js';
-import { caFile, statusPage } from '../lib/status/http.js';
+import { caFile, raFile, statusPage } from '../lib/status/http.js';
 
 /**
  * The public status page at `/`. The Functions host does not bind an empty route, even with
@@ -26,3 +26,13 @@ for (const [name, route] of [
 ] as const) {
   app.http(name, { route, methods: ['GET'], authLevel: 'anonymous', handler: caCertificatePem });
 }
+
+/** `ra/{endpoint}.pem`: the live RA certificates of an endpoint in RA mode. */
+export const raCertificatePem = httpHandler((a, request) => raFile(a, request.params.file ?? ''));
+
+app.http('raCertificatePem', {
+  route: 'ra/{file}',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: raCertificatePem,
+});

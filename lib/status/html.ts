@@ -1,4 +1,4 @@
-import type { StatusCertificate, StatusEndpoint, StatusModel } from './model.js';
+import type { StatusCertificate, StatusEndpoint, StatusModel, StatusRaCertificate } from './model.js';
 
 /**
  * The public status page at `/`: plain HTML that works without JavaScript (a small script only
@@ -18,6 +18,7 @@ export function renderStatusPage(m: StatusModel): string {
 <a href="/ca-chain.pem" download="ca-chain.pem">Download chain (PEM)</a></p></section>
 ${m.chain.length > 0 ? `<section aria-labelledby="chain"><h2 id="chain">Chain above the CA</h2>${m.chain.map((c, i) => certificateBlock(c, `chain${i}`)).join('')}</section>` : ''}
 <section aria-labelledby="eps"><h2 id="eps">SCEP endpoints</h2>${endpointTable(m.endpoints)}</section>
+${raSection(m.raCertificates)}
 <section aria-labelledby="rev"><h2 id="rev">Revocation</h2>${
     m.crlUrl !== undefined && m.ocspUrl !== undefined
       ? `<dl><dt>CRL</dt><dd>${copyable(m.crlUrl, 'crl')}</dd><dt>OCSP</dt><dd>${copyable(m.ocspUrl, 'ocsp')}</dd></dl>`
@@ -46,6 +47,17 @@ function endpointTable(eps: readonly StatusEndpoint[]): string {
     )
     .join('');
   return `<div class="scroll"><table><thead><tr><th scope="col">Endpoint</th><th scope="col">Type</th><th scope="col">SCEP URL</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
+function raSection(ras: readonly StatusRaCertificate[]): string {
+  if (ras.length === 0) return '';
+  const rows = ras
+    .map(
+      (r) =>
+        `<tr><td>${esc(r.endpoint)}</td><td>${esc(r.subject)}</td><td><time datetime="${esc(r.notAfter)}">${esc(r.notAfter.slice(0, 10))}</time></td><td><code>${esc(r.sha256)}</code></td><td><a href="${esc(r.url)}" download>PEM</a></td></tr>`,
+    )
+    .join('');
+  return `<section aria-labelledby="ra"><h2 id="ra">RA certificates</h2><p>Endpoints in RA mode sign and decrypt SCEP messages with their own RA certificate; GetCACert returns it with the CA.</p><div class="scroll"><table><thead><tr><th scope="col">Endpoint</th><th scope="col">Subject</th><th scope="col">Expires</th><th scope="col">SHA-256</th><th scope="col">Download</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
 }
 
 function hints(m: StatusModel, scep: StatusEndpoint | undefined, intune: StatusEndpoint | undefined): string {

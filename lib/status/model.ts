@@ -5,6 +5,17 @@ export interface StatusEndpoint {
   readonly name: string;
   readonly displayName: string;
   readonly type: string;
+  /** RA mode: the endpoint publishes its own RA certificate (listed with the RA certificates). */
+  readonly ra?: boolean;
+  readonly url: string;
+}
+
+/** An RA certificate an endpoint publishes (RA mode), downloadable from the status page. */
+export interface StatusRaCertificate {
+  readonly endpoint: string;
+  readonly subject: string;
+  readonly notAfter: string;
+  readonly sha256: string;
   readonly url: string;
 }
 
@@ -28,6 +39,7 @@ export interface StatusModel {
   /** Certificates above the CA (subordinate CA), nearest first. */
   readonly chain: readonly StatusCertificate[];
   readonly endpoints: readonly StatusEndpoint[];
+  readonly raCertificates: readonly StatusRaCertificate[];
   readonly crlUrl: string | undefined;
   readonly ocspUrl: string | undefined;
   readonly health: Readonly<Record<string, HealthWord>>;
@@ -39,6 +51,10 @@ export interface StatusSources {
   readonly caDer: Uint8Array;
   readonly chainDer: readonly Uint8Array[];
   readonly endpoints: () => Promise<readonly Omit<StatusEndpoint, 'url'>[]>;
+  /** The live RA certificates of the RA-mode endpoints among them. */
+  readonly raCertificates: (
+    endpoints: readonly Omit<StatusEndpoint, 'url'>[],
+  ) => Promise<readonly Omit<StatusRaCertificate, 'url'>[]>;
   /** Raw check results: 'ok', or anything else (never shown). */
   readonly checks: () => Promise<Readonly<Record<string, string>>>;
   readonly revocation: boolean;
@@ -65,12 +81,14 @@ export async function statusModel(s: StatusSources): Promise<StatusModel> {
     s.endpoints().catch(() => undefined),
     s.checks().catch((): Readonly<Record<string, string>> => ({})),
   ]);
+  const ras = await s.raCertificates(endpoints ?? []).catch(() => []);
   const word = (v: string | undefined): HealthWord => (v === 'ok' ? 'ok' : 'unavailable');
   return {
     baseUrl: base,
     ca: describeCertificate(s.caDer),
     chain: s.chainDer.map(describeCertificate),
     endpoints: (endpoints ?? []).map((e) => ({ ...e, url: `${base}/scep/${e.name}` })),
+    raCertificates: ras.map((r) => ({ ...r, url: `${base}/ra/${r.endpoint}.pem` })),
     crlUrl: s.revocation ? `${base}/crl` : undefined,
     ocspUrl: s.revocation ? `${base}/ocsp` : undefined,
     health: {

@@ -27,6 +27,7 @@ describe('status page', () => {
         { name: 'kiosks', displayName: 'Kiosks <retail>', type: 'client-scep' },
       ]),
     checks: () => Promise.resolve({ settings: 'ok', caCertificate: 'ok', store: 'ok' }),
+    raCertificates: () => Promise.resolve([]),
     revocation: true,
     intuneEnabled: false,
     ...o,
@@ -46,6 +47,37 @@ describe('status page', () => {
     expect(html).toContain('&#60;Test');
     expect(html).not.toContain('<Test>');
     for (const mdm of ['Microsoft Intune', 'Kandji', 'Addigy', 'Jamf Pro']) expect(html).toContain(mdm);
+  });
+
+  it('ok/RA-mode endpoints list their RA certificates with a PEM download link', async () => {
+    const m = await statusModel(
+      sources({
+        endpoints: () =>
+          Promise.resolve([
+            { name: 'static', displayName: 'Static', type: 'device-scep', ra: false },
+            { name: 'kiosks', displayName: 'Kiosks', type: 'client-scep', ra: true },
+          ]),
+        raCertificates: (eps) =>
+          Promise.resolve(
+            eps
+              .filter((e) => e.ra === true)
+              .map((e) => ({
+                endpoint: e.name,
+                subject: 'CN=RA kiosks',
+                notAfter: '2027-12-01T00:00:00.000Z',
+                sha256: 'AB'.repeat(32),
+              })),
+          ),
+      }),
+    );
+    const html = renderStatusPage(m);
+    expect(html).toContain('RA certificates');
+    expect(html).toContain('href="https://ca.example/ra/kiosks.pem"');
+    expect(html).not.toContain('ra/static.pem');
+  });
+
+  it('ok/no RA section when no endpoint is in RA mode', async () => {
+    expect(renderStatusPage(await statusModel(sources()))).not.toContain('RA certificates');
   });
 
   it('fail/a failing store shows the word "unavailable", never the error text', async () => {

@@ -135,6 +135,7 @@ describe('deploy package', () => {
         'status',
         'caCertificatePem',
         'caChainPem',
+        'raCertificatePem',
         'adminConsole',
       ].sort(),
     );
