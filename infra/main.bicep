@@ -253,6 +253,8 @@ var coreSettings = {
   AZURE_CLIENT_ID: identity.outputs.clientId
   AppConfig__StaticValidation__Enabled: string(staticEnabled)
   AppConfig__StaticValidation__RequestPassword: staticChallengeRef
+  // The status page answers `/` instead of the Functions host's default home page.
+  AzureWebJobsDisableHomepage: 'true'
 }
 
 var keyVaultSettings = {

@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * azure.yaml deploys that folder (`dist: dist/deploy`) without a remote build.
  *
  * `@azure/functions-core` stays external: the Functions Node worker provides it at run time.
+ * The admin console (web/, built by Vite) is staged in dist/web beside dist/functions.
  */
 
 export interface StageResult {
@@ -60,6 +61,13 @@ export async function stage(root: string, out = join(root, 'dist', 'deploy')): P
     banner: { js: BANNER },
     legalComments: 'linked',
     logLevel: 'warning',
+  });
+  // The admin console's static files, next to the functions as functions/console.ts expects.
+  const { build: buildWeb } = await import('vite');
+  await buildWeb({
+    configFile: join(root, 'web', 'vite.config.ts'),
+    build: { outDir: join(out, 'dist', 'web'), emptyOutDir: true },
+    logLevel: 'warn',
   });
   writeFileSync(join(out, 'host.json'), readFileSync(join(root, 'host.json')));
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {

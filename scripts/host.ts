@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +13,11 @@ import { compileRoute, type CompiledRoute } from './local/routes.js';
 export interface LocalHostOptions {
   /** 7071 like `func start`; 0 for any free port. */
   readonly port?: number;
+  /**
+   * Bind address: 127.0.0.1 by default. `HOST=0.0.0.0 npm start` opts into the LAN so a phone,
+   * a Mac or an MDM's SCEP proxy can reach the CA before it is deployed (printed with a warning).
+   */
+  readonly host?: string;
   /** Settings on top of process.env (and local.settings.json when `loadLocalSettings`). */
   readonly env?: Readonly<Record<string, string>>;
   readonly dataDir?: string;
@@ -246,9 +252,10 @@ async function start(
     },
   });
 
+  const bind = o.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port ?? 7071, '127.0.0.1', () => {
+    server.listen(o.port ?? 7071, bind, () => {
       server.off('error', reject);
       resolve();
     });
@@ -285,6 +292,7 @@ async function start(
         ).startLocalHttps(app, { port: o.httpsPort, env, target: baseUrl, dataDir, quiet: o.quiet })
       : undefined;
   if (https) services.push(https);
+  if (!o.quiet && !['127.0.0.1', 'localhost', '::1'].includes(bind)) printLanWarning(bind, port);
   return {
     baseUrl,
     ...(https ? { httpsUrl: https.url } : {}),
@@ -464,6 +472,8 @@ function printBanner(
     ...endpoints.map((e) => `  SCEP URL (${e}):  ${baseUrl}/scep/${e}`),
     `  CA certificate:  ${baseUrl}/scep/${endpoints[0] ?? 'static'}?operation=GetCACert`,
     `  Health:          ${baseUrl}/probe`,
+    `  Status page:     ${baseUrl}/`,
+    `  Admin console:   ${baseUrl}/admin`,
     '',
     `  CA subject:      ${fp.subject}`,
     `  CA SHA-256:      ${fp.sha256}`,
@@ -472,6 +482,21 @@ function printBanner(
     ...(adminKey !== undefined
       ? [`  Admin key:        ${adminKey}  (${baseUrl}/api/manage/, npm run admin -- --help)`]
       : []),
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Listening beyond loopback: say so, and where devices on the network find the CA. */
+function printLanWarning(bind: string, port: number): void {
+  const addresses = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a !== undefined && !a.internal && (bind === '0.0.0.0' ? a.family === 'IPv4' : true))
+    .map((a) => (a?.family === 'IPv6' ? `[${a.address}]` : (a?.address ?? '')));
+  const lines = [
+    `WARNING: listening on ${bind}:${port}: anyone on this network can enroll with the static`,
+    '  challenge and reach the management API with the admin key. Use it for trials only.',
+    ...addresses.map((a) => `  LAN: http://${a}:${port}/  (SCEP: http://${a}:${port}/scep/static)`),
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -487,7 +512,13 @@ export function main(): void {
   // Cosmos-compatible server persisted to `.data/cosmos.json`, as earlier versions did).
   const store =
     (['memory', 'sqlite', 'cosmos'] as const).find((s) => s === process.env.LOCAL_STORE) ?? 'sqlite';
-  startLocalHost({ port: Number(process.env.PORT ?? 7071), loadLocalSettings: true, store }).then(
+  const bindHost = process.env.HOST?.trim() || undefined;
+  startLocalHost({
+    port: Number(process.env.PORT ?? 7071),
+    ...(bindHost ? { host: bindHost } : {}),
+    loadLocalSettings: true,
+    store,
+  }).then(
     (host) => {
       const stop = (): void => {
         void host.close().then(() => process.exit(0));

@@ -48,6 +48,16 @@ if (stale) {
   mkdirSync(dirname(stamp), { recursive: true });
   writeFileSync(stamp, `${new Date().toISOString()}\n`);
 }
+// The admin console (web/, Preact + Vite) into dist/web, when a web source is newer than the build.
+const webSrc = readdirSync(join(root, 'web', 'src'), { recursive: true }).map((f) => join('web', 'src', f));
+const webFiles = ['web/index.html', 'web/vite.config.ts', ...webSrc];
+if (
+  !process.argv.includes('--compile-only') &&
+  webFiles.some((f) => mtime(f) >= mtime('dist/web/index.html'))
+) {
+  const { build: vite } = await import('vite');
+  await vite({ configFile: join(root, 'web', 'vite.config.ts'), logLevel: 'warn' });
+}
 // `--compile-only`: what `npm run bench` runs before its own entry point.
 if (!process.argv.includes('--compile-only')) {
   // Node 22: V8's compiled code of the app and its dependencies is kept on disk between starts.

@@ -1,6 +1,7 @@
 import { AppError } from '../errors.js';
 import { type Env, formatIssues } from './parse.js';
 import { auditSection, type AuditSettings } from './audit.js';
+import { consoleSection, type ConsoleSettings } from './console.js';
 import { coreSection, type CoreSettings } from './core.js';
 import { cosmosSection, type CosmosSettings } from './cosmos.js';
 import { intuneSection, type IntuneSettings } from './intune.js';
@@ -19,6 +20,7 @@ export type { Env } from './parse.js';
  */
 export interface Settings {
   readonly audit: AuditSettings;
+  readonly console: ConsoleSettings;
   readonly core: CoreSettings;
   readonly cosmos: CosmosSettings;
   readonly intune: IntuneSettings;
@@ -30,6 +32,7 @@ export interface Settings {
 
 const sections = {
   audit: auditSection,
+  console: consoleSection,
   core: coreSection,
   cosmos: cosmosSection,
   intune: intuneSection,

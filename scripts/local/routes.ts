@@ -1,6 +1,7 @@
 /**
  * Route templates as the Functions host reads them: `{name}`, `{name?}`, `{name:int}`,
- * `{*rest}` (catch-all, may be empty); matched case-insensitively after the route prefix.
+ * `{*rest}` (catch-all, may be empty), `{name:maxlength(0)?}` (only the empty path: how a
+ * function binds the site root); matched case-insensitively after the route prefix.
  */
 export interface CompiledRoute {
   match(path: string): Record<string, string> | undefined;
@@ -11,16 +12,17 @@ export function compileRoute(prefix: string, template: string): CompiledRoute {
   const names: string[] = [];
   let pattern = '^';
   for (const segment of full.split('/')) {
-    const m = /^\{(\*)?([A-Za-z_][A-Za-z0-9_]*)(?::[a-z]+)?(\?)?\}$/.exec(segment);
+    const m = /^\{(\*)?([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+)(?:\(([^)]*)\))?)?(\?)?\}$/.exec(segment);
     if (!m) {
-      pattern += `/${escape(segment)}`;
+      if (segment !== '') pattern += `/${escape(segment)}`;
       continue;
     }
+    if (m[3] === 'maxlength' && m[4] === '0' && m[5]) continue;
     const name = m[2];
     if (name === undefined) throw new Error(`route segment ${segment} has no parameter name`);
     names.push(name);
     if (m[1]) pattern += '(?:/(.*))?';
-    else if (m[3]) pattern += '(?:/([^/]+))?';
+    else if (m[5]) pattern += '(?:/([^/]+))?';
     else pattern += '/([^/]+)';
   }
   const re = new RegExp(`${pattern}/?$`, 'i');

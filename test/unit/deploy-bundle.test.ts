@@ -54,6 +54,10 @@ afterAll(() => {
 describe('deploy package', () => {
   it('ok/is small and carries no node_modules', () => {
     expect(readdirSync(staged.dir).sort()).toEqual(['dist', 'host.json', 'package.json']);
+    // The admin console beside the functions (functions/console.ts serves dist/web).
+    expect(readdirSync(join(staged.dir, 'dist', 'web'))).toEqual(
+      expect.arrayContaining(['index.html', 'assets']),
+    );
     expect(staged.bytes).toBeLessThan(15 * 1024 * 1024);
     const pkg = JSON.parse(readFileSync(join(staged.dir, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(pkg).toMatchObject({ type: 'module', main: 'dist/functions/*.js' });
@@ -128,6 +132,11 @@ describe('deploy package', () => {
         'ocsp',
         'probe',
         'scep',
+        'status',
+        'caCertificatePem',
+        'caChainPem',
+        'raCertificatePem',
+        'adminConsole',
       ].sort(),
     );
     expect(result.routes.find((r) => r.name === 'scep')?.trigger?.route).toBe('scep/{endpoint}/{*rest}');

@@ -1,0 +1,180 @@
+import { useState } from 'preact/hooks';
+import type { Api, Page } from '../api';
+import { ActionButton, date, ErrorBox, Field, Table, useLoad, formText } from '../ui';
+
+interface Account {
+  id: string;
+  name: string;
+  organization?: string;
+  department?: string;
+  enabled: boolean;
+  expiresAt?: string;
+  maxUses?: number;
+  uses: number;
+  lastUsedAt?: string;
+}
+
+/** A secret shown once: the CA keeps only its hash. */
+function Secret({ label, value }: { label: string; value: string }) {
+  return (
+    <div class="secret" role="status">
+      <p>
+        {label} (shown once, copy it now): <code data-testid="secret">{value}</code>{' '}
+        <button type="button" onClick={() => void navigator.clipboard.writeText(value)}>
+          Copy
+        </button>
+      </p>
+    </div>
+  );
+}
+
+export function AccountsPanel({
+  api,
+  endpoint,
+  canChange,
+}: {
+  api: Api;
+  endpoint: string;
+  canChange: boolean;
+}) {
+  const base = `endpoints/${endpoint}`;
+  const { data, error, reload } = useLoad(
+    () => api.get<Page<Account>>(`${base}/accounts?top=1000`),
+    [endpoint],
+  );
+  const [secret, setSecret] = useState<{ label: string; value: string }>();
+  const [formError, setFormError] = useState<string>();
+  return (
+    <section aria-labelledby="accounts">
+      <h3 id="accounts">Accounts</h3>
+      {secret && <Secret {...secret} />}
+      {canChange && (
+        <form
+          class="filters"
+          aria-label="Create an account"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const f = new FormData(e.currentTarget);
+            const [organization, department] = formText(f, 'org').split('/');
+            setFormError(undefined);
+            api
+              .call<{ name: string; challenge: string }>('POST', `${base}/accounts`, {
+                name: formText(f, 'name'),
+                ...(organization ? { organization } : {}),
+                ...(department ? { department } : {}),
+              })
+              .then(
+                (a) => {
+                  setSecret({ label: `Challenge of ${a.name}`, value: a.challenge });
+                  reload();
+                },
+                (x: unknown) => {
+                  setFormError(x instanceof Error ? x.message : String(x));
+                },
+              );
+          }}
+        >
+          <Field label="Account name">
+            <input name="name" required />
+          </Field>
+          <Field label="Organization/department">
+            <input name="org" placeholder="contoso/retail" />
+          </Field>
+          <button type="submit" class="primary">
+            Create account
+          </button>
+          <ActionButton
+            label="One-time challenge (60 min)"
+            action={() =>
+              api
+                .call<{ challenge: string; expiresAt: string }>('POST', `${base}/challenges`, { minutes: 60 })
+                .then((c) => {
+                  setSecret({
+                    label: `One-time challenge, valid until ${date(c.expiresAt)}`,
+                    value: c.challenge,
+                  });
+                })
+            }
+          />
+        </form>
+      )}
+      <ErrorBox error={formError ?? error} />
+      <Table
+        caption="Accounts"
+        rows={data?.value}
+        empty="No account: create one for each MDM or device group."
+        columns={[
+          ['Name', (a) => a.name],
+          ['Organization', (a) => [a.organization, a.department].filter(Boolean).join('/')],
+          ['State', (a) => (a.enabled ? 'enabled' : 'disabled')],
+          ['Uses', (a) => `${a.uses}${a.maxUses ? ` of ${a.maxUses}` : ''}`],
+          ['Last used', (a) => date(a.lastUsedAt)],
+          ['Expires', (a) => date(a.expiresAt) || 'never'],
+          [
+            '',
+            (a) =>
+              canChange && (
+                <span class="actions">
+                  <ActionButton
+                    label={a.enabled ? 'Disable' : 'Enable'}
+                    action={() => api.call('PATCH', `${base}/accounts/${a.id}`, { enabled: !a.enabled })}
+                    onDone={reload}
+                  />
+                  <ActionButton
+                    label="Delete"
+                    kind="danger"
+                    confirm={`Delete the account ${a.name}? Its challenge stops working.`}
+                    action={() => api.call('DELETE', `${base}/accounts/${a.id}`)}
+                    onDone={reload}
+                  />
+                </span>
+              ),
+          ],
+        ]}
+      />
+    </section>
+  );
+}
+
+interface RaCertificate {
+  subject: string;
+  notAfter: string;
+  thumbprintSha256?: string;
+  certificate?: string;
+}
+
+/** The endpoint's RA certificates, shown only where the CA has the route for them. */
+export function RaCertificates({ api, endpoint }: { api: Api; endpoint: string }) {
+  const path = `endpoints/${endpoint}/ra-certificates`;
+  const { data } = useLoad(
+    async () => ((await api.exists(path)) ? api.get<Page<RaCertificate>>(path) : undefined),
+    [endpoint],
+  );
+  if (!data) return null;
+  return (
+    <section aria-labelledby="ra">
+      <h3 id="ra">RA certificates</h3>
+      <Table
+        caption="RA certificates"
+        rows={data.value}
+        columns={[
+          ['Subject', (r) => r.subject],
+          ['Expires', (r) => date(r.notAfter)],
+          ['SHA-256', (r) => <code>{r.thumbprintSha256 ?? ''}</code>],
+          [
+            '',
+            (r) =>
+              r.certificate && (
+                <a
+                  download="ra.pem"
+                  href={`data:application/x-pem-file,${encodeURIComponent(r.certificate)}`}
+                >
+                  Download
+                </a>
+              ),
+          ],
+        ]}
+      />
+    </section>
+  );
+}
