@@ -7,6 +7,7 @@ import type { AuditSink } from './audit/sink.js';
 import type { AuditStore } from './audit/store.js';
 import { CertificateIssuer, revocationUrls } from './ca/issue.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
+import type { EnrollmentProfile } from './enroll/endpoint.js';
 import { EnrollmentService } from './enroll/service.js';
 import { RenewalRule } from './enroll/renewal-rule.js';
 import { builtInIntuneEndpoint, type IntuneDeps } from './endpoints/intune.js';
@@ -22,6 +23,7 @@ import { jsonLogger, type Logger } from './log.js';
 import { unavailableEndpoint, type ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
 import { createRevocation, type Revocation } from './revocation/index.js';
+import { revokeSupersededOnDelivery } from './revocation/supersede.js';
 import { PkiOperation } from './scep/pki-operation.js';
 import type { RaCertificates } from './ra/certificates.js';
 import { createRaCertificates, withResponders } from './ra/factory.js';
@@ -128,7 +130,25 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     logger,
     clock,
   });
-  const enrollment = new EnrollmentService(issuer, store, audit, logger, clock);
+  let rest: RestEnrollment | undefined;
+  // A renewal is governed by the profile of the endpoint that issued the certificate it renews.
+  const endpointProfile = async (name: string): Promise<EnrollmentProfile | undefined> => {
+    if (name === 'api') return rest?.profile;
+    const e = await registry.resolve(name);
+    return e && e.unavailable === undefined ? e.profile : undefined;
+  };
+  const enrollment = new EnrollmentService(
+    issuer,
+    store,
+    audit,
+    logger,
+    clock,
+    revokeSupersededOnDelivery({
+      revocation: revocation.service,
+      renewalPolicyOf: async (name) => (await endpointProfile(name))?.renewal,
+      logger,
+    }),
+  );
 
   const documents = options.documents ?? storedDocuments;
   const endpoints = new Map<string, ScepEndpoint>();
@@ -195,17 +215,12 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     };
     intuneRevocation = () => pullIntuneRevocations(deps);
   }
-  let rest: RestEnrollment | undefined;
   // The one renewal rule for SCEP and REST: a renewal gets its original endpoint's current
   // profile; an endpoint that is gone, disabled or unusable renews nothing (profile_unavailable).
   const renewal = new RenewalRule({
     caCertificates: [ca.certificateDer],
     store,
-    profileOf: async (name) => {
-      if (name === 'api') return rest?.profile.issuance;
-      const e = await registry.resolve(name);
-      return e && e.unavailable === undefined ? e.profile.issuance : undefined;
-    },
+    profileOf: async (name) => (await endpointProfile(name))?.issuance,
     now: clock,
   });
   const pki = new PkiOperation({

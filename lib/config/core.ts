@@ -38,6 +38,8 @@ export interface ProfileSettings {
   readonly keyUsage: readonly KeyUsageName[];
   readonly ekus: readonly string[];
   readonly allowRenewals: boolean;
+  /** A delivered renewal revokes the certificate it renews (CRLReason superseded). */
+  readonly revokeSuperseded: boolean;
   readonly enableCertificateStorage: boolean;
 }
 
@@ -115,6 +117,7 @@ const schema = z.object({
   AppConfig__StaticValidation__DefaultKeyUsage: keyUsageSetting(['DigitalSignature', 'KeyEncipherment']),
   AppConfig__StaticValidation__DefaultEkus: ekuSetting([CLIENT_AUTH_EKU]),
   AppConfig__StaticValidation__AllowRenewals: bool(true),
+  AppConfig__StaticValidation__RevokeSupersededOnRenewal: bool(false),
   AppConfig__StaticValidation__EnableCertificateStorage: bool(true),
   AppConfig__ValidityPeriodDays: int(730, 1, 36500),
   AppConfig__ValidityClockSkewMinutes: int(1440, 0, 10080),
@@ -166,6 +169,7 @@ export const coreSection = section(
       keyUsage: r.AppConfig__StaticValidation__DefaultKeyUsage,
       ekus: r.AppConfig__StaticValidation__DefaultEkus,
       allowRenewals: r.AppConfig__StaticValidation__AllowRenewals,
+      revokeSuperseded: r.AppConfig__StaticValidation__RevokeSupersededOnRenewal,
       enableCertificateStorage: r.AppConfig__StaticValidation__EnableCertificateStorage,
     },
     validityPeriodDays: r.AppConfig__ValidityPeriodDays,

@@ -57,6 +57,8 @@ export interface RestSettings {
   readonly keyUsage: readonly KeyUsageName[];
   readonly ekus: readonly string[];
   readonly allowRenewals: boolean;
+  /** A delivered renewal revokes the certificate it renews (CRLReason superseded). */
+  readonly revokeSuperseded: boolean;
   /** Record authorizations whose certificates may be renewed over mTLS (mapped from the names). */
   readonly renewableAuthorizations: readonly Authorization[];
   /** Trusted header carrying the TLS client certificate (lower-case), or undefined: renewal off. */
@@ -103,6 +105,7 @@ const schema = z.object({
   AppConfig__DbCSRValidation__DefaultKeyUsage: keyUsageSetting(['DigitalSignature', 'KeyEncipherment']),
   AppConfig__DbCSRValidation__DefaultEkus: ekuList,
   AppConfig__DbCSRValidation__AllowRenewals: bool(false),
+  AppConfig__DbCSRValidation__RevokeSupersededOnRenewal: bool(false),
   AppConfig__DbCSRValidation__ReenrollmentAllowedCertificateTypes: typeList,
   AppConfig__DbCSRValidation__ClientCertificateHeader: optionalString.refine(
     (s) => s === undefined || HEADER_NAME.test(s),
@@ -142,6 +145,7 @@ export const restSection = section(
     keyUsage: r.AppConfig__DbCSRValidation__DefaultKeyUsage,
     ekus: r.AppConfig__DbCSRValidation__DefaultEkus,
     allowRenewals: r.AppConfig__DbCSRValidation__AllowRenewals,
+    revokeSuperseded: r.AppConfig__DbCSRValidation__RevokeSupersededOnRenewal,
     renewableAuthorizations: [
       ...new Set(
         r.AppConfig__DbCSRValidation__ReenrollmentAllowedCertificateTypes.flatMap((n) => {

@@ -20,7 +20,10 @@ export function builtInEndpoints(endpoints: ReadonlyMap<string, ScepEndpoint>, n
       validityDays: e.profile.issuance.validityDays,
       keyUsage: [...e.profile.issuance.keyUsage],
       ekus: [...e.profile.issuance.ekus],
-      renewal: { allowed: e.profile.renewal.allowed },
+      renewal: {
+        allowed: e.profile.renewal.allowed,
+        revokeSuperseded: e.profile.renewal.revokeSuperseded ?? false,
+      },
       replyCipher: e.profile.replyCipher,
       storeCertificate: e.profile.storeCertificate,
     },

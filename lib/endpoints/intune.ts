@@ -58,7 +58,7 @@ export function builtInIntuneEndpoint(
   return intuneEndpoint('intune', s, d, {
     issuance: s.profile,
     policy: DEFAULT_POLICY,
-    renewal: { allowed: s.profile.allowRenewals },
+    renewal: { allowed: s.profile.allowRenewals, revokeSuperseded: s.profile.revokeSuperseded },
     replyCipher,
     storeCertificate: s.profile.enableCertificateStorage,
   });

@@ -22,7 +22,11 @@ export function enrollmentProfile(e: Endpoint): EnrollmentProfile {
   return {
     issuance: issuanceOf(p),
     policy: profileValidators(p),
-    renewal: { allowed: p.renewal.allowed, windowDays: p.renewal.windowDays },
+    renewal: {
+      allowed: p.renewal.allowed,
+      windowDays: p.renewal.windowDays,
+      revokeSuperseded: p.renewal.revokeSuperseded,
+    },
     replyCipher: p.replyCipher,
     storeCertificate: p.storeCertificate,
   };

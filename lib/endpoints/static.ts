@@ -22,7 +22,7 @@ export function staticEndpoint(
     profile: {
       issuance,
       policy: DEFAULT_POLICY,
-      renewal: { allowed: s.allowRenewals },
+      renewal: { allowed: s.allowRenewals, revokeSuperseded: s.revokeSuperseded },
       replyCipher,
       storeCertificate: s.enableCertificateStorage,
     },

@@ -28,6 +28,11 @@ export interface RenewalPolicy {
   readonly allowed: boolean;
   /** Only within this many days before the certificate expires; undefined = any time. */
   readonly windowDays?: number | undefined;
+  /**
+   * Once a renewal's certificate has been delivered, revoke the certificate it renews with
+   * CRLReason superseded (RFC 5280 §5.3.1); a renewal that fails revokes nothing.
+   */
+  readonly revokeSuperseded?: boolean | undefined;
 }
 
 /** Is a certificate expiring at `notAfter` renewable at `now` under `p`? */

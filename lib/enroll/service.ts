@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import type { AppliedProfile, CertificateRecord, CertificateStore, CreateResult } from '../store/types.js';
 import type { EnrollmentProfile, IssuanceHooks } from './endpoint.js';
 import { hasStoredCertificate, NOT_STORED_DER } from '../store/storage-policy.js';
+import { KEEP_SUPERSEDED, type SupersedeOnDelivery } from '../revocation/supersede.js';
 
 export interface EnrollmentRequest {
   readonly endpoint: string;
@@ -78,6 +79,8 @@ export class EnrollmentService {
     private readonly audit: AuditLog,
     private readonly logger: Logger,
     private readonly clock: () => Date = () => new Date(),
+    /** A delivered renewal may revoke the certificate it renews (per the endpoint's profile). */
+    private readonly supersede: SupersedeOnDelivery = KEEP_SUPERSEDED,
   ) {}
 
   async enroll(req: EnrollmentRequest): Promise<EnrollmentResult> {
@@ -340,6 +343,7 @@ export class EnrollmentService {
       return { ok: false, kind: 'unavailable', reason: 'delivery-refused', message };
     }
     this.audit.record({ ...event, ...deliveredEvent(req.endpoint, result) });
+    await this.supersede(record);
     return result;
   }
 

@@ -96,8 +96,10 @@ export const certificateProfileSchema = z.object({
       allowed: z.boolean().default(true),
       /** Renewal only within this many days before expiry; absent = any time while valid. */
       windowDays: z.number().int().min(1).max(MAX_VALIDITY_DAYS).optional(),
+      /** A delivered renewal revokes the certificate it renews (CRLReason superseded). */
+      revokeSuperseded: z.boolean().default(false),
     })
-    .default({ allowed: true }),
+    .default({ allowed: true, revokeSuperseded: false }),
   /** Content cipher of the SCEP reply; `auto` answers in the request's own AES cipher, else 3DES. */
   replyCipher: z.enum(REPLY_CIPHERS).default('auto'),
   /** Keep the certificate DER in its record (GetCert, CertPoll, replays). */

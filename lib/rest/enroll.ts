@@ -38,7 +38,7 @@ export function restEnrollment(
       },
       policy: DEFAULT_POLICY,
       // Renewal over REST is the client-certificate credential (lib/rest/authorize.ts).
-      renewal: { allowed: settings.allowRenewals },
+      renewal: { allowed: settings.allowRenewals, revokeSuperseded: settings.revokeSuperseded },
       replyCipher: 'auto',
       storeCertificate: true,
     },

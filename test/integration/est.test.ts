@@ -43,6 +43,7 @@ beforeAll(async () => {
     AppConfig__DbCSRValidation__AllowRenewals: 'true',
     AppConfig__DbCSRValidation__ClientCertificateHeader: 'X-ARR-ClientCert',
     AppConfig__DbCSRValidation__ReenrollmentAllowedCertificateTypes: 'DbCSR,Renewal,Static',
+    AppConfig__DbCSRValidation__RevokeSupersededOnRenewal: 'true',
     AppConfig__StaticValidation__ValidityPeriodDays: '30',
     AppConfig__LocalCA__Subject: 'CN=EST Test CA',
   });
@@ -227,6 +228,17 @@ openssl x509 -checkend $((31 * 86400)) -noout -in kiosk.pem || true`);
       expect(out).not.toContain('TLS Web Server Authentication');
       expect(out).toContain('Certificate will expire');
       expect((await record('kiosk.pem'))?.endpoint).toBe('static');
+    });
+
+    it('ok/with RevokeSupersededOnRenewal the re-enrolled certificate is revoked (superseded) once delivered; the static profile (off) keeps kiosk01 good', async () => {
+      const out = await sh(`for c in alice renewed kiosk01 kiosk; do
+  openssl ocsp -issuer ca.pem -CAfile ca.pem -cert $c.pem -url ${host.baseUrl}/ocsp -no_nonce 2>&1
+done`);
+      expect(out).toMatch(/^alice\.pem: revoked\n(?:\t.*\n)*?\tReason: superseded\n/m);
+      expect(out).toMatch(/^renewed\.pem: good$/m);
+      expect(out).toMatch(/^kiosk01\.pem: good$/m);
+      expect(out).toMatch(/^kiosk\.pem: good$/m);
+      expect(out).not.toContain('verify error');
     });
 
     it('ok/the documented EST block (docs/est.md) runs as written: cacerts, simpleenroll with a token, simplereenroll over mTLS', async () => {

@@ -38,6 +38,7 @@ describe('core settings', () => {
       keyUsage: ['DigitalSignature', 'KeyEncipherment'],
       ekus: [CLIENT_AUTH_EKU],
       allowRenewals: true,
+      revokeSuperseded: false,
       enableCertificateStorage: true,
     });
     expect(s.validityPeriodDays).toBe(730);

@@ -34,6 +34,7 @@ const LEFT_TO_DEFAULTS: Readonly<Record<string, string>> = {
   AppConfig__StaticValidation__DefaultKeyUsage: 'default: DigitalSignature, KeyEncipherment',
   AppConfig__StaticValidation__DefaultEkus: 'default: client authentication',
   AppConfig__StaticValidation__AllowRenewals: 'default: true',
+  AppConfig__StaticValidation__RevokeSupersededOnRenewal: 'default: false (renewed certificates stay valid)',
   AppConfig__ConcurrentSCEPRequestLimit: 'default: 50 PKIOperations in flight per endpoint (SCEPman default)',
   AppConfig__RequestBudgetSeconds: 'default: 25 s per request, every Key Vault call included',
   AppConfig__StaticValidation__EnableCertificateStorage: 'default: true',
@@ -55,6 +56,7 @@ const LEFT_TO_DEFAULTS: Readonly<Record<string, string>> = {
   AppConfig__IntuneValidation__CopyRequestedExtensions: 'default: true',
   AppConfig__IntuneValidation__EnableCertificateStorage: 'default: true',
   AppConfig__IntuneValidation__AllowRenewals: 'default: true',
+  AppConfig__IntuneValidation__RevokeSupersededOnRenewal: 'default: false (renewed certificates stay valid)',
   AppConfig__IntuneValidation__WaitForSuccessNotificationResponse: 'default: false (queue, decision 5)',
   AppConfig__IntuneValidation__RequestTimeoutSeconds: 'default: 30',
   AppConfig__IntuneValidation__NotificationMaxAttempts: 'default: 8',
@@ -63,6 +65,7 @@ const LEFT_TO_DEFAULTS: Readonly<Record<string, string>> = {
   AppConfig__DbCSRValidation__ValidityPeriodDays: 'default: AppConfig__ValidityPeriodDays',
   AppConfig__DbCSRValidation__ReenrollmentAllowedCertificateTypes: 'default: DbCSR, Renewal',
   AppConfig__DbCSRValidation__RequiredRole: 'default: CSR.Request.Db',
+  AppConfig__DbCSRValidation__RevokeSupersededOnRenewal: 'default: false (renewed certificates stay valid)',
   AppConfig__KeyVaultConfig__RootCertificateConfig__CertificateName:
     'default: scep-ca (bootstrap CLI uses the same)',
   AppConfig__KeyVaultConfig__RootCertificateConfig__Subject: 'read by the bootstrap CLI, not by the app',

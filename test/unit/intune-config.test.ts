@@ -36,6 +36,7 @@ describe('Intune settings', () => {
         keyUsage: ['DigitalSignature', 'KeyEncipherment'],
         ekus: ['1.3.6.1.5.5.7.3.2'],
         allowRenewals: true,
+        revokeSuperseded: false,
         enableCertificateStorage: true,
         copyRequestedExtensions: true,
       },
