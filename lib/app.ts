@@ -14,11 +14,16 @@ import { builtInIntuneEndpoint, type IntuneDeps } from './endpoints/intune.js';
 import { builtInEndpoints } from './endpoints/built-in.js';
 import { buildEndpoint } from './endpoints/kinds.js';
 import { accountsOf, endpointsOf, type ManageDeps } from './endpoints/manage.js';
+import {
+  intuneNotifications,
+  storedIntuneEndpoint,
+  type IntuneNotifications,
+  type StoredIntuneDeps,
+} from './endpoints/intune-stored.js';
 import { EndpointRegistry } from './endpoints/registry.js';
 import { staticEndpoint } from './endpoints/static.js';
 import { loadOrCreateLocalCa } from './keys/local-ca.js';
 import type { CaKeys } from './keys/types.js';
-import { AppError } from './errors.js';
 import { jsonLogger, type Logger } from './log.js';
 import { unavailableEndpoint, type ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
@@ -58,6 +63,8 @@ export interface App {
   readonly scep: ScepService;
   /** Present when AppConfig__IntuneValidation__Enabled. */
   readonly intune: IntuneDeps | undefined;
+  /** The notification worker's view (every Intune endpoint); present when a queue is configured. */
+  readonly intuneNotifications: IntuneNotifications | undefined;
   /** Present when AppConfig__DbCSRValidation__Enabled. */
   readonly rest: RestEnrollment | undefined;
   /** OCSP responder, CRL publisher, revoke/unrevoke. */
@@ -154,7 +161,13 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   const endpoints = new Map<string, ScepEndpoint>();
   const fixed = staticEndpoint(core.static, core.responseCipher);
   if (fixed) endpoints.set(fixed.name, { ...fixed, raEnabled: core.ra.staticEnabled });
-  let intune: IntuneDeps | undefined;
+  const { intune, stored: storedIntune } = await createIntune(settings, {
+    store,
+    documents,
+    logger,
+    clock,
+    credential: azureCredential,
+  });
   if (settings.intune.enabled && settings.intune.unavailable !== undefined) {
     endpoints.set(
       'intune',
@@ -165,10 +178,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
         core.responseCipher,
       ),
     );
-  } else if (settings.intune.enabled) {
-    const { createIntuneClient, createNotificationQueues } = await import('./intune/factory.js');
-    const queues = await createNotificationQueues(settings.intune);
-    intune = { client: createIntuneClient(settings.intune), ...queues, store, logger, clock };
+  } else if (intune) {
     const e = builtInIntuneEndpoint(settings.intune, intune, core.responseCipher);
     endpoints.set(e.name, { ...e, raEnabled: core.ra.intuneEnabled });
   }
@@ -180,12 +190,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
         {
           accounts: accountsOf(documents),
           clock,
-          intune: () => {
-            throw new AppError(
-              'CONFIG_INVALID',
-              `endpoint "${e.name}": Intune endpoints are not available yet`,
-            );
-          },
+          intune: (stored, profile) => storedIntuneEndpoint(storedIntune, stored, profile),
         },
         e,
       ),
@@ -297,6 +302,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     enrollment,
     scep,
     intune,
+    intuneNotifications: intuneNotifications(storedIntune),
     rest,
     revocation,
     intuneRevocation,
@@ -305,6 +311,60 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     close: () => {
       revocation.crl.close();
       close();
+    },
+  };
+}
+
+/**
+ * Intune: the settings-defined connection (when AppConfig__IntuneValidation__Enabled and its
+ * secret resolved), the notification queues (created on first use), and the connections of
+ * stored Intune endpoints (secrets read from Key Vault with the app's identity).
+ */
+async function createIntune(
+  settings: Settings,
+  o: {
+    store: CertificateStore;
+    documents: DocumentStore;
+    logger: Logger;
+    clock: () => Date;
+    credential: () => Promise<TokenCredential>;
+  },
+): Promise<{ intune: IntuneDeps | undefined; stored: StoredIntuneDeps }> {
+  const s = settings.intune;
+  const [{ createIntuneClient, createNotificationQueues }, { IntuneConnections }, { lazyQueue }] =
+    await Promise.all([
+      import('./intune/factory.js'),
+      import('./intune/connections.js'),
+      import('./queue/lazy.js'),
+    ]);
+  let queues: StoredIntuneDeps['queues'];
+  if (s.queue.connection) {
+    let both: ReturnType<typeof createNotificationQueues> | undefined;
+    const once = (): ReturnType<typeof createNotificationQueues> =>
+      (both ??= createNotificationQueues(s).catch((e: unknown) => {
+        both = undefined;
+        throw e;
+      }));
+    queues = {
+      queue: lazyQueue(s.queue.name, async () => (await once()).queue),
+      poison: lazyQueue(s.queue.poisonName, async () => (await once()).poison),
+    };
+  }
+  const common = { store: o.store, logger: o.logger, clock: o.clock };
+  const intune: IntuneDeps | undefined =
+    s.enabled && s.unavailable === undefined && queues
+      ? { client: createIntuneClient(s), ...queues, ...common }
+      : undefined;
+  const { keyVaultSecretReader } = await import('./keys/secrets.js');
+  return {
+    intune,
+    stored: {
+      settings: s,
+      builtIn: intune,
+      queues,
+      connections: new IntuneConnections(s, keyVaultSecretReader(o.credential)),
+      endpoints: endpointsOf(o.documents),
+      ...common,
     },
   };
 }

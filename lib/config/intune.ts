@@ -40,6 +40,8 @@ export interface IntuneSettings {
   readonly waitForSuccessNotificationResponse: boolean;
   /** Set when ApplicationId, TenantId and a credential are configured (always when enabled). */
   readonly auth: IntuneAuthSettings | undefined;
+  /** Entra ID authority host, ends with "/" (also for stored endpoints' Intune connections). */
+  readonly authority: string;
   readonly graphBaseUrl: string;
   readonly graphApiVersion: string;
   readonly intuneResourceUrl: string;
@@ -187,6 +189,7 @@ export const intuneSection: Section<IntuneSettings> = (env) => {
   const unresolved = unresolvedSecret(r);
   const credential = unresolved === undefined ? credentialOf(r) : undefined;
   const name = r.AppConfig__IntuneValidation__NotificationQueueName ?? 'intune-notifications';
+  const authority = withSlash(r.AppConfig__AuthConfig__Authority ?? 'https://login.microsoftonline.com/');
   return {
     ok: true,
     value: {
@@ -210,11 +213,10 @@ export const intuneSection: Section<IntuneSettings> = (env) => {
               applicationId: r.AppConfig__AuthConfig__ApplicationId,
               tenantId: r.AppConfig__AuthConfig__TenantId,
               credential,
-              authority: withSlash(
-                r.AppConfig__AuthConfig__Authority ?? 'https://login.microsoftonline.com/',
-              ),
+              authority,
             }
           : undefined,
+      authority,
       graphBaseUrl: withSlash(r.AppConfig__IntuneValidation__GraphBaseUrl ?? 'https://graph.microsoft.com/'),
       graphApiVersion: r.AppConfig__IntuneValidation__GraphApiVersion ?? '1.0',
       intuneResourceUrl: withSlash(

@@ -45,7 +45,7 @@ export function intuneEndpoint(
     profile,
     // Intune never sends RenewalReq; a renewal is a fresh PKCSReq with a new challenge.
     authorizer: { challenge: (ctx) => validator.validate(ctx), refusalIsFinal: true },
-    hooks: intuneHooks(s, d),
+    hooks: intuneHooks(name, s, d),
   };
 }
 
@@ -69,7 +69,7 @@ export function builtInIntuneEndpoint(
  * notification goes through the queue, or with WaitForSuccessNotificationResponse is sent
  * before the certificate is returned.
  */
-function intuneHooks(s: IntuneEndpointSettings, d: IntuneDeps): IssuanceHooks {
+function intuneHooks(name: string, s: IntuneEndpointSettings, d: IntuneDeps): IssuanceHooks {
   const enqueue = { queue: d.queue, log: d.logger };
   return {
     // Records start `undelivered`: Intune hears of a certificate only once a reply carrying
@@ -100,6 +100,7 @@ function intuneHooks(s: IntuneEndpointSettings, d: IntuneDeps): IssuanceHooks {
     issueFailed: async ({ transactionId, csr }, reason, message) => {
       if (transactionId === undefined) return;
       await notifyFailure(enqueue, {
+        endpoint: name,
         transactionId,
         certificateRequest: Buffer.from(csr.der).toString('base64'),
         hResult: hresultFor(new AppError('DEPENDENCY_UNAVAILABLE', message, { detail: { reason } })),

@@ -3,6 +3,8 @@ import { SignJWT } from 'jose';
 import { AppError } from '../errors.js';
 import type { ClientCredential } from './tokens.js';
 
+type AssertionCredential = Extract<ClientCredential, { kind: 'assertion' }>;
+
 /**
  * Client assertions for the client credentials grant (RFC 7523; Microsoft identity platform
  * "certificate credentials"): a JWT with `aud` = the token endpoint, `iss` = `sub` = the
@@ -18,7 +20,7 @@ export function certificateCredential(
   pem: string,
   clientId: string,
   now: () => number = Date.now,
-): ClientCredential {
+): AssertionCredential {
   const certPem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
   if (certPem === undefined) {
     throw new AppError('CONFIG_INVALID', 'the client certificate PEM holds no CERTIFICATE block');

@@ -11,9 +11,15 @@ import type { ClientCredential } from './tokens.js';
  * from validated settings. The storage SDK and @azure/identity are loaded only when called.
  */
 
+export interface IntuneClientFactoryOptions {
+  readonly fetch?: FetchLike;
+  readonly now?: () => number;
+}
+
+/** The settings-defined Intune connection (AppConfig__AuthConfig__*). */
 export function createIntuneClient(
   s: IntuneSettings,
-  options: { readonly fetch?: FetchLike; readonly now?: () => number } = {},
+  options: IntuneClientFactoryOptions = {},
 ): IntuneClient {
   const auth = s.auth;
   if (!auth) {
@@ -29,12 +35,27 @@ export function createIntuneClient(
       : c.kind === 'certificate'
         ? certificateCredential(c.pem, auth.applicationId, options.now)
         : managedIdentityCredential(c.clientId, c.audience);
+  return intuneClientFor(s, auth.tenantId, auth.applicationId, credential, options);
+}
+
+/**
+ * An IntuneClient for one tenant and app registration; the service addresses (authority,
+ * Graph, Intune resource, API version, time box) are the CA-wide settings, shared by the
+ * settings-defined connection and every stored endpoint's connection.
+ */
+export function intuneClientFor(
+  s: IntuneSettings,
+  tenantId: string,
+  applicationId: string,
+  credential: ClientCredential,
+  options: IntuneClientFactoryOptions = {},
+): IntuneClient {
   return new IntuneClient({
-    tenantId: auth.tenantId,
-    clientId: auth.applicationId,
+    tenantId,
+    clientId: applicationId,
     credential,
     providerNameAndVersion: s.providerNameAndVersion,
-    authority: auth.authority,
+    authority: s.authority,
     graphBase: s.graphBaseUrl,
     graphVersion: s.graphApiVersion,
     intuneResource: s.intuneResourceUrl,

@@ -2,21 +2,22 @@ import type { App } from '../app.js';
 import { processNotification, redrivePending, type NotificationOutcome } from './notification-worker.js';
 
 /**
- * What the queue and timer functions run, given the worker's App. Without Intune configured
- * they do nothing (the functions still exist: the Functions host registers every trigger).
+ * What the queue and timer functions run, given the worker's App: every Intune endpoint's
+ * notifications (settings-defined and stored), each through its own connection. Without a
+ * notification queue configured they do nothing (the functions still exist: the Functions host registers every trigger).
  */
 export async function runNotification(
   app: App,
   message: unknown,
   dequeueCount: number,
 ): Promise<NotificationOutcome | 'disabled'> {
-  const i = app.intune;
+  const i = app.intuneNotifications;
   if (!i) return 'disabled';
   return processNotification(
     message,
     { dequeueCount },
     {
-      client: i.client,
+      clientFor: i.clientFor,
       store: i.store,
       queue: i.queue,
       poison: i.poison,
@@ -29,7 +30,7 @@ export async function runNotification(
 }
 
 export async function runRedrive(app: App): Promise<{ requeued: number; failed: number } | 'disabled'> {
-  const i = app.intune;
+  const i = app.intuneNotifications;
   if (!i) return 'disabled';
   const olderThan = new Date(
     i.clock().getTime() - app.settings.intune.notifications.redriveAfterMinutes * 60_000,

@@ -5,6 +5,7 @@ import type { IntuneClient } from './client.js';
 import {
   encodeNotificationMessage,
   markNotification,
+  type NotificationMessage,
   parseNotificationMessage,
   successMessageFor,
 } from './notifications.js';
@@ -33,8 +34,16 @@ import {
  * Delivery is at least once: Intune may see a notification twice, never zero times.
  */
 
+export type NotifyClient = Pick<IntuneClient, 'successNotification' | 'failureNotification'>;
+
 export interface WorkerDeps {
-  readonly client: Pick<IntuneClient, 'successNotification' | 'failureNotification'>;
+  /** The settings-defined connection; used for every message when `clientFor` is absent. */
+  readonly client?: NotifyClient;
+  /**
+   * The Intune connection of the endpoint a message belongs to (undefined: messages written
+   * before endpoints were data). Resolves undefined when that endpoint has no connection any more.
+   */
+  readonly clientFor?: (endpoint: string | undefined) => Promise<NotifyClient | undefined>;
   readonly store: CertificateStore;
   readonly queue: MessageQueue;
   readonly poison: MessageQueue;
@@ -90,7 +99,9 @@ export async function processNotification(
     }
     if (record.notification?.state !== 'pending') return 'skipped';
     attempt = Math.max(record.notification.attempts + 1, meta.dequeueCount ?? 1);
-    result = await deps.client.successNotification({
+    const client = await clientOf(deps, record.endpoint);
+    if (!client) return noConnection(deps, message, record, attempt, now);
+    result = await client.successNotification({
       transactionId: record.transactionId ?? message.transactionId,
       certificateRequest: record.notification.certificateRequest ?? message.certificateRequest,
       certificateThumbprint: record.thumbprintSha1,
@@ -100,7 +111,9 @@ export async function processNotification(
     });
   } else {
     attempt = Math.max(message.attempt + 1, meta.dequeueCount ?? 1);
-    result = await deps.client.failureNotification({
+    const client = await clientOf(deps, message.endpoint);
+    if (!client) return noConnection(deps, message, undefined, attempt, now);
+    result = await client.failureNotification({
       transactionId: message.transactionId,
       certificateRequest: message.certificateRequest,
       hResult: message.hResult,
@@ -171,6 +184,34 @@ export async function processNotification(
     lastError,
   });
   return 'retry-scheduled';
+}
+
+function clientOf(deps: WorkerDeps, endpoint: string | undefined): Promise<NotifyClient | undefined> {
+  return deps.clientFor ? deps.clientFor(endpoint) : Promise.resolve(deps.client);
+}
+
+/** The endpoint is gone or has no Intune connection: nobody to tell; poison it for the operator. */
+async function noConnection(
+  deps: WorkerDeps,
+  message: NotificationMessage,
+  record: CertificateRecord | undefined,
+  attempt: number,
+  now: () => Date,
+): Promise<NotificationOutcome> {
+  const lastError = `no Intune connection for endpoint "${message.endpoint ?? record?.endpoint ?? ''}"`;
+  await deps.poison.send(encodeNotificationMessage({ ...message, attempt, lastError }));
+  if (record)
+    await markNotification(deps.store, record, {
+      state: 'failed',
+      attempts: attempt,
+      lastError,
+      updatedAt: now().toISOString(),
+    });
+  (deps.log ?? silentLogger).error(`intune ${message.kind}Notification not sent: ${lastError}`, {
+    transactionId: message.transactionId,
+    serial: record?.serialNumber,
+  });
+  return 'failed';
 }
 
 export interface RedriveDeps {

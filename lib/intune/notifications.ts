@@ -13,14 +13,18 @@ import { intuneReason, type Logger, silentLogger } from './types.js';
  *   {"v":1,"kind":"success","serial":"…","transactionId":"…","certificateRequest":"…","attempt":0}
  *   {"v":1,"kind":"failure","transactionId":"…","certificateRequest":"…","hResult":-2147467259,
  *    "description":"…≤255…","attempt":0}
- * For a success the store record is the source of truth (thumbprint, serial, notAfter, issuer);
- * a failure has no record (no certificate was issued), the message carries everything.
+ * Both carry `"endpoint":"<name>"`, the SCEP endpoint whose Intune connection (tenant, app
+ * registration) validated the request and must hear of the outcome; messages written before
+ * endpoints were data have none and go to the settings-defined connection.
+ * For a success the store record is the source of truth (thumbprint, serial, notAfter, issuer,
+ * endpoint); a failure has no record (no certificate was issued), the message carries everything.
  */
 
 export type NotificationMessage =
   | {
       readonly v: 1;
       readonly kind: 'success';
+      readonly endpoint?: string | undefined;
       readonly serial: string;
       readonly transactionId: string;
       readonly certificateRequest: string;
@@ -31,6 +35,7 @@ export type NotificationMessage =
   | {
       readonly v: 1;
       readonly kind: 'failure';
+      readonly endpoint?: string | undefined;
       readonly transactionId: string;
       readonly certificateRequest: string;
       readonly hResult: number;
@@ -57,17 +62,19 @@ export function parseNotificationMessage(input: unknown): NotificationMessage | 
   const transactionId = str('transactionId');
   const certificateRequest = str('certificateRequest');
   const lastError = str('lastError');
+  const endpoint = str('endpoint');
   if (o.v !== 1 || transactionId === undefined || certificateRequest === undefined) return undefined;
   if (o.kind === 'success') {
     const serial = str('serial');
     if (serial === undefined) return undefined;
-    return { v: 1, kind: 'success', serial, transactionId, certificateRequest, attempt, lastError };
+    return { v: 1, kind: 'success', endpoint, serial, transactionId, certificateRequest, attempt, lastError };
   }
   if (o.kind === 'failure' && typeof o.hResult === 'number' && Number.isInteger(o.hResult)) {
     const description = truncateDescription(str('description') ?? '');
     return {
       v: 1,
       kind: 'failure',
+      endpoint,
       transactionId,
       certificateRequest,
       hResult: o.hResult,
@@ -97,6 +104,7 @@ export function successMessageFor(record: CertificateRecord, attempt = 0): Notif
   return {
     v: 1,
     kind: 'success',
+    endpoint: record.endpoint,
     serial: record.serialNumber,
     transactionId: record.transactionId,
     certificateRequest,
@@ -172,6 +180,8 @@ export async function announceDelivered(
 export async function notifyFailure(
   deps: EnqueueDeps,
   f: {
+    /** The endpoint whose Intune connection validated the request. */
+    readonly endpoint: string;
     readonly transactionId: string;
     readonly certificateRequest: string;
     readonly hResult: number;
@@ -181,6 +191,7 @@ export async function notifyFailure(
   const message: NotificationMessage = {
     v: 1,
     kind: 'failure',
+    endpoint: f.endpoint,
     transactionId: f.transactionId,
     certificateRequest: f.certificateRequest,
     hResult: f.hResult | 0,

@@ -10,8 +10,11 @@ import type { IntuneFailure } from './types.js';
  */
 
 export type ClientCredential =
-  /** Application secret (AppConfig__AuthConfig__ApplicationKey). */
-  | { readonly kind: 'secret'; readonly secret: string }
+  /**
+   * Application secret: the value (AppConfig__AuthConfig__ApplicationKey), or how to read it
+   * (a stored Intune connection's Key Vault secret), called once per token request.
+   */
+  | { readonly kind: 'secret'; readonly secret: string | (() => Promise<string>) }
   /**
    * A signed client assertion (RFC 7523): a JWT made with the app's certificate, or a managed
    * identity token used as a federated credential. Called once per token request.
@@ -75,7 +78,11 @@ export class TokenProvider {
     });
     const cred = this.opts.credential;
     if (cred.kind === 'secret') {
-      form.set('client_secret', cred.secret);
+      try {
+        form.set('client_secret', typeof cred.secret === 'string' ? cred.secret : await cred.secret());
+      } catch (e) {
+        return fail(`could not read the client secret: ${e instanceof Error ? e.message : String(e)}`);
+      }
     } else {
       let assertion: string;
       try {

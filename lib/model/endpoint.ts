@@ -29,6 +29,23 @@ export const delegationSchema = z.object({
 export type Delegation = z.output<typeof delegationSchema>;
 
 /**
+ * A Key Vault secret identifier (`https://{vault}.vault.azure.net/secrets/{name}[/{version}]`);
+ * plain http only to a vault on this machine (a local emulator), as lib/keys/keyvault.ts allows.
+ */
+const secretUri = z
+  .url({ protocol: /^https?$/ })
+  .refine(
+    (u) => {
+      const url = new URL(u);
+      return url.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    },
+    { message: 'must be https (plain http only to a vault on this machine)' },
+  )
+  .refine((u) => /^\/secrets\/[0-9A-Za-z-]{1,127}(\/[0-9a-f]{32})?\/?$/.test(new URL(u).pathname), {
+    message: 'must name a secret: https://{vault}/secrets/{name}[/{version}]',
+  });
+
+/**
  * How the CA authenticates to one Intune tenant (Microsoft Intune "SCEP certificate management
  * API": an app registration with the scep_challenge_provider role). The secret is never stored:
  * a Key Vault secret reference, a Key Vault certificate (PEM secret with the key), or the
@@ -38,8 +55,8 @@ export const intuneConnectionSchema = z.object({
   tenantId: z.string().regex(GUID, 'is not a GUID'),
   applicationId: z.string().regex(GUID, 'is not a GUID'),
   credential: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('secret'), keyVaultSecretUri: z.url({ protocol: /^https$/ }) }),
-    z.object({ kind: z.literal('certificate'), keyVaultSecretUri: z.url({ protocol: /^https$/ }) }),
+    z.object({ kind: z.literal('secret'), keyVaultSecretUri: secretUri }),
+    z.object({ kind: z.literal('certificate'), keyVaultSecretUri: secretUri }),
     z.object({
       kind: z.literal('managedIdentity'),
       clientId: z.string().regex(GUID, 'is not a GUID').optional(),

@@ -40,6 +40,8 @@ export interface RecordedCall {
   readonly challenge: string | undefined;
   readonly status: number;
   readonly code: string | undefined;
+  /** The tenant of the caller's token. */
+  readonly tenantId: string | undefined;
 }
 
 export type DiscoveryMode = 'ok' | 'lowercase-name' | 'missing-service' | 'no-value' | 'http-500' | 'hang';
@@ -77,6 +79,17 @@ export interface FakeIntune {
   /** Notifications must follow a validateRequest of the same transaction with the same CSR. */
   requireValidatedTransaction: boolean;
   script(rule: FakeRule): void;
+  /**
+   * Another tenant on the same Entra ID / Intune (its own app registration and secret), as one
+   * CA serving several Intune tenants sees it. Its tokens carry its `tid`.
+   */
+  addTenant(): { readonly tenantId: string; readonly clientId: string; readonly clientSecret: string };
+  /**
+   * A challenge as Intune puts it into a device's SCEP profile: encrypted for `tenantId`, so
+   * only that tenant's validateRequest accepts it; any other tenant answers
+   * ChallengeDecryptionError.
+   */
+  challengeFor(tenantId: string): string;
   /** Tokens issued so far stop working (Intune answers 401). */
   revokeTokens(): void;
   /** Options for IntuneClient pointing at this fake (secret credential). */
@@ -93,6 +106,8 @@ export interface FakeIntune {
 
 export async function startFakeIntune(): Promise<FakeIntune> {
   const tokens = new Map<string, 'graph' | 'intune'>();
+  const tokenTenant = new Map<string, string>();
+  const tenants = new Map<string, { clientId: string; clientSecret: string }>();
   const requestIds = new Set<string>();
   const validated = new Map<string, string>();
   const rules: FakeRule[] = [];
@@ -109,7 +124,7 @@ export async function startFakeIntune(): Promise<FakeIntune> {
   const url = `http://127.0.0.1:${port}/`;
   const tenantId = '11111111-2222-3333-4444-555555555555';
 
-  function issueToken(kind: 'graph' | 'intune'): string {
+  function issueToken(kind: 'graph' | 'intune', tid: string): string {
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const roles =
       kind === 'graph'
@@ -118,8 +133,9 @@ export async function startFakeIntune(): Promise<FakeIntune> {
           ? ['scep_challenge_provider']
           : [];
     const aud = kind === 'graph' ? 'https://graph.microsoft.com' : 'https://api.manage.microsoft.com/';
-    const token = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ aud, roles, tid: tenantId, jti: randomUUID() })}.sig`;
+    const token = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ aud, roles, tid, jti: randomUUID() })}.sig`;
     tokens.set(token, kind);
+    tokenTenant.set(token, tid);
     return token;
   }
 
@@ -128,10 +144,16 @@ export async function startFakeIntune(): Promise<FakeIntune> {
     return m?.[1] === undefined ? undefined : tokens.get(m[1]);
   }
 
+  function callerTenant(req: IncomingMessage): string | undefined {
+    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    return m?.[1] === undefined ? undefined : tokenTenant.get(m[1]);
+  }
+
   function handle(f: FakeIntune, req: IncomingMessage, body: string, res: ServerResponse): void {
     const path = new URL(req.url ?? '/', url).pathname;
-    if (req.method === 'POST' && path === `/${tenantId}/oauth2/v2.0/token`)
-      return void handleToken(f, req, body, res);
+    const tm = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path);
+    if (req.method === 'POST' && tm?.[1] !== undefined && (tm[1] === tenantId || tenants.has(tm[1])))
+      return void handleToken(f, tm[1], req, body, res);
     if (path === `/graph/v1.0/servicePrincipals/appId=${INTUNE_APP_ID}/endpoints`) {
       handleDiscovery(f, req, res);
       return;
@@ -159,6 +181,7 @@ export async function startFakeIntune(): Promise<FakeIntune> {
 
   async function handleToken(
     f: FakeIntune,
+    tid: string,
     req: IncomingMessage,
     body: string,
     res: ServerResponse,
@@ -185,7 +208,8 @@ export async function startFakeIntune(): Promise<FakeIntune> {
       error(400, 'unsupported_grant_type', 70003, 'grant');
       return;
     }
-    if (form.get('client_id') !== f.clientId) {
+    const app = tid === tenantId ? { clientId: f.clientId, clientSecret: f.clientSecret } : tenants.get(tid);
+    if (form.get('client_id') !== app?.clientId) {
       error(400, 'unauthorized_client', 700016, 'unknown app');
       return;
     }
@@ -194,7 +218,7 @@ export async function startFakeIntune(): Promise<FakeIntune> {
         error(401, 'invalid_client', 700027, 'bad assertion');
         return;
       }
-    } else if (form.get('client_secret') !== f.clientSecret) {
+    } else if (form.get('client_secret') !== app.clientSecret) {
       error(401, 'invalid_client', 7000215, 'Invalid client secret provided.');
       return;
     }
@@ -209,7 +233,7 @@ export async function startFakeIntune(): Promise<FakeIntune> {
     sendJson(res, 200, {
       token_type: 'Bearer',
       expires_in: f.tokenLifetimeSeconds,
-      access_token: issueToken(kind),
+      access_token: issueToken(kind, tid),
     });
   }
 
@@ -301,7 +325,17 @@ export async function startFakeIntune(): Promise<FakeIntune> {
       code: string | undefined,
       fields: Record<string, unknown>,
       challenge?: string,
-    ) => f.calls.push({ action, headers: req.headers, body: parsed, fields, challenge, status, code });
+    ) =>
+      f.calls.push({
+        action,
+        headers: req.headers,
+        body: parsed,
+        fields,
+        challenge,
+        status,
+        code,
+        tenantId: callerTenant(req),
+      });
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
@@ -334,7 +368,7 @@ export async function startFakeIntune(): Promise<FakeIntune> {
       return;
     }
     if (action === 'validateRequest' && !validated.has(tid)) validated.set(tid, String(o.certificateRequest));
-    const outcome = pick(action, tid, csr);
+    const outcome = pick(action, tid, csr, callerTenant(req));
     const status = 'code' in outcome ? 200 : 'status' in outcome ? outcome.status : 0;
     record(status, 'code' in outcome ? outcome.code : undefined, o, csr.challenge);
     if ('hang' in outcome) return; // the client's time box must fire
@@ -357,6 +391,7 @@ export async function startFakeIntune(): Promise<FakeIntune> {
     action: ScepAction,
     transactionId: string,
     csr: { ok: boolean; challenge: string | undefined },
+    caller: string | undefined,
   ): FakeOutcome {
     const i = rules.findIndex(
       (r) =>
@@ -374,6 +409,12 @@ export async function startFakeIntune(): Promise<FakeIntune> {
       return { code: 'CertificateRequestDecodingFailed', errorDescription: 'CSR cannot be decoded' };
     if (csr.challenge === undefined)
       return { code: 'ChallengePasswordMissing', errorDescription: 'no challenge' };
+    const bound = /^tenant:([^:]+):/.exec(csr.challenge)?.[1];
+    if (bound !== undefined && bound !== caller)
+      return {
+        code: 'ChallengeDecryptionError',
+        errorDescription: 'the challenge was not issued for this tenant',
+      };
     const conv = /^fake:(.+)$/.exec(csr.challenge)?.[1];
     if (conv === 'hang') return { hang: true };
     if (conv === 'http-500') return { status: 500 };
@@ -403,6 +444,12 @@ export async function startFakeIntune(): Promise<FakeIntune> {
     clientCertificatePem: undefined,
     requireValidatedTransaction: true,
     script: (rule) => void rules.push({ ...rule }),
+    addTenant: () => {
+      const t = { tenantId: randomUUID(), clientId: randomUUID(), clientSecret: `secret-${randomUUID()}` };
+      tenants.set(t.tenantId, { clientId: t.clientId, clientSecret: t.clientSecret });
+      return t;
+    },
+    challengeFor: (tid) => `tenant:${tid}:${randomUUID()}`,
     revokeTokens: () => {
       tokens.clear();
     },

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,7 +17,7 @@ export type { FakeKeyOptions } from './keyvault-model.js';
  * @azure/keyvault-certificates use (api-version 2025-07-01), on 127.0.0.1, plain HTTP:
  * the bearer challenge (first request of each client without a token → 401 + WWW-Authenticate),
  * keys (get, create, sign, decrypt, unwrapkey with key_ops enforcement), and certificates
- * (create with issuer Unknown → pending with a CSR, get pending, merge, get).
+ * (create with issuer Unknown → pending with a CSR, get pending, merge, get), and secrets (get).
  * Tests script faults per operation (429 + Retry-After, 500, delays) and read how many
  * operations each name received. Drive it only through the real SDK clients.
  */
@@ -29,7 +30,8 @@ export type FakeOperation =
   | 'createCertificate'
   | 'getCertificate'
   | 'getPendingCertificate'
-  | 'mergeCertificate';
+  | 'mergeCertificate'
+  | 'getSecret';
 
 export interface Fault {
   readonly status?: number;
@@ -61,6 +63,8 @@ export class FakeKeyVault {
   private readonly model: VaultModel;
   private readonly opCounts = new Map<string, number>();
   private faults: { op: FakeOperation | '*'; fault: Fault }[] = [];
+  /** name → versions, latest last. */
+  private readonly secrets = new Map<string, { version: string; value: string }[]>();
 
   constructor(
     private readonly server: Server,
@@ -105,6 +109,33 @@ export class FakeKeyVault {
   /** Seed a key directly (as if created in the portal); returns its kid. */
   addKey(name: string, o: FakeKeyOptions = {}): string {
     return this.model.addKey(name, o);
+  }
+
+  /** Store a new version of a secret (as `az keyvault secret set`); returns its identifier. */
+  setSecret(name: string, value: string): string {
+    const version = randomBytes(16).toString('hex');
+    this.secrets.set(name, [...(this.secrets.get(name) ?? []), { version, value }]);
+    return `${this.url}/secrets/${name}/${version}`;
+  }
+
+  private secretBundle(name: string, version: string | undefined): Answer {
+    const versions = this.secrets.get(name) ?? [];
+    const s = version === undefined ? versions.at(-1) : versions.find((v) => v.version === version);
+    if (!s)
+      throw new HttpError(
+        404,
+        'SecretNotFound',
+        `A secret with (name/id) ${name} was not found in this key vault.`,
+      );
+    const now = Math.floor(Date.now() / 1000);
+    return [
+      200,
+      {
+        value: s.value,
+        id: `${this.url}/secrets/${name}/${s.version}`,
+        attributes: { enabled: true, created: now, updated: now, recoveryLevel: 'Recoverable+Purgeable' },
+      },
+    ];
   }
 
   /** Disable the latest version of a key (Key Vault then refuses crypto operations with 403). */
@@ -232,6 +263,8 @@ export class FakeKeyVault {
       };
     if (kind === 'certificates' && method === 'POST' && a === 'pending' && b === 'merge')
       return { op: 'mergeCertificate', run: (j) => [201, this.model.merge(name, j)] };
+    if (kind === 'secrets' && method === 'GET' && b === undefined)
+      return { op: 'getSecret', run: () => this.secretBundle(name, a) };
     if (kind === 'certificates' && method === 'GET' && b === undefined)
       return { op: 'getCertificate', run: () => [200, this.model.certBundle(this.model.cert(name, a))] };
     throw new HttpError(404, 'NotFound', `No route ${method} /${p.join('/')}`);

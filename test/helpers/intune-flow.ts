@@ -5,7 +5,7 @@ import type { HashAlgorithm } from '../../lib/keys/types.js';
 import { MessageType } from '../../lib/scep/types.js';
 import type { CertificateRecord } from '../../lib/store/types.js';
 import type { FakeIntune, RecordedCall } from '../fakes/intune-server.js';
-import { startTestHost, type TestHost } from './host.js';
+import { startTestHost, type TestHost, type TestHostOptions } from './host.js';
 import { snapshotProcessEnv } from './process-env.js';
 import { makeCert, makeCsr, rsaKey } from './pki.js';
 import { buildPkiMessage, readCertRep, type CertRep } from './scep-client.js';
@@ -37,9 +37,12 @@ export function intuneEnv(fake: FakeIntune, extra: Record<string, string> = {}):
  * startLocalHost copies its settings into process.env, so a second host in the same file would
  * inherit the first one's. Start a host and get back a close() that also restores process.env.
  */
-export async function startIsolatedHost(env: Record<string, string>): Promise<TestHost> {
+export async function startIsolatedHost(
+  env: Record<string, string>,
+  options: TestHostOptions = {},
+): Promise<TestHost> {
   const restore = snapshotProcessEnv();
-  const host = await startTestHost(env);
+  const host = await startTestHost(env, options);
   return {
     ...host,
     close: async () => {

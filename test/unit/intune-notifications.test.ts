@@ -109,6 +109,7 @@ describe('notification queue (Azurite)', () => {
     expect(JSON.parse(Buffer.from(m!.messageText, 'base64').toString('utf8'))).toEqual({
       v: 1,
       kind: 'success',
+      endpoint: record.endpoint,
       serial: 'aa01',
       transactionId: 'tx-wire',
       certificateRequest: csr.base64,
@@ -242,6 +243,7 @@ describe('notification queue (Azurite)', () => {
     const q = await notifyFailure(
       { queue },
       {
+        endpoint: 'intune',
         transactionId,
         certificateRequest: csr.base64,
         hResult: HRESULT.ERROR_TIMEOUT,

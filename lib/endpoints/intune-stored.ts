@@ -1,0 +1,77 @@
+import type { IntuneSettings } from '../config/intune.js';
+import type { EnrollmentProfile } from '../enroll/endpoint.js';
+import type { IntuneConnections } from '../intune/connections.js';
+import type { NotifyClient } from '../intune/notification-worker.js';
+import type { Logger } from '../log.js';
+import { isIntuneType, type Endpoint } from '../model/endpoint.js';
+import type { MessageQueue } from '../queue/types.js';
+import { unavailableEndpoint, type ScepEndpoint } from '../scep/endpoint.js';
+import type { DocumentCollection } from '../store/documents.js';
+import type { CertificateStore } from '../store/types.js';
+import { intuneEndpoint, type IntuneDeps } from './intune.js';
+
+/** What the notification worker needs: the queues, and the Intune connection of each endpoint. */
+export interface IntuneNotifications {
+  readonly queue: MessageQueue;
+  readonly poison: MessageQueue;
+  readonly store: CertificateStore;
+  readonly logger: Logger;
+  readonly clock: () => Date;
+  readonly clientFor: (endpoint: string | undefined) => Promise<NotifyClient | undefined>;
+}
+
+export interface StoredIntuneDeps {
+  readonly settings: IntuneSettings;
+  /** The settings-defined `intune` endpoint's deps, when it is configured. */
+  readonly builtIn: IntuneDeps | undefined;
+  /** The notification queues; undefined when no queue connection is configured. */
+  readonly queues: { readonly queue: MessageQueue; readonly poison: MessageQueue } | undefined;
+  readonly connections: IntuneConnections;
+  readonly endpoints: DocumentCollection<Endpoint>;
+  readonly store: CertificateStore;
+  readonly logger: Logger;
+  readonly clock: () => Date;
+}
+
+/**
+ * Stored client-intune/device-intune endpoints: the same Intune endpoint as the settings-defined
+ * one, with the stored endpoint's own connection (lib/intune/connections.ts) and the shared
+ * notification queue. The worker finds a message's connection by its endpoint name.
+ */
+export function storedIntuneEndpoint(
+  d: StoredIntuneDeps,
+  e: Endpoint,
+  profile: EnrollmentProfile,
+): ScepEndpoint {
+  const problem = !d.queues
+    ? `Intune endpoints need the notification queue: set ${d.settings.queue.connectionSetting}`
+    : !e.intune
+      ? 'the endpoint has no Intune connection'
+      : undefined;
+  if (problem !== undefined || !d.queues || !e.intune)
+    return unavailableEndpoint(e.name, problem ?? '', profile.issuance, profile.replyCipher);
+  const deps: IntuneDeps = {
+    client: d.connections.clientFor(e.intune),
+    ...d.queues,
+    store: d.store,
+    logger: d.logger,
+    clock: d.clock,
+  };
+  return intuneEndpoint(e.name, d.settings, deps, profile);
+}
+
+/** The worker's view; undefined when there is no queue to work on. */
+export function intuneNotifications(d: StoredIntuneDeps): IntuneNotifications | undefined {
+  if (!d.queues) return undefined;
+  return {
+    ...d.queues,
+    store: d.store,
+    logger: d.logger,
+    clock: d.clock,
+    clientFor: async (name) => {
+      if (name === undefined || name === 'intune') return d.builtIn?.client;
+      const e = await d.endpoints.get(name, name);
+      return e && isIntuneType(e.type) && e.intune ? d.connections.clientFor(e.intune) : undefined;
+    },
+  };
+}

@@ -1,0 +1,133 @@
+import 'reflect-metadata';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FailInfo, PKIStatus } from '../../lib/scep/types.js';
+import { startFakeIntune, type FakeIntune } from '../fakes/intune-server.js';
+import { startFakeKeyVault, type FakeKeyVault } from '../fakes/keyvault-server.js';
+import { auditEvents } from '../helpers/audit.js';
+import type { TestHost } from '../helpers/host.js';
+import { callsFor, enrollIntune, intuneEnv, startIsolatedHost, waitFor } from '../helpers/intune-flow.js';
+import { manageClient, type ManageClient } from '../helpers/manage.js';
+
+/**
+ * Several Intune tenants on one CA: stored client-intune/device-intune endpoints, each with its
+ * own connection (tenant, app registration, secret in Key Vault). Every challenge is validated,
+ * and every success/failure notification sent, through the endpoint's own tenant: the fake
+ * Intune and the fake Key Vault are driven through the real token, Graph, Intune and Key Vault
+ * clients, the notifications through Azurite and the queue trigger.
+ */
+
+let fake: FakeIntune;
+let vault: FakeKeyVault;
+let host: TestHost;
+let api: ManageClient;
+const tenants: Record<'a' | 'b', { tenantId: string; clientId: string; clientSecret: string }> = {
+  a: { tenantId: '', clientId: '', clientSecret: '' },
+  b: { tenantId: '', clientId: '', clientSecret: '' },
+};
+
+beforeAll(async () => {
+  fake = await startFakeIntune();
+  vault = await startFakeKeyVault();
+  const kv = await vault.initCa({ certificateName: 'tenants-ca', subject: 'CN=Tenants CA' });
+  tenants.a = fake.addTenant();
+  tenants.b = fake.addTenant();
+  host = await startIsolatedHost(
+    {
+      ...intuneEnv(fake),
+      AppConfig__KeyVaultConfig__KeyVaultURL: kv.url ?? vault.url,
+      AppConfig__KeyVaultConfig__RootCertificateConfig__CertificateName: kv.certificateName,
+    },
+    { credential: vault.credential },
+  );
+  api = manageClient(host.baseUrl, host.adminKey);
+  for (const t of ['a', 'b'] as const) {
+    const res = await api('POST', 'endpoints', {
+      name: `tenant-${t}`,
+      type: t === 'a' ? 'device-intune' : 'client-intune',
+      ra: { enabled: false },
+      intune: {
+        tenantId: tenants[t].tenantId,
+        applicationId: tenants[t].clientId,
+        credential: {
+          kind: 'secret',
+          keyVaultSecretUri: vault.setSecret(`intune-${t}`, tenants[t].clientSecret),
+        },
+      },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+  }
+}, 120_000);
+afterAll(async () => {
+  await host.close();
+  await fake.close();
+  await vault.close();
+});
+
+describe('stored Intune endpoints, one tenant each', () => {
+  it.each(['a', 'b'] as const)(
+    'ok/tenant %s: the challenge is validated and the success notification sent through its own tenant',
+    async (t) => {
+      const tenantId = tenants[t].tenantId;
+      const e = await enrollIntune(host, {
+        subject: `CN=device-${t}`,
+        challenge: fake.challengeFor(tenantId),
+        path: `/scep/tenant-${t}`,
+      });
+      expect(e.rep.status, e.rep.failInfoText).toBe(PKIStatus.SUCCESS);
+      expect(callsFor(fake, 'validateRequest', e.transactionId).map((c) => c.tenantId)).toEqual([tenantId]);
+      const [sent] = await waitFor('successNotification', () => {
+        const calls = callsFor(fake, 'successNotification', e.transactionId);
+        return calls.length > 0 ? calls : undefined;
+      });
+      expect(sent?.tenantId).toBe(tenantId);
+      expect(sent?.status).toBe(200);
+      expect(fake.violations).toEqual([]);
+    },
+  );
+
+  it("fail/another tenant's challenge: SCEP FAILURE badRequest, the catalogue reason in the audit log, no certificate", async () => {
+    const e = await enrollIntune(host, {
+      subject: 'CN=wrong-tenant',
+      challenge: fake.challengeFor(tenants.a.tenantId),
+      path: '/scep/tenant-b',
+    });
+    expect(e.rep.status).toBe(PKIStatus.FAILURE);
+    expect(e.rep.failInfo).toBe(FailInfo.badRequest);
+    expect(e.rep.certificates).toHaveLength(0);
+    const [validated] = callsFor(fake, 'validateRequest', e.transactionId);
+    expect(validated).toMatchObject({ tenantId: tenants.b.tenantId, code: 'ChallengeDecryptionError' });
+    const events = await waitFor('the refusal in the audit log', async () => {
+      const v = await auditEvents(host, `transactionId=${e.transactionId}`, host.adminKey ?? '');
+      return v.length > 0 ? v : undefined;
+    });
+    expect(events[0]).toMatchObject({
+      endpoint: 'tenant-b',
+      outcome: 'refused',
+      reason: 'intune:ChallengeDecryptionError',
+    });
+    // Spec §7: never a failureNotification for a failed validateRequest.
+    expect(callsFor(fake, 'failureNotification', e.transactionId)).toHaveLength(0);
+  });
+
+  it('ok/an issuance failure after validation is reported to the endpoint’s own tenant', async () => {
+    // The certificate signature and the FAILURE signature are both refused by the vault.
+    vault.fail('sign', { status: 403, code: 'Forbidden', times: 2 });
+    const tenantId = tenants.b.tenantId;
+    const failed = enrollIntune(host, {
+      subject: 'CN=sign-fault',
+      challenge: fake.challengeFor(tenantId),
+      path: '/scep/tenant-b',
+      transactionId: 'TENANT-B-SIGN-FAULT',
+    });
+    await expect(failed).rejects.toThrow(/HTTP 503/);
+    vault.clearFaults();
+    const [call] = await waitFor('failureNotification', () => {
+      const calls = callsFor(fake, 'failureNotification', 'TENANT-B-SIGN-FAULT');
+      return calls.length > 0 ? calls : undefined;
+    });
+    expect(call).toMatchObject({ tenantId, status: 200 });
+    expect(callsFor(fake, 'validateRequest', 'TENANT-B-SIGN-FAULT').map((c) => c.tenantId)).toEqual([
+      tenantId,
+    ]);
+  });
+});
