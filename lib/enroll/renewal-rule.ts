@@ -78,9 +78,32 @@ const refuse = (reason: RenewalReason, message: string, serialNumber?: string): 
 
 export class RenewalRule {
   private readonly cas: readonly X509Certificate[];
+  private readonly caKeys: readonly Buffer[];
 
   constructor(private readonly d: RenewalRuleDeps) {
     this.cas = d.caCertificates.map((der) => new X509Certificate(der));
+    this.caKeys = this.cas.map((c) => c.publicKey.export({ format: 'der', type: 'spki' }));
+  }
+
+  /**
+   * `check` for a SCEP request signer. A signer whose self-signature verified with its own key
+   * (a first enrollment, RFC 8894 §2.3) can only be a certificate of ours when that key is a CA
+   * key: any other key means our CA's signature cannot verify on it (`foreign_issuer`, the same
+   * "not ours" answer `check` gives), decided without parsing the certificate twice more. The
+   * key is compared as encoded: the same key encoded otherwise was signed for by a holder of the
+   * CA's private key, who needs no renewal rule to obtain certificates.
+   */
+  checkSigner(
+    signer: { readonly der: Uint8Array; readonly spki: Uint8Array; readonly selfSigned: boolean },
+    receiver: RenewalReceiver,
+  ): Promise<RenewalDecision> {
+    if (signer.selfSigned && !this.isCaKey(signer.spki))
+      return Promise.resolve(refuse('foreign_issuer', 'the certificate was not issued by this CA'));
+    return this.check(signer.der, receiver);
+  }
+
+  private isCaKey(spki: Uint8Array): boolean {
+    return this.caKeys.some((k) => k.equals(spki));
   }
 
   /**
