@@ -3,7 +3,7 @@ import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
 import { Certificate, GeneralName, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509';
 import type { IssuanceProfile } from '../ca/issue.js';
 import { serialHex } from '../ca/sign.js';
-import type { Authorization } from '../challenge/types.js';
+import type { AccountRef, Authorization } from '../challenge/types.js';
 import type { ParsedCsr } from '../csr/parse.js';
 import type { CertificateRecord, CertificateStore } from '../store/types.js';
 import { nameToString } from '../x509/names.js';
@@ -50,6 +50,8 @@ export interface RenewalGrant {
   readonly renewalOf: string;
   readonly endpoint: string;
   readonly profile: IssuanceProfile;
+  /** The account (and its organization) the renewed certificate belongs to, carried over. */
+  readonly account?: AccountRef;
 }
 
 export type RenewalDecision =
@@ -159,6 +161,15 @@ export class RenewalRule {
         renewalOf: serial,
         endpoint: record.endpoint,
         profile: { ...profile, copyRequestedExtensions: false },
+        ...(record.accountId === undefined
+          ? {}
+          : {
+              account: {
+                id: record.accountId,
+                organization: record.organization,
+                department: record.department,
+              },
+            }),
       },
     };
   }
