@@ -159,7 +159,7 @@ describe('stored endpoints: enrollment', () => {
   });
 });
 
-describe('stored endpoints: renewals', () => {
+describe('stored endpoints: renewals and busy accounts', () => {
   it('ok/a renewal keeps the account, organization and department of the certificate it renews', async () => {
     const challenge = await challengeOf('lab', { organization: 'fabrikam', department: 'ops' });
     const first = (await enroll('lab', challenge, 'renew-me')).certificates[0];
@@ -187,6 +187,18 @@ describe('stored endpoints: renewals', () => {
       organization: 'fabrikam',
       department: 'ops',
     });
+  });
+
+  it('ok/32 simultaneous enrollments on one account without a use limit all succeed and are all counted', async () => {
+    const challenge = await challengeOf('lab', { name: 'unlimited' });
+    const reps = await Promise.all(
+      Array.from({ length: 32 }, (_, i) => enroll('lab', challenge, `busy-${i}`)),
+    );
+    expect(reps.map((r) => PKIStatus[r.status])).toEqual(Array.from({ length: 32 }, () => 'SUCCESS'));
+    const account = await a.documents
+      .collection<{ id: string; uses: number }>('accounts')
+      .get(challenge.slice(0, 16), 'lab');
+    expect(account?.uses).toBe(32);
   });
 });
 
