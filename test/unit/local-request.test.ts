@@ -11,13 +11,9 @@ const URL_ = 'http://127.0.0.1:7071/api/x?operation=PKIOperation&message=a%2Bb&m
 function both(method: string, headers: Record<string, string>, body?: Buffer): azf.HttpRequest[] {
   const init = { method, url: URL_, headers, params: { endpoint: 'static' } };
   const withBody = body ? { ...init, body: { bytes: body } } : init;
-  return [
-    new azf.HttpRequest(withBody),
-    new azf.HttpRequest({
-      ...withBody,
-      nativeRequest: new LocalNativeRequest(URL_, method, headers, body),
-    } as ConstructorParameters<typeof azf.HttpRequest>[0]),
-  ];
+  // `nativeRequest` is the init field the Functions host passes; not in the public type.
+  const local = { ...withBody, nativeRequest: new LocalNativeRequest(URL_, method, headers, body) };
+  return [new azf.HttpRequest(withBody), new azf.HttpRequest(local)];
 }
 
 describe('LocalNativeRequest', () => {
