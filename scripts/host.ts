@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { installFunctionsCoreShim, registrations } from './local/functions-core.js';
+import { LocalNativeRequest } from './local/request.js';
 import { compileRoute, type CompiledRoute } from './local/routes.js';
 
 export interface LocalHostOptions {
@@ -184,13 +185,16 @@ async function start(
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+    const requestUrl = `http://${req.headers.host ?? '127.0.0.1'}${req.url ?? '/'}`;
     const request = new HttpRequest({
       method,
-      url: `http://${req.headers.host ?? '127.0.0.1'}${req.url ?? '/'}`,
+      url: requestUrl,
       headers,
       params: found.params,
       ...(body.length > 0 ? { body: { bytes: body } } : {}),
-    });
+      // See local/request.ts: the same request without building a web Request each time.
+      nativeRequest: new LocalNativeRequest(requestUrl, method, headers, body.length > 0 ? body : undefined),
+    } as ConstructorParameters<typeof HttpRequest>[0]);
     const context = new InvocationContext({
       functionName: found.entry.reg.metadata.name,
       invocationId: randomBytes(16).toString('hex'),

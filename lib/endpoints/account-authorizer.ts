@@ -6,8 +6,15 @@ import { ACCOUNT_REASONS, type AccountReason } from '../model/reasons.js';
 import type { DocumentCollection, Stored } from '../store/documents.js';
 import { splitChallenge, verifySecret } from './secrets.js';
 
-/** Attempts at recording a use when other enrollments of the same account write concurrently. */
+/**
+ * Attempts at recording a use when other enrollments of the same account write concurrently.
+ * An account with maxUses gives up sooner (`account-busy`, the client retries); one without a
+ * use limit only counts its uses, so it keeps trying, each retry after a random pause that
+ * grows with the attempts (jittered backoff), so racing enrollments stop colliding.
+ */
 const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS_UNLIMITED = 64;
+const BACKOFF_CAP_MS = 64;
 
 /**
  * The challenge of a stored SCEP-type endpoint: `<account id><secret>`. The account is read by
@@ -36,7 +43,8 @@ export class AccountAuthorizer implements Authorizer {
     if (!account || account.kind === 'ndes') return refuse('account-unknown', parts.id);
     if (!(await verifySecret(parts.secret, account.secret)))
       return refuse('account-secret-mismatch', parts.id);
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    for (let attempt = 0; attempt < attempts(account); attempt++) {
+      if (attempt > 0 && account.maxUses === undefined) await backoff(attempt);
       const state = this.state(account);
       if (state) return refuse(state, account.id);
       const used = await this.recordUse(account);
@@ -74,6 +82,11 @@ export class AccountAuthorizer implements Authorizer {
     }
   }
 }
+
+const attempts = (a: Account): number => (a.maxUses === undefined ? MAX_ATTEMPTS_UNLIMITED : MAX_ATTEMPTS);
+
+const backoff = (attempt: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(BACKOFF_CAP_MS, 2 ** attempt)));
 
 function refuse(reason: AccountReason, accountId?: string): ChallengeResult {
   const detail = ACCOUNT_REASONS[reason];

@@ -3,7 +3,7 @@ import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
 import { Certificate, GeneralName, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509';
 import type { IssuanceProfile } from '../ca/issue.js';
 import { serialHex } from '../ca/sign.js';
-import type { Authorization } from '../challenge/types.js';
+import type { AccountRef, Authorization } from '../challenge/types.js';
 import type { ParsedCsr } from '../csr/parse.js';
 import type { CertificateRecord, CertificateStore } from '../store/types.js';
 import { nameToString } from '../x509/names.js';
@@ -50,6 +50,8 @@ export interface RenewalGrant {
   readonly renewalOf: string;
   readonly endpoint: string;
   readonly profile: IssuanceProfile;
+  /** The account (and its organization) the renewed certificate belongs to, carried over. */
+  readonly account?: AccountRef;
 }
 
 export type RenewalDecision =
@@ -78,9 +80,32 @@ const refuse = (reason: RenewalReason, message: string, serialNumber?: string): 
 
 export class RenewalRule {
   private readonly cas: readonly X509Certificate[];
+  private readonly caKeys: readonly Buffer[];
 
   constructor(private readonly d: RenewalRuleDeps) {
     this.cas = d.caCertificates.map((der) => new X509Certificate(der));
+    this.caKeys = this.cas.map((c) => c.publicKey.export({ format: 'der', type: 'spki' }));
+  }
+
+  /**
+   * `check` for a SCEP request signer. A signer whose self-signature verified with its own key
+   * (a first enrollment, RFC 8894 §2.3) can only be a certificate of ours when that key is a CA
+   * key: any other key means our CA's signature cannot verify on it (`foreign_issuer`, the same
+   * "not ours" answer `check` gives), decided without parsing the certificate twice more. The
+   * key is compared as encoded: the same key encoded otherwise was signed for by a holder of the
+   * CA's private key, who needs no renewal rule to obtain certificates.
+   */
+  checkSigner(
+    signer: { readonly der: Uint8Array; readonly spki: Uint8Array; readonly selfSigned: boolean },
+    receiver: RenewalReceiver,
+  ): Promise<RenewalDecision> {
+    if (signer.selfSigned && !this.isCaKey(signer.spki))
+      return Promise.resolve(refuse('foreign_issuer', 'the certificate was not issued by this CA'));
+    return this.check(signer.der, receiver);
+  }
+
+  private isCaKey(spki: Uint8Array): boolean {
+    return this.caKeys.some((k) => k.equals(spki));
   }
 
   /**
@@ -136,6 +161,15 @@ export class RenewalRule {
         renewalOf: serial,
         endpoint: record.endpoint,
         profile: { ...profile, copyRequestedExtensions: false },
+        ...(record.accountId === undefined
+          ? {}
+          : {
+              account: {
+                id: record.accountId,
+                organization: record.organization,
+                department: record.department,
+              },
+            }),
       },
     };
   }

@@ -154,6 +154,8 @@ export class EnrollmentService {
     // A renewal re-issues the original certificate: its endpoint's profile, whatever the
     // receiving front door's profile is (lib/enroll/renewal-rule.ts).
     const profile = auth.renewal?.profile ?? req.profile.issuance;
+    // A renewal belongs to the account (and organization) of the certificate it renews.
+    const account = auth.account ?? auth.renewal?.account;
     let issued: IssuedCertificate;
     try {
       issued = await this.issuer.issue(req.csr, profile, now);
@@ -179,12 +181,8 @@ export class EnrollmentService {
       endpointId: auth.renewal?.endpoint ?? req.endpoint,
       authorization: auth.authorization,
       ...(auth.renewal ? { renewalOf: auth.renewal.renewalOf } : {}),
-      ...(auth.account
-        ? {
-            accountId: auth.account.id,
-            organization: auth.account.organization,
-            department: auth.account.department,
-          }
+      ...(account
+        ? { accountId: account.id, organization: account.organization, department: account.department }
         : {}),
       profile: appliedProfile(profile),
       requester: auth.requester ?? req.csr.subjectString,

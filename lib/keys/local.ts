@@ -1,4 +1,5 @@
-import { constants, createPublicKey, privateDecrypt, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { constants, createPublicKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { privateDecryptOffThread } from './decrypt-thread.js';
 import type { Decrypter, HashAlgorithm, KeyTransportScheme, Signer } from './types.js';
 import { rejectionSecret, substituteKey, unpadPkcs1v15 } from './pkcs1.js';
 import { NODE_HASH } from '../cms/algorithms.js';
@@ -7,7 +8,7 @@ import { NODE_HASH } from '../cms/algorithms.js';
  * Signer and Decrypter over a private key held in this process: the embedded default's
  * local CA key, and test keys. Production keys live in Key Vault (lib/keys/keyvault.ts).
  * Signing uses the callback form of crypto.sign, which runs on libuv's thread pool and keeps
- * RSA work off the event loop.
+ * RSA work off the event loop; decryption runs on a worker thread (./decrypt-thread.ts).
  */
 export class LocalKey implements Signer, Decrypter {
   readonly keyType: 'RSA' | 'EC';
@@ -36,33 +37,29 @@ export class LocalKey implements Signer, Decrypter {
     });
   }
 
-  unwrapKey(wrapped: Uint8Array, scheme: KeyTransportScheme, expectedLength: number): Promise<Uint8Array> {
+  async unwrapKey(
+    wrapped: Uint8Array,
+    scheme: KeyTransportScheme,
+    expectedLength: number,
+  ): Promise<Uint8Array> {
     if (this.keyType !== 'RSA' || !this.rejection)
-      return Promise.reject(new Error('only an RSA key can unwrap a SCEP content key'));
+      throw new Error('only an RSA key can unwrap a SCEP content key');
     const substitute = substituteKey(this.rejection, wrapped, expectedLength);
     if (scheme === 'RSA1_5') {
-      let em: Buffer;
-      try {
-        em = privateDecrypt({ key: this.key, padding: constants.RSA_NO_PADDING }, wrapped);
-      } catch {
-        // Wrong length or value >= modulus: still no early, distinguishable answer.
-        em = Buffer.alloc(0);
-      }
-      return Promise.resolve(unpadPkcs1v15(em, expectedLength, substitute));
-    }
-    try {
-      const out = privateDecrypt(
-        {
-          key: this.key,
-          padding: constants.RSA_PKCS1_OAEP_PADDING,
-          oaepHash: scheme === 'RSA-OAEP-256' ? 'sha256' : 'sha1',
-        },
+      // Wrong length or value >= modulus: still no early, distinguishable answer.
+      const em = await privateDecryptOffThread(
+        this.key,
+        { padding: constants.RSA_NO_PADDING },
         wrapped,
-      );
-      return Promise.resolve(out.length === expectedLength ? new Uint8Array(out) : substitute);
-    } catch {
-      // OAEP too: a decoding failure must look like any wrong key (Manger's attack).
-      return Promise.resolve(substitute);
+      ).catch(() => Buffer.alloc(0));
+      return unpadPkcs1v15(em, expectedLength, substitute);
     }
+    const out = await privateDecryptOffThread(
+      this.key,
+      { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: scheme === 'RSA-OAEP-256' ? 'sha256' : 'sha1' },
+      wrapped,
+    ).catch(() => undefined);
+    // OAEP too: a decoding failure must look like any wrong key (Manger's attack).
+    return out?.length === expectedLength ? new Uint8Array(out) : substitute;
   }
 }

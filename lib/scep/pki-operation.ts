@@ -30,7 +30,7 @@ import {
 } from './envelope.js';
 import { isKnownMessageType, parsePkiMessage, type PkiMessage } from './message.js';
 import { authorizeScepRequest, renewalReqRefusal, signerIsOurs, signerSerial } from './renewal.js';
-import type { RenewalRule } from '../enroll/renewal-rule.js';
+import type { RenewalDecision, RenewalRule } from '../enroll/renewal-rule.js';
 import { FailInfo, MessageType, OID, PKIStatus } from './types.js';
 
 export interface PkiOperationDeps {
@@ -234,10 +234,7 @@ export class PkiOperation {
     if (!msg.signerSelfSigned) {
       // Not self-signed: it must be a certificate of this CA (RFC 8894 §2.3); one that only
       // names us, or names someone else, vouches for nothing.
-      const c = await this.d.renewal.check(msg.signerCertificateDer, {
-        kind: 'scep',
-        endpoint: endpoint.name,
-      });
+      const c = await this.checkSigner(endpoint, msg);
       if (!signerIsOurs(c))
         return refuse(
           'signer-certificate-invalid',
@@ -258,6 +255,14 @@ export class PkiOperation {
       default:
         return refuse('message-type-unsupported', `messageType ${msg.messageType} is not supported`);
     }
+  }
+
+  /** The shared renewal rule's verdict on the request signer (lib/enroll/renewal-rule.ts). */
+  private checkSigner(endpoint: ScepEndpoint, msg: PkiMessage): Promise<RenewalDecision> {
+    return this.d.renewal.checkSigner(
+      { der: msg.signerCertificateDer, spki: msg.signer.spki, selfSigned: msg.signerSelfSigned },
+      { kind: 'scep', endpoint: endpoint.name },
+    );
   }
 
   /** Who signs and decrypts for `endpoint`: its RA, or the CA (lib/ra/responder.ts). */
@@ -328,7 +333,7 @@ export class PkiOperation {
       );
     }
     const receiver = { kind: 'scep', endpoint: endpoint.name } as const;
-    const signer = await this.d.renewal.check(msg.signerCertificateDer, receiver);
+    const signer = await this.checkSigner(endpoint, msg);
     const isRenewalReq = isKnownMessageType(msg.messageType) && msg.messageType === MessageType.RenewalReq;
     const early = isRenewalReq ? renewalReqRefusal(signer) : undefined;
     if (early)
@@ -396,9 +401,7 @@ export class PkiOperation {
   }
 
   private async poll(endpoint: ScepEndpoint, msg: PkiMessage, refuse: Refuse): Promise<Reply | Delivery> {
-    const signer = signerSerial(
-      await this.d.renewal.check(msg.signerCertificateDer, { kind: 'scep', endpoint: endpoint.name }),
-    );
+    const signer = signerSerial(await this.checkSigner(endpoint, msg));
     for (const type of [MessageType.PKCSReq, MessageType.RenewalReq]) {
       const record = await this.d.store.getByTransactionKey(
         transactionRef(endpoint.name, msg.transactionId, type, signer),

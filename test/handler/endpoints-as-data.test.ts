@@ -159,6 +159,49 @@ describe('stored endpoints: enrollment', () => {
   });
 });
 
+describe('stored endpoints: renewals and busy accounts', () => {
+  it('ok/a renewal keeps the account, organization and department of the certificate it renews', async () => {
+    const challenge = await challengeOf('lab', { organization: 'fabrikam', department: 'ops' });
+    const first = (await enroll('lab', challenge, 'renew-me')).certificates[0];
+    if (!first) throw new Error('no certificate');
+    const signerCert = AsnParser.parse(first.raw, Certificate);
+    const msg = buildPkiMessage({
+      messageType: MessageType.RenewalReq,
+      transactionId: `eps-${++tx}`,
+      content: await makeCsr({ key, subject: 'CN=renew-me' }),
+      recipients: [ca],
+      signerKey: key,
+      signerCert,
+    });
+    const r = await callScep('lab', undefined, msg);
+    const rep = await readCertRep(r.body as Uint8Array, key, signerCert);
+    expect(PKIStatus[rep.status]).toBe('SUCCESS');
+    const renewed = rep.certificates[0];
+    if (!renewed) throw new Error('no renewed certificate');
+    const serial = (c: typeof renewed): string => c.serialNumber.toLowerCase().replace(/^(00)+/, '');
+    const record = await a.store.getBySerial(serial(renewed));
+    expect(record).toMatchObject({
+      authorization: 'renewal',
+      renewalOf: serial(first),
+      accountId: challenge.slice(0, 16),
+      organization: 'fabrikam',
+      department: 'ops',
+    });
+  });
+
+  it('ok/32 simultaneous enrollments on one account without a use limit all succeed and are all counted', async () => {
+    const challenge = await challengeOf('lab', { name: 'unlimited' });
+    const reps = await Promise.all(
+      Array.from({ length: 32 }, (_, i) => enroll('lab', challenge, `busy-${i}`)),
+    );
+    expect(reps.map((r) => PKIStatus[r.status])).toEqual(Array.from({ length: 32 }, () => 'SUCCESS'));
+    const account = await a.documents
+      .collection<{ id: string; uses: number }>('accounts')
+      .get(challenge.slice(0, 16), 'lab');
+    expect(account?.uses).toBe(32);
+  });
+});
+
 describe('stored endpoints: changes through the other instance', () => {
   it('ok/a profile change applies to the next enrollment', async () => {
     await createEndpoint(b.manage, { name: 'policy', type: 'client-scep' });

@@ -3,13 +3,17 @@ import { AccountAuthorizer } from '../../lib/endpoints/account-authorizer.js';
 import { createAccount, createOneTimeChallenge, updateAccount } from '../../lib/endpoints/accounts.js';
 import { accountsOf, createEndpoint } from '../../lib/endpoints/manage.js';
 import { parseCsr } from '../../lib/csr/parse.js';
+import { CosmosDocumentStore } from '../../lib/store/cosmos-documents.js';
+import { createCosmosClient } from '../../lib/store/cosmos-factory.js';
+import type { DocumentStore } from '../../lib/store/documents.js';
+import { startTestCosmos } from '../fakes/cosmos.js';
 import { manageDeps } from '../helpers/endpoints.js';
 import { makeCsr, rsaKey } from '../helpers/pki.js';
 
 const csr = parseCsr(await makeCsr({ key: rsaKey(2048, 'authorizer'), subject: 'CN=device' }));
 
-async function setup() {
-  const d = manageDeps();
+async function setup(docs?: DocumentStore) {
+  const d = manageDeps(docs ? { docs } : {});
   await createEndpoint(d, { name: 'lab', type: 'device-scep' });
   const authorizer = new AccountAuthorizer('lab', accountsOf(d.docs), d.clock);
   const check = (challengePassword: string | undefined) =>
@@ -111,4 +115,26 @@ describe('account challenges', () => {
     d.setNow(new Date('2026-12-01T13:00:01Z'));
     expect(await check(r.challenge)).toMatchObject({ ok: false, reason: 'account-expired' });
   });
+
+  it('ok/96 simultaneous uses of an account without maxUses (Cosmos DB through the local server) → all pass, 96 counted', async () => {
+    const cosmos = await startTestCosmos();
+    const settings = cosmos.settings({ databaseName: 'account-busy' });
+    const client = createCosmosClient(settings);
+    try {
+      const docs = new CosmosDocumentStore({
+        client,
+        databaseName: settings.databaseName,
+        timeoutMs: settings.timeoutMs,
+        createIfNotExists: true,
+      });
+      const { d, check, account } = await setup(docs);
+      const a = await account();
+      const results = await Promise.all(Array.from({ length: 96 }, () => check(a.challenge)));
+      expect(results.filter((x) => !x.ok)).toEqual([]);
+      expect((await accountsOf(d.docs).get(a.account.id, 'lab'))?.uses).toBe(96);
+    } finally {
+      client.dispose();
+      await cosmos.close();
+    }
+  }, 60_000);
 });

@@ -120,4 +120,28 @@ describe('RenewalRule', () => {
     });
     expect(d.ok || d.reason).toBe('profile_unavailable');
   });
+  it('ok/a self-signed SCEP signer with its own key is not ours, without a store read', async () => {
+    const other = await makeCa('CN=device self-signed');
+    let reads = 0;
+    const counting = new RenewalRule({
+      caCertificates: [ca.der],
+      store: { getBySerial: (s) => ((reads += 1), store.getBySerial(s)) },
+      profileOf: (name) => PROFILES[name],
+      now: () => NOW,
+    });
+    const spki = new Uint8Array(other.cert.publicKey.rawData);
+    const d = await counting.checkSigner({ der: other.der, spki, selfSigned: true }, SCEP_STATIC);
+    expect(d.ok || d.reason).toBe('foreign_issuer');
+    expect(reads).toBe(0);
+  });
+
+  it('ok/a SCEP signer that carries the CA key, or is not self-signed, goes through the full check', async () => {
+    const caSpki = new Uint8Array(ca.cert.publicKey.rawData);
+    const asCa = await rule.checkSigner({ der: ca.der, spki: caSpki, selfSigned: true }, SCEP_STATIC);
+    expect(asCa).toEqual(await rule.check(ca.der, SCEP_STATIC));
+    expect(asCa.ok || asCa.reason).toBe('unknown_certificate');
+    const der = await held('static');
+    const ours = await rule.checkSigner({ der, spki: new Uint8Array(), selfSigned: false }, SCEP_STATIC);
+    expect(ours.ok).toBe(true);
+  });
 });

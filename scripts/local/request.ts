@@ -1,0 +1,89 @@
+/**
+ * The request object behind the local host's HttpRequest. @azure/functions builds a web
+ * `Request` (URL parsing, a body stream, an AbortSignal) for every request it is given; most
+ * requests here only need the method, URL, headers and body bytes, which this object answers
+ * directly. Anything else (the body as a stream, formData, blob, clone) is delegated to a real
+ * `Request` built on first use, so handlers see the same behaviour either way.
+ *
+ * Passed as the HttpRequestInit's `nativeRequest`, which @azure/functions' HttpRequest wraps
+ * when it is present (the Functions host path); the regular init fields are passed too, so a
+ * version that ignores it builds its own `Request` as before.
+ */
+/** Like Body.text(): UTF-8, a leading byte order mark dropped. */
+const utf8 = new TextDecoder();
+
+export class LocalNativeRequest {
+  private fullRequest: Request | undefined;
+  private headerObject: Headers | undefined;
+  private used = false;
+
+  constructor(
+    readonly url: string,
+    readonly method: string,
+    private readonly headerInit: Record<string, string>,
+    private readonly bytes: Buffer | undefined,
+  ) {}
+
+  get headers(): Headers {
+    this.headerObject ??= this.fullRequest?.headers ?? new Headers(this.headerInit);
+    return this.headerObject;
+  }
+
+  get body(): ReadableStream<Uint8Array> | null {
+    return this.full().body;
+  }
+
+  get bodyUsed(): boolean {
+    return this.used || (this.fullRequest?.bodyUsed ?? false);
+  }
+
+  arrayBuffer(): Promise<ArrayBuffer> {
+    if (this.fullRequest) return this.fullRequest.arrayBuffer();
+    return this.consume((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+  }
+
+  text(): Promise<string> {
+    if (this.fullRequest) return this.fullRequest.text();
+    return this.consume((b) => utf8.decode(b));
+  }
+
+  json(): Promise<unknown> {
+    if (this.fullRequest) return this.fullRequest.json();
+    return this.consume((b) => JSON.parse(utf8.decode(b)) as unknown);
+  }
+
+  blob(): Promise<Blob> {
+    return this.full().blob();
+  }
+
+  formData(): Promise<FormData> {
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- HttpRequest.formData() delegates here
+    return this.full().formData();
+  }
+
+  clone(): Request {
+    return this.full().clone();
+  }
+
+  /** Like a web Request: the body can be read once. */
+  private consume<T>(read: (bytes: Buffer) => T): Promise<T> {
+    if (this.used) return Promise.reject(new TypeError('Body is unusable: Body has already been read'));
+    this.used = true;
+    try {
+      return Promise.resolve(read(this.bytes ?? Buffer.alloc(0)));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private full(): Request {
+    if (this.used && !this.fullRequest) throw new TypeError('Body is unusable: Body has already been read');
+    const hasBody = this.bytes !== undefined && this.method !== 'GET' && this.method !== 'HEAD';
+    this.fullRequest ??= new Request(this.url, {
+      method: this.method,
+      headers: this.headerInit,
+      ...(hasBody ? { body: this.bytes } : {}),
+    });
+    return this.fullRequest;
+  }
+}

@@ -1,0 +1,48 @@
+import { constants, generateKeyPairSync, privateDecrypt, publicEncrypt } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { privateDecryptOffThread } from '../../lib/keys/decrypt-thread.js';
+
+/** RSA decryption on the worker thread answers exactly what crypto.privateDecrypt would. */
+describe('privateDecryptOffThread', () => {
+  const a = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const b = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+  it('ok/40 concurrent decryptions with two keys each give privateDecrypt’s bytes', async () => {
+    const jobs = Array.from({ length: 40 }, (_, i) => {
+      const pair = i % 2 === 0 ? a : b;
+      const secret = Buffer.alloc(16, i);
+      const wrapped = publicEncrypt({ key: pair.publicKey, padding: constants.RSA_PKCS1_PADDING }, secret);
+      return { pair, wrapped };
+    });
+    const out = await Promise.all(
+      jobs.map((j) =>
+        privateDecryptOffThread(j.pair.privateKey, { padding: constants.RSA_NO_PADDING }, j.wrapped),
+      ),
+    );
+    out.forEach((em, i) => {
+      const j = jobs[i];
+      if (!j) throw new Error('no job');
+      expect(em).toEqual(
+        privateDecrypt({ key: j.pair.privateKey, padding: constants.RSA_NO_PADDING }, j.wrapped),
+      );
+      expect(em.subarray(-16)).toEqual(Buffer.alloc(16, i));
+    });
+  });
+
+  it('fail/a ciphertext privateDecrypt refuses is a rejection, and the next call still works', async () => {
+    const tooLong = Buffer.alloc(300, 0xff);
+    await expect(
+      privateDecryptOffThread(a.privateKey, { padding: constants.RSA_NO_PADDING }, tooLong),
+    ).rejects.toThrow();
+    const wrapped = publicEncrypt(
+      { key: a.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+      Buffer.from('content key'),
+    );
+    const key = await privateDecryptOffThread(
+      a.privateKey,
+      { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+      wrapped,
+    );
+    expect(key.toString()).toBe('content key');
+  });
+});
