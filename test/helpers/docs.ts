@@ -38,10 +38,16 @@ export function docSection(path: string, heading: string, markdown: string = rea
   return lines.slice(start, end).join('\n');
 }
 
-/** The fenced ```sh blocks of a markdown text, in order, without their fences. */
+/**
+ * The fenced ```sh blocks of a markdown text, in order, without their fences; a block indented
+ * under a list item loses that indentation.
+ */
 export function shellBlocks(markdown: string): string[] {
   const out: string[] = [];
-  const re = /^```(?:sh|bash|shell)\n([\s\S]*?)^```$/gm;
-  for (const m of markdown.matchAll(re)) out.push(m[1] ?? '');
+  const re = /^( *)```(?:sh|bash|shell)\n([\s\S]*?)^\1```$/gm;
+  for (const m of markdown.matchAll(re)) {
+    const indent = m[1] ?? '';
+    out.push((m[2] ?? '').replace(new RegExp(`^${indent}`, 'gm'), ''));
+  }
   return out;
 }
