@@ -2,7 +2,7 @@ import { REASONS } from './reasons.js';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
-/** The reason catalogue as a Markdown table (README, "Reason catalogue"); generated, never edited. */
+/** The reason catalogue as a Markdown table (docs/troubleshooting.md, "Reason catalogue"); generated, never edited. */
 export function reasonsTable(): string {
   const rows = Object.entries(REASONS).map(
     ([code, e]) => `| \`${code}\` | ${e.check} | ${cell(e.meaning)} | ${cell(e.fix)} |`,
@@ -17,6 +17,6 @@ export const TABLE_END = '<!-- reason-catalogue:end -->';
 export function withReasonsTable(markdown: string): string {
   const a = markdown.indexOf(TABLE_BEGIN);
   const b = markdown.indexOf(TABLE_END);
-  if (a < 0 || b < a) throw new Error(`the README has no ${TABLE_BEGIN} … ${TABLE_END} markers`);
+  if (a < 0 || b < a) throw new Error(`the page has no ${TABLE_BEGIN} … ${TABLE_END} markers`);
   return `${markdown.slice(0, a + TABLE_BEGIN.length)}\n${reasonsTable()}\n${markdown.slice(b)}`;
 }

@@ -1,6 +1,6 @@
 /**
  * The reason catalogue: every decision the CA records names one of these codes. Each code has
- * the check it belongs to, what it means, and what fixes it. The README's table is generated
+ * the check it belongs to, what it means, and what fixes it. The table in docs/troubleshooting.md is generated
  * from this file (scripts/reasons-table.ts) and a test keeps the two equal; another test fails
  * when a refusal anywhere in lib/ uses a code that is not here.
  *

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { int, optionalString, section } from './parse.js';
 
 /**
- * Audit trail settings (README, "Audit trail"). The Cosmos DB container's default TTL is the
+ * Audit trail settings (docs/audit.md). The Cosmos DB container's default TTL is the
  * retention; infra/ sets the same value on the container it creates.
  */
 export interface AuditSettings {

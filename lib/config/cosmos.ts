@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { int, optionalString, optionalUrl, section } from './parse.js';
 
 /**
- * Cosmos DB certificate store settings (README, "Certificate store"). Without an endpoint the
+ * Cosmos DB certificate store settings (docs/store.md). Without an endpoint the
  * app records certificates in memory (tests, quick local runs); `npm start` starts an embedded
  * Cosmos-compatible server and sets the endpoint and key itself.
  */

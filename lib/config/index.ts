@@ -14,8 +14,8 @@ import { secretProblems } from './secrets.js';
 export type { Env } from './parse.js';
 
 /**
- * All settings, parsed once from the environment into a typed object (see README,
- * "Configuration"). Each feature owns one section file; this file only composes them, so a
+ * All settings, parsed once from the environment into a typed object (see
+ * docs/configuration.md). Each feature owns one section file; this file only composes them, so a
  * misconfiguration is reported in one message that lists every bad setting at once.
  */
 export interface Settings {
@@ -70,7 +70,7 @@ function inAzureProblems(env: Env): string[] {
   const p: string[] = [];
   if (unset('AppConfig__KeyVaultConfig__KeyVaultURL')) {
     p.push(
-      'AppConfig__KeyVaultConfig__KeyVaultURL: required in Azure (the CA key lives in Key Vault; see README, "Deploy to Azure")',
+      'AppConfig__KeyVaultConfig__KeyVaultURL: required in Azure (the CA key lives in Key Vault; see docs/deployment.md)',
     );
   }
   if (unset('AppConfig__CosmosDb__Endpoint')) {

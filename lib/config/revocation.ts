@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { bool, int, section } from './parse.js';
 
-/** CRL, OCSP and Intune revocation settings (README, "Revocation"). */
+/** CRL, OCSP and Intune revocation settings (docs/revocation.md). */
 export interface RevocationSettings {
   /** CRL nextUpdate - thisUpdate, days. */
   readonly crlValidityDays: number;
