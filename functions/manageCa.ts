@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { AppError } from '../lib/errors.js';
-import { jsonBody, manageHandler, paged } from '../lib/http/manage.js';
+import { jsonBody, manageHandler, paged, downloadFormat, fileResponse } from '../lib/http/manage.js';
 
 /**
  * `GET api/manage/ca-certificates` (current and next CA: validity, status),
@@ -15,16 +15,7 @@ export const manageCa = manageHandler(async (c) => {
     return { status: 201, jsonBody: await ca.createNext(c.actor, await jsonBody(c.request)) };
   if (method !== 'GET') throw new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed here`);
   if (thumbprint === undefined || thumbprint === '') return paged(await ca.list(c.actor));
-  const format = c.request.query.get('format') === 'pem' ? 'pem' : 'der';
-  const file = await ca.download(c.actor, thumbprint, format);
-  return {
-    status: 200,
-    headers: {
-      'content-type': file.contentType,
-      'content-disposition': `attachment; filename="${file.fileName}"`,
-    },
-    body: file.body,
-  };
+  return fileResponse(await ca.download(c.actor, thumbprint, downloadFormat(c.request)));
 });
 
 app.http('manageCa', {
