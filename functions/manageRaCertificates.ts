@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { AppError } from '../lib/errors.js';
-import { manageHandler, paged } from '../lib/http/manage.js';
+import { manageHandler, paged, downloadFormat, fileResponse } from '../lib/http/manage.js';
 
 /**
  * `GET api/manage/endpoints/{endpoint}/ra-certificates` (validity and status),
@@ -14,16 +14,7 @@ export const manageRaCertificates = manageHandler(async (c) => {
   if (method === 'POST' && !thumbprint) return { status: 201, jsonBody: await ra.renew(c.actor, endpoint) };
   if (method !== 'GET') throw new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed here`);
   if (thumbprint === undefined || thumbprint === '') return paged(await ra.list(c.actor, endpoint));
-  const format = c.request.query.get('format') === 'pem' ? 'pem' : 'der';
-  const file = await ra.download(c.actor, endpoint, thumbprint, format);
-  return {
-    status: 200,
-    headers: {
-      'content-type': file.contentType,
-      'content-disposition': `attachment; filename="${file.fileName}"`,
-    },
-    body: file.body,
-  };
+  return fileResponse(await ra.download(c.actor, endpoint, thumbprint, downloadFormat(c.request)));
 });
 
 app.http('manageRaCertificates', {

@@ -1,11 +1,14 @@
 import 'reflect-metadata';
 import type { TokenCredential } from '@azure/identity';
+import type { CaApiDeps } from './admin/ca.js';
 import type { ManageApi } from './admin/index.js';
 import type { AuditAccess } from './audit/access.js';
 import { createAudit } from './audit/factory.js';
 import type { AuditSink } from './audit/sink.js';
 import type { AuditStore } from './audit/store.js';
 import { CertificateIssuer, revocationUrls } from './ca/issue.js';
+import type { NextCa } from './ca/next.js';
+import { createNextCa, nextCaDefaults } from './ca/next-factory.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
 import type { EnrollmentProfile } from './enroll/endpoint.js';
 import { EnrollmentService } from './enroll/service.js';
@@ -59,6 +62,8 @@ export interface App {
   readonly manage: ManageDeps;
   /** Per-endpoint RA certificates (RA mode). */
   readonly ra: RaCertificates;
+  /** The next CA (GetNextCACert, rollover), created ahead of time by an administrator. */
+  readonly nextCa: NextCa;
   readonly enrollment: EnrollmentService;
   readonly scep: ScepService;
   /** Present when AppConfig__IntuneValidation__Enabled. */
@@ -228,9 +233,10 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     profileOf: async (name) => (await endpointProfile(name))?.issuance,
     now: clock,
   });
+  const caSide = caResponder(ca);
   const pki = new PkiOperation({
     issuer,
-    caResponder: caResponder(ca),
+    caResponder: caSide,
     store,
     enrollment,
     renewal,
@@ -247,6 +253,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     logger,
     credential: azureCredential,
   });
+  const nextCa = await createNextCa(settings, { credential: azureCredential, clock, logger });
   const scep = new ScepService(
     withResponders(registry, ra),
     pki,
@@ -254,6 +261,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     new ConcurrencyLimit(core.concurrentScepRequestLimit),
     core.requestBudgetMs,
     audit,
+    { nextCa, caResponder: caSide, clock },
   );
   if (settings.rest.enabled) {
     const { createRestAuth } = await import('./rest/authorize.js');
@@ -271,6 +279,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     logger,
     realm: core.baseUrl ?? 'azure-scep-ca',
     ra,
+    ca: { current: ca, next: nextCa, defaults: nextCaDefaults(settings) },
   });
   for (const e of endpoints.values()) {
     if (e.unavailable !== undefined)
@@ -299,6 +308,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     endpoints: registry,
     manage,
     ra,
+    nextCa,
     enrollment,
     scep,
     intune,
@@ -383,6 +393,7 @@ export async function createManagement(
     realm: string;
     /** Absent in tools that manage without serving SCEP (the admin CLI). */
     ra?: RaCertificates;
+    ca?: Omit<CaApiDeps, 'clock'>;
   },
 ): Promise<{ admin: ManageApi; adminKey: string | undefined }> {
   const [{ createManageApi }, { loadOrCreateAdminKey }] = await Promise.all([
@@ -406,6 +417,7 @@ export async function createManagement(
     tokens,
     realm: o.realm,
     ...(o.ra ? { ra: o.ra } : {}),
+    ...(o.ca ? { ca: o.ca } : {}),
   });
   return { admin, adminKey };
 }

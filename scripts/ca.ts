@@ -16,6 +16,7 @@ import {
   subordinateCsr,
 } from '../lib/keys/keyvault-bootstrap.js';
 import { parsePemCertificates, vaultContext } from '../lib/keys/keyvault-ca.js';
+import { nextCaName } from '../lib/keys/keyvault-next-ca.js';
 
 const USAGE = `Usage: npm run ca -- <command>
 
@@ -25,6 +26,11 @@ const USAGE = `Usage: npm run ca -- <command>
                     (PEM to FILE, or to stdout)
   import FILE...    merge the signed CA certificate and its chain (PEM or DER files)
   show              print the CA certificate: subject, validity, fingerprints
+  next-init [SUBJECT]
+                    create the next CA ahead of a rollover (certificate "<CertificateName>-next":
+                    a new non-exportable key and a self-signed root, default subject as
+                    configured); GetCACaps then lists GetNextCACert; does nothing if it exists
+  next-show         print the next CA certificate
 
 Settings (environment): AppConfig__KeyVaultConfig__KeyVaultURL (required),
 AppConfig__KeyVaultConfig__RootCertificateConfig__CertificateName (scep-ca), __Subject,
@@ -47,7 +53,7 @@ export interface CaCliDeps {
 /** Run one CA command; returns the process exit code (0 ok, 1 failed, 2 usage or settings). */
 export async function runCa(argv: readonly string[], d: CaCliDeps): Promise<number> {
   const [command, ...args] = argv;
-  if (command === undefined || !['init', 'csr', 'import', 'show'].includes(command)) {
+  if (command === undefined || !Object.hasOwn(commands, command)) {
     d.err(USAGE);
     return 2;
   }
@@ -79,7 +85,7 @@ type Command = (
   d: CaCliDeps,
 ) => Promise<number>;
 
-const commands: Record<'init' | 'csr' | 'import' | 'show', Command> = {
+const commands: Record<'init' | 'csr' | 'import' | 'show' | 'next-init' | 'next-show', Command> = {
   async init(ctx, s, _args, d) {
     const r = await initRootCa(ctx, s, d.now);
     d.out(
@@ -142,6 +148,23 @@ const commands: Record<'init' | 'csr' | 'import' | 'show', Command> = {
         `A ${st.mode ?? ''} request is pending: finish it with ${st.mode === 'root' ? '`init`' : '`import`'}.`,
       );
     else printCertificate(st.certificateDer, d);
+    return st.state === 'ready' ? 0 : 1;
+  },
+  async 'next-init'(ctx, s, args, d) {
+    const next = { ...ctx, name: nextCaName(ctx.name) };
+    const r = await initRootCa(next, { ...s, subject: args[0] ?? s.subject }, d.now);
+    d.out(
+      r.changed
+        ? `Created the next CA in "${next.name}"; GetCACaps lists GetNextCACert within a minute.`
+        : `The next CA "${next.name}" already exists; nothing changed.`,
+    );
+    printCertificate(r.certificateDer, d);
+    return 0;
+  },
+  async 'next-show'(ctx, _s, _args, d) {
+    const st = await readCaState({ ...ctx, name: nextCaName(ctx.name) });
+    if (st.state === 'ready') printCertificate(st.certificateDer, d);
+    else d.out('No next CA: create one with `npm run ca -- next-init`.');
     return st.state === 'ready' ? 0 : 1;
   },
 };

@@ -8,6 +8,7 @@ import type { AdministratorDoc } from './administrators.js';
 import { Administrators } from './administrators.js';
 import { loggerChangeLog, type ChangeLog } from './audit.js';
 import { ManageAuth } from './auth.js';
+import { CaApi, type CaApiDeps } from './ca.js';
 import { Certificates } from './certificates.js';
 import { Departments } from './departments.js';
 import type { RaCertificates } from '../ra/certificates.js';
@@ -27,6 +28,7 @@ export interface ManageApi {
   readonly administrators: Administrators;
   readonly certificates: Certificates;
   readonly raCertificates: RaCertificatesApi;
+  readonly ca: CaApi;
 }
 
 export interface ManageApiDeps {
@@ -42,6 +44,8 @@ export interface ManageApiDeps {
   readonly realm: string;
   /** Per-endpoint RA certificates (RA mode); absent in tools that do not serve SCEP. */
   readonly ra?: RaCertificates;
+  /** The CA certificates and the next CA; absent in tools that do not serve SCEP. */
+  readonly ca?: Omit<CaApiDeps, 'clock'>;
 }
 
 /** Built once per worker by the composition root. */
@@ -66,5 +70,6 @@ export function createManageApi(d: ManageApiDeps): ManageApi {
     administrators: new Administrators(admins, organizations, changes),
     certificates: new Certificates(d.certificates),
     raCertificates: new RaCertificatesApi(endpoints, d.ra, changes),
+    ca: new CaApi(d.ca && { ...d.ca, clock: d.endpoints.clock }, changes),
   };
 }

@@ -1,5 +1,5 @@
 import type { RaCertificate, RaCertificates, RaStatus } from '../ra/certificates.js';
-import { pemCertificates } from '../rest/response.js';
+import { certificateFile, type CertificateFile } from './cert-file.js';
 import type { Endpoints } from './endpoints.js';
 import type { Page } from './paging.js';
 import type { Actor } from './roles.js';
@@ -68,15 +68,12 @@ export class RaCertificatesApi {
     endpoint: string,
     thumbprint: string,
     format: 'der' | 'pem',
-  ): Promise<{ contentType: string; body: Uint8Array | string; fileName: string }> {
+  ): Promise<CertificateFile> {
     await this.endpoints.find(actor, endpoint);
     const want = thumbprint.toUpperCase();
     const c = (await this.certificates(endpoint)).find((x) => x.thumbprintSha256 === want);
     if (!c) throw hidden(`RA certificate '${thumbprint}'`);
     const der = new Uint8Array(Buffer.from(c.der, 'base64'));
-    const fileName = `${endpoint}-ra-${want.slice(0, 16).toLowerCase()}`;
-    return format === 'pem'
-      ? { contentType: 'application/x-pem-file', body: pemCertificates([der]), fileName: `${fileName}.pem` }
-      : { contentType: 'application/pkix-cert', body: der, fileName: `${fileName}.cer` };
+    return certificateFile(der, `${endpoint}-ra-${want.slice(0, 16).toLowerCase()}`, format);
   }
 }

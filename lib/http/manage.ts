@@ -1,6 +1,7 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { App } from '../app.js';
 import type { ManageApi } from '../admin/index.js';
+import type { CertificateFile } from '../admin/cert-file.js';
 import type { Page, PageRequest, Versioned } from '../admin/paging.js';
 import type { Actor } from '../admin/roles.js';
 import { AppError, badRequest } from '../errors.js';
@@ -147,3 +148,18 @@ export async function serveResource(
   }
   throw new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed here`);
 }
+
+/** A certificate download (`?format=pem` for PEM, else DER) as an attachment. */
+export function fileResponse(file: CertificateFile): HttpResponseInit {
+  return {
+    status: 200,
+    headers: {
+      'content-type': file.contentType,
+      'content-disposition': `attachment; filename="${file.fileName}"`,
+    },
+    body: file.body,
+  };
+}
+
+export const downloadFormat = (request: HttpRequest): 'der' | 'pem' =>
+  request.query.get('format') === 'pem' ? 'pem' : 'der';

@@ -18,28 +18,40 @@ export interface LocalCaOptions {
  */
 export async function loadOrCreateLocalCa(o: LocalCaOptions): Promise<CaKeys & { created: boolean }> {
   const dir = join(o.dataDir, 'ca');
+  const existing = await readLocalCa(dir);
+  if (existing) return { ...existing, created: false };
+  return { ...(await createLocalCa(dir, o)), created: true };
+}
+
+/** The CA key and certificate in `dir` (`ca.key.pem`, `ca.pem`), or undefined when absent. */
+export async function readLocalCa(dir: string): Promise<CaKeys | undefined> {
   const keyPath = join(dir, 'ca.key.pem');
-  const certPath = join(dir, 'ca.pem');
-  const existing = await readBoth(keyPath, certPath);
-  if (existing) {
-    const key = new LocalKey(createPrivateKey(existing.key), `local:${keyPath}`);
-    const cert = new X509Certificate(existing.cert);
-    return {
-      certificateDer: new Uint8Array(cert.raw),
-      chainDer: [],
-      signer: key,
-      decrypter: key,
-      created: false,
-    };
-  }
+  const existing = await readBoth(keyPath, join(dir, 'ca.pem'));
+  if (!existing) return undefined;
+  const key = new LocalKey(createPrivateKey(existing.key), `local:${keyPath}`);
+  const cert = new X509Certificate(existing.cert);
+  return { certificateDer: new Uint8Array(cert.raw), chainDer: [], signer: key, decrypter: key };
+}
+
+/** A new RSA key and self-signed root in `dir`. */
+export async function createLocalCa(
+  dir: string,
+  o: Omit<LocalCaOptions, 'dataDir'> & { readonly now?: Date },
+): Promise<CaKeys> {
+  const keyPath = join(dir, 'ca.key.pem');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: o.keySize });
   const key = new LocalKey(privateKey, `local:${keyPath}`);
-  const der = await createRootCertificate({ signer: key, subject: o.subject, days: o.validityDays });
+  const der = await createRootCertificate({
+    signer: key,
+    subject: o.subject,
+    days: o.validityDays,
+    ...(o.now ? { now: o.now } : {}),
+  });
   const pem = new X509Certificate(der).toString();
   await atomicWrite(keyPath, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 0o600);
-  await atomicWrite(certPath, pem, 0o644);
-  return { certificateDer: der, chainDer: [], signer: key, decrypter: key, created: true };
+  await atomicWrite(join(dir, 'ca.pem'), pem, 0o644);
+  return { certificateDer: der, chainDer: [], signer: key, decrypter: key };
 }
 
 async function readBoth(

@@ -39,7 +39,7 @@ export interface RaSettings {
   readonly validityDays: number;
   /** Renew this many days before the current RA certificate expires (default 30). */
   readonly renewBeforeDays: number;
-  /** Reuse a loaded responder this long before looking at the state again (default 5 min). */
+  /** Reuse a loaded responder this long before looking at the state again (1 min: one state read per endpoint per minute). */
   readonly reloadMs: number;
 }
 

@@ -42,7 +42,7 @@ export async function createRaCertificates(
     settings: {
       validityDays: core.ra.validityDays,
       renewBeforeDays: core.ra.renewBeforeDays,
-      reloadMs: 5 * 60_000,
+      reloadMs: 60_000,
     },
     clock: d.clock,
     log: d.logger,

@@ -6,6 +6,9 @@ import type { ScepEndpoint } from './endpoint.js';
 import { ConcurrencyLimit } from './limit.js';
 import { getCACaps } from './operations/get-ca-caps.js';
 import { getCACert } from './operations/get-ca-cert.js';
+import { getNextCACert } from './operations/get-next-ca-cert.js';
+import type { NextCaCertificate } from '../ca/next.js';
+import type { Responder } from '../ra/responder.js';
 import type { PkiOperation } from './pki-operation.js';
 import { MediaType } from './types.js';
 
@@ -39,6 +42,12 @@ export class ScepService {
     /** One time budget per PKIOperation, every Key Vault call included (AppConfig__RequestBudgetSeconds). */
     private readonly budgetMs = 25_000,
     private readonly audit?: AuditLog,
+    /** The next CA (GetNextCACert), and who signs it where the endpoint has no RA: the CA. */
+    private readonly rollover?: {
+      readonly nextCa: { current(): Promise<NextCaCertificate | undefined> };
+      readonly caResponder: Responder;
+      readonly clock: () => Date;
+    },
   ) {}
 
   /**
@@ -53,7 +62,7 @@ export class ScepService {
   ): Promise<ScepResponse> {
     const op = req.operation ?? '';
     const lower = op.toLowerCase();
-    const caOperation = lower === 'getcacaps' || lower === 'getcacert';
+    const caOperation = lower === 'getcacaps' || lower === 'getcacert' || lower === 'getnextcacert';
     const unknown = (): AppError =>
       new AppError('UNKNOWN_ENDPOINT', `there is no SCEP endpoint named "${endpointName}"`);
     const skip = o.caWithoutEndpoint === true && caOperation;
@@ -80,7 +89,16 @@ export class ScepService {
     }
     switch (lower) {
       case 'getcacaps':
-        return getCACaps();
+        return getCACaps({ nextCa: (await this.rollover?.nextCa.current()) !== undefined });
+      case 'getnextcacert': {
+        const next = await this.rollover?.nextCa.current();
+        if (!this.rollover || !next)
+          throw new AppError(
+            'NOT_FOUND',
+            'there is no next CA certificate (GetCACaps does not list GetNextCACert)',
+          );
+        return getNextCACert(next, endpoint?.responder ?? this.rollover.caResponder, this.rollover.clock());
+      }
       case 'getcacert':
         return getCACert(endpoint?.responder?.published ?? [this.ca.certificateDer, ...this.ca.chainDer]);
       case 'pkioperation': {
@@ -101,7 +119,7 @@ export class ScepService {
       default:
         throw new AppError(
           'UNKNOWN_OPERATION',
-          `operation "${op.slice(0, 40)}" is not supported (GetCACaps, GetCACert, PKIOperation)`,
+          `operation "${op.slice(0, 40)}" is not supported (GetCACaps, GetCACert, GetNextCACert, PKIOperation)`,
         );
     }
   }

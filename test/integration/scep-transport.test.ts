@@ -209,7 +209,7 @@ describe('bad input gets a 4xx JSON error, never a 500', () => {
   });
 
   it('fail/unknown operation → 400 UNKNOWN_OPERATION; unknown endpoint → 404 UNKNOWN_ENDPOINT', async () => {
-    await expectJsonError(await get('/scep/static?operation=GetNextCACert'), 400, 'UNKNOWN_OPERATION');
+    await expectJsonError(await get('/scep/static?operation=GetCRL'), 400, 'UNKNOWN_OPERATION');
     await expectJsonError(await get('/scep/static?operation=DELETE'), 400, 'UNKNOWN_OPERATION');
     await expectJsonError(await get('/scep/nowhere?operation=GetCACaps'), 404, 'UNKNOWN_ENDPOINT');
     await expectJsonError(

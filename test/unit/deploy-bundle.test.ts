@@ -118,6 +118,7 @@ describe('deploy package', () => {
         'manageAccounts',
         'manageAdministrators',
         'manageAudit',
+        'manageCa',
         'manageCertificates',
         'manageChallenges',
         'manageDepartments',

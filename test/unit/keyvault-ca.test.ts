@@ -113,6 +113,26 @@ describe('npm run ca -- init', () => {
     expect(vault.counts()).toEqual({ getCertificate: 1 });
   });
 
+  it('ok/next-init creates the next CA beside the current one with its own key; next-show prints it', async () => {
+    const name = nextName();
+    expect((await cli(['init'], name)).code).toBe(0);
+    expect((await cli(['next-show'], name)).code).toBe(1);
+    const made = await cli(['next-init', 'CN=Contoso SCEP CA 2, O=Contoso'], name);
+    expect(made.code).toBe(0);
+    expect(made.out).toContain(`Created the next CA in "${name}-next"`);
+    expect(made.out).toContain('CN=Contoso SCEP CA 2');
+    const shown = await cli(['next-show'], name);
+    expect(shown.code).toBe(0);
+    expect(shown.out).toContain('CN=Contoso SCEP CA 2');
+    const again = await cli(['next-init'], name);
+    expect(again.out).toContain('already exists; nothing changed');
+    const current = await cli(['show'], name);
+    expect(current.out).toContain('CN=Contoso SCEP CA, O=Contoso');
+    const keyOf = (out: string) => /Key SHA-256 \(SPKI\): (\w+)/.exec(out)?.[1];
+    expect(keyOf(shown.out)).toBeDefined();
+    expect(keyOf(shown.out)).not.toBe(keyOf(current.out));
+  });
+
   it('ok/resumes a root whose first init stopped before the merge', async () => {
     const name = nextName();
     vault.fail('mergeCertificate', { status: 500, times: Infinity });

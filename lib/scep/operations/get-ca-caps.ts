@@ -5,7 +5,8 @@ import type { ScepResponse } from '../service.js';
  * GetCACaps (RFC 8894 §3.5.2): one capability per line. Every capability listed works:
  * POSTPKIOperation (macOS needs it), Renewal (RenewalReq), SHA-1/SHA-256/SHA-384/SHA-512
  * request digests, AES and DES3 content ciphers, SCEPStandard. SHA-384 also makes strongSwan
- * 5.9.8 offer AES (its caps parser reads the wrong bit without it).
+ * 5.9.8 offer AES (its caps parser reads the wrong bit without it). GetNextCACert is listed only
+ * while a next CA exists (RFC 8894 §4.7: a CA without a rollover certificate SHOULD NOT list it).
  */
 export const CAPABILITIES = [
   'POSTPKIOperation',
@@ -19,6 +20,7 @@ export const CAPABILITIES = [
   'SCEPStandard',
 ] as const;
 
-export function getCACaps(): ScepResponse {
-  return { status: 200, contentType: MediaType.text, body: `${CAPABILITIES.join('\n')}\n` };
+export function getCACaps(o: { readonly nextCa: boolean } = { nextCa: false }): ScepResponse {
+  const caps: readonly string[] = o.nextCa ? ['GetNextCACert', ...CAPABILITIES] : CAPABILITIES;
+  return { status: 200, contentType: MediaType.text, body: `${caps.join('\n')}\n` };
 }

@@ -1,0 +1,82 @@
+import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+/** The next CA (RFC 8894 §4.7 "rollover certificate"): its certificate and the chain above it. */
+export interface NextCaCertificate {
+  readonly certificateDer: Uint8Array;
+  readonly chainDer: readonly Uint8Array[];
+}
+
+export interface NextCaRequest {
+  /** RFC 4514 subject of the new CA. */
+  readonly subject: string;
+  readonly validityDays: number;
+  readonly now: Date;
+}
+
+/**
+ * Where the next CA's key and certificate are made and kept: a second Key Vault certificate
+ * object in Azure, a `next/` folder beside the local CA key otherwise. Its key is created the
+ * way the current CA key was (non-exportable in Key Vault, a 0600 key file locally).
+ */
+export interface NextCaStore {
+  /** Where it lives, for logs and the management API (never a secret). */
+  readonly location: string;
+  read(): Promise<NextCaCertificate | undefined>;
+  /** A new key and a self-signed root for it. */
+  createRoot(r: NextCaRequest): Promise<NextCaCertificate>;
+}
+
+/**
+ * The next CA as SCEP sees it: GetCACaps lists GetNextCACert while one exists, and
+ * GetNextCACert hands it out (RFC 8894 §3.5.2, §4.7). GetCACaps precedes every enrollment, so
+ * what the store says is reused for `reloadMs`; a next CA created in another instance shows up
+ * here within that time, one created here at once.
+ */
+export class NextCa {
+  private cached: { at: number; value: Promise<NextCaCertificate | undefined> } | undefined;
+
+  constructor(
+    private readonly store: NextCaStore,
+    private readonly o: { readonly reloadMs: number; readonly clock: () => Date; readonly log: Logger },
+  ) {}
+
+  get location(): string {
+    return this.store.location;
+  }
+
+  /** The next CA, or undefined; a store that cannot be read counts as none (logged). */
+  async current(): Promise<NextCaCertificate | undefined> {
+    const now = this.o.clock().getTime();
+    if (!this.cached || now - this.cached.at >= this.o.reloadMs) {
+      const value = this.store.read().catch((e: unknown) => {
+        this.cached = undefined;
+        throw e;
+      });
+      this.cached = { at: now, value };
+    }
+    try {
+      return await this.cached.value;
+    } catch (e) {
+      this.o.log.warn('next CA: its store cannot be read; GetNextCACert is not offered', {
+        location: this.store.location,
+        error: e instanceof Error ? e.message : String(e),
+      });
+      return undefined;
+    }
+  }
+
+  /** Create the next CA (a self-signed root); CONFLICT when one already waits. */
+  async createRoot(r: NextCaRequest): Promise<NextCaCertificate> {
+    if (await this.store.read())
+      throw new AppError('CONFLICT', 'a next CA already exists: activate it before creating another');
+    const created = await this.store.createRoot(r);
+    this.cached = { at: this.o.clock().getTime(), value: Promise.resolve(created) };
+    return created;
+  }
+
+  /** Forget what was read (after an activation moved the next CA away). */
+  forget(): void {
+    this.cached = undefined;
+  }
+}
