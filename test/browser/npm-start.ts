@@ -27,10 +27,17 @@ export async function npmStart(
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.pid === undefined) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    process.kill(-child.pid, 'SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    if (child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+    const pid = child.pid;
+    const state = { exited: false };
+    const exit = new Promise<void>((resolve) => {
+      child.once('exit', () => {
+        state.exited = true;
+        resolve();
+      });
+    });
+    process.kill(-pid, 'SIGTERM');
+    await Promise.race([exit, new Promise((r) => setTimeout(r, 10_000))]);
+    if (!state.exited) process.kill(-pid, 'SIGKILL');
   };
   const deadline = Date.now() + timeoutMs;
   for (;;) {
