@@ -8,8 +8,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startLocalHost, type LocalHost } from '../../scripts/host.js';
 import { checkChromium, launch, type Browser } from '../browser/chromium.js';
+import { npmStart, type NpmStart } from '../browser/npm-start.js';
 import { checkScepclient, runClient } from './helpers/clients.js';
 import { describeWithClient } from './helpers/suite.js';
 
@@ -19,7 +19,7 @@ const both = (a: { available: boolean; reason: string }, b: { available: boolean
     : { available: false, reason: [a.reason, b.reason].filter(Boolean).join('; ') };
 
 describeWithClient('admin console in chromium', both(checkChromium(), checkScepclient()), () => {
-  let host: LocalHost;
+  let host: NpmStart & { caCertificatePem: string };
   let b: Browser;
   let root: string;
   const closers: (() => Promise<void>)[] = [];
@@ -28,21 +28,16 @@ describeWithClient('admin console in chromium', both(checkChromium(), checkScepc
   const cn = `kiosk-${Date.now().toString(36)}`;
 
   beforeAll(async () => {
-    // The console as `npm run build` builds it (dist/web), served by functions/console.ts.
-    execFileSync(join('node_modules', '.bin', 'vite'), [
-      'build',
-      '--config',
-      'web/vite.config.ts',
-      '--logLevel',
-      'warn',
-    ]);
     root = await mkdtemp(join(tmpdir(), 'scep-console-'));
     closers.push(() => rm(root, { recursive: true, force: true }));
-    host = await startLocalHost({ port: 0, dataDir: join(root, 'data'), quiet: true });
-    closers.push(() => host.close());
+    // `npm start` itself (it builds the console into dist/web when web/ changed).
+    const started = await npmStart(join(root, 'data'));
+    closers.push(() => started.stop());
+    const caCertificatePem = await (await fetch(`${started.baseUrl}/ca.pem`)).text();
+    host = Object.assign(started, { caCertificatePem });
     b = await launch(root);
     closers.push(() => b.close());
-  }, 120_000);
+  }, 240_000);
   afterAll(async () => {
     for (const close of closers.reverse()) await close();
   });
@@ -92,7 +87,7 @@ describeWithClient('admin console in chromium', both(checkChromium(), checkScepc
     await p.getByLabel('Admin key').fill('wrong-key');
     await p.getByRole('button', { name: 'Sign in' }).click();
     await p.getByRole('alert').filter({ hasText: 'Sign-in failed' }).waitFor();
-    await p.getByLabel('Admin key').fill(host.adminKey ?? '');
+    await p.getByLabel('Admin key').fill(host.adminKey);
     await p.getByRole('button', { name: 'Sign in' }).click();
     await p.getByRole('heading', { name: 'Certificates', level: 1 }).waitFor();
 
@@ -135,11 +130,28 @@ describeWithClient('admin console in chromium', both(checkChromium(), checkScepc
     await p.getByRole('link', { name: 'Certificates', exact: true }).click();
     await p.getByLabel('Subject, SAN, serial or thumbprint').fill(cn);
     await p.getByRole('button', { name: 'Search' }).click();
+    await p.getByRole('link', { name: new RegExp(cn) }).waitFor();
+    await b.shot('certificates');
+    // The serial filter alone finds it too (pasted with colons, as openssl prints it).
+    await p.getByLabel('Subject, SAN, serial or thumbprint').fill('');
+    await p.getByLabel('Serial (hex)').fill(serial.replace(/(..)(?=.)/g, '$1:'));
+    await p.getByRole('button', { name: 'Search' }).click();
     await p.getByRole('link', { name: new RegExp(cn) }).click();
     await p.getByText('Authorized by').waitFor();
-    const facts = await p.locator('dl.facts').innerText();
+    const facts = await p.locator('dl.facts').first().innerText();
     expect(facts.toLowerCase()).toContain(serial);
     expect(facts).toContain('kiosks');
+    // The decoded certificate: what openssl sees in the same certificate.
+    const decoded = await p.locator('section[aria-labelledby="decoded"]').innerText();
+    expect(decoded).toMatch(/Public key\s+RSA 2048 bits/);
+    expect(decoded).toMatch(/Key usage.*\n?.*digitalSignature/);
+    const [der] = await Promise.all([
+      p.waitForEvent('download'),
+      p.getByRole('link', { name: 'Download DER (.cer)' }).click(),
+    ]);
+    expect((await readFile(await der.path())).toString('base64')).toBe(
+      pem.replace(/-----[^-]+-----|\s/g, ''),
+    );
     await b.shot('certificate', { fullPage: true });
   });
 
@@ -154,7 +166,7 @@ describeWithClient('admin console in chromium', both(checkChromium(), checkScepc
     await writeFile(join(dir, 'ca.pem'), host.caCertificatePem);
     const certs = (await (
       await fetch(`${host.baseUrl}/api/manage/certificates/${serial}`, {
-        headers: { authorization: `Bearer ${host.adminKey ?? ''}` },
+        headers: { authorization: `Bearer ${host.adminKey}` },
       })
     ).json()) as { certificate: string };
     await writeFile(join(dir, 'cert.pem'), certs.certificate);
@@ -188,5 +200,31 @@ describeWithClient('admin console in chromium', both(checkChromium(), checkScepc
     const csv = await readFile(await download.path(), 'utf8');
     expect(csv.split('\n')[0]).toMatch(/time/);
     expect(csv).toContain('kiosks');
+  });
+
+  it('labels every form control on every page, and the keyboard reaches the content first', async () => {
+    const p = b.page;
+    for (const page of ['certificates', 'endpoints?name=kiosks', 'audit', 'organizations']) {
+      await p.goto(`${host.baseUrl}/admin#/${page}`);
+      await p.locator('main h1').waitFor();
+      await p.locator('main input, main select').first().waitFor();
+      // In the page (a string: the tests compile without the DOM library).
+      const unlabelled = await p.evaluate(
+        "[...document.querySelectorAll('input, select, textarea')].filter((e) => e.labels.length === 0 && !e.getAttribute('aria-label')).map((e) => e.outerHTML)",
+      );
+      expect(unlabelled, page).toEqual([]);
+    }
+    await p.reload();
+    await p.locator('main h1').waitFor();
+    // A page opened takes the focus to its content; the first focusable element is the skip link.
+    expect(await p.locator(':focus').getAttribute('id')).toBe('main');
+    await p.keyboard.press('Tab');
+    expect(await p.evaluate('document.activeElement.tagName')).toMatch(/^(INPUT|SELECT|BUTTON|A)$/);
+    await p.focus('a.skip');
+    expect(await p.evaluate("document.querySelector('a[href], button, input, select').textContent")).toBe(
+      'Skip to content',
+    );
+    await p.keyboard.press('Enter');
+    expect(await p.locator(':focus').getAttribute('id')).toBe('main');
   });
 });

@@ -38,12 +38,6 @@ export class Api {
     return this.call<T>('GET', path);
   }
 
-  /** True when the route answers (routes other parts of the CA may not have yet). */
-  async exists(path: string): Promise<boolean> {
-    const r = await fetch(`/api/manage/${path}`, { headers: await this.headers() });
-    return r.status !== 404 || (r.headers.get('content-type') ?? '').includes('problem');
-  }
-
   async download(path: string, fileName: string): Promise<void> {
     const r = await this.raw('GET', path);
     const url = URL.createObjectURL(await r.blob());

@@ -138,40 +138,50 @@ export function AccountsPanel({
 
 interface RaCertificate {
   subject: string;
+  serialNumber: string;
   notAfter: string;
-  thumbprintSha256?: string;
-  certificate?: string;
+  thumbprintSha256: string;
+  status: 'current' | 'previous' | 'expired';
 }
 
-/** The endpoint's RA certificates, shown only where the CA has the route for them. */
+/** The endpoint's RA certificates (RA mode), with their status and DER/PEM downloads. */
 export function RaCertificates({ api, endpoint }: { api: Api; endpoint: string }) {
   const path = `endpoints/${endpoint}/ra-certificates`;
-  const { data } = useLoad(
-    async () => ((await api.exists(path)) ? api.get<Page<RaCertificate>>(path) : undefined),
-    [endpoint],
-  );
-  if (!data) return null;
+  const { data, error } = useLoad(() => api.get<Page<RaCertificate>>(path), [endpoint]);
+  const file = (r: RaCertificate, ext: string) => `${endpoint}-ra-${r.thumbprintSha256.slice(0, 16)}.${ext}`;
   return (
     <section aria-labelledby="ra">
       <h3 id="ra">RA certificates</h3>
+      <ErrorBox error={error} />
       <Table
         caption="RA certificates"
-        rows={data.value}
+        rows={data?.value}
+        empty="None: the endpoint is not in RA mode, or has not been asked for its CA certificates yet."
         columns={[
           ['Subject', (r) => r.subject],
+          ['Status', (r) => r.status],
           ['Expires', (r) => date(r.notAfter)],
-          ['SHA-256', (r) => <code>{r.thumbprintSha256 ?? ''}</code>],
+          ['SHA-256', (r) => <code>{r.thumbprintSha256}</code>],
           [
-            '',
-            (r) =>
-              r.certificate && (
-                <a
-                  download="ra.pem"
-                  href={`data:application/x-pem-file,${encodeURIComponent(r.certificate)}`}
+            'Download',
+            (r) => (
+              <span class="actions">
+                <button
+                  type="button"
+                  onClick={() => void api.download(`${path}/${r.thumbprintSha256}`, file(r, 'cer'))}
                 >
-                  Download
-                </a>
-              ),
+                  DER
+                </button>
+                <button
+                  type="button"
+                  onClick={() =>
+                    void api.download(`${path}/${r.thumbprintSha256}?format=pem`, file(r, 'pem'))
+                  }
+                >
+                  PEM
+                </button>
+              </span>
+            ),
           ],
         ]}
       />

@@ -72,7 +72,15 @@ function EventTable({ rows }: { rows: AuditEvent[] | undefined }) {
         ['Operation', (e) => e.operation],
         ['Outcome', (e) => <span class={`out-${e.outcome}`}>{e.outcome}</span>],
         ['Reason', (e) => <code>{e.reason}</code>],
-        ['Subject / serial', (e) => e.subject ?? e.serialNumber ?? ''],
+        [
+          'Subject / serial',
+          (e) =>
+            e.serialNumber ? (
+              <a href={`#/certificates?show=${e.serialNumber}`}>{e.subject ?? e.serialNumber}</a>
+            ) : (
+              (e.subject ?? '')
+            ),
+        ],
         [
           'Transaction',
           (e) =>

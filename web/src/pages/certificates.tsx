@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { q, type Api, type Page } from '../api';
 import type { Role } from '../auth';
+import { decodeCertificate } from '../der';
 import { AuditTimeline } from './audit';
 import { ActionButton, date, ErrorBox, Field, formText, pick, Table, useLoad, Pager } from '../ui';
 
@@ -34,14 +35,27 @@ const REASONS = [
   'certificateHold',
   'privilegeWithdrawn',
 ];
-const FILTERS = ['search', 'endpoint', 'organization', 'status', 'days'] as const;
+const FILTERS = [
+  'search',
+  'subject',
+  'san',
+  'serial',
+  'thumbprint',
+  'endpoint',
+  'organization',
+  'status',
+  'days',
+] as const;
+
+/** Fingerprints are often pasted with colons or spaces. */
+const hexOnly = (s: string): string => s.replace(/[^0-9a-fA-F]/g, '');
 
 const go = (params: Record<string, string>) => {
   location.hash = `#/certificates${q(params)}`;
 };
 
 export function CertificatesPage({ api, role, params }: { api: Api; role: Role; params: URLSearchParams }) {
-  const serial = params.get('serial');
+  const serial = params.get('show');
   if (serial) return <CertificateDetail api={api} role={role} serial={serial} />;
   return <CertificateSearch api={api} params={params} />;
 }
@@ -58,7 +72,7 @@ function CertificateSearch({ api, params }: { api: Api; params: URLSearchParams 
     const expiringBefore =
       filters.days !== '' && days >= 0 ? new Date(Date.now() + days * 86_400_000).toISOString() : undefined;
     return api.get<Page<Certificate>>(
-      `certificates${q({ search: filters.search, endpoint: filters.endpoint, organization: filters.organization, status: filters.status, expiringBefore, top: 25, continuationToken: token })}`,
+      `certificates${q({ ...filters, serial: hexOnly(filters.serial), thumbprint: hexOnly(filters.thumbprint), days: undefined, expiringBefore, top: 25, continuationToken: token })}`,
     );
   }, [params.toString(), token]);
   return (
@@ -75,6 +89,18 @@ function CertificateSearch({ api, params }: { api: Api; params: URLSearchParams 
       >
         <Field label="Subject, SAN, serial or thumbprint">
           <input name="search" type="search" defaultValue={filters.search} />
+        </Field>
+        <Field label="Subject contains">
+          <input name="subject" defaultValue={filters.subject} />
+        </Field>
+        <Field label="SAN contains">
+          <input name="san" defaultValue={filters.san} />
+        </Field>
+        <Field label="Serial (hex)">
+          <input name="serial" defaultValue={filters.serial} pattern="[0-9a-fA-F:]*" />
+        </Field>
+        <Field label="Thumbprint (SHA-1 or SHA-256, hex)">
+          <input name="thumbprint" defaultValue={filters.thumbprint} pattern="[0-9a-fA-F:]*" />
         </Field>
         <Field label="Endpoint">
           <input name="endpoint" defaultValue={filters.endpoint} />
@@ -107,7 +133,7 @@ function CertificateSearch({ api, params }: { api: Api; params: URLSearchParams 
         columns={[
           [
             'Subject',
-            (c) => <a href={`#/certificates?serial=${c.serialNumber}`}>{c.subject || '(empty subject)'}</a>,
+            (c) => <a href={`#/certificates?show=${c.serialNumber}`}>{c.subject || '(empty subject)'}</a>,
           ],
           ['Serial', (c) => <code>{c.serialNumber}</code>],
           ['Endpoint', (c) => c.endpoint],
@@ -129,6 +155,7 @@ function CertificateDetail({ api, role, serial }: { api: Api; role: Role; serial
   } = useLoad(() => api.get<Certificate>(`certificates/${encodeURIComponent(serial)}`), [serial]);
   const [reason, setReason] = useState('keyCompromise');
   const canRevoke = role !== 'CA.Auditor' && c?.status === 'issued';
+  const canRelease = role !== 'CA.Auditor' && c?.revocation?.reason === 'certificateHold';
   return (
     <>
       <p>
@@ -178,16 +205,7 @@ function CertificateDetail({ api, role, serial }: { api: Api; role: Role; serial
             <dt>Issued</dt>
             <dd>{date(c.createdAt)}</dd>
           </dl>
-          <p>
-            {c.certificate && (
-              <a
-                download={`${c.serialNumber}.pem`}
-                href={`data:application/x-pem-file,${encodeURIComponent(c.certificate)}`}
-              >
-                Download PEM
-              </a>
-            )}
-          </p>
+          {c.certificate && <Decoded pem={c.certificate} serial={c.serialNumber} />}
           {canRevoke && (
             <section aria-labelledby="revoke">
               <h3 id="revoke">Revoke</h3>
@@ -212,6 +230,14 @@ function CertificateDetail({ api, role, serial }: { api: Api; role: Role; serial
               />
             </section>
           )}
+          {canRelease && (
+            <ActionButton
+              label="Release hold"
+              confirm={`Release the hold on ${c.subject}? It becomes valid again.`}
+              action={() => api.call('POST', `certificates/${c.serialNumber}/unrevoke`)}
+              onDone={reload}
+            />
+          )}
           <details>
             <summary>Record (JSON)</summary>
             <pre>{JSON.stringify({ ...c, certificate: undefined }, null, 2)}</pre>
@@ -221,5 +247,41 @@ function CertificateDetail({ api, role, serial }: { api: Api; role: Role; serial
         </>
       )}
     </>
+  );
+}
+
+/** The certificate's own fields (decoded in the browser) and its downloads. */
+function Decoded({ pem, serial }: { pem: string; serial: string }) {
+  const d = decodeCertificate(pem);
+  const der = pem.replace(/-----[^-]+-----|\s/g, '');
+  return (
+    <section aria-labelledby="decoded">
+      <h3 id="decoded">Certificate</h3>
+      {d && (
+        <dl class="facts">
+          <dt>Version</dt>
+          <dd>{d.version}</dd>
+          <dt>Signature</dt>
+          <dd>{d.signatureAlgorithm}</dd>
+          <dt>Public key</dt>
+          <dd>{d.publicKey}</dd>
+          {d.extensions.map((e) => [
+            <dt key={`${e.name}-t`}>
+              {e.name}
+              {e.critical ? ' (critical)' : ''}
+            </dt>,
+            <dd key={`${e.name}-d`}>{e.value}</dd>,
+          ])}
+        </dl>
+      )}
+      <p class="actions">
+        <a download={`${serial}.cer`} href={`data:application/pkix-cert;base64,${der}`}>
+          Download DER (.cer)
+        </a>
+        <a download={`${serial}.pem`} href={`data:application/x-pem-file,${encodeURIComponent(pem)}`}>
+          Download PEM
+        </a>
+      </p>
+    </section>
   );
 }
