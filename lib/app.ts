@@ -30,6 +30,8 @@ import type { CaKeys } from './keys/types.js';
 import { jsonLogger, type Logger } from './log.js';
 import { unavailableEndpoint, type ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
+import { ClientCertificateRenewal } from './auth/client-cert.js';
+import type { EndpointEstDeps } from './est/endpoint-enroll.js';
 import { createRevocation, type Revocation } from './revocation/index.js';
 import { revokeSupersededOnDelivery } from './revocation/supersede.js';
 import { PkiOperation } from './scep/pki-operation.js';
@@ -72,6 +74,8 @@ export interface App {
   readonly intuneNotifications: IntuneNotifications | undefined;
   /** Present when AppConfig__DbCSRValidation__Enabled. */
   readonly rest: RestEnrollment | undefined;
+  /** EST under an endpoint's label (`/.well-known/est/{label}/…`). */
+  readonly estAtEndpoint: EndpointEstDeps;
   /** OCSP responder, CRL publisher, revoke/unrevoke. */
   readonly revocation: Revocation;
   /** One pull of Intune's revocation requests; present when AppConfig__IntuneValidation__RevocationEnabled. */
@@ -314,6 +318,20 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     intune,
     intuneNotifications: intuneNotifications(storedIntune),
     rest,
+    estAtEndpoint: {
+      enrollment,
+      // The trusted client-certificate header, whenever one is configured.
+      clientCertificates:
+        settings.rest.clientCertificateHeader === undefined
+          ? undefined
+          : new ClientCertificateRenewal({
+              header: settings.rest.clientCertificateHeader,
+              rule: renewal,
+              allowedAuthorizations: [],
+            }),
+      realm: core.baseUrl ?? 'azure-scep-ca',
+      now: clock,
+    },
     revocation,
     intuneRevocation,
     admin,

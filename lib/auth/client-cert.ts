@@ -1,5 +1,5 @@
 import type { Authorization } from '../challenge/types.js';
-import type { RenewalGrant, RenewalReason, RenewalRule } from '../enroll/renewal-rule.js';
+import type { RenewalGrant, RenewalReason, RenewalReceiver, RenewalRule } from '../enroll/renewal-rule.js';
 import type { CertificateRecord } from '../store/types.js';
 
 /**
@@ -62,17 +62,22 @@ export class ClientCertificateRenewal {
   }
 
   /**
-   * Decide whether the presented certificate may be renewed. Store failures propagate
+   * Decide whether the presented certificate may be renewed: by default under the REST rule
+   * (ReenrollmentAllowedCertificateTypes); an EST label renews only its own endpoint's
+   * certificates (`{ kind: 'scep', endpoint }`). Store failures propagate
    * (AppError DEPENDENCY_UNAVAILABLE); every refusal is a typed result.
    */
-  async authorize(headers: HeaderReader): Promise<RenewalResult> {
+  async authorize(headers: HeaderReader, receiver?: RenewalReceiver): Promise<RenewalResult> {
     if (this.o.header === undefined)
       return refuse('not_configured', 'renewal with a client certificate is not enabled');
     const value = (headers.get(this.o.header) ?? '').trim();
     if (value === '') return refuse('no_client_certificate', 'no client certificate was presented');
     const der = decodeHeader(value);
     if (der === undefined) return refuse('malformed_certificate', 'the client certificate cannot be parsed');
-    const d = await this.o.rule.check(der, { kind: 'mtls', allowedTypes: this.o.allowedAuthorizations });
+    const d = await this.o.rule.check(
+      der,
+      receiver ?? { kind: 'mtls', allowedTypes: this.o.allowedAuthorizations },
+    );
     if (!d.ok) return refuse(d.reason, `client certificate: ${d.message}`);
     return {
       ok: true,

@@ -1,4 +1,7 @@
+import type { IssuedCertificate } from '../ca/issue.js';
 import { AppError } from '../errors.js';
+import type { ScepEndpoint } from '../scep/endpoint.js';
+import { enrollAtEndpoint, type EndpointEstDeps } from './endpoint-enroll.js';
 import type { HeaderReader } from '../auth/client-cert.js';
 import { issueRest, type RestEnrollment, type RestIssueDeps } from '../rest/enroll.js';
 import { base64CertsOnly, CERTS_ONLY_MEDIA_TYPE } from './pkcs7.js';
@@ -16,14 +19,17 @@ import { base64CertsOnly, CERTS_ONLY_MEDIA_TYPE } from './pkcs7.js';
  * | `csrattrs` (§4.5)                         | GET    | 204: no attributes are required               |
  *
  * `fullcmc` and `serverkeygen` are optional in RFC 7030 and not offered (404). A label
- * (§3.2.2) must name an existing endpoint; enrollment uses the REST API's profile, so it is
- * served without a label or under `api` only.
+ * (§3.2.2) must name an enabled endpoint: without a label or under `api`, enrollment is the REST
+ * API's (Entra token, its profile); under another label it is that endpoint's, with its
+ * challenge and profile (lib/est/endpoint-enroll.ts).
  */
 export interface EstDeps {
   /** The CA certificate, then its issuers. */
   readonly caChainDer: readonly Uint8Array[];
-  /** Whether a label names an enabled endpoint (SCEP endpoints; `api` is always known). */
-  readonly endpointExists: (name: string) => Promise<boolean>;
+  /** The enabled endpoint a label names (SCEP endpoints; `api` is the REST API's). */
+  readonly endpoint: (name: string) => Promise<ScepEndpoint | undefined>;
+  /** Enrollment under an endpoint's label. */
+  readonly atEndpoint: EndpointEstDeps;
   /** Undefined when the REST API is off: then only `cacerts` and `csrattrs` answer. */
   readonly rest: RestEnrollment | undefined;
   readonly issue: RestIssueDeps;
@@ -54,7 +60,8 @@ const METHOD: Record<Operation, string> = {
 
 export async function handleEst(deps: EstDeps, req: EstRequest): Promise<EstResponse> {
   const { label, operation } = route(req.path);
-  if (label !== undefined && label !== 'api' && !(await deps.endpointExists(label))) {
+  const endpoint = label === undefined || label === 'api' ? undefined : await deps.endpoint(label);
+  if (label !== undefined && label !== 'api' && !endpoint) {
     throw new AppError('UNKNOWN_ENDPOINT', `there is no endpoint named "${label.slice(0, 40)}"`);
   }
   if (req.method.toUpperCase() !== METHOD[operation]) {
@@ -67,9 +74,8 @@ export async function handleEst(deps: EstDeps, req: EstRequest): Promise<EstResp
       return { status: 204, headers: {} };
     case 'simpleenroll':
     case 'simplereenroll': {
-      if (label !== undefined && label !== 'api') {
-        throw new AppError('NOT_FOUND', `EST enrollment is served at /.well-known/est/${operation}`);
-      }
+      const render = (issued: IssuedCertificate): EstResponse => certs(CERTS_ONLY_MEDIA_TYPE, [issued.der]);
+      if (endpoint) return enrollAtEndpoint(deps.atEndpoint, endpoint, operation, req, render);
       if (!deps.rest) {
         throw new AppError(
           'NOT_FOUND',
@@ -81,7 +87,7 @@ export async function handleEst(deps: EstDeps, req: EstRequest): Promise<EstResp
         deps.issue,
         req,
         { operation: `est/${operation}`, renewalOnly: operation === 'simplereenroll' },
-        (issued) => certs(CERTS_ONLY_MEDIA_TYPE, [issued.der]),
+        render,
       );
     }
   }

@@ -11,7 +11,8 @@ export async function handleEstRequest(app: App, request: HttpRequest): Promise<
     const res = await handleEst(
       {
         caChainDer: [app.ca.certificateDer, ...app.ca.chainDer],
-        endpointExists: async (name) => (await app.endpoints.resolve(name)) !== undefined,
+        endpoint: (name) => app.endpoints.resolve(name),
+        atEndpoint: app.estAtEndpoint,
         rest: app.rest,
         issue: { enrollment: app.enrollment, issuer: app.issuer, chainDer: app.ca.chainDer },
       },

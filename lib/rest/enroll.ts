@@ -123,7 +123,7 @@ function renewedIdentity(auth: CsrAuthorization, csr: ParsedCsr): ParsedCsr {
   return reenrollIdentity(csr, auth.renewedCertificateDer);
 }
 
-function refusal(r: Extract<EnrollmentResult, { ok: false }>): AppError {
+export function refusal(r: Extract<EnrollmentResult, { ok: false }>): AppError {
   const message = r.kind === 'unauthorized' || r.kind === 'policy' ? `${r.message}: ${r.reason}` : r.message;
   return new AppError(STATUS_OF[r.kind] ?? 'INTERNAL', message, { detail: { reason: r.reason } });
 }

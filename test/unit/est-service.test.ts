@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../lib/errors.js';
 import { base64CertsOnly } from '../../lib/est/pkcs7.js';
 import { handleEst, type EstDeps, type EstRequest } from '../../lib/est/service.js';
+import { staticEndpoint } from '../../lib/endpoints/static.js';
 import { makeCa, type TestCa } from '../fakes/rest-pki.js';
 
 /** The EST dispatcher without HTTP: operations, labels, methods, framing. */
@@ -15,9 +16,33 @@ beforeAll(async () => {
   [ca, root] = await Promise.all([makeCa('CN=Issuing CA'), makeCa('CN=Root CA')]);
 });
 
+const STATIC = staticEndpoint(
+  {
+    enabled: true,
+    requestPassword: 'secret',
+    validityDays: 30,
+    keyUsage: ['DigitalSignature'],
+    ekus: [],
+    allowRenewals: true,
+    revokeSuperseded: false,
+    enableCertificateStorage: true,
+  },
+  'auto',
+);
+
 const deps = (): EstDeps => ({
   caChainDer: [ca.der, root.der],
-  endpointExists: (name) => Promise.resolve(name === 'static'),
+  endpoint: (name) => Promise.resolve(name === 'static' ? STATIC : undefined),
+  // No client-certificate header configured: re-enrollment under a label is not served.
+  atEndpoint: {
+    enrollment: {
+      enroll: () => Promise.reject(new Error('not reached')),
+      deliver: () => Promise.reject(new Error('not reached')),
+    },
+    clientCertificates: undefined,
+    realm: 'test',
+    now: () => new Date(),
+  },
   rest: undefined, // the REST API is off: only cacerts and csrattrs answer
   issue: {} as EstDeps['issue'],
 });
@@ -88,9 +113,9 @@ describe('EST dispatcher', () => {
     expect(await code(handleEst(deps(), request('GET', 'simpleenroll')))).toBe('METHOD_NOT_ALLOWED');
   });
 
-  it('fail/enrollment with the REST API off, or under an endpoint label, is NOT_FOUND', async () => {
+  it('fail/enrollment with the REST API off, or re-enrollment under a label without a client-certificate header, is NOT_FOUND', async () => {
     expect(await code(handleEst(deps(), request('POST', 'simpleenroll')))).toBe('NOT_FOUND');
     expect(await code(handleEst(deps(), request('POST', 'simplereenroll')))).toBe('NOT_FOUND');
-    expect(await code(handleEst(deps(), request('POST', 'static/simpleenroll')))).toBe('NOT_FOUND');
+    expect(await code(handleEst(deps(), request('POST', 'static/simplereenroll')))).toBe('NOT_FOUND');
   });
 });
