@@ -4,7 +4,7 @@ import type { CaApiDeps } from './admin/ca.js';
 import type { ManageApi } from './admin/index.js';
 import type { AuditAccess } from './audit/access.js';
 import { createAudit } from './audit/factory.js';
-import type { AuditSink } from './audit/sink.js';
+import type { AuditLog, AuditSink } from './audit/sink.js';
 import type { AuditStore } from './audit/store.js';
 import { CertificateIssuer, revocationUrls } from './ca/issue.js';
 import type { NextCa } from './ca/next.js';
@@ -140,6 +140,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     issuerName: issuer.caName,
     settings: settings.revocation,
     logger,
+    audit,
     clock,
   });
   let rest: RestEnrollment | undefined;
@@ -222,6 +223,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
       caName: issuer.caName,
       batchSize: settings.revocation.intuneBatchSize,
       logger,
+      audit,
     };
     intuneRevocation = () => pullIntuneRevocations(deps);
   }
@@ -276,7 +278,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   const { admin, adminKey } = await createManagement(settings, manage, {
     store,
     endpointCache: registry,
-    logger,
+    audit,
     realm: core.baseUrl ?? 'azure-scep-ca',
     ra,
     ca: { current: ca, next: nextCa, defaults: nextCaDefaults(settings) },
@@ -389,7 +391,8 @@ export async function createManagement(
   o: {
     store: CertificateStore;
     endpointCache: { forget(name: string): void };
-    logger: Logger;
+    /** Where every management change is recorded. */
+    audit: AuditLog;
     realm: string;
     /** Absent in tools that manage without serving SCEP (the admin CLI). */
     ra?: RaCertificates;
@@ -412,7 +415,7 @@ export async function createManagement(
     endpoints: manage,
     endpointCache: o.endpointCache,
     certificates: o.store,
-    logger: o.logger,
+    audit: o.audit,
     adminKey,
     tokens,
     realm: o.realm,

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/sink.js';
 import type { RevocationSettings } from '../config/revocation.js';
 import type { CaKeys } from '../keys/types.js';
 import type { Logger } from '../log.js';
@@ -25,6 +26,8 @@ export function createRevocation(deps: {
   readonly issuerName: string;
   readonly settings: RevocationSettings;
   readonly logger: Logger;
+  /** Revocations, releases and OCSP responder certificates are audit events. */
+  readonly audit: AuditLog;
   readonly clock: () => Date;
 }): Revocation {
   const { store, ca, settings, logger, clock } = deps;
@@ -53,7 +56,7 @@ export function createRevocation(deps: {
   });
   const service = new RevocationService({
     store,
-    logger,
+    audit: deps.audit,
     changed: () => {
       epoch.changed();
     },

@@ -118,6 +118,7 @@ export class PkiOperation {
       this.d.audit.record({
         kind: 'enrollment',
         endpoint: endpoint.name,
+        ...endpoint.owner,
         operation: 'PKIOperation',
         outcome: 'refused',
         reason: 'message-unparseable',
@@ -144,6 +145,7 @@ export class PkiOperation {
       this.d.audit.record({
         kind: 'enrollment',
         endpoint: endpoint.name,
+        ...endpoint.owner,
         operation: 'PKIOperation',
         transactionId: msg.transactionId,
         actor: nameDerToString(msg.signer.subject),
@@ -192,6 +194,7 @@ export class PkiOperation {
           this.d.audit.record({
             kind: 'enrollment',
             endpoint: endpoint.name,
+            ...endpoint.owner,
             operation: MessageType[msg.messageType] ?? 'PKIOperation',
             transactionId: msg.transactionId,
             actor: nameDerToString(msg.signer.subject),
@@ -213,6 +216,7 @@ export class PkiOperation {
       this.d.audit.record({
         kind: 'enrollment',
         endpoint: endpoint.name,
+        ...endpoint.owner,
         operation: MessageType[msg.messageType] ?? `messageType ${msg.messageType}`,
         transactionId: msg.transactionId,
         actor: nameDerToString(msg.signer.subject),
@@ -364,6 +368,7 @@ export class PkiOperation {
       csr,
       profile: endpoint.profile,
       transactionId: msg.transactionId,
+      context: endpoint.owner,
       transactionRef: transactionRef(
         endpoint.name,
         msg.transactionId,
