@@ -4,6 +4,7 @@ import type { CaApiDeps } from './admin/ca.js';
 import type { ManageApi } from './admin/index.js';
 import type { AuditAccess } from './audit/access.js';
 import { createAudit } from './audit/factory.js';
+import { recordKeyEvent } from './audit/keys.js';
 import type { AuditLog, AuditSink } from './audit/sink.js';
 import type { AuditStore } from './audit/store.js';
 import { CertificateIssuer, revocationUrls } from './ca/issue.js';
@@ -119,10 +120,11 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     return credential;
   };
 
-  const [ca, { store, documents: storedDocuments, description, close, database }] = await Promise.all([
-    loadCaKeys(settings, azureCredential, logger),
-    createStore(settings, azureCredential),
-  ]);
+  const [{ ca, created }, { store, documents: storedDocuments, description, close, database }] =
+    await Promise.all([
+      loadCaKeys(settings, azureCredential, logger),
+      createStore(settings, azureCredential),
+    ]);
   const { store: auditStore, sink: audit } = await createAudit(
     settings,
     azureCredential,
@@ -130,6 +132,12 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     clock,
     database,
   );
+  recordKeyEvent(audit, {
+    role: 'ca',
+    action: created ? 'created' : 'loaded',
+    certificateDer: ca.certificateDer,
+    key: ca.signer.id,
+  });
   const issuer = new CertificateIssuer(ca, {
     clockSkewMinutes: core.clockSkewMinutes,
     revocationUrls: core.baseUrl === undefined ? undefined : revocationUrls(core.baseUrl),
@@ -253,6 +261,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     ca,
     clock,
     logger,
+    audit,
     credential: azureCredential,
   });
   const nextCa = await createNextCa(settings, { credential: azureCredential, clock, logger });
@@ -429,14 +438,15 @@ async function loadCaKeys(
   settings: Settings,
   credential: () => Promise<TokenCredential>,
   logger: Logger,
-): Promise<CaKeys> {
+): Promise<{ ca: CaKeys; created: boolean }> {
   const kv = settings.keyVault;
   if (kv.url !== undefined) {
     const { loadKeyVaultCa } = await import('./keys/keyvault-ca.js');
-    return loadKeyVaultCa(kv, await credential(), undefined, { log: logger });
+    return { ca: await loadKeyVaultCa(kv, await credential(), undefined, { log: logger }), created: false };
   }
   const core = settings.core;
-  return loadOrCreateLocalCa({ dataDir: core.dataDir, ...core.localCa });
+  const { created, ...ca } = await loadOrCreateLocalCa({ dataDir: core.dataDir, ...core.localCa });
+  return { ca, created };
 }
 
 /** Cosmos DB when configured; otherwise the embedded database in the data folder, or memory. */

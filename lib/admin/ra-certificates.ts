@@ -55,7 +55,7 @@ export class RaCertificatesApi {
     const e = await this.endpoints.find(actor, endpoint);
     requirePermission(actor, 'configure');
     if (!this.ra) throw new AppError('METHOD_NOT_ALLOWED', 'RA certificates are managed by the running app');
-    const c = await this.ra.renew(endpoint);
+    const c = await this.ra.renew(endpoint, actor.id);
     this.changes.recordChange(
       actor,
       'ra-certificate.renew',

@@ -1,4 +1,6 @@
+import { recordKeyEvent } from '../audit/keys.js';
 import type { AuditLog } from '../audit/sink.js';
+import { sha256Hex } from '../x509/cert-view.js';
 import type { RevocationSettings } from '../config/revocation.js';
 import type { CaKeys } from '../keys/types.js';
 import type { Logger } from '../log.js';
@@ -35,6 +37,15 @@ export function createRevocation(deps: {
   const responder = new ResponderCertificates(ca, {
     validityHours: settings.responderValidityHours,
     now: clock,
+    onIssued: (certificateDer, previous) => {
+      recordKeyEvent(deps.audit, {
+        role: 'ocsp-responder',
+        action: previous ? 'renewed' : 'issued',
+        certificateDer,
+        key: 'memory (this instance)',
+        previous: previous && sha256Hex(previous),
+      });
+    },
   });
   const ocsp = new OcspResponder({
     store,

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getApp } from '../../lib/app.js';
 import type { AuditEvent } from '../../lib/audit/event.js';
@@ -79,7 +81,7 @@ describe('audit trail of the management plane', () => {
   });
 
   it('ok/every management change is an audit event with actor, organization and changed fields', async () => {
-    const all = await events(admin, 'outcome=changed');
+    const all = (await events(admin, 'outcome=changed')).filter((e) => e.kind === 'management');
     expect(ops(all)).toEqual([
       'organization.create org-a',
       'organization.create org-b',
@@ -189,5 +191,37 @@ describe('audit trail of the management plane', () => {
 
     expect(await events(auditorB, `subject=${cn}`)).toEqual([]);
     expect((await auditorB('GET', `explain?subject=${cn}`)).body.attempts).toEqual([]);
+  });
+
+  it('ok/key lifecycle: the CA certificate at start, an RA certificate issued then rotated by an administrator', async () => {
+    const ca = await events(admin, 'actor=azure-scep-ca&outcome=loaded');
+    const created = await events(admin, 'actor=azure-scep-ca&outcome=changed');
+    const caEvents = [...ca, ...created].filter((e) => e.operation.startsWith('ca.'));
+    expect(caEvents).toHaveLength(1);
+    const thumb = createHash('sha256')
+      .update(new Uint8Array(AsnConvert.serialize(host.ca)))
+      .digest('hex');
+    expect(caEvents[0]!.message).toContain(thumb.toUpperCase());
+
+    const r = await admin('POST', 'endpoints', {
+      name: 'ra-audit',
+      type: 'device-scep',
+      displayName: 'ra-audit',
+      delegatedTo: [{ organization: 'org-a' }],
+      ra: { enabled: true },
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect((await fetch(`${host.baseUrl}/scep/ra-audit?operation=GetCACert`)).status).toBe(200);
+    const rotated = await admin('POST', 'endpoints/ra-audit/ra-certificates');
+    expect(rotated.status).toBe(201);
+    const keys = (await events(admin, 'endpoint=ra-audit')).filter((e) => e.kind === 'key');
+    expect(keys.map((e) => [e.operation, e.actor])).toEqual([
+      ['ra.issued', 'azure-scep-ca'],
+      ['ra.rotated', 'admin-key'],
+    ]);
+    expect(keys[1]!.message).toContain(String(rotated.body.thumbprintSha256));
+    expect(keys[1]!.changes?.[0]?.before).toEqual({
+      thumbprintSha256: (keys[0]!.changes?.[0]?.after as { thumbprintSha256: string }).thumbprintSha256,
+    });
   });
 });
