@@ -712,3 +712,28 @@ export function reasonEntry(code: ReasonCode): ReasonEntry {
 export function parseReason(code: string | undefined): ReasonCode | undefined {
   return code !== undefined && isReasonCode(code) ? code : undefined;
 }
+
+/** The refusals of an account challenge (lib/endpoints/account-authorizer.ts), codes of this catalogue. */
+export const ACCOUNT_REFUSALS = [
+  'challenge-missing',
+  'challenge-malformed',
+  'account-unknown',
+  'account-secret-mismatch',
+  'account-disabled',
+  'account-expired',
+  'account-used-up',
+  'account-busy',
+] as const satisfies readonly CatalogueCode[];
+export type AccountReason = (typeof ACCOUNT_REFUSALS)[number];
+
+/**
+ * What a SCEP client is told of a refused account challenge: that it was rejected, not whether
+ * the account exists, is disabled, expired or used up (an account's state is for the audit
+ * trail, not the requester's business).
+ */
+export const CHALLENGE_REJECTED = 'challenge-rejected';
+export function clientReason(reason: string): string {
+  return (ACCOUNT_REFUSALS as readonly string[]).includes(reason) && reason !== 'challenge-missing'
+    ? CHALLENGE_REJECTED
+    : reason;
+}
