@@ -4,7 +4,8 @@ import type { CaApiDeps } from './admin/ca.js';
 import type { ManageApi } from './admin/index.js';
 import type { AuditAccess } from './audit/access.js';
 import { createAudit } from './audit/factory.js';
-import type { AuditSink } from './audit/sink.js';
+import { recordKeyEvent } from './audit/keys.js';
+import type { AuditLog, AuditSink } from './audit/sink.js';
 import type { AuditStore } from './audit/store.js';
 import { CertificateIssuer, revocationUrls } from './ca/issue.js';
 import type { NextCa } from './ca/next.js';
@@ -123,10 +124,11 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     return credential;
   };
 
-  const [ca, { store, documents: storedDocuments, description, close, database }] = await Promise.all([
-    loadCaKeys(settings, azureCredential, logger),
-    createStore(settings, azureCredential),
-  ]);
+  const [{ ca, created }, { store, documents: storedDocuments, description, close, database }] =
+    await Promise.all([
+      loadCaKeys(settings, azureCredential, logger),
+      createStore(settings, azureCredential),
+    ]);
   const { store: auditStore, sink: audit } = await createAudit(
     settings,
     azureCredential,
@@ -134,6 +136,12 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     clock,
     database,
   );
+  recordKeyEvent(audit, {
+    role: 'ca',
+    action: created ? 'created' : 'loaded',
+    certificateDer: ca.certificateDer,
+    key: ca.signer.id,
+  });
   const issuer = new CertificateIssuer(ca, {
     clockSkewMinutes: core.clockSkewMinutes,
     revocationUrls: core.baseUrl === undefined ? undefined : revocationUrls(core.baseUrl),
@@ -144,6 +152,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     issuerName: issuer.caName,
     settings: settings.revocation,
     logger,
+    audit,
     clock,
   });
   let rest: RestEnrollment | undefined;
@@ -226,6 +235,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
       caName: issuer.caName,
       batchSize: settings.revocation.intuneBatchSize,
       logger,
+      audit,
     };
     intuneRevocation = () => pullIntuneRevocations(deps);
   }
@@ -255,6 +265,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     ca,
     clock,
     logger,
+    audit,
     credential: azureCredential,
   });
   const nextCa = await createNextCa(settings, { credential: azureCredential, clock, logger });
@@ -280,7 +291,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   const { admin, adminKey } = await createManagement(settings, manage, {
     store,
     endpointCache: registry,
-    logger,
+    audit,
     realm: core.baseUrl ?? 'azure-scep-ca',
     ra,
     ca: { current: ca, next: nextCa, defaults: nextCaDefaults(settings) },
@@ -407,7 +418,8 @@ export async function createManagement(
   o: {
     store: CertificateStore;
     endpointCache: { forget(name: string): void };
-    logger: Logger;
+    /** Where every management change is recorded. */
+    audit: AuditLog;
     realm: string;
     /** Absent in tools that manage without serving SCEP (the admin CLI). */
     ra?: RaCertificates;
@@ -430,7 +442,7 @@ export async function createManagement(
     endpoints: manage,
     endpointCache: o.endpointCache,
     certificates: o.store,
-    logger: o.logger,
+    audit: o.audit,
     adminKey,
     tokens,
     realm: o.realm,
@@ -444,14 +456,15 @@ async function loadCaKeys(
   settings: Settings,
   credential: () => Promise<TokenCredential>,
   logger: Logger,
-): Promise<CaKeys> {
+): Promise<{ ca: CaKeys; created: boolean }> {
   const kv = settings.keyVault;
   if (kv.url !== undefined) {
     const { loadKeyVaultCa } = await import('./keys/keyvault-ca.js');
-    return loadKeyVaultCa(kv, await credential(), undefined, { log: logger });
+    return { ca: await loadKeyVaultCa(kv, await credential(), undefined, { log: logger }), created: false };
   }
   const core = settings.core;
-  return loadOrCreateLocalCa({ dataDir: core.dataDir, ...core.localCa });
+  const { created, ...ca } = await loadOrCreateLocalCa({ dataDir: core.dataDir, ...core.localCa });
+  return { ca, created };
 }
 
 /** Cosmos DB when configured; otherwise the embedded database in the data folder, or memory. */

@@ -64,6 +64,7 @@ export class Accounts {
       `endpoints/${endpoint}/accounts/${account.id}`,
       null,
       view(account).value,
+      { endpoint },
     );
     return { value: { ...view(account).value, ...secret }, etag: account.etag };
   }
@@ -87,6 +88,7 @@ export class Accounts {
       `endpoints/${endpoint}/accounts/${id}`,
       before.value,
       view(a).value,
+      { endpoint },
     );
     return view(a);
   }
@@ -101,6 +103,7 @@ export class Accounts {
       `endpoints/${endpoint}/accounts/${id}`,
       before.value,
       null,
+      { endpoint },
     );
   }
 
@@ -121,6 +124,7 @@ export class Accounts {
       `endpoints/${endpoint}/accounts/${r.account.id}`,
       null,
       view(r.account).value,
+      { endpoint },
     );
     const location = `/api/manage/endpoints/${encodeURIComponent(endpoint)}/accounts/${r.account.id}`;
     return { value: { challenge: r.challenge, expiresAt: r.expiresAt, id: r.account.id }, location };

@@ -3,6 +3,7 @@ import { delegationSchema } from '../model/endpoint.js';
 import { invalid, zodProblems } from '../model/problems.js';
 import type { DocumentCollection, Stored } from '../store/documents.js';
 import type { ChangeLog } from './audit.js';
+import { soleOwner } from '../model/endpoint.js';
 import type { Organizations } from './organizations.js';
 import { docPage, type Page, type PageRequest, type Versioned } from './paging.js';
 import { ROLES, requirePermission, type Actor } from './roles.js';
@@ -75,6 +76,7 @@ export class Administrators {
       `administrators/${id}`,
       before,
       doc,
+      soleOwner(doc.scopes),
     );
     return view(stored);
   }
@@ -89,6 +91,7 @@ export class Administrators {
       `administrators/${current.id}`,
       view(current).value,
       null,
+      soleOwner(current.scopes),
     );
   }
 

@@ -6,7 +6,8 @@ import {
   updateEndpoint,
   type ManageDeps,
 } from '../endpoints/manage.js';
-import type { Endpoint } from '../model/endpoint.js';
+import type { ChangePlace } from '../audit/changes.js';
+import { soleOwner, type Endpoint } from '../model/endpoint.js';
 import type { Stored } from '../store/documents.js';
 import type { ChangeLog } from './audit.js';
 import type { Page, PageRequest, Versioned } from './paging.js';
@@ -15,6 +16,9 @@ import { hidden, inScope } from './scope.js';
 
 /** An endpoint's owners: the organizations/departments it is delegated to (built-ins: none). */
 export const endpointOwners = (e: Endpoint): Endpoint['delegatedTo'] => e.delegatedTo;
+
+/** Where an endpoint's changes are audited: its partition, its one owner if it has one. */
+export const place = (e: Endpoint): ChangePlace => ({ endpoint: e.name, ...soleOwner(endpointOwners(e)) });
 
 const view = ({ etag, ...value }: Stored<Endpoint>): Versioned<Endpoint> => ({ value, etag });
 
@@ -54,7 +58,7 @@ export class Endpoints {
     requirePermission(actor, 'configure');
     const e = await createEndpoint(this.d, body);
     this.cache.forget(e.name);
-    this.changes.recordChange(actor, 'endpoint.create', `endpoints/${e.name}`, null, view(e).value);
+    this.changes.recordChange(actor, 'endpoint.create', `endpoints/${e.name}`, null, view(e).value, place(e));
     return view(e);
   }
 
@@ -69,6 +73,7 @@ export class Endpoints {
       `endpoints/${name}`,
       view(before).value,
       view(e).value,
+      place(e),
     );
     return view(e);
   }
@@ -78,6 +83,13 @@ export class Endpoints {
     requirePermission(actor, 'configure');
     if (!(await deleteEndpoint(this.d, name, ifMatch))) throw hidden(`endpoint '${name}'`);
     this.cache.forget(name);
-    this.changes.recordChange(actor, 'endpoint.delete', `endpoints/${name}`, view(before).value, null);
+    this.changes.recordChange(
+      actor,
+      'endpoint.delete',
+      `endpoints/${name}`,
+      view(before).value,
+      null,
+      place(before),
+    );
   }
 }

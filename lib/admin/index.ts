@@ -1,12 +1,12 @@
+import type { AuditLog } from '../audit/sink.js';
 import type { EntraTokenValidator } from '../auth/entra.js';
 import { endpointsOf, type ManageDeps } from '../endpoints/manage.js';
-import type { Logger } from '../log.js';
 import type { Organization } from '../model/organization.js';
 import type { CertificateStore } from '../store/types.js';
 import { Accounts } from './accounts.js';
 import type { AdministratorDoc } from './administrators.js';
 import { Administrators } from './administrators.js';
-import { loggerChangeLog, type ChangeLog } from './audit.js';
+import { auditChangeLog, type ChangeLog } from './audit.js';
 import { ManageAuth } from './auth.js';
 import { CaApi, type CaApiDeps } from './ca.js';
 import { Certificates } from './certificates.js';
@@ -37,7 +37,8 @@ export interface ManageApiDeps {
   /** This instance's endpoint cache, so that a change applies to its next request. */
   readonly endpointCache: { forget(name: string): void };
   readonly certificates: CertificateStore;
-  readonly logger: Logger;
+  /** Where every change is recorded (the audit trail). */
+  readonly audit: AuditLog;
   /** Local start only; undefined in Azure, where the admin key is refused. */
   readonly adminKey: string | undefined;
   readonly tokens: EntraTokenValidator | undefined;
@@ -51,7 +52,7 @@ export interface ManageApiDeps {
 /** Built once per worker by the composition root. */
 export function createManageApi(d: ManageApiDeps): ManageApi {
   const docs = d.endpoints.docs;
-  const changes = loggerChangeLog(d.logger);
+  const changes = auditChangeLog(d.audit);
   const admins = docs.collection<AdministratorDoc>('admins');
   const organizations = new Organizations(
     docs.collection<Organization>('organizations'),

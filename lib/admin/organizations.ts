@@ -58,7 +58,9 @@ export class Organizations {
     const now = this.clock().toISOString();
     const org: Organization = { ...parsed.data, createdAt: now, updatedAt: now };
     const stored = await this.docs.create(org);
-    this.changes.recordChange(actor, 'organization.create', `organizations/${org.id}`, null, org);
+    this.changes.recordChange(actor, 'organization.create', `organizations/${org.id}`, null, org, {
+      organization: org.id,
+    });
     return orgView(stored);
   }
 
@@ -89,6 +91,7 @@ export class Organizations {
       `organizations/${id}`,
       orgView(current).value,
       null,
+      { organization: id },
     );
   }
 
@@ -109,7 +112,9 @@ export class Organizations {
       updatedAt: this.clock().toISOString(),
     };
     const stored = await this.docs.replace(doc, ifMatch ?? current.etag);
-    this.changes.recordChange(actor, action, `organizations/${current.id}`, orgView(current).value, doc);
+    this.changes.recordChange(actor, action, `organizations/${current.id}`, orgView(current).value, doc, {
+      organization: current.id,
+    });
     return orgView(stored);
   }
 }

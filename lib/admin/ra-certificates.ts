@@ -6,6 +6,7 @@ import type { Actor } from './roles.js';
 import { hidden } from './scope.js';
 import { requirePermission } from './roles.js';
 import type { ChangeLog } from './audit.js';
+import { place } from './endpoints.js';
 import { AppError } from '../errors.js';
 
 /** What the management API shows of an RA certificate (never its key reference). */
@@ -51,14 +52,18 @@ export class RaCertificatesApi {
 
   /** Rotate the endpoint's RA certificate now (CA.Admin). */
   async renew(actor: Actor, endpoint: string): Promise<RaCertificateSummary> {
-    await this.endpoints.find(actor, endpoint);
+    const e = await this.endpoints.find(actor, endpoint);
     requirePermission(actor, 'configure');
     if (!this.ra) throw new AppError('METHOD_NOT_ALLOWED', 'RA certificates are managed by the running app');
-    const c = await this.ra.renew(endpoint);
-    this.changes.recordChange(actor, 'ra-certificate.renew', `endpoints/${endpoint}/ra-certificates`, null, {
-      thumbprintSha256: c.thumbprintSha256,
-      notAfter: c.notAfter,
-    });
+    const c = await this.ra.renew(endpoint, actor.id);
+    this.changes.recordChange(
+      actor,
+      'ra-certificate.renew',
+      `endpoints/${endpoint}/ra-certificates`,
+      null,
+      { thumbprintSha256: c.thumbprintSha256, notAfter: c.notAfter },
+      place(e),
+    );
     return summary({ ...c, status: 'current' });
   }
 

@@ -5,7 +5,17 @@ import { reasonEntry, type ReasonCheck, type ReasonCode } from './reasons.js';
 export type AuditKind = 'enrollment' | 'revocation' | 'management' | 'intune-notification' | 'key';
 
 export type AuditOutcome =
-  'issued' | 'renewed' | 'replayed' | 'pending' | 'refused' | 'failed' | 'revoked' | 'changed' | 'notified';
+  | 'issued'
+  | 'renewed'
+  | 'replayed'
+  | 'pending'
+  | 'refused'
+  | 'failed'
+  | 'revoked'
+  | 'released'
+  | 'changed'
+  | 'loaded'
+  | 'notified';
 
 export const AUDIT_OUTCOMES: readonly AuditOutcome[] = [
   'issued',
@@ -15,7 +25,9 @@ export const AUDIT_OUTCOMES: readonly AuditOutcome[] = [
   'refused',
   'failed',
   'revoked',
+  'released',
   'changed',
+  'loaded',
   'notified',
 ];
 

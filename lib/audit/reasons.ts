@@ -22,6 +22,7 @@ export type ReasonCheck =
   | 'client-certificate'
   | 'transaction'
   | 'availability'
+  | 'revocation'
   | 'management';
 
 export interface ReasonEntry {
@@ -435,6 +436,40 @@ const TRANSACTION = {
   ),
 } as const satisfies Catalogue;
 
+/** Revocation: who revoked or released what, and Intune revocation requests that were not carried out. */
+const REVOCATION = {
+  'certificate-revoked': entry(
+    'revocation',
+    'A certificate was revoked (by an administrator, an Intune revocation request, or a renewal that superseded it).',
+    'Nothing to fix; the event names who revoked it and the RFC 5280 reason.',
+  ),
+  'certificate-released': entry(
+    'revocation',
+    'A certificate on hold (certificateHold) was released and is valid again (RFC 5280 §5.3.1).',
+    'Nothing to fix.',
+  ),
+  'revocation-already-revoked': entry(
+    'revocation',
+    'Intune asked to revoke a certificate that was already revoked; it was reported as done.',
+    'Nothing to fix.',
+  ),
+  'revocation-certificate-unknown': entry(
+    'revocation',
+    'Intune asked to revoke a serial number this CA has no record of; Intune was told CertificateNotFoundError.',
+    'Check the certificate was issued by this CA and stored (AppConfig__StoreCertificates); a certificate of another CA must be revoked there.',
+  ),
+  'revocation-other-issuer': entry(
+    'revocation',
+    'Intune asked to revoke a certificate whose issuer is another CA; Intune was told CertificateNotFoundError.',
+    'Revoke it at the CA that issued it; check that the Intune SCEP profile points at the right CA.',
+  ),
+  'revocation-request-invalid': entry(
+    'revocation',
+    'Intune sent a revocation request this CA cannot read (e.g. a serial number that is not hexadecimal); Intune was told ParameterDataInvalidError.',
+    'Nothing to fix here; the event shows what Intune sent.',
+  ),
+} as const satisfies Catalogue;
+
 const AVAILABILITY = {
   'store-unavailable': entry(
     'availability',
@@ -647,6 +682,7 @@ export const REASONS = {
   ...RENEWAL,
   ...CLIENT_CERTIFICATE,
   ...TRANSACTION,
+  ...REVOCATION,
   ...AVAILABILITY,
   ...INTUNE_CODES,
   ...INTUNE_TRANSPORT,
@@ -675,4 +711,29 @@ export function reasonEntry(code: ReasonCode): ReasonEntry {
 /** A string from outside (a query parameter, a stored event) as a code, if it is one. */
 export function parseReason(code: string | undefined): ReasonCode | undefined {
   return code !== undefined && isReasonCode(code) ? code : undefined;
+}
+
+/** The refusals of an account challenge (lib/endpoints/account-authorizer.ts), codes of this catalogue. */
+export const ACCOUNT_REFUSALS = [
+  'challenge-missing',
+  'challenge-malformed',
+  'account-unknown',
+  'account-secret-mismatch',
+  'account-disabled',
+  'account-expired',
+  'account-used-up',
+  'account-busy',
+] as const satisfies readonly CatalogueCode[];
+export type AccountReason = (typeof ACCOUNT_REFUSALS)[number];
+
+/**
+ * What a SCEP client is told of a refused account challenge: that it was rejected, not whether
+ * the account exists, is disabled, expired or used up (an account's state is for the audit
+ * trail, not the requester's business).
+ */
+export const CHALLENGE_REJECTED = 'challenge-rejected';
+export function clientReason(reason: string): string {
+  return (ACCOUNT_REFUSALS as readonly string[]).includes(reason) && reason !== 'challenge-missing'
+    ? CHALLENGE_REJECTED
+    : reason;
 }

@@ -2,7 +2,7 @@ import type { ChallengeContext, ChallengeResult } from '../challenge/types.js';
 import type { Authorizer } from '../enroll/endpoint.js';
 import { AppError } from '../errors.js';
 import type { Account } from '../model/account.js';
-import { ACCOUNT_REASONS, type AccountReason } from '../model/reasons.js';
+import { REASONS, type AccountReason } from '../audit/reasons.js';
 import type { DocumentCollection, Stored } from '../store/documents.js';
 import { splitChallenge, verifySecret } from './secrets.js';
 
@@ -89,6 +89,6 @@ const backoff = (attempt: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(BACKOFF_CAP_MS, 2 ** attempt)));
 
 function refuse(reason: AccountReason, accountId?: string): ChallengeResult {
-  const detail = ACCOUNT_REASONS[reason];
+  const detail = REASONS[reason].meaning.replace(/\.$/, '');
   return { ok: false, reason, detail: accountId === undefined ? detail : `${detail} (account ${accountId})` };
 }

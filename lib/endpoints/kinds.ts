@@ -1,6 +1,6 @@
 import { NO_HOOKS, type EnrollmentProfile } from '../enroll/endpoint.js';
 import type { Account } from '../model/account.js';
-import { isIntuneType, type Endpoint } from '../model/endpoint.js';
+import { isIntuneType, soleOwner, type Endpoint } from '../model/endpoint.js';
 import type { ScepEndpoint } from '../scep/endpoint.js';
 import type { DocumentCollection } from '../store/documents.js';
 import { AccountAuthorizer } from './account-authorizer.js';
@@ -34,9 +34,11 @@ export function enrollmentProfile(e: Endpoint): EnrollmentProfile {
 
 export function buildEndpoint(d: KindDeps, e: Endpoint): ScepEndpoint {
   const profile = enrollmentProfile(e);
-  if (isIntuneType(e.type)) return { ...d.intune(e, profile), raEnabled: e.ra?.enabled ?? false };
+  const owner = soleOwner(e.delegatedTo);
+  if (isIntuneType(e.type)) return { ...d.intune(e, profile), raEnabled: e.ra?.enabled ?? false, owner };
   return {
     name: e.name,
+    owner,
     raEnabled: e.ra?.enabled ?? false,
     profile,
     authorizer: new AccountAuthorizer(e.id, d.accounts, d.clock),

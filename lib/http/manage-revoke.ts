@@ -20,18 +20,12 @@ export async function handleManageRevoke(
 ): Promise<HttpResponseInit> {
   const serial = request.params.serial ?? '';
   const before = await app.admin.certificates.forRevocation(actor, serial);
+  // The revocation use case records the audit event (actor, organization, before and after).
   const who = { serial: before.serialNumber, actor: actor.id };
   const after =
     action === 'unrevoke'
       ? await app.revocation.service.unrevoke(who)
       : await app.revocation.service.revoke({ ...who, reason: reasonOf(await readBody(request, 4096)) });
-  app.admin.changes.recordChange(
-    actor,
-    `certificate.${action}`,
-    `certificates/${after.serialNumber}`,
-    { status: before.status, revocation: before.revocation ?? null },
-    { status: after.status, revocation: after.revocation ?? null },
-  );
   return ok(after);
 }
 

@@ -29,6 +29,22 @@ export const delegationSchema = z.object({
 export type Delegation = z.output<typeof delegationSchema>;
 
 /**
+ * The one owner of something delegated to `delegations`, for its audit events: the organization
+ * (and department) when there is exactly one organization, else none (then only CA.Admin sees them).
+ */
+export function soleOwner(delegations: readonly Partial<Delegation>[]): {
+  readonly organization?: string;
+  readonly department?: string;
+} {
+  const orgs = new Set(delegations.map((d) => d.organization));
+  const [first] = delegations;
+  if (orgs.size !== 1 || first?.organization === undefined) return {};
+  return delegations.length === 1 && first.department !== undefined
+    ? { organization: first.organization, department: first.department }
+    : { organization: first.organization };
+}
+
+/**
  * A Key Vault secret identifier (`https://{vault}.vault.azure.net/secrets/{name}[/{version}]`);
  * plain http only to a vault on this machine (a local emulator), as lib/keys/keyvault.ts allows.
  */

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
+import { recordKeyEvent } from '../audit/keys.js';
+import type { AuditLog } from '../audit/sink.js';
 import type { CertificateIssuer } from '../ca/issue.js';
 import { createCsr } from '../ca/csr-builder.js';
 import { subjectKeyIdentifier } from '../ca/extensions.js';
 import { parseCsr } from '../csr/parse.js';
 import { isAppError } from '../errors.js';
 import type { CaKeys } from '../keys/types.js';
-import type { Logger } from '../log.js';
 import type { DocumentCollection, DocumentStore } from '../store/documents.js';
 import type { RaKey, RaKeyStore } from './keys.js';
 import { raResponder, type Responder } from './responder.js';
@@ -62,7 +63,8 @@ export class RaCertificates {
       readonly keyStore: RaKeyStore;
       readonly settings: RaSettings;
       readonly clock: () => Date;
-      readonly log: Logger;
+      /** Every RA certificate issued or renewed is a key lifecycle audit event. */
+      readonly audit: AuditLog;
     },
   ) {
     this.docs = d.documents.collection<RaState>('state');
@@ -84,8 +86,8 @@ export class RaCertificates {
    * The previous one keeps decrypting until it expires; other instances publish the new one
    * within `reloadMs`.
    */
-  async renew(endpoint: string): Promise<RaCertificate> {
-    const certs = await this.ensure(endpoint, true);
+  async renew(endpoint: string, actor?: string): Promise<RaCertificate> {
+    const certs = await this.ensure(endpoint, actor ?? 'azure-scep-ca');
     this.loaded.delete(endpoint);
     const [fresh] = certs;
     if (!fresh) throw new Error(`endpoint "${endpoint}" has no RA certificate`);
@@ -122,8 +124,11 @@ export class RaCertificates {
     return k;
   }
 
-  /** The state's certificates, after issuing a new one if there is none or renewal is due. */
-  private async ensure(endpoint: string, force = false): Promise<readonly RaCertificate[]> {
+  /**
+   * The state's certificates, after issuing a new one if there is none or renewal is due;
+   * `rotatedBy` forces a new one now, on that actor's request.
+   */
+  private async ensure(endpoint: string, rotatedBy?: string): Promise<readonly RaCertificate[]> {
     const id = stateId(endpoint);
     for (let attempt = 0; attempt < 3; attempt++) {
       const state = await this.docs.get(id, id);
@@ -132,7 +137,7 @@ export class RaCertificates {
       const renewAt = current
         ? new Date(current.notAfter).getTime() - this.d.settings.renewBeforeDays * 86_400_000
         : 0;
-      if (current && now.getTime() < renewAt && !force) return state.certificates;
+      if (current && now.getTime() < renewAt && rotatedBy === undefined) return state.certificates;
       const fresh = await this.issue(endpoint, now);
       // Expired ones are dropped; older ones keep decrypting until they expire.
       const kept = (state?.certificates ?? []).filter((c) => c.notAfter > now.toISOString());
@@ -145,13 +150,14 @@ export class RaCertificates {
         if (isAppError(e) && (e.code === 'PRECONDITION_FAILED' || e.code === 'CONFLICT')) continue;
         throw e;
       }
-      this.d.log.info(current ? 'RA certificate renewed' : 'RA certificate issued', {
-        event: current ? 'ra-certificate-renewed' : 'ra-certificate-issued',
-        endpoint,
-        thumbprintSha256: fresh.thumbprintSha256,
-        notAfter: fresh.notAfter,
+      recordKeyEvent(this.d.audit, {
+        role: 'ra',
+        action: !current ? 'issued' : rotatedBy !== undefined ? 'rotated' : 'renewed',
+        certificateDer: Buffer.from(fresh.der, 'base64'),
         key: fresh.key,
-        ...(current ? { previous: current.thumbprintSha256 } : {}),
+        previous: current?.thumbprintSha256,
+        endpoint,
+        actor: rotatedBy,
       });
       return next.certificates;
     }

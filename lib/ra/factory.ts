@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { AuditLog } from '../audit/sink.js';
 import type { TokenCredential } from '@azure/identity';
 import type { CertificateIssuer } from '../ca/issue.js';
 import type { Settings } from '../config/index.js';
@@ -19,6 +20,7 @@ export async function createRaCertificates(
     readonly ca: CaKeys;
     readonly clock: () => Date;
     readonly logger: Logger;
+    readonly audit: AuditLog;
     readonly credential: () => Promise<TokenCredential>;
   },
 ): Promise<RaCertificates> {
@@ -45,7 +47,7 @@ export async function createRaCertificates(
       reloadMs: 60_000,
     },
     clock: d.clock,
-    log: d.logger,
+    audit: d.audit,
   });
 }
 

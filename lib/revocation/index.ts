@@ -1,3 +1,6 @@
+import { recordKeyEvent } from '../audit/keys.js';
+import type { AuditLog } from '../audit/sink.js';
+import { sha256Hex } from '../x509/cert-view.js';
 import type { RevocationSettings } from '../config/revocation.js';
 import type { CaKeys } from '../keys/types.js';
 import type { Logger } from '../log.js';
@@ -25,6 +28,8 @@ export function createRevocation(deps: {
   readonly issuerName: string;
   readonly settings: RevocationSettings;
   readonly logger: Logger;
+  /** Revocations, releases and OCSP responder certificates are audit events. */
+  readonly audit: AuditLog;
   readonly clock: () => Date;
 }): Revocation {
   const { store, ca, settings, logger, clock } = deps;
@@ -32,6 +37,15 @@ export function createRevocation(deps: {
   const responder = new ResponderCertificates(ca, {
     validityHours: settings.responderValidityHours,
     now: clock,
+    onIssued: (certificateDer, previous) => {
+      recordKeyEvent(deps.audit, {
+        role: 'ocsp-responder',
+        action: previous ? 'renewed' : 'issued',
+        certificateDer,
+        key: 'memory (this instance)',
+        previous: previous && sha256Hex(previous),
+      });
+    },
   });
   const ocsp = new OcspResponder({
     store,
@@ -53,7 +67,7 @@ export function createRevocation(deps: {
   });
   const service = new RevocationService({
     store,
-    logger,
+    audit: deps.audit,
     changed: () => {
       epoch.changed();
     },

@@ -1,6 +1,9 @@
+import type { AuditLog } from '../audit/sink.js';
+import type { ReasonCode } from '../audit/reasons.js';
 import { describeError, isAppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { IntuneRevocationClient, IntuneRevocationResult } from './intune-client.js';
+import { canonicalSerial } from './reasons.js';
 import type { RevocationService } from './revoke.js';
 
 export interface IntunePullDeps {
@@ -10,6 +13,8 @@ export interface IntunePullDeps {
   readonly caName: string;
   readonly batchSize: number;
   readonly logger: Logger;
+  /** A request that was not carried out is an audit event; a revocation is one already. */
+  readonly audit: AuditLog;
 }
 
 /**
@@ -18,7 +23,8 @@ export interface IntunePullDeps {
  * Nothing is lost when a call fails: Intune keeps a request until its result is uploaded, and
  * revoking is idempotent here (an already revoked certificate is reported as succeeded), so
  * the next pull simply does it again. A request whose revocation failed for a transient reason
- * (the store did not answer) is not reported at all, so Intune offers it again.
+ * (the store did not answer) is not reported at all, so Intune offers it again. Every outcome is
+ * an audit event: the revocation use case records a revocation, this function the rest.
  */
 export async function pullIntuneRevocations(
   d: IntunePullDeps,
@@ -32,25 +38,49 @@ export async function pullIntuneRevocations(
       errorCode: IntuneRevocationResult['errorCode'],
       errorMessage: string | null,
     ) => results.push({ requestContext: r.requestContext, succeeded, errorCode, errorMessage });
+    const audit = (outcome: 'replayed' | 'refused' | 'failed', reason: ReasonCode, text: string): void =>
+      void d.audit.record({
+        kind: 'revocation',
+        operation: 'intune.revoke',
+        actor: 'intune',
+        serialNumber: canonicalSerial(r.serialNumber) ?? r.serialNumber.slice(0, 64),
+        outcome,
+        reason,
+        message: `Intune revocation request for serial ${r.serialNumber}: ${text}`,
+        compared:
+          r.issuerName === null ? undefined : [{ name: 'issuer', actual: r.issuerName, required: d.caName }],
+      });
     if (r.issuerName !== null && normalizeDn(r.issuerName) !== normalizeDn(d.caName)) {
       result(false, 'CertificateNotFoundError', 'the certificate was not issued by this CA');
+      audit('refused', 'revocation-other-issuer', `issued by "${r.issuerName}", not by this CA`);
       continue;
     }
     try {
-      await d.revocation.revoke({ serial: r.serialNumber, reason: 'unspecified', actor: 'intune' });
+      await d.revocation.revoke({
+        serial: r.serialNumber,
+        reason: 'unspecified',
+        actor: 'intune',
+        operation: 'intune.revoke',
+      });
       revoked += 1;
       result(true, 'None', null);
     } catch (e) {
-      if (isAppError(e) && e.code === 'CONFLICT') result(true, 'None', null);
-      else if (isAppError(e) && e.code === 'NOT_FOUND')
+      if (isAppError(e) && e.code === 'CONFLICT') {
+        result(true, 'None', null);
+        audit('replayed', 'revocation-already-revoked', 'already revoked; reported as done');
+      } else if (isAppError(e) && e.code === 'NOT_FOUND') {
         result(false, 'CertificateNotFoundError', 'no such certificate');
-      else if (isAppError(e) && e.code === 'BAD_REQUEST')
+        audit('refused', 'revocation-certificate-unknown', 'no certificate of this CA has this serial');
+      } else if (isAppError(e) && e.code === 'BAD_REQUEST') {
         result(false, 'ParameterDataInvalidError', e.message);
-      else
+        audit('refused', 'revocation-request-invalid', e.message);
+      } else {
         d.logger.warn('intune revocation: will retry', {
           requestContext: r.requestContext,
           error: describeError(e),
         });
+        audit('failed', 'store-unavailable', `not carried out (${describeError(e)}); Intune offers it again`);
+      }
     }
   }
   if (results.length > 0) await d.client.upload(results);

@@ -39,6 +39,8 @@ export interface ResponderOptions {
   /** Certificate lifetime; renewed when less than half of it is left. Default 2 days. */
   readonly validityHours?: number;
   readonly now?: () => Date;
+  /** Told of every responder certificate issued (the key lifecycle audit event); never throws. */
+  readonly onIssued?: (certificateDer: Uint8Array, previous: Uint8Array | undefined) => void;
 }
 
 const generate = promisify(generateKeyPair);
@@ -58,11 +60,13 @@ export class ResponderCertificates {
   private renewing: Promise<ResponderIdentity> | undefined;
   private readonly validityMs: number;
   private readonly now: () => Date;
+  private readonly onIssued: NonNullable<ResponderOptions['onIssued']>;
 
   constructor(
     private readonly ca: CaKeys,
     options: ResponderOptions = {},
   ) {
+    this.onIssued = options.onIssued ?? (() => undefined);
     this.validityMs = (options.validityHours ?? 48) * 3_600_000;
     this.now = options.now ?? (() => new Date());
   }
@@ -113,6 +117,7 @@ export class ResponderCertificates {
     });
     const certificateDer = await signTbs(tbs, this.ca.signer, hash);
     const spki = AsnParser.parse(signer.publicKeySpki, SubjectPublicKeyInfo);
+    this.onIssued(certificateDer, this.current?.certificateDer);
     this.current = {
       signer,
       certificateDer,

@@ -1,5 +1,5 @@
+import type { AuditLog } from '../audit/sink.js';
 import { AppError } from '../errors.js';
-import type { Logger } from '../log.js';
 import type { CertificateRecord, CertificateStore, RevocationReason } from '../store/types.js';
 import { canonicalSerial } from './reasons.js';
 
@@ -7,15 +7,18 @@ export interface RevokeRequest {
   readonly serial: string;
   /** RFC 5280 CRLReason; default unspecified. */
   readonly reason?: RevocationReason;
-  /** Who asked (administrator id, `intune`, …): recorded in the audit line. */
+  /** Who asked (administrator id, `intune`, `renewal`, …): recorded in the audit event. */
   readonly actor: string;
+  /** What asked, for the audit event's operation (default `certificate.revoke` / `.release`). */
+  readonly operation?: string;
   /** The caller's scope: a record it may not see is answered NOT_FOUND, like an unknown one. */
   readonly visible?: (record: CertificateRecord) => boolean;
 }
 
 export interface RevocationDeps {
   readonly store: CertificateStore;
-  readonly logger: Logger;
+  /** Every revocation and release is an audit event (kind `revocation`). */
+  readonly audit: AuditLog;
   /** Called after every change, so this instance's OCSP and CRL caches drop at once. */
   readonly changed: () => void;
   readonly now?: () => Date;
@@ -28,7 +31,7 @@ const ATTEMPTS = 3;
  * Revoke and release (unrevoke) certificates: the one place that changes a record's revocation
  * state. Typed errors: NOT_FOUND (unknown serial, or outside the caller's scope), CONFLICT
  * (already revoked; release of anything but certificateHold, RFC 5280 §5.3.1), BAD_REQUEST (not
- * a serial). Every change is one structured audit line.
+ * a serial). Every change is one audit event, whoever asked (API, Intune, a renewal).
  */
 export class RevocationService {
   private readonly now: () => Date;
@@ -76,17 +79,36 @@ export class RevocationService {
       const updated = await this.deps.store.update(record, change);
       if (!updated) continue; // changed since it was read: read again
       this.deps.changed();
-      this.deps.logger.info(`certificate ${outcome}`, {
-        audit: true,
-        event: `certificate.${outcome}`,
-        serialNumber: serial,
-        reason: change.revocation?.reason ?? record.revocation?.reason,
-        endpoint: record.endpoint,
-        subject: record.subject,
-        actor: r.actor,
-      });
+      this.record(r, outcome, record, updated);
       return updated;
     }
     throw new AppError('CONFLICT', 'the certificate changed while it was being updated; try again');
+  }
+
+  private record(
+    r: Omit<RevokeRequest, 'reason'>,
+    outcome: 'revoked' | 'released',
+    before: CertificateRecord,
+    after: CertificateRecord,
+  ): void {
+    const reason = after.revocation?.reason ?? before.revocation?.reason;
+    this.deps.audit.record({
+      kind: 'revocation',
+      operation: r.operation ?? (outcome === 'revoked' ? 'certificate.revoke' : 'certificate.release'),
+      actor: r.actor,
+      endpoint: before.endpoint,
+      account: before.accountId,
+      organization: before.organization,
+      department: before.department,
+      subject: before.subject,
+      serialNumber: before.serialNumber,
+      outcome,
+      reason: outcome === 'revoked' ? 'certificate-revoked' : 'certificate-released',
+      message: `certificate ${before.serialNumber} ${outcome} (${reason ?? 'unspecified'}) by ${r.actor}`,
+      changes: [
+        { field: 'status', before: before.status, after: after.status },
+        { field: 'revocation', before: before.revocation ?? null, after: after.revocation ?? null },
+      ],
+    });
   }
 }

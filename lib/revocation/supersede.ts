@@ -37,6 +37,7 @@ export function revokeSupersededOnDelivery(d: SupersedeDeps): SupersedeOnDeliver
         serial: old,
         reason: 'superseded',
         actor: `renewal:${record.serialNumber}`,
+        operation: 'renewal.supersede',
       });
     } catch (e) {
       if (e instanceof AppError && e.code === 'CONFLICT') return; // already revoked

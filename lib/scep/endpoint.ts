@@ -23,6 +23,11 @@ export interface ScepEndpoint {
   readonly raEnabled?: boolean;
   /** Who signs CertReps and opens envelopes; attached per request; absent = the CA. */
   readonly responder?: Responder;
+  /**
+   * The organization (and department) the endpoint is delegated to, when it is exactly one:
+   * every audit event of the endpoint carries it, so its administrators see their refusals.
+   */
+  readonly owner?: { readonly organization?: string; readonly department?: string };
 }
 
 /**

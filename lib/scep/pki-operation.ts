@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { IssuerAndSerialNumber } from '@peculiar/asn1-cms';
 import type { ComparedValue } from '../audit/event.js';
-import { reasonEntry, type ReasonCode } from '../audit/reasons.js';
+import { clientReason, reasonEntry, type ReasonCode } from '../audit/reasons.js';
 import type { AuditLog } from '../audit/sink.js';
 import type { CertificateIssuer } from '../ca/issue.js';
 import { serialHex } from '../ca/sign.js';
@@ -13,7 +13,6 @@ import { parseCsr, type ParsedCsr } from '../csr/parse.js';
 import { kid, oid, parseBer } from '../cms/ber.js';
 import type { EnrollmentRequest, EnrollmentResult, EnrollmentService } from '../enroll/service.js';
 import { describeError, isAppError } from '../errors.js';
-import { clientReason } from '../model/reasons.js';
 import type { HashAlgorithm } from '../keys/types.js';
 import { CaCannotDecrypt, type Responder } from '../ra/responder.js';
 import { nameDerToString } from '../x509/names.js';
@@ -118,6 +117,7 @@ export class PkiOperation {
       this.d.audit.record({
         kind: 'enrollment',
         endpoint: endpoint.name,
+        ...endpoint.owner,
         operation: 'PKIOperation',
         outcome: 'refused',
         reason: 'message-unparseable',
@@ -144,6 +144,7 @@ export class PkiOperation {
       this.d.audit.record({
         kind: 'enrollment',
         endpoint: endpoint.name,
+        ...endpoint.owner,
         operation: 'PKIOperation',
         transactionId: msg.transactionId,
         actor: nameDerToString(msg.signer.subject),
@@ -192,6 +193,7 @@ export class PkiOperation {
           this.d.audit.record({
             kind: 'enrollment',
             endpoint: endpoint.name,
+            ...endpoint.owner,
             operation: MessageType[msg.messageType] ?? 'PKIOperation',
             transactionId: msg.transactionId,
             actor: nameDerToString(msg.signer.subject),
@@ -213,6 +215,7 @@ export class PkiOperation {
       this.d.audit.record({
         kind: 'enrollment',
         endpoint: endpoint.name,
+        ...endpoint.owner,
         operation: MessageType[msg.messageType] ?? `messageType ${msg.messageType}`,
         transactionId: msg.transactionId,
         actor: nameDerToString(msg.signer.subject),
@@ -364,6 +367,7 @@ export class PkiOperation {
       csr,
       profile: endpoint.profile,
       transactionId: msg.transactionId,
+      context: endpoint.owner,
       transactionRef: transactionRef(
         endpoint.name,
         msg.transactionId,
@@ -460,7 +464,7 @@ export class PkiOperation {
   }
 }
 
-/** An account's state is for the audit log, not for the requester (lib/model/reasons.ts). */
+/** An account's state is for the audit trail, not for the requester (lib/audit/reasons.ts). */
 function refusalText(r: Extract<EnrollmentResult, { ok: false }>): string {
   return r.kind === 'unauthorized' ? `${r.message}: ${clientReason(r.reason)}` : r.message;
 }

@@ -2,14 +2,14 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loggerChangeLog } from '../../lib/admin/audit.js';
+import { auditChangeLog } from '../../lib/admin/audit.js';
 import { Certificates } from '../../lib/admin/certificates.js';
 import { inScope } from '../../lib/admin/scope.js';
 import type { Actor } from '../../lib/admin/roles.js';
 import { createManagement } from '../../lib/app.js';
 import { loadSettings } from '../../lib/config/index.js';
+import { toAuditEvent, type AuditInput } from '../../lib/audit/event.js';
 import { AppError } from '../../lib/errors.js';
-import { memoryLogger, silentLogger } from '../../lib/log.js';
 import { MemoryDocumentStore } from '../../lib/store/documents-memory.js';
 import { MemoryCertificateStore } from '../../lib/store/memory.js';
 import { testRecord } from './store-contract.js';
@@ -38,7 +38,7 @@ async function management(env: Record<string, string>) {
   const r = await createManagement(settings, deps, {
     store: new MemoryCertificateStore(),
     endpointCache: { forget: () => undefined },
-    logger: silentLogger,
+    audit: { record: () => undefined },
     realm: 'test',
   });
   return { manage: r.admin, adminKey: r.adminKey };
@@ -89,23 +89,45 @@ describe('admin key', () => {
 });
 
 describe('change log', () => {
-  it('ok/records actor, action, target, before and after, with secrets redacted at any depth', () => {
-    const log = memoryLogger();
+  it('ok/a change is one management audit event: actor, action, organization, secrets redacted at any depth', () => {
+    const recorded: AuditInput[] = [];
     const actor: Actor = { id: 'entra:x', role: 'CA.Operator', scope: [] };
-    loggerChangeLog(log).recordChange(actor, 'account.create', 'endpoints/lab/accounts/A1', null, {
-      name: 'kandji',
-      challenge: 'SECRET-1',
-      nested: { password: 'SECRET-2', secret: { hash: 'h', salt: 's' } },
-    });
-    const line = JSON.stringify(log.entries);
-    expect(line).not.toMatch(/SECRET-1|SECRET-2|"h"|"s"/);
-    expect(log.entries[0]?.fields).toMatchObject({
-      change: true,
+    auditChangeLog({
+      record: (e) => {
+        recorded.push(e);
+        return undefined;
+      },
+    }).recordChange(
+      actor,
+      'account.create',
+      'endpoints/lab/accounts/A1',
+      null,
+      {
+        name: 'kandji',
+        organization: 'org-a',
+        challenge: 'SECRET-1',
+        nested: { password: 'SECRET-2', secret: { hash: 'h', salt: 's' } },
+      },
+      { endpoint: 'lab' },
+    );
+    expect(recorded).toHaveLength(1);
+    const e = toAuditEvent(recorded[0]!, new Date('2026-12-01T00:00:00Z'));
+    expect(JSON.stringify(e)).not.toMatch(/SECRET-1|SECRET-2|"h"|"s"/);
+    expect(e).toMatchObject({
+      kind: 'management',
       actor: 'entra:x',
-      action: 'account.create',
-      target: 'endpoints/lab/accounts/A1',
-      before: null,
-      after: { name: 'kandji', challenge: '[redacted]' },
+      operation: 'account.create',
+      endpoint: 'lab',
+      organization: 'org-a',
+      outcome: 'changed',
+      reason: 'management-change',
+      message: 'entra:x: account.create endpoints/lab/accounts/A1 (challenge, name, nested, organization)',
+    });
+    expect(e.changes).toContainEqual({ field: 'challenge', before: undefined, after: '(changed)' });
+    expect(e.changes).toContainEqual({
+      field: 'nested',
+      before: undefined,
+      after: { password: '[redacted]', secret: '[redacted]' },
     });
   });
 });

@@ -7,6 +7,7 @@ import { pullIntuneRevocations } from '../../lib/revocation/intune-pull.js';
 import { RevocationService } from '../../lib/revocation/revoke.js';
 import { MemoryCertificateStore } from '../../lib/store/memory.js';
 import { startFakeIntune, type FakeIntune } from '../fakes/intune-server.js';
+import { recordingAudit } from '../helpers/audit-log.js';
 import { testRecord } from './store-contract.js';
 
 const CA = 'CN=Test CA';
@@ -21,6 +22,7 @@ afterAll(async () => {
 describe('Intune revocation pull', () => {
   let store: MemoryCertificateStore;
   let pull: () => ReturnType<typeof pullIntuneRevocations>;
+  let audit: ReturnType<typeof recordingAudit>;
   beforeEach(() => {
     fake.revocation.pending.splice(0);
     fake.revocation.results.splice(0);
@@ -33,8 +35,9 @@ describe('Intune revocation pull', () => {
       providerNameAndVersion: 'test/1.0',
       timeoutMs: 5000,
     });
-    const revocation = new RevocationService({ store, logger, changed: () => undefined });
-    pull = () => pullIntuneRevocations({ client, revocation, caName: CA, batchSize: 100, logger });
+    audit = recordingAudit();
+    const revocation = new RevocationService({ store, audit, changed: () => undefined });
+    pull = () => pullIntuneRevocations({ client, revocation, caName: CA, batchSize: 100, logger, audit });
   });
 
   async function issued(n: number, serial: string): Promise<void> {
@@ -73,6 +76,14 @@ describe('Intune revocation pull', () => {
     expect(fake.revocation.pending).toEqual([]);
     expect(fake.revocation.downloads).toContain(100);
     expect(fake.violations).toEqual([]);
+    // One audit event per request, each with its outcome.
+    expect(audit.events.map((e) => [e.serialNumber, e.actor, e.outcome, e.reason])).toEqual([
+      ['0a01', 'intune', 'revoked', 'certificate-revoked'],
+      ['0a02', 'intune', 'replayed', 'revocation-already-revoked'],
+      ['ffff', 'intune', 'refused', 'revocation-certificate-unknown'],
+      ['0a01', 'intune', 'refused', 'revocation-other-issuer'],
+    ]);
+    expect(audit.events.every((e) => e.kind === 'revocation' && e.operation === 'intune.revoke')).toBe(true);
   });
 
   it('fail/an upload that fails loses nothing: the next pull gets the requests again and reports them', async () => {

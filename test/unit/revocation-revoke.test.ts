@@ -1,42 +1,83 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { memoryLogger } from '../../lib/log.js';
 import { canonicalSerial } from '../../lib/revocation/reasons.js';
 import { RevocationService } from '../../lib/revocation/revoke.js';
 import { MemoryCertificateStore } from '../../lib/store/memory.js';
 import type { CertificateRecord } from '../../lib/store/types.js';
+import { recordingAudit } from '../helpers/audit-log.js';
 import { testRecord } from './store-contract.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 
 describe('revoke and unrevoke', () => {
   let store: MemoryCertificateStore;
-  let logger: ReturnType<typeof memoryLogger>;
+  let audit: ReturnType<typeof recordingAudit>;
   let changes: number;
   let service: RevocationService;
   let rec: CertificateRecord;
   beforeEach(async () => {
     store = new MemoryCertificateStore();
-    logger = memoryLogger();
+    audit = recordingAudit(() => NOW);
     changes = 0;
-    service = new RevocationService({ store, logger, changed: () => void (changes += 1), now: () => NOW });
-    const r = await store.create(testRecord(1, { serialNumber: '0a1b2c' }));
+    service = new RevocationService({ store, audit, changed: () => void (changes += 1), now: () => NOW });
+    const r = await store.create(
+      testRecord(1, { serialNumber: '0a1b2c', organization: 'org-a', department: 'it', accountId: 'A1' }),
+    );
     if (!r.created) throw new Error('not created');
     rec = r.record;
   });
 
-  it('ok/revokes with the reason and time, tells the caches, and writes an audit line', async () => {
+  it('ok/revokes with the reason and time, tells the caches, and records one audit event', async () => {
     const out = await service.revoke({ serial: '0a1b2c', reason: 'keyCompromise', actor: 'admin-1' });
     expect(out.status).toBe('revoked');
     expect(out.revocation).toEqual({ reason: 'keyCompromise', date: NOW.toISOString() });
     expect((await store.getBySerial('0a1b2c'))?.status).toBe('revoked');
     expect(changes).toBe(1);
-    const line = logger.entries.find((l) => l.message === 'certificate revoked');
-    expect(line?.fields).toMatchObject({
-      audit: true,
-      event: 'certificate.revoked',
+    expect(audit.events).toHaveLength(1);
+    expect(audit.events[0]).toMatchObject({
+      kind: 'revocation',
+      operation: 'certificate.revoke',
+      outcome: 'revoked',
+      reason: 'certificate-revoked',
       serialNumber: '0a1b2c',
       actor: 'admin-1',
+      endpoint: rec.endpoint,
+      partition: rec.endpoint,
+      account: 'A1',
+      organization: 'org-a',
+      department: 'it',
+      changes: [
+        { field: 'status', before: 'issued', after: 'revoked' },
+        { field: 'revocation', before: null, after: { reason: 'keyCompromise', date: NOW.toISOString() } },
+      ],
     });
+    expect(audit.events[0]?.message).toContain('keyCompromise');
+  });
+
+  it('ok/a caller names its operation: a renewal that supersedes is audited as such', async () => {
+    await service.revoke({
+      serial: '0a1b2c',
+      reason: 'superseded',
+      actor: 'renewal',
+      operation: 'renewal.supersede',
+    });
+    expect(audit.events.map((e) => [e.operation, e.actor, e.reason])).toEqual([
+      ['renewal.supersede', 'renewal', 'certificate-revoked'],
+    ]);
+  });
+
+  it('ok/a release of a certificate on hold is one certificate-released event', async () => {
+    await service.revoke({ serial: '0a1b2c', reason: 'certificateHold', actor: 'op' });
+    await service.unrevoke({ serial: '0a1b2c', actor: 'op' });
+    expect(audit.events.map((e) => [e.outcome, e.reason])).toEqual([
+      ['revoked', 'certificate-revoked'],
+      ['released', 'certificate-released'],
+    ]);
+    expect(audit.events[1]?.changes?.[0]).toEqual({ field: 'status', before: 'revoked', after: 'issued' });
+  });
+
+  it('fail/a refused revocation records nothing', async () => {
+    await expect(service.revoke({ serial: 'ffff', actor: 'a' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(audit.events).toEqual([]);
   });
 
   it('ok/the reason defaults to unspecified', async () => {

@@ -5,6 +5,7 @@ import { RevocationService } from '../../lib/revocation/revoke.js';
 import { revokeSupersededOnDelivery, type SupersedeOnDelivery } from '../../lib/revocation/supersede.js';
 import { MemoryCertificateStore } from '../../lib/store/memory.js';
 import type { CertificateRecord } from '../../lib/store/types.js';
+import { recordingAudit } from '../helpers/audit-log.js';
 import { testRecord } from './store-contract.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
@@ -12,6 +13,7 @@ const NOW = new Date('2026-06-01T12:00:00Z');
 describe('a delivered renewal revokes the certificate it renews when the profile says so', () => {
   let store: MemoryCertificateStore;
   let logger: ReturnType<typeof memoryLogger>;
+  let audit: ReturnType<typeof recordingAudit>;
   let policies: Map<string, RenewalPolicy>;
   let supersede: SupersedeOnDelivery;
   let old: CertificateRecord;
@@ -20,11 +22,12 @@ describe('a delivered renewal revokes the certificate it renews when the profile
   beforeEach(async () => {
     store = new MemoryCertificateStore();
     logger = memoryLogger();
+    audit = recordingAudit(() => NOW);
     policies = new Map([
       ['static', { allowed: true, revokeSuperseded: true }],
       ['kiosk', { allowed: true }],
     ]);
-    const revocation = new RevocationService({ store, logger, changed: () => undefined, now: () => NOW });
+    const revocation = new RevocationService({ store, audit, changed: () => undefined, now: () => NOW });
     supersede = revokeSupersededOnDelivery({
       revocation,
       renewalPolicyOf: (name) => Promise.resolve(policies.get(name)),
@@ -36,18 +39,21 @@ describe('a delivered renewal revokes the certificate it renews when the profile
     await store.create(renewed);
   });
 
-  it('ok/revokes the renewed certificate as superseded, through the revoke audit line', async () => {
+  it('ok/revokes the renewed certificate as superseded, through the revoke audit event', async () => {
     await supersede(renewed);
     expect((await store.getBySerial(old.serialNumber))?.revocation).toEqual({
       reason: 'superseded',
       date: NOW.toISOString(),
     });
-    expect(logger.entries.find((l) => l.message === 'certificate revoked')?.fields).toMatchObject({
-      event: 'certificate.revoked',
+    expect(audit.events).toHaveLength(1);
+    expect(audit.events[0]).toMatchObject({
+      kind: 'revocation',
+      operation: 'renewal.supersede',
+      reason: 'certificate-revoked',
       serialNumber: old.serialNumber,
-      reason: 'superseded',
       actor: `renewal:${renewed.serialNumber}`,
     });
+    expect(audit.events[0]?.message).toContain('superseded');
   });
 
   it('ok/profile off (the default): the renewed certificate stays good', async () => {
@@ -72,7 +78,7 @@ describe('a delivered renewal revokes the certificate it renews when the profile
   it('ok/a replayed delivery leaves the earlier revocation as it was, without a warning', async () => {
     await supersede(renewed);
     await supersede(renewed);
-    expect(logger.entries.filter((l) => l.message === 'certificate revoked')).toHaveLength(1);
+    expect(audit.events.filter((e) => e.reason === 'certificate-revoked')).toHaveLength(1);
     expect(logger.entries.filter((l) => l.level === 'warn')).toEqual([]);
   });
 
