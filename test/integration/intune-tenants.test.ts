@@ -1,5 +1,7 @@
 import 'reflect-metadata';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { getApp } from '../../lib/app.js';
+import { runRedrive } from '../../lib/intune/functions.js';
 import { FailInfo, PKIStatus } from '../../lib/scep/types.js';
 import { startFakeIntune, type FakeIntune } from '../fakes/intune-server.js';
 import { startFakeKeyVault, type FakeKeyVault } from '../fakes/keyvault-server.js';
@@ -129,5 +131,39 @@ describe('stored Intune endpoints, one tenant each', () => {
     expect(callsFor(fake, 'validateRequest', 'TENANT-B-SIGN-FAULT').map((c) => c.tenantId)).toEqual([
       tenantId,
     ]);
+  });
+
+  it('ok/regression: a failure notification whose queue write failed is kept and, once the queue is back, delivered exactly once', async () => {
+    const app = await getApp();
+    const queue = app.intuneNotifications!.queue;
+    // The queue is down for the failure notification's write.
+    const send = vi.spyOn(queue, 'send').mockRejectedValueOnce(new Error('queue unavailable'));
+    vault.fail('sign', { status: 403, code: 'Forbidden', times: 2 });
+    const tenantId = tenants.a.tenantId;
+    const failed = enrollIntune(host, {
+      subject: 'CN=queue-outage',
+      challenge: fake.challengeFor(tenantId),
+      path: '/scep/tenant-a',
+      transactionId: 'TENANT-A-QUEUE-OUTAGE',
+    });
+    await expect(failed).rejects.toThrow(/HTTP 503/);
+    vault.clearFaults();
+    expect(send).toHaveBeenCalledTimes(1);
+    send.mockRestore();
+    // Nothing reached Intune (the queue worker polls every 0.5 s).
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(callsFor(fake, 'failureNotification', 'TENANT-A-QUEUE-OUTAGE')).toHaveLength(0);
+
+    // The queue is back: the re-drive timer queues the kept message; a second run finds nothing.
+    const first = await runRedrive(app);
+    expect(first).toMatchObject({ requeued: 1, failed: 0 });
+    expect(await runRedrive(app)).toMatchObject({ requeued: 0, failed: 0 });
+    const [call] = await waitFor('failureNotification', () => {
+      const calls = callsFor(fake, 'failureNotification', 'TENANT-A-QUEUE-OUTAGE');
+      return calls.length > 0 ? calls : undefined;
+    });
+    expect(call).toMatchObject({ tenantId, status: 200 });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(callsFor(fake, 'failureNotification', 'TENANT-A-QUEUE-OUTAGE')).toHaveLength(1);
   });
 });
