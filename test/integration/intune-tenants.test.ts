@@ -65,6 +65,22 @@ afterAll(async () => {
   await vault.close();
 });
 
+/**
+ * An enrollment on `tenant-<t>` that Intune validated but the CA could not sign: the vault
+ * refuses the certificate signature and the FAILURE signature, so the device gets HTTP 503.
+ */
+async function enrollWithSignFault(t: 'a' | 'b', transactionId: string): Promise<void> {
+  vault.fail('sign', { status: 403, code: 'Forbidden', times: 2 });
+  const failed = enrollIntune(host, {
+    subject: `CN=${transactionId.toLowerCase()}`,
+    challenge: fake.challengeFor(tenants[t].tenantId),
+    path: `/scep/tenant-${t}`,
+    transactionId,
+  });
+  await expect(failed).rejects.toThrow(/HTTP 503/);
+  vault.clearFaults();
+}
+
 describe('stored Intune endpoints, one tenant each', () => {
   it.each(['a', 'b'] as const)(
     'ok/tenant %s: the challenge is validated and the success notification sent through its own tenant',
@@ -112,17 +128,8 @@ describe('stored Intune endpoints, one tenant each', () => {
   });
 
   it('ok/an issuance failure after validation is reported to the endpoint’s own tenant', async () => {
-    // The certificate signature and the FAILURE signature are both refused by the vault.
-    vault.fail('sign', { status: 403, code: 'Forbidden', times: 2 });
     const tenantId = tenants.b.tenantId;
-    const failed = enrollIntune(host, {
-      subject: 'CN=sign-fault',
-      challenge: fake.challengeFor(tenantId),
-      path: '/scep/tenant-b',
-      transactionId: 'TENANT-B-SIGN-FAULT',
-    });
-    await expect(failed).rejects.toThrow(/HTTP 503/);
-    vault.clearFaults();
+    await enrollWithSignFault('b', 'TENANT-B-SIGN-FAULT');
     const [call] = await waitFor('failureNotification', () => {
       const calls = callsFor(fake, 'failureNotification', 'TENANT-B-SIGN-FAULT');
       return calls.length > 0 ? calls : undefined;
@@ -138,16 +145,8 @@ describe('stored Intune endpoints, one tenant each', () => {
     const queue = app.intuneNotifications!.queue;
     // The queue is down for the failure notification's write.
     const send = vi.spyOn(queue, 'send').mockRejectedValueOnce(new Error('queue unavailable'));
-    vault.fail('sign', { status: 403, code: 'Forbidden', times: 2 });
     const tenantId = tenants.a.tenantId;
-    const failed = enrollIntune(host, {
-      subject: 'CN=queue-outage',
-      challenge: fake.challengeFor(tenantId),
-      path: '/scep/tenant-a',
-      transactionId: 'TENANT-A-QUEUE-OUTAGE',
-    });
-    await expect(failed).rejects.toThrow(/HTTP 503/);
-    vault.clearFaults();
+    await enrollWithSignFault('a', 'TENANT-A-QUEUE-OUTAGE');
     expect(send).toHaveBeenCalledTimes(1);
     send.mockRestore();
     // Nothing reached Intune (the queue worker polls every 0.5 s).
