@@ -370,12 +370,17 @@ async function createIntune(
   },
 ): Promise<{ intune: IntuneDeps | undefined; stored: StoredIntuneDeps }> {
   const s = settings.intune;
-  const [{ createIntuneClient, createNotificationQueues }, { IntuneConnections }, { lazyQueue }] =
-    await Promise.all([
-      import('./intune/factory.js'),
-      import('./intune/connections.js'),
-      import('./queue/lazy.js'),
-    ]);
+  const [
+    { createIntuneClient, createNotificationQueues },
+    { IntuneConnections },
+    { lazyQueue },
+    { FailureOutbox },
+  ] = await Promise.all([
+    import('./intune/factory.js'),
+    import('./intune/connections.js'),
+    import('./queue/lazy.js'),
+    import('./intune/failure-outbox.js'),
+  ]);
   let queues: StoredIntuneDeps['queues'];
   if (s.queue.connection) {
     let both: ReturnType<typeof createNotificationQueues> | undefined;
@@ -389,7 +394,8 @@ async function createIntune(
       poison: lazyQueue(s.queue.poisonName, async () => (await once()).poison),
     };
   }
-  const common = { store: o.store, logger: o.logger, clock: o.clock };
+  const outbox = new FailureOutbox(o.documents.collection('state'), o.clock);
+  const common = { store: o.store, logger: o.logger, clock: o.clock, outbox };
   const intune: IntuneDeps | undefined =
     s.enabled && s.unavailable === undefined && queues
       ? { client: createIntuneClient(s), ...queues, ...common }

@@ -1,6 +1,7 @@
 import type { IntuneSettings } from '../config/intune.js';
 import type { EnrollmentProfile } from '../enroll/endpoint.js';
 import type { IntuneConnections } from '../intune/connections.js';
+import type { FailureOutbox } from '../intune/failure-outbox.js';
 import type { NotifyClient } from '../intune/notification-worker.js';
 import type { Logger } from '../log.js';
 import { isIntuneType, type Endpoint } from '../model/endpoint.js';
@@ -18,6 +19,7 @@ export interface IntuneNotifications {
   readonly logger: Logger;
   readonly clock: () => Date;
   readonly clientFor: (endpoint: string | undefined) => Promise<NotifyClient | undefined>;
+  readonly outbox: FailureOutbox;
 }
 
 export interface StoredIntuneDeps {
@@ -27,6 +29,7 @@ export interface StoredIntuneDeps {
   /** The notification queues; undefined when no queue connection is configured. */
   readonly queues: { readonly queue: MessageQueue; readonly poison: MessageQueue } | undefined;
   readonly connections: IntuneConnections;
+  readonly outbox: FailureOutbox;
   readonly endpoints: DocumentCollection<Endpoint>;
   readonly store: CertificateStore;
   readonly logger: Logger;
@@ -56,6 +59,7 @@ export function storedIntuneEndpoint(
     store: d.store,
     logger: d.logger,
     clock: d.clock,
+    outbox: d.outbox,
   };
   return intuneEndpoint(e.name, d.settings, deps, profile);
 }
@@ -68,6 +72,7 @@ export function intuneNotifications(d: StoredIntuneDeps): IntuneNotifications | 
     store: d.store,
     logger: d.logger,
     clock: d.clock,
+    outbox: d.outbox,
     clientFor: async (name) => {
       if (name === undefined || name === 'intune') return d.builtIn?.client;
       const e = await d.endpoints.get(name, name);

@@ -3,6 +3,7 @@ import type { IntuneSettings } from '../config/intune.js';
 import { DEFAULT_POLICY } from '../csr/policy.js';
 import { AppError } from '../errors.js';
 import type { IntuneClient } from '../intune/client.js';
+import type { FailureOutbox } from '../intune/failure-outbox.js';
 import { hresultFor } from '../intune/hresult.js';
 import { announceDelivered, confirmSuccessBeforeDelivery, notifyFailure } from '../intune/notifications.js';
 import type { Logger } from '../log.js';
@@ -22,6 +23,8 @@ export interface IntuneDeps {
   readonly store: CertificateStore;
   readonly logger: Logger;
   readonly clock: () => Date;
+  /** Failure notifications the queue did not take (drained by the re-drive timer). */
+  readonly outbox?: FailureOutbox;
 }
 
 /**
@@ -70,7 +73,7 @@ export function builtInIntuneEndpoint(
  * before the certificate is returned.
  */
 function intuneHooks(name: string, s: IntuneEndpointSettings, d: IntuneDeps): IssuanceHooks {
-  const enqueue = { queue: d.queue, log: d.logger };
+  const enqueue = { queue: d.queue, log: d.logger, ...(d.outbox ? { outbox: d.outbox } : {}) };
   return {
     // Records start `undelivered`: Intune hears of a certificate only once a reply carrying
     // it has been produced (EnrollmentService.deliver).

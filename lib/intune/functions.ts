@@ -35,5 +35,11 @@ export async function runRedrive(app: App): Promise<{ requeued: number; failed: 
   const olderThan = new Date(
     i.clock().getTime() - app.settings.intune.notifications.redriveAfterMinutes * 60_000,
   );
-  return redrivePending({ store: i.store, queue: i.queue, now: i.clock, log: i.logger }, olderThan);
+  const pending = await redrivePending(
+    { store: i.store, queue: i.queue, now: i.clock, log: i.logger },
+    olderThan,
+  );
+  // Failure notifications the queue refused when they were written.
+  const outbox = await i.outbox.drain(i.queue, i.logger);
+  return { requeued: pending.requeued + outbox.sent, failed: pending.failed + outbox.failed };
 }

@@ -2,6 +2,7 @@ import { AppError, describeError } from '../errors.js';
 import type { MessageQueue } from '../queue/types.js';
 import type { CertificateRecord, CertificateStore, NotificationState } from '../store/types.js';
 import { type IntuneClient, truncateDescription } from './client.js';
+import type { FailureOutbox } from './failure-outbox.js';
 import { intuneReason, type Logger, silentLogger } from './types.js';
 
 /**
@@ -115,6 +116,8 @@ export function successMessageFor(record: CertificateRecord, attempt = 0): Notif
 export interface EnqueueDeps {
   readonly queue: MessageQueue;
   readonly log?: Logger;
+  /** Where a failure notification goes when the queue cannot be written (drained by the timer). */
+  readonly outbox?: Pick<FailureOutbox, 'put'>;
 }
 
 /**
@@ -175,7 +178,8 @@ export async function announceDelivered(
 /**
  * Issuance failed after a successful validateRequest: queue a failureNotification. Only for
  * the CA's own failures; "never send failureNotification for a failed validateRequest or a
- * failed successNotification" (spec §7). Never throws (logs when the queue cannot be written).
+ * failed successNotification" (spec §7). When the queue cannot be written the message goes to
+ * the outbox, which the re-drive timer queues later. Never throws.
  */
 export async function notifyFailure(
   deps: EnqueueDeps,
@@ -198,14 +202,24 @@ export async function notifyFailure(
     description: truncateDescription(f.description),
     attempt: 0,
   };
+  const log = deps.log ?? silentLogger;
   try {
     await deps.queue.send(encodeNotificationMessage(message));
     return { queued: true };
   } catch (e) {
-    (deps.log ?? silentLogger).error('intune failure notification could not be queued and is lost', {
-      transactionId: f.transactionId,
-      error: describeError(e),
-    });
+    try {
+      if (!deps.outbox) throw e;
+      await deps.outbox.put(message);
+      log.warn('intune failure notification not queued; kept in the outbox for the re-drive timer', {
+        transactionId: f.transactionId,
+        error: describeError(e),
+      });
+    } catch (e2) {
+      log.error('intune failure notification could not be queued nor kept, and is lost', {
+        transactionId: f.transactionId,
+        error: describeError(e2),
+      });
+    }
     return { queued: false };
   }
 }

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { getApp } from '../../lib/app.js';
+import { runRedrive } from '../../lib/intune/functions.js';
 import { FailInfo, PKIStatus } from '../../lib/scep/types.js';
 import { startFakeIntune, type FakeIntune } from '../fakes/intune-server.js';
 import { startFakeKeyVault, type FakeKeyVault } from '../fakes/keyvault-server.js';
@@ -63,6 +65,22 @@ afterAll(async () => {
   await vault.close();
 });
 
+/**
+ * An enrollment on `tenant-<t>` that Intune validated but the CA could not sign: the vault
+ * refuses the certificate signature and the FAILURE signature, so the device gets HTTP 503.
+ */
+async function enrollWithSignFault(t: 'a' | 'b', transactionId: string): Promise<void> {
+  vault.fail('sign', { status: 403, code: 'Forbidden', times: 2 });
+  const failed = enrollIntune(host, {
+    subject: `CN=${transactionId.toLowerCase()}`,
+    challenge: fake.challengeFor(tenants[t].tenantId),
+    path: `/scep/tenant-${t}`,
+    transactionId,
+  });
+  await expect(failed).rejects.toThrow(/HTTP 503/);
+  vault.clearFaults();
+}
+
 describe('stored Intune endpoints, one tenant each', () => {
   it.each(['a', 'b'] as const)(
     'ok/tenant %s: the challenge is validated and the success notification sent through its own tenant',
@@ -110,17 +128,8 @@ describe('stored Intune endpoints, one tenant each', () => {
   });
 
   it('ok/an issuance failure after validation is reported to the endpoint’s own tenant', async () => {
-    // The certificate signature and the FAILURE signature are both refused by the vault.
-    vault.fail('sign', { status: 403, code: 'Forbidden', times: 2 });
     const tenantId = tenants.b.tenantId;
-    const failed = enrollIntune(host, {
-      subject: 'CN=sign-fault',
-      challenge: fake.challengeFor(tenantId),
-      path: '/scep/tenant-b',
-      transactionId: 'TENANT-B-SIGN-FAULT',
-    });
-    await expect(failed).rejects.toThrow(/HTTP 503/);
-    vault.clearFaults();
+    await enrollWithSignFault('b', 'TENANT-B-SIGN-FAULT');
     const [call] = await waitFor('failureNotification', () => {
       const calls = callsFor(fake, 'failureNotification', 'TENANT-B-SIGN-FAULT');
       return calls.length > 0 ? calls : undefined;
@@ -129,5 +138,31 @@ describe('stored Intune endpoints, one tenant each', () => {
     expect(callsFor(fake, 'validateRequest', 'TENANT-B-SIGN-FAULT').map((c) => c.tenantId)).toEqual([
       tenantId,
     ]);
+  });
+
+  it('ok/regression: a failure notification whose queue write failed is kept and, once the queue is back, delivered exactly once', async () => {
+    const app = await getApp();
+    const queue = app.intuneNotifications!.queue;
+    // The queue is down for the failure notification's write.
+    const send = vi.spyOn(queue, 'send').mockRejectedValueOnce(new Error('queue unavailable'));
+    const tenantId = tenants.a.tenantId;
+    await enrollWithSignFault('a', 'TENANT-A-QUEUE-OUTAGE');
+    expect(send).toHaveBeenCalledTimes(1);
+    send.mockRestore();
+    // Nothing reached Intune (the queue worker polls every 0.5 s).
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(callsFor(fake, 'failureNotification', 'TENANT-A-QUEUE-OUTAGE')).toHaveLength(0);
+
+    // The queue is back: the re-drive timer queues the kept message; a second run finds nothing.
+    const first = await runRedrive(app);
+    expect(first).toMatchObject({ requeued: 1, failed: 0 });
+    expect(await runRedrive(app)).toMatchObject({ requeued: 0, failed: 0 });
+    const [call] = await waitFor('failureNotification', () => {
+      const calls = callsFor(fake, 'failureNotification', 'TENANT-A-QUEUE-OUTAGE');
+      return calls.length > 0 ? calls : undefined;
+    });
+    expect(call).toMatchObject({ tenantId, status: 200 });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(callsFor(fake, 'failureNotification', 'TENANT-A-QUEUE-OUTAGE')).toHaveLength(1);
   });
 });
