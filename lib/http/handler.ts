@@ -2,6 +2,7 @@ import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } fr
 import { getApp, type App } from '../app.js';
 import { jsonLogger } from '../log.js';
 import { errorResponse } from './errors.js';
+import './streaming.js';
 
 const bootLogger = jsonLogger();
 

@@ -218,6 +218,9 @@ describe('audit: each refusal class gives exactly one event, and the explainer n
       headers: { authorization: 'Bearer admin' },
     });
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    // Streamed as it is produced, not gathered first: no length known up front.
+    expect(res.headers.get('transfer-encoding')).toBe('chunked');
+    expect(res.headers.get('content-length')).toBeNull();
     const lines = (await res.text()).trim().split('\r\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^time,id,kind,endpoint,/);
