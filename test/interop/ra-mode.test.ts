@@ -15,6 +15,7 @@ import { firstPemCertificate, inspectIssued } from './helpers/certs.js';
 import { checkScepclient, checkStrongswanPki, clientLog, runClient } from './helpers/clients.js';
 import { startInteropEnv, type InteropEnv } from './helpers/env.js';
 import { outcome, type Outcome } from './helpers/outcome.js';
+import { normalizeSerial } from './helpers/pkimessage.js';
 import { describeWithClient } from './helpers/suite.js';
 
 const TIMEOUT_MS = 30_000;
@@ -43,7 +44,8 @@ describeWithClient('RA mode: micromdm scepclient and strongSwan pki', both, () =
     await ra.responder('static'); // issued on first use
     const [c] = await ra.list('static');
     if (!c) throw new Error('the static endpoint has no RA certificate');
-    return c.serialNumber;
+    // Compared with serials read off the wire, which drop a leading zero nibble (0b97… → b97…).
+    return normalizeSerial(c.serialNumber);
   }
 
   async function scepclient(dir: string, cn: string): Promise<Outcome> {
