@@ -60,7 +60,7 @@ export function allowedKeys(o: {
 }
 
 export const subjectOrSan: CsrValidator = (csr) =>
-  csr.subject.length > 0 || csr.sans.length > 0
+  !csr.subjectEmpty || csr.sans.length > 0
     ? undefined
     : { reason: 'subject-missing', message: 'the CSR has neither a subject nor a subjectAltName' };
 

@@ -2,9 +2,8 @@ import { type Container, type CosmosClient, ErrorResponse, type SqlParameter } f
 import { AppError, isAppError } from '../errors.js';
 import {
   COLLECTIONS,
+  CollectionBase,
   pageSize,
-  partitionFunction,
-  preconditionFailed,
   type CollectionName,
   type Doc,
   type DocFilter,
@@ -34,16 +33,15 @@ export interface CosmosDocumentsOptions {
 
 const SYSTEM = new Set(['_rid', '_self', '_etag', '_ts', '_attachments', '_lsn']);
 
-class CosmosCollection<T extends Doc> implements DocumentCollection<T> {
-  readonly partitionOf: (doc: T) => string;
+class CosmosCollection<T extends Doc> extends CollectionBase<T> implements DocumentCollection<T> {
   private readonly container: Container;
   private init: Promise<void> | undefined;
 
   constructor(
     private readonly options: CosmosDocumentsOptions,
-    private readonly name: CollectionName,
+    name: CollectionName,
   ) {
-    this.partitionOf = partitionFunction(name);
+    super(name);
     this.container = options.client.database(options.databaseName).container(name);
   }
 
@@ -61,7 +59,7 @@ class CosmosCollection<T extends Doc> implements DocumentCollection<T> {
         const { resource } = await this.container.items.create<T>(doc, { abortSignal });
         return stored<T>(resource ?? doc);
       } catch (e) {
-        if (statusOf(e) === 409) throw new AppError('CONFLICT', `${this.name} '${doc.id}' already exists`);
+        if (statusOf(e) === 409) throw this.exists(doc.id);
         throw e;
       }
     });
@@ -77,8 +75,8 @@ class CosmosCollection<T extends Doc> implements DocumentCollection<T> {
         });
         return stored<T>(resource ?? doc);
       } catch (e) {
-        if (statusOf(e) === 404) throw new AppError('NOT_FOUND', `${this.name} '${doc.id}' not found`);
-        if (statusOf(e) === 412) throw preconditionFailed(`${this.name} '${doc.id}'`);
+        if (statusOf(e) === 404) throw this.missing(doc.id);
+        if (statusOf(e) === 412) throw this.stale(doc.id);
         throw e;
       }
     });
@@ -94,7 +92,7 @@ class CosmosCollection<T extends Doc> implements DocumentCollection<T> {
         return true;
       } catch (e) {
         if (statusOf(e) === 404) return false;
-        if (statusOf(e) === 412) throw preconditionFailed(`${this.name} '${id}'`);
+        if (statusOf(e) === 412) throw this.stale(id);
         throw e;
       }
     });
@@ -107,15 +105,9 @@ class CosmosCollection<T extends Doc> implements DocumentCollection<T> {
     return this.run('list', async (abortSignal) => {
       const where: string[] = [];
       const parameters: SqlParameter[] = [];
-      for (const [i, [field, value]] of (Object.entries(filter) as [string, unknown][]).entries()) {
-        if (
-          !/^[A-Za-z_][A-Za-z0-9_]*$/.test(field) ||
-          !['string', 'number', 'boolean'].includes(typeof value)
-        ) {
-          throw new AppError('BAD_REQUEST', `cannot filter on the field '${field}'`);
-        }
+      for (const [i, [field, value]] of this.conditions(filter).entries()) {
         where.push(`c["${field}"] = @v${i}`);
-        parameters.push({ name: `@v${i}`, value: value as string | number | boolean });
+        parameters.push({ name: `@v${i}`, value });
       }
       if (page.partition !== undefined) {
         // Also as a condition: the partitionKey option alone scopes the query in Cosmos DB, not

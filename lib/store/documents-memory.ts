@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../errors.js';
 import {
-  partitionFunction,
+  CollectionBase,
   pageSize,
-  preconditionFailed,
   type CollectionName,
   type Doc,
   type DocFilter,
@@ -14,13 +12,8 @@ import {
 } from './documents.js';
 
 /** In-process documents for tests and the memory store. Copies in and out, as a database would. */
-class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
+class MemoryCollection<T extends Doc> extends CollectionBase<T> implements DocumentCollection<T> {
   private readonly docs = new Map<string, Stored<T>>();
-  readonly partitionOf: (doc: T) => string;
-
-  constructor(private readonly name: CollectionName) {
-    this.partitionOf = partitionFunction(name);
-  }
 
   private key(partition: string, id: string): string {
     return `${partition}\u0000${id}`;
@@ -34,7 +27,7 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
   create(doc: T): Promise<Stored<T>> {
     return settle(() => {
       const k = this.key(this.partitionOf(doc), doc.id);
-      if (this.docs.has(k)) throw new AppError('CONFLICT', `${this.name} '${doc.id}' already exists`);
+      if (this.docs.has(k)) throw this.exists(doc.id);
       return this.put(k, doc);
     });
   }
@@ -43,10 +36,8 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     return settle(() => {
       const k = this.key(this.partitionOf(doc), doc.id);
       const current = this.docs.get(k);
-      if (!current) throw new AppError('NOT_FOUND', `${this.name} '${doc.id}' not found`);
-      if (ifMatch !== undefined && current.etag !== ifMatch) {
-        throw preconditionFailed(`${this.name} '${doc.id}'`);
-      }
+      if (!current) throw this.missing(doc.id);
+      if (ifMatch !== undefined && current.etag !== ifMatch) throw this.stale(doc.id);
       return this.put(k, doc);
     });
   }
@@ -56,7 +47,7 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     const current = this.docs.get(k);
     if (!current) return Promise.resolve(false);
     if (ifMatch !== undefined && current.etag !== ifMatch) {
-      return Promise.reject(preconditionFailed(`${this.name} '${id}'`));
+      return Promise.reject(this.stale(id));
     }
     this.docs.delete(k);
     return Promise.resolve(true);
@@ -66,17 +57,17 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     filter: DocFilter<T> = {},
     page: { partition?: string; top?: number; continuationToken?: string } = {},
   ): Promise<DocPage<T>> {
-    const conditions = Object.entries(filter) as [string, unknown][];
-    const all = [...this.docs.values()]
-      .filter((d) => page.partition === undefined || this.partitionOf(d) === page.partition)
-      .filter((d) => conditions.every(([f, v]) => (d as unknown as Record<string, unknown>)[f] === v))
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const start = page.continuationToken === undefined ? 0 : Number(page.continuationToken);
-    const size = pageSize(page.top);
-    const items = all.slice(start, start + size).map((d) => structuredClone(d));
-    return Promise.resolve(
-      start + size < all.length ? { items, continuationToken: String(start + size) } : { items },
-    );
+    return settle(() => {
+      const conditions = this.conditions(filter);
+      const all = [...this.docs.values()]
+        .filter((d) => page.partition === undefined || this.partitionOf(d) === page.partition)
+        .filter((d) => conditions.every(([f, v]) => (d as unknown as Record<string, unknown>)[f] === v))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const start = page.continuationToken === undefined ? 0 : Number(page.continuationToken);
+      const size = pageSize(page.top);
+      const items = all.slice(start, start + size).map((d) => structuredClone(d));
+      return start + size < all.length ? { items, continuationToken: String(start + size) } : { items };
+    });
   }
 
   private put(k: string, doc: T): Stored<T> {

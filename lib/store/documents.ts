@@ -79,3 +79,43 @@ export function pageSize(top: number | undefined): number {
 
 export const preconditionFailed = (what: string): AppError =>
   new AppError('PRECONDITION_FAILED', `${what} was changed by someone else; read it again`);
+
+/**
+ * What every store's collection shares: its name, its partition function, the refusals of the
+ * contract (worded alike whatever the store), and the filter conditions it accepts.
+ */
+export abstract class CollectionBase<T extends Doc> {
+  readonly partitionOf: (doc: T) => string;
+
+  constructor(protected readonly name: CollectionName) {
+    this.partitionOf = partitionFunction(name);
+  }
+
+  /** CONFLICT: `create` of an id the partition already holds. */
+  protected exists(id: string): AppError {
+    return new AppError('CONFLICT', `${this.name} '${id}' already exists`);
+  }
+
+  /** NOT_FOUND: `replace` of a document that is not there. */
+  protected missing(id: string): AppError {
+    return new AppError('NOT_FOUND', `${this.name} '${id}' not found`);
+  }
+
+  /** PRECONDITION_FAILED: an `ifMatch` etag someone else's write made stale. */
+  protected stale(id: string): AppError {
+    return preconditionFailed(`${this.name} '${id}'`);
+  }
+
+  /** The filter's conditions; field names are plain identifiers, values strings, numbers or booleans. */
+  protected conditions(filter: DocFilter<T>): [string, string | number | boolean][] {
+    return (Object.entries(filter) as [string, unknown][]).map(([field, value]) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(field)) {
+        throw new AppError('BAD_REQUEST', `cannot filter on the field '${field}'`);
+      }
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+        throw new AppError('BAD_REQUEST', `cannot filter '${field}' on a value of type ${typeof value}`);
+      }
+      return [field, value];
+    });
+  }
+}

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import {
+  CollectionBase,
   pageSize,
-  partitionFunction,
-  preconditionFailed,
   type CollectionName,
   type Doc,
   type DocFilter,
@@ -29,14 +28,12 @@ const TOKEN = 'd1.';
  * (id, partition) and continue after the last row seen; equality filters compare the JSON
  * value and its JSON type, so `true`, `1` and `"1"` stay different, as in Cosmos DB.
  */
-class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
-  readonly partitionOf: (doc: T) => string;
-
+class SqliteCollection<T extends Doc> extends CollectionBase<T> implements DocumentCollection<T> {
   constructor(
     private readonly db: Sqlite,
-    private readonly name: CollectionName,
+    name: CollectionName,
   ) {
-    this.partitionOf = partitionFunction(name);
+    super(name);
   }
 
   get(id: string, partition: string): Promise<Stored<T> | undefined> {
@@ -59,7 +56,7 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
           .run(this.name, this.partitionOf(doc), doc.id, etag, JSON.stringify(doc));
       } catch (e) {
         if (sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-          throw new AppError('CONFLICT', `${this.name} '${doc.id}' already exists`);
+          throw this.exists(doc.id);
         }
         throw e;
       }
@@ -107,7 +104,7 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
         where.push('partition = ?');
         params.push(page.partition);
       }
-      for (const [field, value] of Object.entries(filter) as [string, unknown][]) {
+      for (const [field, value] of this.conditions(filter)) {
         const { clause, values } = equality(field, value);
         where.push(clause);
         params.push(...values);
@@ -136,17 +133,15 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
     const exists = this.db
       .prepare('SELECT 1 FROM documents WHERE collection = ? AND partition = ? AND id = ?')
       .get(this.name, partition, id);
-    return exists === undefined
-      ? new AppError('NOT_FOUND', `${this.name} '${id}' not found`)
-      : preconditionFailed(`${this.name} '${id}'`);
+    return exists === undefined ? this.missing(id) : this.stale(id);
   }
 }
 
-/** `field = value` on the JSON body, type included; field names are plain identifiers only. */
-function equality(field: string, value: unknown): { clause: string; values: (string | number)[] } {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(field)) {
-    throw new AppError('BAD_REQUEST', `cannot filter on the field '${field}'`);
-  }
+/** `field = value` on the JSON body, type included (field names checked by `conditions`). */
+function equality(
+  field: string,
+  value: string | number | boolean,
+): { clause: string; values: (string | number)[] } {
   const path = `$.${field}`;
   if (typeof value === 'boolean') {
     return { clause: 'json_type(body, ?) = ?', values: [path, value ? 'true' : 'false'] };
@@ -157,13 +152,10 @@ function equality(field: string, value: unknown): { clause: string; values: (str
       values: [path, path, value],
     };
   }
-  if (typeof value === 'string') {
-    return {
-      clause: "json_type(body, ?) = 'text' AND json_extract(body, ?) = ?",
-      values: [path, path, value],
-    };
-  }
-  throw new AppError('BAD_REQUEST', `cannot filter '${field}' on a value of type ${typeof value}`);
+  return {
+    clause: "json_type(body, ?) = 'text' AND json_extract(body, ?) = ?",
+    values: [path, path, value],
+  };
 }
 
 function toStored<T extends Doc>(row: Row): Stored<T> {

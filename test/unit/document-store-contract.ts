@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../lib/errors.js';
-import type { DocumentStore } from '../../lib/store/documents.js';
+import type { DocFilter, DocumentStore } from '../../lib/store/documents.js';
 
 interface Account {
   readonly id: string;
@@ -123,6 +123,14 @@ export function documentStoreContract(
       expect((await c.list({}, { partition: 'lab' })).items.map((d) => d.id)).toEqual(['a', 'b']);
       expect((await c.list({ enabled: true }, { partition: 'lab' })).items.map((d) => d.id)).toEqual(['b']);
       expect((await c.list({ name: 'account c' })).items.map((d) => d.id)).toEqual(['c']);
+    });
+
+    it('bad/list refuses a filter on a field that is not a plain name, or on a value that is not a scalar', async () => {
+      const c = store.collection<Account>('accounts');
+      await c.create(account('a'));
+      const odd = { 'name") OR 1=1 --': 'x' } as unknown as DocFilter<Account>;
+      expect(await codeOf(c.list(odd))).toBe('BAD_REQUEST');
+      expect(await codeOf(c.list({ tags: ['x'] } as unknown as DocFilter<Account>))).toBe('BAD_REQUEST');
     });
 
     it('ok/list pages with top and a continuation token until every document was seen once', async () => {
