@@ -474,7 +474,7 @@ async function readAll(req: IncomingMessage): Promise<Buffer | undefined> {
       chunks.push(c);
     });
     req.once('end', () => {
-      resolveBody(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+      resolveBody(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
     });
     req.once('error', reject);
   });

@@ -10,7 +10,7 @@ import { connect, type Socket } from 'node:net';
  */
 export class KeepAliveClient {
   private socket: Socket | undefined;
-  private buffered = Buffer.alloc(0);
+  private buffered: Buffer = Buffer.alloc(0);
   private pending:
     { resolve: (r: { status: number; body: Buffer }) => void; reject: (e: Error) => void } | undefined;
   private readonly host: string;
