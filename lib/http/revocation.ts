@@ -34,12 +34,23 @@ function ocspHttp(a: OcspAnswer): HttpResponseInit {
   const headers: Record<string, string> = { 'content-type': 'application/ocsp-response' };
   if (a.maxAge > 0 && a.thisUpdate && a.nextUpdate) {
     headers['cache-control'] = `max-age=${a.maxAge}, public, no-transform, must-revalidate`;
-    headers['last-modified'] = a.thisUpdate.toUTCString();
-    headers.expires = a.nextUpdate.toUTCString();
+    headers['last-modified'] = httpDate(a.thisUpdate);
+    headers.expires = httpDate(a.nextUpdate);
   } else {
     headers['cache-control'] = 'no-store';
   }
   return { status: 200, headers, body: a.der };
+}
+
+/** Pre-signed answers share their Date objects: format each once, not on every response. */
+const httpDates = new WeakMap<Date, string>();
+function httpDate(d: Date): string {
+  let s = httpDates.get(d);
+  if (s === undefined) {
+    s = d.toUTCString();
+    httpDates.set(d, s);
+  }
+  return s;
 }
 
 /** The CRL from the publisher's cache: DER (`application/pkix-crl`), or PEM with `?format=pem`. */
