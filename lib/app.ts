@@ -156,6 +156,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   const revocation = createRevocation({
     store,
     ca,
+    previousCa,
     issuerName: issuer.caName,
     settings: settings.revocation,
     logger,
