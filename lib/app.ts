@@ -9,7 +9,7 @@ import type { AuditLog, AuditSink } from './audit/sink.js';
 import type { AuditStore } from './audit/store.js';
 import { CertificateIssuer, revocationUrls } from './ca/issue.js';
 import type { NextCa } from './ca/next.js';
-import { createNextCa, nextCaDefaults } from './ca/next-factory.js';
+import { createNextCa, nextCaDefaults, resolveActiveCa } from './ca/next-factory.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
 import type { EnrollmentProfile } from './enroll/endpoint.js';
 import { EnrollmentService } from './enroll/service.js';
@@ -124,11 +124,18 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     return credential;
   };
 
-  const [{ ca, created }, { store, documents: storedDocuments, description, close, database }] =
+  const [{ ca: configuredCa, created }, { store, documents: storedDocuments, description, close, database }] =
     await Promise.all([
       loadCaKeys(settings, azureCredential, logger),
       createStore(settings, azureCredential),
     ]);
+  const documents = options.documents ?? storedDocuments;
+  // After an activation (POST api/manage/ca-certificates/next/activate) the next CA issues from
+  // the next start on; the configured CA stays trusted for renewals as the previous CA.
+  const { active: ca, previous: previousCa } = await resolveActiveCa(settings, configuredCa, documents, {
+    credential: azureCredential,
+    logger,
+  });
   const { store: auditStore, sink: audit } = await createAudit(
     settings,
     azureCredential,
@@ -149,6 +156,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   const revocation = createRevocation({
     store,
     ca,
+    previousCa,
     issuerName: issuer.caName,
     settings: settings.revocation,
     logger,
@@ -175,7 +183,6 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     }),
   );
 
-  const documents = options.documents ?? storedDocuments;
   const endpoints = new Map<string, ScepEndpoint>();
   const fixed = staticEndpoint(core.static, core.responseCipher);
   if (fixed) endpoints.set(fixed.name, { ...fixed, raEnabled: core.ra.staticEnabled });
@@ -242,7 +249,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   // The one renewal rule for SCEP and REST: a renewal gets its original endpoint's current
   // profile; an endpoint that is gone, disabled or unusable renews nothing (profile_unavailable).
   const renewal = new RenewalRule({
-    caCertificates: [ca.certificateDer],
+    caCertificates: [ca.certificateDer, ...(previousCa ? [previousCa.certificateDer] : [])],
     store,
     profileOf: async (name) => (await endpointProfile(name))?.issuance,
     now: clock,
@@ -263,12 +270,13 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     documents,
     issuer,
     ca,
+    previousCa,
     clock,
     logger,
     audit,
     credential: azureCredential,
   });
-  const nextCa = await createNextCa(settings, { credential: azureCredential, clock, logger });
+  const nextCa = await createNextCa(settings, { credential: azureCredential, clock, logger, active: ca });
   const scep = new ScepService(
     withResponders(registry, ra),
     pki,
@@ -294,7 +302,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     audit,
     realm: core.baseUrl ?? 'azure-scep-ca',
     ra,
-    ca: { current: ca, next: nextCa, defaults: nextCaDefaults(settings) },
+    ca: { current: ca, previous: previousCa, next: nextCa, documents, defaults: nextCaDefaults(settings) },
   });
   for (const e of endpoints.values()) {
     if (e.unavailable !== undefined)

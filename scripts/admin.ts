@@ -19,6 +19,7 @@ const USAGE = `Usage: npm run -s admin -- <command> [options]
                     [--expiring-before ISO-DATE] [--top N]
   certificates show SERIAL
   revoke SERIAL [--reason keyCompromise|superseded|...]
+  ca list | ca next-create [SUBJECT] | ca next-activate   CA certificates and rollover
 
 Options: --url URL (default http://127.0.0.1:7071), --key KEY (default: the admin key in
 AppConfig__DataDir or .data, admin-key.txt), --json (print the API's JSON).
@@ -173,6 +174,12 @@ export function toCall(args: readonly string[], v: Values): Call | undefined {
       return verb
         ? { method: 'POST', path: `certificates/${enc(verb)}/revoke`, body: defined({ reason: v.reason }) }
         : undefined;
+    case 'ca list':
+      return { method: 'GET', path: 'ca-certificates' };
+    case 'ca next-create':
+      return { method: 'POST', path: 'ca-certificates/next', body: defined({ subject: a }) };
+    case 'ca next-activate':
+      return { method: 'POST', path: 'ca-certificates/next/activate' };
     default:
       return undefined;
   }

@@ -1,16 +1,18 @@
 import { X509Certificate } from 'node:crypto';
+import { recordActivation } from '../ca/active.js';
 import type { NextCa } from '../ca/next.js';
 import { parseName } from '../ca/root.js';
 import { AppError } from '../errors.js';
 import type { CaKeys } from '../keys/types.js';
 import { invalid } from '../model/problems.js';
+import type { DocumentStore } from '../store/documents.js';
 import type { ChangeLog } from './audit.js';
 import { certificateFile, type CertificateFile } from './cert-file.js';
 import type { Page } from './paging.js';
 import { requirePermission, type Actor } from './roles.js';
 import { hidden } from './scope.js';
 
-export type CaStatus = 'current' | 'next';
+export type CaStatus = 'current' | 'next' | 'previous';
 
 /** What the management API shows of a CA certificate (never where its key is). */
 export interface CaCertificateSummary {
@@ -25,6 +27,10 @@ export interface CaCertificateSummary {
 
 export interface CaApiDeps {
   readonly current: Pick<CaKeys, 'certificateDer'>;
+  /** The CA that issued before the last activation (still trusted for renewals). */
+  readonly previous?: Pick<CaKeys, 'certificateDer'> | undefined;
+  /** Where the activation is recorded (the `state` collection). */
+  readonly documents?: DocumentStore;
   /** Absent in tools that do not serve SCEP. */
   readonly next?: NextCa;
   /** What a new next CA gets unless the request says otherwise (the CA settings). */
@@ -63,6 +69,7 @@ export class CaApi {
     return [
       { der: this.d.current.certificateDer, status: 'current' },
       ...(next ? [{ der: next.certificateDer, status: 'next' as const }] : []),
+      ...(this.d.previous ? [{ der: this.d.previous.certificateDer, status: 'previous' as const }] : []),
     ];
   }
 
@@ -95,6 +102,36 @@ export class CaApi {
       location: next.location,
     });
     return s;
+  }
+
+  /**
+   * Make the next CA the issuing CA: recorded in the state collection (If-Match), effective at
+   * each instance's next start. Until then this instance keeps issuing with the current CA.
+   */
+  async activateNext(actor: Actor): Promise<CaCertificateSummary & { readonly effective: string }> {
+    requireCaWide(actor);
+    const next = await this.d?.next?.current();
+    if (!this.d?.documents || !this.d.next)
+      throw new AppError('METHOD_NOT_ALLOWED', 'the next CA is managed by the running app');
+    if (!next) throw new AppError('CONFLICT', 'there is no next CA to activate: create one first');
+    const now = this.d.clock();
+    if (new Date(new X509Certificate(next.certificateDer).validFrom) > now)
+      throw new AppError('CONFLICT', 'the next CA certificate is not valid yet');
+    const rec = await recordActivation(
+      this.d.documents,
+      this.d.current.certificateDer,
+      next.certificateDer,
+      now,
+    );
+    const s = summary(next.certificateDer, 'next');
+    this.changes.recordChange(
+      actor,
+      'ca.activate',
+      'ca-certificates/next',
+      { thumbprintSha256: rec.previousThumbprintSha256 },
+      { thumbprintSha256: s.thumbprintSha256, subject: s.subject, activatedAt: rec.activatedAt },
+    );
+    return { ...s, effective: 'at the next start of each instance (restart the app)' };
   }
 }
 

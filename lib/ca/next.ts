@@ -38,7 +38,13 @@ export class NextCa {
 
   constructor(
     private readonly store: NextCaStore,
-    private readonly o: { readonly reloadMs: number; readonly clock: () => Date; readonly log: Logger },
+    private readonly o: {
+      readonly reloadMs: number;
+      readonly clock: () => Date;
+      readonly log: Logger;
+      /** The issuing CA's certificate: a next CA that has become it is no longer the next. */
+      readonly activeDer?: Uint8Array;
+    },
   ) {}
 
   get location(): string {
@@ -56,7 +62,9 @@ export class NextCa {
       this.cached = { at: now, value };
     }
     try {
-      return await this.cached.value;
+      const next = await this.cached.value;
+      const active = this.o.activeDer;
+      return next && active && Buffer.from(next.certificateDer).equals(active) ? undefined : next;
     } catch (e) {
       this.o.log.warn('next CA: its store cannot be read; GetNextCACert is not offered', {
         location: this.store.location,
@@ -69,7 +77,10 @@ export class NextCa {
   /** Create the next CA (a self-signed root); CONFLICT when one already waits. */
   async createRoot(r: NextCaRequest): Promise<NextCaCertificate> {
     if (await this.store.read())
-      throw new AppError('CONFLICT', 'a next CA already exists: activate it before creating another');
+      throw new AppError(
+        'CONFLICT',
+        'a next CA already exists (or was activated and is still kept as the next CA object)',
+      );
     const created = await this.store.createRoot(r);
     this.cached = { at: this.o.clock().getTime(), value: Promise.resolve(created) };
     return created;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { recordKeyEvent } from '../audit/keys.js';
 import type { AuditLog } from '../audit/sink.js';
 import type { CertificateIssuer } from '../ca/issue.js';
@@ -60,6 +60,8 @@ export class RaCertificates {
       readonly documents: DocumentStore;
       readonly issuer: CertificateIssuer;
       readonly ca: CaKeys;
+      /** The CA before the last activation: RA certificates it issued are renewed at once. */
+      readonly previousCa?: Pick<CaKeys, 'certificateDer'>;
       readonly keyStore: RaKeyStore;
       readonly settings: RaSettings;
       readonly clock: () => Date;
@@ -137,7 +139,8 @@ export class RaCertificates {
       const renewAt = current
         ? new Date(current.notAfter).getTime() - this.d.settings.renewBeforeDays * 86_400_000
         : 0;
-      if (current && now.getTime() < renewAt && rotatedBy === undefined) return state.certificates;
+      const stale = current !== undefined && this.issuedByPreviousCa(current);
+      if (current && now.getTime() < renewAt && rotatedBy === undefined && !stale) return state.certificates;
       const fresh = await this.issue(endpoint, now);
       // Expired ones are dropped; older ones keep decrypting until they expire.
       const kept = (state?.certificates ?? []).filter((c) => c.notAfter > now.toISOString());
@@ -162,6 +165,15 @@ export class RaCertificates {
       return next.certificates;
     }
     throw new Error(`the RA state of endpoint "${endpoint}" keeps changing; retry`);
+  }
+
+  /** After a CA activation, an RA certificate of the previous CA no longer chains to GetCACert's CA. */
+  private issuedByPreviousCa(c: RaCertificate): boolean {
+    const previous = this.d.previousCa;
+    if (!previous) return false;
+    return new X509Certificate(Buffer.from(c.der, 'base64')).verify(
+      new X509Certificate(previous.certificateDer).publicKey,
+    );
   }
 
   /** A new RA key and its certificate: keyEncipherment + digitalSignature, naming the endpoint. */

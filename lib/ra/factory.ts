@@ -18,6 +18,8 @@ export async function createRaCertificates(
     readonly documents: DocumentStore;
     readonly issuer: CertificateIssuer;
     readonly ca: CaKeys;
+    /** The CA before the last activation: RA certificates it issued are replaced at once. */
+    readonly previousCa?: CaKeys | undefined;
     readonly clock: () => Date;
     readonly logger: Logger;
     readonly audit: AuditLog;
@@ -40,6 +42,7 @@ export async function createRaCertificates(
     documents: d.documents,
     issuer: d.issuer,
     ca: d.ca,
+    ...(d.previousCa ? { previousCa: d.previousCa } : {}),
     keyStore,
     settings: {
       validityDays: core.ra.validityDays,

@@ -7,12 +7,12 @@ import type { Logger } from '../log.js';
 import type { CertificateStore } from '../store/types.js';
 import { CrlPublisher } from './crl-publisher.js';
 import { EpochWatcher } from './epoch.js';
-import { OcspResponder } from './ocsp.js';
+import { OcspByIssuer, OcspResponder, type OcspAnswer } from './ocsp.js';
 import { ResponderCertificates } from './responder.js';
 import { RevocationService } from './revoke.js';
 
 export interface Revocation {
-  readonly ocsp: OcspResponder;
+  readonly ocsp: { respond(request: Uint8Array): Promise<OcspAnswer> };
   readonly crl: CrlPublisher;
   readonly service: RevocationService;
   readonly epoch: EpochWatcher;
@@ -25,6 +25,8 @@ export const EPOCH_INTERVAL_MS = 2000;
 export function createRevocation(deps: {
   readonly store: CertificateStore;
   readonly ca: CaKeys;
+  /** The CA before the last activation: OCSP keeps answering for the certificates it issued. */
+  readonly previousCa?: CaKeys | undefined;
   readonly issuerName: string;
   readonly settings: RevocationSettings;
   readonly logger: Logger;
@@ -34,28 +36,30 @@ export function createRevocation(deps: {
 }): Revocation {
   const { store, ca, settings, logger, clock } = deps;
   const epoch = new EpochWatcher(() => store.revocationEpoch(), EPOCH_INTERVAL_MS);
-  const responder = new ResponderCertificates(ca, {
-    validityHours: settings.responderValidityHours,
-    now: clock,
-    onIssued: (certificateDer, previous) => {
-      recordKeyEvent(deps.audit, {
-        role: 'ocsp-responder',
-        action: previous ? 'renewed' : 'issued',
-        certificateDer,
-        key: 'memory (this instance)',
-        previous: previous && sha256Hex(previous),
-      });
-    },
-  });
-  const ocsp = new OcspResponder({
-    store,
-    ca,
-    responder,
-    epoch,
-    logger,
-    now: clock,
-    maxAgeSeconds: settings.ocspMaxAgeSeconds,
-  });
+  const ocspOf = (of: CaKeys): OcspResponder =>
+    new OcspResponder({
+      store,
+      ca: of,
+      responder: new ResponderCertificates(of, {
+        validityHours: settings.responderValidityHours,
+        now: clock,
+        onIssued: (certificateDer, previous) => {
+          recordKeyEvent(deps.audit, {
+            role: 'ocsp-responder',
+            action: previous ? 'renewed' : 'issued',
+            certificateDer,
+            key: 'memory (this instance)',
+            previous: previous && sha256Hex(previous),
+          });
+        },
+      }),
+      epoch,
+      logger,
+      now: clock,
+      maxAgeSeconds: settings.ocspMaxAgeSeconds,
+    });
+  const current = ocspOf(ca);
+  const ocsp = deps.previousCa ? new OcspByIssuer([current, ocspOf(deps.previousCa)]) : current;
   const crl = new CrlPublisher({
     store,
     ca,

@@ -137,7 +137,7 @@ export class OcspResponder {
   }
 
   private async state(certId: CertID, hash: HashAlgorithm | undefined, serial: string): Promise<CertState> {
-    if (!hash || !this.isOurs(certId, hash)) return { kind: 'unknown' };
+    if (!hash || !this.answersFor(certId, hash)) return { kind: 'unknown' };
     const record = await this.o.store.getBySerial(serial);
     if (!record) return { kind: 'unknown' };
     if (record.status === 'revoked' && record.revocation) {
@@ -147,7 +147,7 @@ export class OcspResponder {
   }
 
   /** RFC 6960 §4.1.1: issuerNameHash and issuerKeyHash computed with the certID's own hash. */
-  private isOurs(certId: CertID, hash: HashAlgorithm): boolean {
+  answersFor(certId: CertID, hash: HashAlgorithm): boolean {
     let h = this.issuerHashes.get(hash);
     if (!h) {
       const digest = (b: Uint8Array): Buffer => createHash(NODE_HASH[hash]).update(b).digest();
@@ -158,5 +158,22 @@ export class OcspResponder {
       h.name.equals(new Uint8Array(certId.issuerNameHash.buffer)) &&
       h.key.equals(new Uint8Array(certId.issuerKeyHash.buffer))
     );
+  }
+}
+
+/**
+ * After a CA rollover one OCSP URL serves two CAs (the certificates of both carry it): each
+ * request goes to the responder of the CA its first certID names (RFC 6960 §4.1.1
+ * issuerNameHash and issuerKeyHash), so the answer is signed by a responder that CA delegated.
+ * A request naming neither goes to the first (the issuing CA), which answers `unknown`.
+ */
+export class OcspByIssuer {
+  constructor(private readonly responders: readonly [OcspResponder, ...OcspResponder[]]) {}
+
+  respond(request: Uint8Array): Promise<OcspAnswer> {
+    const first = parseOcspRequest(request)?.certIds[0];
+    const hash = first?.hash;
+    const chosen = first && hash ? this.responders.find((r) => r.answersFor(first.certId, hash)) : undefined;
+    return (chosen ?? this.responders[0]).respond(request);
   }
 }

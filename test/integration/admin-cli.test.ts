@@ -78,6 +78,19 @@ describe('admin CLI', () => {
     expect((await run('endpoints', 'list', '--bogus')).code).toBe(2);
   });
 
+  it('ok/ca next-create and ca next-activate post to the CA rollover routes of the management API', () => {
+    expect(toCall(['ca', 'next-create', 'CN=Contoso CA 2'], {})).toEqual({
+      method: 'POST',
+      path: 'ca-certificates/next',
+      body: { subject: 'CN=Contoso CA 2' },
+    });
+    expect(toCall(['ca', 'next-activate'], {})).toEqual({
+      method: 'POST',
+      path: 'ca-certificates/next/activate',
+    });
+    expect(toCall(['ca', 'list'], {})).toEqual({ method: 'GET', path: 'ca-certificates' });
+  });
+
   it('ok/revoke posts to the revocation route of the management API', () => {
     expect(toCall(['revoke', '0a1b'], { reason: 'keyCompromise' })).toEqual({
       method: 'POST',

@@ -119,6 +119,7 @@ describe('deploy package', () => {
         'manageAdministrators',
         'manageAudit',
         'manageCa',
+        'manageCaActivate',
         'manageCertificates',
         'manageChallenges',
         'manageDepartments',
