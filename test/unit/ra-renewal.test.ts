@@ -58,8 +58,10 @@ describe('RA certificate renewal', () => {
     expect(list.map((c) => c.status)).toEqual(['current', 'previous']);
     const recipients = (await a.ra.responder('lab')).recipients.map((r) => r.certificate.serialHex);
     expect(recipients).toEqual(expect.arrayContaining([first, second]));
-    const renewed = logA.entries.find((e) => e.fields.event === 'ra-certificate-renewed');
-    expect(renewed?.fields).toMatchObject({ endpoint: 'lab', previous: issued.thumbprintSha256 });
+    // The renewal is a key lifecycle audit event (the sink also writes it as a log line).
+    const renewed = logA.entries.find((e) => e.fields.audit === true && e.fields.operation === 'ra.renewed');
+    expect(renewed?.fields).toMatchObject({ endpoint: 'lab', kind: 'key', reason: 'key-lifecycle' });
+    expect(String(renewed?.fields.message)).toContain(`replaces ${issued.thumbprintSha256.toUpperCase()}`);
   });
 
   it('ok/another instance publishes an on-demand rotation within one minute, not before', async () => {
