@@ -10,7 +10,8 @@ import {
 import type { ManageDeps } from '../endpoints/manage.js';
 import type { AccountView } from '../model/account.js';
 import type { Endpoint } from '../model/endpoint.js';
-import type { Stored } from '../store/documents.js';
+import { DEFAULT_PAGE_SIZE, type Stored } from '../store/documents.js';
+import { pageFor } from './scoped-page.js';
 import { AppError } from '../errors.js';
 import type { ChangeLog } from './audit.js';
 import type { Endpoints } from './endpoints.js';
@@ -38,9 +39,14 @@ export class Accounts {
 
   async list(actor: Actor, endpoint: string, page: PageRequest): Promise<Page<AccountView>> {
     const e = await this.endpoints.find(actor, endpoint);
-    const r = await listAccounts(this.d, endpoint, page);
-    const value = r.items.filter((a) => inScope(actor, owners(a, e))).map((a) => view(a).value);
-    return { value, continuationToken: r.continuationToken };
+    const r = await pageFor(
+      actor,
+      (p) => listAccounts(this.d, endpoint, p),
+      (a) => inScope(actor, owners(a, e)),
+      page,
+      DEFAULT_PAGE_SIZE,
+    );
+    return { value: r.items.map((a) => view(a).value), continuationToken: r.continuationToken };
   }
 
   async get(actor: Actor, endpoint: string, id: string): Promise<Versioned<AccountView>> {

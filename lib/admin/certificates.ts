@@ -3,6 +3,8 @@ import { pemCertificates } from '../rest/response.js';
 import { canonicalSerialHex } from '../x509/cert-view.js';
 import type { CertificateQuery, CertificateRecord, CertificateStore } from '../store/types.js';
 import type { Page, PageRequest } from './paging.js';
+import { pageFor } from './scoped-page.js';
+import { DEFAULT_SEARCH_LIMIT } from '../store/cosmos-query.js';
 import { requirePermission, type Actor } from './roles.js';
 import { hidden, inScope, soleOrganization } from './scope.js';
 import { invalid, zodProblems } from '../model/problems.js';
@@ -106,12 +108,20 @@ export class Certificates {
       ...(p.department !== undefined ? { department: p.department } : {}),
       ...(p.status !== undefined ? { status: p.status } : {}),
       ...(p.expiringBefore !== undefined ? { expiringBefore: p.expiringBefore } : {}),
-      ...(page.top !== undefined ? { limit: page.top } : {}),
-      ...(page.continuationToken !== undefined ? { continuationToken: page.continuationToken } : {}),
     };
-    const r = await this.store.search(query);
-    const value = r.items.filter((c) => inScope(actor, [c])).map(summary);
-    return { value, continuationToken: r.continuationToken };
+    const r = await pageFor(
+      actor,
+      (p) =>
+        this.store.search({
+          ...query,
+          limit: p.top,
+          ...(p.continuationToken !== undefined ? { continuationToken: p.continuationToken } : {}),
+        }),
+      (c) => inScope(actor, [c]),
+      page,
+      DEFAULT_SEARCH_LIMIT,
+    );
+    return { value: r.items.map(summary), continuationToken: r.continuationToken };
   }
 
   /** One certificate with its PEM; NOT_FOUND when absent or out of scope. */

@@ -8,7 +8,8 @@ import {
 } from '../endpoints/manage.js';
 import type { ChangePlace } from '../audit/changes.js';
 import { soleOwner, type Endpoint } from '../model/endpoint.js';
-import type { Stored } from '../store/documents.js';
+import { DEFAULT_PAGE_SIZE, type Stored } from '../store/documents.js';
+import { pageFor } from './scoped-page.js';
 import type { ChangeLog } from './audit.js';
 import type { Page, PageRequest, Versioned } from './paging.js';
 import { requirePermission, type Actor } from './roles.js';
@@ -37,9 +38,14 @@ export class Endpoints {
 
   async list(actor: Actor, page: PageRequest): Promise<Page<Endpoint>> {
     requirePermission(actor, 'read');
-    const r = await listEndpoints(this.d, page);
-    const value = r.items.filter((e) => inScope(actor, endpointOwners(e))).map((e) => view(e).value);
-    return { value, continuationToken: r.continuationToken };
+    const r = await pageFor(
+      actor,
+      (p) => listEndpoints(this.d, p),
+      (e) => inScope(actor, endpointOwners(e)),
+      page,
+      DEFAULT_PAGE_SIZE,
+    );
+    return { value: r.items.map((e) => view(e).value), continuationToken: r.continuationToken };
   }
 
   async get(actor: Actor, name: string): Promise<Versioned<Endpoint>> {

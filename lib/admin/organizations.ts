@@ -2,10 +2,11 @@ import { AppError } from '../errors.js';
 import { mergePatch } from '../model/merge-patch.js';
 import { organizationInputSchema, type Organization } from '../model/organization.js';
 import { invalid, zodProblems } from '../model/problems.js';
-import type { DocumentCollection, Stored } from '../store/documents.js';
+import { DEFAULT_PAGE_SIZE, type DocumentCollection, type Stored } from '../store/documents.js';
+import { pageFor } from './scoped-page.js';
 import type { ChangeLog } from './audit.js';
 import type { OwnerReferences } from './references.js';
-import { docPage, type Page, type PageRequest, type Versioned } from './paging.js';
+import type { Page, PageRequest, Versioned } from './paging.js';
 import { requirePermission, type Actor } from './roles.js';
 import { hidden, inScope } from './scope.js';
 
@@ -26,11 +27,14 @@ export class Organizations {
 
   async list(actor: Actor, page: PageRequest): Promise<Page<Organization>> {
     requirePermission(actor, 'read');
-    const r = await this.docs.list({}, docPage(page));
-    const value = r.items
-      .filter((d) => inScope(actor, [{ organization: d.id }]))
-      .map((d) => orgView(d).value);
-    return { value, continuationToken: r.continuationToken };
+    const r = await pageFor(
+      actor,
+      (p) => this.docs.list({}, p),
+      (d) => inScope(actor, [{ organization: d.id }]),
+      page,
+      DEFAULT_PAGE_SIZE,
+    );
+    return { value: r.items.map((d) => orgView(d).value), continuationToken: r.continuationToken };
   }
 
   async get(actor: Actor, id: string): Promise<Versioned<Organization>> {

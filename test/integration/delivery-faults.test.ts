@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 describe('delivery before announcement', () => {
-  it('fail/a Key Vault fault on the CertRep signature after the certificate was signed: HTTP 503, Intune hears nothing; the retry replays the same certificate and only then announces it', async () => {
+  it('fail/a Key Vault fault on the CertRep signature after the certificate was signed: HTTP 503, Intune hears nothing; the retry replays the same certificate and only then announces it, never also as failed', async () => {
     const key = rsaKey(2048, 'delivery-device');
     const signer = await makeCert({ key, subject: 'CN=SCEP SIGNER' });
     const transactionId = randomUUID().toUpperCase();
@@ -69,6 +69,8 @@ describe('delivery before announcement', () => {
     // The queue worker polls every 0.5 s: give it time to (wrongly) announce.
     await new Promise((r) => setTimeout(r, 1500));
     expect(callsFor(fake, 'successNotification', transactionId)).toHaveLength(0);
+    // Nor is it announced as failed: the retry below completes it, and Intune must never hear both.
+    expect(callsFor(fake, 'failureNotification', transactionId)).toHaveLength(0);
 
     vault.clearFaults();
     const retry = await host.post(url, message);
@@ -81,6 +83,7 @@ describe('delivery before announcement', () => {
       return calls.length > 0 ? calls : undefined;
     });
     expect(sent).toHaveLength(1);
+    expect(callsFor(fake, 'failureNotification', transactionId)).toHaveLength(0);
     expect(await recordsOfTransaction(transactionId)).toHaveLength(1);
   });
 });
