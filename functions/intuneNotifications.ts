@@ -3,7 +3,7 @@ import { getApp } from '../lib/app.js';
 import { runNotification } from '../lib/intune/functions.js';
 
 /**
- * Sends Intune success/failure notifications from the queue (DESIGN decision 5). A thrown
+ * Sends Intune success/failure notifications from the queue. A thrown
  * error makes the host retry the message and, after host.json maxDequeueCount, poison it; the
  * re-drive timer then picks the record up again.
  */

@@ -1,4 +1,4 @@
-// Cosmos DB for NoSQL, serverless, holding the certificate records (DESIGN.md decision 3).
+// Cosmos DB for NoSQL, serverless, holding the certificate records; every certificate is recorded before it is returned.
 // Local (key) auth is disabled: the app signs in with its managed identity and the built-in
 // data-plane role "Cosmos DB Built-in Data Contributor" (sqlRoleAssignments in rbac.bicep).
 // Database and container names, partition keys and indexing policies mirror lib/store/cosmos.ts;

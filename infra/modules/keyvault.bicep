@@ -1,5 +1,5 @@
-// Key Vault holding the CA key (created later by the bootstrap CLI, never exported: DESIGN.md
-// decision 1) and the app's secrets, read through Key Vault references (decision 7).
+// Key Vault holding the CA key (created later by the bootstrap CLI, never exported) and
+// the app's secrets, read through Key Vault references.
 // RBAC authorization only (no access policies); purge protection on, because deleting a CA key
 // by mistake would orphan every certificate it issued.
 

@@ -1,6 +1,6 @@
 // The Function App's own storage account: host storage (AzureWebJobsStorage), the Flex
-// Consumption deployment container, and the Intune notification queues (DESIGN.md decision 5:
-// issue -> record `pending` -> enqueue -> queue-triggered worker calls Intune).
+// Consumption deployment container, and the Intune notification queues
+// (issue -> record `pending` -> enqueue -> queue-triggered worker calls Intune).
 // Shared-key access is off: the Flex Consumption runtime, its deployment storage and the queue
 // trigger all authenticate with the app's managed identity (roles in rbac.bicep).
 

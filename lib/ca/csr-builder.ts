@@ -19,7 +19,7 @@ export interface CaCsrOptions {
  * CA key in Key Vault), for an existing enterprise root to sign. It asks, in an
  * extensionRequest attribute (RFC 2985 §5.4.2), for the extensions the CA needs: cA=TRUE,
  * keyCertSign + cRLSign + digitalSignature, and keyEncipherment because in CA mode SCEP
- * clients encrypt their requests to the CA certificate (field notes #5). The issuing root
+ * clients encrypt their requests to the CA certificate (micromdm scepclient encrypts to the certificates with keyEncipherment). The issuing root
  * decides what it grants; `import` checks the result.
  */
 export function createCaCsr(o: CaCsrOptions): Promise<Uint8Array> {

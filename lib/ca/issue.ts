@@ -75,8 +75,8 @@ export function revocationUrls(baseUrl: string): RevocationUrls {
 /**
  * The CA's issuing half: CSR + profile → signed end-entity certificate. Subject and SANs come
  * from the CSR; key usage, EKU and validity from the profile (never from the requester);
- * notBefore is backdated by the clock-skew setting (field notes #11: device clocks run late
- * during Autopilot/OOBE); serials are random (field notes #12).
+ * notBefore is backdated by the clock-skew setting (Windows devices' clocks can run late
+ * during Autopilot/OOBE); serials are random (RFC 5280 §4.1.2.2, CA/B Forum BR §7.1).
  *
  * The TBSCertificate is assembled from encoded parts (the CSR's subject and key as received,
  * the CA's name and the profile's extensions encoded once) so an issuance costs one signature

@@ -35,7 +35,7 @@ export function parseName(dn: string): Name {
 /**
  * A self-signed CA certificate. Key usage keyCertSign + cRLSign + digitalSignature, and
  * keyEncipherment as well: in CA mode (no RA certificate) SCEP clients encrypt their request to
- * the CA certificate and some refuse one without keyEncipherment (field notes #5).
+ * the CA certificate and some refuse one without keyEncipherment (micromdm scepclient encrypts to the certificates with keyEncipherment).
  */
 export async function createRootCertificate(o: RootOptions): Promise<Uint8Array> {
   const now = o.now ?? new Date();

@@ -4,7 +4,8 @@ import { CLIENT_AUTH_EKU, ekuSetting, keyUsageSetting, type ProfileSettings } fr
 import { bool, int, optionalString, optionalUrl, section, type Section } from './parse.js';
 
 /**
- * Intune dynamic challenge validation (issue 5; spec intune-scep-api.md §5). Setting names
+ * Intune dynamic challenge validation (Microsoft Intune "Use a third-party CA with SCEP"
+ * and its SCEP validation library, Microsoft/Intune-Resource-Access). Setting names
  * follow SCEPman where the concept exists (AppConfig:IntuneValidation:*, AppConfig:AuthConfig:*);
  * the endpoint URLs default to the public cloud and can be pointed at a sovereign cloud.
  */

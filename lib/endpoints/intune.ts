@@ -32,7 +32,7 @@ export interface IntuneDeps {
  * the NDES path Intune profiles use), or a stored client-intune/device-intune endpoint with its
  * own tenant connection: Intune's dynamic challenge is validated by Intune itself (validateRequest) before
  * anything is signed; the certificate record starts with notification state `pending` and the
- * success notification goes through the queue (DESIGN decision 5), or, with
+ * success notification goes through the queue, or, with
  * WaitForSuccessNotificationResponse, is sent before the certificate is returned (test matrix
  * row 24).
  */

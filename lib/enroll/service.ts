@@ -27,7 +27,7 @@ export interface EnrollmentRequest {
   /**
    * Names the transaction (SCEP: endpoint + transactionID + message type + renewal signer).
    * The same transaction with the same CSR gets the same certificate again; with another
-   * public key it is refused (DESIGN decision 4).
+   * public key it is refused.
    */
   readonly transactionRef?: string | undefined;
   /** Runs after policy and idempotency checks, before anything is signed. */
@@ -70,7 +70,7 @@ export type EnrollmentResult =
 /**
  * The one issuance path for every front door (SCEP endpoints, REST): policy → idempotency →
  * authorization → sign → record → deliver. Every decision is audited; nothing is returned that
- * is not recorded (DESIGN decisions 3, 4, 8).
+ * is not recorded.
  */
 export class EnrollmentService {
   constructor(

@@ -5,7 +5,8 @@ import { type ClientCredential, TokenProvider } from './tokens.js';
 import type { IntuneFailure, IntuneResult } from './types.js';
 
 /**
- * Client of Intune's third-party SCEP validation service (spec intune-scep-api.md §1–§4):
+ * Client of Intune's third-party SCEP validation service (Microsoft's
+ * Intune-Resource-Access SCEP validation library):
  * `POST {ScepRequestValidationFEService uri}/ScepActions/{validateRequest|successNotification|
  * failureNotification}` with an app-only token for `https://api.manage.microsoft.com//.default`.
  * Like the reference libraries it never retries (§3.6): retrying validateRequest is the

@@ -21,7 +21,8 @@ import {
 } from './types.js';
 
 /**
- * The worker side of Intune notifications (DESIGN decision 5). processNotification runs in the
+ * The worker side of Intune notifications (issue → record `pending` → enqueue →
+ * this worker calls Intune and marks the record). processNotification runs in the
  * queue trigger; redrivePending in a timer; redrivePoison on an operator's request.
  *
  * Retries: a transient failure (timeout, network, HTTP 5xx/401/429, token or discovery failure)

@@ -6,9 +6,9 @@ import type { FailureOutbox } from './failure-outbox.js';
 import { intuneReason, type Logger, silentLogger } from './types.js';
 
 /**
- * Intune success/failure notifications, the enrollment side (DESIGN decision 5: "Issue ->
- * record certificate with notification state pending -> enqueue -> the queue-triggered worker
- * calls Intune and marks the record"). The worker side is notification-worker.ts.
+ * Intune success/failure notifications, the enrollment side: issue → record the
+ * certificate with notification state pending → enqueue → the queue-triggered worker calls
+ * Intune and marks the record. The worker side is notification-worker.ts.
  *
  * The queue message is JSON (base64 on the wire, see lib/queue/storage.ts):
  *   {"v":1,"kind":"success","serial":"…","transactionId":"…","certificateRequest":"…","attempt":0}

@@ -1,7 +1,7 @@
 import type { IntuneReason } from '../audit/reasons.js';
 
 /**
- * Results of the Intune SCEP calls (spec intune-scep-api.md §3.4, §3.6). The client never
+ * Results of the Intune SCEP calls (Microsoft's Intune-Resource-Access SCEP validation library). The client never
  * throws for a failed call: every outcome is a value the caller can log and decide on, so no
  * Intune failure can slip through as an unexpected exception that issues a certificate anyway.
  */

@@ -3,7 +3,7 @@ import { AppError, dependencyUnavailable } from '../errors.js';
 import type { IntuneClient } from '../intune/client.js';
 import { exchange, type FetchLike, parseJsonObject } from '../intune/http.js';
 
-/** One revocation Intune asks for (spec intune-scep-api.md §8). */
+/** One revocation Intune asks for (Intune's downloadRevocationRequests). */
 export interface IntuneRevocationRequest {
   readonly requestContext: string;
   readonly serialNumber: string;

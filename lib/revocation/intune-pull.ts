@@ -18,7 +18,8 @@ export interface IntunePullDeps {
 }
 
 /**
- * One pull of Intune's revocation requests (spec intune-scep-api.md §8): download, revoke each
+ * One pull of Intune's revocation requests (Intune's CA revocation API:
+ * downloadRevocationRequests / uploadRevocationResults): download, revoke each
  * matching certificate (serial and, when Intune names one, issuer), upload every outcome.
  * Nothing is lost when a call fails: Intune keeps a request until its result is uploaded, and
  * revoking is idempotent here (an already revoked certificate is reported as succeeded), so

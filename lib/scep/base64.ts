@@ -2,7 +2,7 @@ import { badRequest } from '../errors.js';
 
 /**
  * Decode the `message` query parameter of a GET PKIOperation, as real clients send it
- * (field notes #2): standard or URL-safe alphabet, percent-encoded or not, `+` turned into a
+ * (sscep, jscep, micromdm scepclient and Windows differ): standard or URL-safe alphabet, percent-encoded or not, `+` turned into a
  * space by form decoding, line breaks (`%0A`), missing padding. `raw` is the parameter value
  * exactly as it appears in the query string.
  */

@@ -58,7 +58,8 @@ export interface PkiMessage {
 /**
  * Parse a pkiMessage. BER is accepted (jscep, certmonger and sscep send indefinite lengths;
  * micromdm scepclient sends a constructed encryptedContent). The signer certificate is read
- * leniently (field notes #8): only its key, names, serial and validity are used.
+ * leniently (Windows' self-signed request signer carries a
+ * critical AuthorityKeyIdentifier that strict parsers reject): only its key, names, serial and validity are used.
  * Throws AppError BAD_REQUEST when the message cannot be read at all; a message that parses but
  * does not verify is returned with `signatureValid: false` so it can get a signed FAILURE.
  */

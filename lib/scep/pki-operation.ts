@@ -103,7 +103,7 @@ interface Delivery {
 /**
  * PKIOperation (RFC 8894 §3.3): everything after the HTTP layer. A message that cannot be
  * parsed throws AppError BAD_REQUEST (→ HTTP 400); once it parses, every refusal is a signed
- * CertRep FAILURE with a failInfo and a failInfoText that says why (DESIGN decision 6).
+ * CertRep FAILURE with a failInfo and a failInfoText that says why.
  */
 export class PkiOperation {
   constructor(private readonly d: PkiOperationDeps) {}
@@ -492,7 +492,8 @@ function isRsaKey(spki: Uint8Array): boolean {
 
 /**
  * The reply's content cipher: the configured one, or (auto) the request's own cipher when it
- * is AES, else 3DES. Never single DES (field notes #4: OpenSSL 3 clients reject it).
+ * is AES, else 3DES. Never single DES (clients built on OpenSSL 3
+ * reject it without the legacy provider).
  */
 export function responseCipher(
   configured: ResponseCipher,
@@ -508,7 +509,7 @@ function replyHash(request: HashAlgorithm): HashAlgorithm {
 }
 
 /**
- * Idempotency key (DESIGN decision 4). micromdm scepclient re-sends the same transactionID
+ * Idempotency key (RFC 8894: a re-sent request keeps its transactionID). micromdm scepclient re-sends the same transactionID
  * for its RenewalReq (same key, same CSR), so the message type and the renewal signer are part
  * of the key: a renewal is a new transaction, a re-sent identical request is not.
  */

@@ -30,7 +30,8 @@ import type {
 export * from './cosmos-schema.js';
 
 /**
- * Certificate store on Azure Cosmos DB for NoSQL (DESIGN decisions 3 and 4).
+ * Certificate store on Azure Cosmos DB for NoSQL: every certificate recorded before it is
+ * returned, one record per transaction.
  *
  * Containers and partition keys, chosen for the access paths:
  *

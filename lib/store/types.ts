@@ -2,7 +2,7 @@ import type { Authorization } from '../challenge/types.js';
 
 /**
  * The certificate store: every issued certificate is recorded here BEFORE it is returned to
- * a client (DESIGN decision 3). The in-memory implementation serves tests and the embedded
+ * a client. The in-memory implementation serves tests and the embedded
  * default until a Cosmos DB one is configured; both must honour the same contract, which
  * test/unit/store-contract.ts checks.
  */

@@ -15,7 +15,7 @@ import {
 
 /**
  * The parts of a certificate the SCEP path needs, read without a schema and without
- * judging extensions (field notes #8: Windows' self-signed request signer has a critical
+ * judging extensions (Windows' self-signed request signer has a critical
  * AuthorityKeyIdentifier that strict parsers reject; only its key and names matter here).
  */
 export interface CertView {
