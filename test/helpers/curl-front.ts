@@ -7,6 +7,7 @@ import type { ClientCheck } from '../interop/helpers/clients.js';
 import { startFrontEnd, type FrontEnd } from './front-end.js';
 import { startTestHost, type TestHost } from './host.js';
 import { startRestIdentity, type RestIdentity } from './rest-token.js';
+import { requireTools } from './tools.js';
 
 /**
  * curl and openssl as the clients of the local host behind an App Service-like HTTPS front end
@@ -14,19 +15,7 @@ import { startRestIdentity, type RestIdentity } from './rest-token.js';
  * tokens from a local JWKS server: the setting of the documented walk-throughs (docs/rest.md, docs/est.md).
  */
 
-function have(tool: string): boolean {
-  try {
-    execFileSync(tool, [tool === 'openssl' ? 'version' : '--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export const curlAndOpenssl: ClientCheck =
-  have('openssl') && have('curl')
-    ? { available: true, reason: '' }
-    : { available: false, reason: 'openssl and curl are not on PATH' };
+export const curlAndOpenssl: ClientCheck = requireTools('openssl', 'curl');
 
 export interface CurlFront {
   /** Working folder of the shell commands; holds ca.pem (the host's CA) and srv.pem. */

@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,20 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHost, type TestHost } from '../helpers/host.js';
 import { manageClient } from '../helpers/manage.js';
 import { docSection, shellBlocks } from '../helpers/docs.js';
+import { requireTools } from '../helpers/tools.js';
 
 /**
  * The "Many endpoints" worked example of docs/management.md, run as written with curl against the local host
  * (its URL put in place of 127.0.0.1:7071, its data folder as .data), then checked through the API.
  */
-const haveCurl = ((): boolean => {
-  try {
-    execFileSync('curl', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!haveCurl && process.env.CI === 'true') throw new Error('curl is required in CI');
+const haveCurl = requireTools('curl').available;
 
 const example = shellBlocks(
   docSection('docs/management.md', '### Worked example: an organization, an endpoint'),

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +32,7 @@ import { LocalKey } from '../../lib/keys/local.js';
 import type { CaKeys } from '../../lib/keys/types.js';
 import { generalNameToString } from '../../lib/x509/names.js';
 import { ecKey, makeCert, makeCsr, rsaKey, san } from '../helpers/pki.js';
+import { requireTools } from '../helpers/tools.js';
 
 /** Issuance (issue 2 §6): what goes into an end-entity certificate, checked independently. */
 
@@ -45,7 +46,7 @@ const DEFAULT_PROFILE: IssuanceProfile = {
   keyUsage: ['DigitalSignature', 'KeyEncipherment'],
   ekus: [CLIENT_AUTH_EKU],
 };
-const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
+const hasOpenssl = requireTools('openssl').available;
 
 const caKey = rsaKey(2048, 'issuer-ca');
 const clientKey = rsaKey(2048, 'issuer-client');

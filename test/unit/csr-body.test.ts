@@ -19,6 +19,7 @@ import { constructedOctets, csrFromBody } from '../../lib/rest/csr-body.js';
 import { parseCsr } from '../../lib/csr/parse.js';
 import { isAppError } from '../../lib/errors.js';
 import { makeCsr } from '../fakes/rest-pki.js';
+import { requireTools } from '../helpers/tools.js';
 
 let csr: Uint8Array;
 beforeAll(async () => {
@@ -192,14 +193,7 @@ describe('csrFromBody: refused bodies', () => {
 });
 
 /** The REST walk-through (docs/rest.md) makes its request with openssl; check those exact forms parse. */
-const hasOpenssl = ((): boolean => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasOpenssl = requireTools('openssl').available;
 
 describe.skipIf(!hasOpenssl)('csrFromBody: requests made by openssl', () => {
   let dir: string;
