@@ -31,13 +31,19 @@ import { Certificate } from '@peculiar/asn1-x509';
  * 2. The cost of one response when nothing is cached (a fresh nonce each time): in process.
  * 3. A full CRL of BENCH_CRL_ENTRIES (100,000) revoked certificates: time to generate.
  *
- * Environment: BENCH_OCSP_TOTAL (5000), BENCH_OCSP_CONCURRENCY (16), BENCH_CRL_ENTRIES (100000).
+ * Each server first answers BENCH_OCSP_WARMUP requests that are not timed (both the same), so
+ * that the rows compare steady states rather than a freshly started process's JIT warm-up; the
+ * cold cost has its own row.
+ *
+ * Environment: BENCH_OCSP_TOTAL (5000), BENCH_OCSP_CONCURRENCY (16), BENCH_OCSP_WARMUP (2000),
+ * BENCH_CRL_ENTRIES (100000).
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', existsSync(join(here, '..', 'host.json')) ? '' : '..');
 const TOTAL = Number(process.env.BENCH_OCSP_TOTAL ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_OCSP_CONCURRENCY ?? 16);
 const CRL_ENTRIES = Number(process.env.BENCH_CRL_ENTRIES ?? 100_000);
+const WARMUP = Number(process.env.BENCH_OCSP_WARMUP ?? 2000);
 const CHALLENGE = `bench-${randomBytes(6).toString('hex')}`;
 
 interface Load {
@@ -65,6 +71,7 @@ async function main(): Promise<void> {
       const args = ['ocsp', '-issuer', join(work, 'ca.pem'), '-cert', join(work, 'cert.pem')];
       execFileSync('openssl', [...args, '-no_nonce', '-reqout', join(work, 'req.der')], { stdio: 'ignore' });
       req = readFileSync(join(work, 'req.der'));
+      await load(`${ours.url}/ocsp`, () => req, CONCURRENCY, WARMUP);
       ourLoad = await load(`${ours.url}/ocsp`, () => req);
       const nonces = withNonce(work, args);
       nonceLoad = await load(`${ours.url}/ocsp`, nonces);
@@ -85,7 +92,9 @@ async function main(): Promise<void> {
     }
     await responderCost();
     await crlCost();
-    process.stdout.write(`(${TOTAL} requests per row, keep-alive, nproc=${availableParallelism()})\n`);
+    process.stdout.write(
+      `(${TOTAL} requests per row after ${WARMUP} untimed ones, keep-alive, nproc=${availableParallelism()})\n`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -244,6 +253,7 @@ async function peerLoad(work: string, req: Uint8Array): Promise<Load | undefined
   );
   try {
     await waitForPort(port);
+    await load(`http://127.0.0.1:${port}/`, () => req, CONCURRENCY, WARMUP);
     return await load(`http://127.0.0.1:${port}/`, () => req);
   } catch (e) {
     const log = readFileSync(join(work, 'peer.log'), 'utf8');
