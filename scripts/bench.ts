@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -27,9 +27,12 @@ import { benchRaOperations } from './bench-ra.js';
  * a loopback-only wrapper script: SCEP_PEER_SCRIPT, default ../shared/interop/peer-micromdm-server.sh).
  * Then times the management queries on the pre-loaded store, and counts the Key Vault operations
  * of an RA-mode enrollment (scripts/bench-ra.ts). Loopback only, every request
- * time-boxed, a hard overall time limit. Environment: BENCH_TOTAL (300), BENCH_CONCURRENCY
- * ("4"), BENCH_KEYS (16), BENCH_MAX_SECONDS (900), BENCH_STORE (sqlite; also memory, cosmos),
- * BENCH_PRELOAD (100000; 0 skips the pre-loaded run).
+ * time-boxed, a hard overall time limit. Every server first answers BENCH_WARMUP enrollments
+ * that are not timed (the same number for each, micromdm's included), so that the rows compare
+ * warmed-up processes rather than a JIT's first minutes; the host's start time has its own line.
+ * Environment: BENCH_TOTAL (300), BENCH_CONCURRENCY ("4"), BENCH_KEYS (16), BENCH_WARMUP (200),
+ * BENCH_MAX_SECONDS (900), BENCH_STORE (sqlite; also memory, cosmos), BENCH_PRELOAD (100000;
+ * 0 skips the pre-loaded run).
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', existsSync(join(here, '..', 'host.json')) ? '' : '..');
@@ -38,6 +41,7 @@ const LEVELS = (process.env.BENCH_CONCURRENCY ?? '4').split(',').map(Number);
 const KEYS = Number(process.env.BENCH_KEYS ?? 16);
 const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 900);
 const PRELOAD = Number(process.env.BENCH_PRELOAD ?? 100_000);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 200);
 const CHALLENGE = `bench-${randomBytes(6).toString('hex')}`;
 
 interface Target {
@@ -95,30 +99,11 @@ async function main(): Promise<void> {
   try {
     for (const t of targets) {
       const ca = await caCertificate(t.url);
-      for (const c of LEVELS) {
-        const messages = await Promise.all(
-          Array.from({ length: TOTAL }, async (_, i) => {
-            const id = identities[i % identities.length];
-            if (!id) throw new Error('bench: no requester identities');
-            const csr = await buildCsr({
-              signer: id.signer,
-              subject: `CN=bench-${c}-${i}-${randomUUID()}, O=Bench`,
-              challenge: CHALLENGE,
-            });
-            const der = buildPkiMessage({
-              messageType: MessageType.PKCSReq,
-              transactionId: randomUUID(),
-              content: csr,
-              recipients: [ca],
-              signerKey: id.key,
-              signerCert: id.cert,
-              cipher: 'AES-128-CBC',
-            });
-            return { der, id };
-          }),
-        );
-        rows.push(await run(t, c, messages));
-      }
+      const messages = (label: string, n: number): Promise<Message[]> =>
+        Promise.all(Array.from({ length: n }, (_, i) => pkcsReq(identities, ca, `${label}-${i}`)));
+      // Untimed, the same for every server: the timed rows compare warmed-up processes.
+      if (WARMUP > 0) await run(t, LEVELS[0] ?? 4, await messages('warmup', WARMUP));
+      for (const c of LEVELS) rows.push(await run(t, c, await messages(String(c), TOTAL)));
     }
   } finally {
     for (const t of targets) await t.stop();
@@ -128,11 +113,39 @@ async function main(): Promise<void> {
   for (const line of await benchRaOperations()) process.stdout.write(`${line}\n`);
 }
 
-async function run(
-  t: Target,
-  concurrency: number,
-  messages: { der: Uint8Array; id: { key: import('node:crypto').KeyObject; cert: Certificate } }[],
-): Promise<Row> {
+interface Identity {
+  readonly key: KeyObject;
+  readonly signer: LocalKey;
+  readonly cert: Certificate;
+}
+
+interface Message {
+  readonly der: Uint8Array;
+  readonly id: Identity;
+}
+
+/** A PKCSReq for a fresh subject and transaction, signed by one of the requester identities. */
+async function pkcsReq(identities: readonly Identity[], ca: Certificate, label: string): Promise<Message> {
+  const id = identities[Math.floor(Math.random() * identities.length)];
+  if (!id) throw new Error('bench: no requester identities');
+  const csr = await buildCsr({
+    signer: id.signer,
+    subject: `CN=bench-${label}-${randomUUID()}, O=Bench`,
+    challenge: CHALLENGE,
+  });
+  const der = buildPkiMessage({
+    messageType: MessageType.PKCSReq,
+    transactionId: randomUUID(),
+    content: csr,
+    recipients: [ca],
+    signerKey: id.key,
+    signerCert: id.cert,
+    cipher: 'AES-128-CBC',
+  });
+  return { der, id };
+}
+
+async function run(t: Target, concurrency: number, messages: readonly Message[]): Promise<Row> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   const replies = new Array<Uint8Array | undefined>(messages.length);
@@ -314,7 +327,7 @@ function printTable(rows: Row[], targets: readonly Target[]): void {
     }
   }
   process.stdout.write(
-    `(${TOTAL} enrollments per cell, RSA-2048 client keys, nproc=${availableParallelism()}, node ${process.version})\n`,
+    `(${TOTAL} enrollments per cell after ${WARMUP} untimed ones per server, RSA-2048 client keys, nproc=${availableParallelism()}, node ${process.version})\n`,
   );
 }
 
