@@ -2,16 +2,18 @@ import { createHash } from 'node:crypto';
 import type { ComparedValue } from '../audit/event.js';
 import type { ReasonCode } from '../audit/reasons.js';
 import type { AuditLog } from '../audit/sink.js';
-import type { CertificateIssuer, IssuanceProfile, IssuedCertificate } from '../ca/issue.js';
+import type { CertificateIssuer, IssuedCertificate } from '../ca/issue.js';
 import { describe } from '../ca/issue.js';
 import type { ChallengeResult } from '../challenge/types.js';
 import type { ParsedCsr } from '../csr/parse.js';
 import { checkPolicy } from '../csr/policy.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { AppliedProfile, CertificateRecord, CertificateStore, CreateResult } from '../store/types.js';
+import type { CertificateRecord, CertificateStore, CreateResult } from '../store/types.js';
 import type { EnrollmentProfile, IssuanceHooks } from './endpoint.js';
-import { hasStoredCertificate, NOT_STORED_DER } from '../store/storage-policy.js';
+import { hasStoredCertificate } from '../store/storage-policy.js';
+import { draftRecord } from './draft-record.js';
+import { auditBase, deliveredEvent } from './events.js';
 import { KEEP_SUPERSEDED, type SupersedeOnDelivery } from '../revocation/supersede.js';
 
 export interface EnrollmentRequest {
@@ -51,6 +53,15 @@ type Resolution =
 
 export type EnrollmentFailureKind = 'unauthorized' | 'policy' | 'conflict' | 'unavailable';
 
+/** Audit a refusal and answer it. */
+type Refuse = (
+  kind: EnrollmentFailureKind,
+  reason: ReasonCode,
+  message: string,
+  detail?: string,
+  compared?: readonly ComparedValue[],
+) => EnrollmentResult;
+
 export type EnrollmentResult =
   | {
       readonly ok: true;
@@ -85,13 +96,7 @@ export class EnrollmentService {
 
   async enroll(req: EnrollmentRequest): Promise<EnrollmentResult> {
     const base = auditBase(req);
-    const refuse = (
-      kind: EnrollmentFailureKind,
-      reason: ReasonCode,
-      message: string,
-      detail?: string,
-      compared?: readonly ComparedValue[],
-    ): EnrollmentResult => {
+    const refuse: Refuse = (kind, reason, message, detail, compared) => {
       this.audit.record({
         ...base,
         outcome: kind === 'unavailable' ? 'failed' : 'refused',
@@ -105,29 +110,9 @@ export class EnrollmentService {
     const refusal = checkPolicy(req.csr, req.profile.policy);
     if (refusal) return refuse('policy', refusal.reason, refusal.message, undefined, refusal.compared);
 
-    let transactionKey: string | undefined;
-    if (req.transactionRef !== undefined) {
-      let resolved: Resolution;
-      try {
-        resolved = await this.resolveTransaction(req.transactionRef, req.csr);
-      } catch (e) {
-        return refuse(
-          'unavailable',
-          'store-unavailable',
-          'the certificate store is unavailable; retry later',
-          describeError(e),
-        );
-      }
-      if (resolved.kind === 'replay') return this.replay(resolved.record, req, refuse);
-      if (resolved.kind === 'conflict') {
-        return refuse(
-          'conflict',
-          'transaction-key-mismatch',
-          'this transactionID was already used with another key',
-        );
-      }
-      transactionKey = resolved.transactionKey;
-    }
+    const claim = await this.claimTransaction(req, refuse);
+    if ('ok' in claim) return claim;
+    const { transactionKey } = claim;
 
     let auth: ChallengeResult;
     try {
@@ -154,8 +139,6 @@ export class EnrollmentService {
     // A renewal re-issues the original certificate: its endpoint's profile, whatever the
     // receiving front door's profile is (lib/enroll/renewal-rule.ts).
     const profile = auth.renewal?.profile ?? req.profile.issuance;
-    // A renewal belongs to the account (and organization) of the certificate it renews.
-    const account = auth.account ?? auth.renewal?.account;
     let issued: IssuedCertificate;
     try {
       issued = await this.issuer.issue(req.csr, profile, now);
@@ -168,47 +151,54 @@ export class EnrollmentService {
         describeError(e),
       );
     }
-    const draft: CertificateRecord = {
-      serialNumber: issued.serialNumber,
-      thumbprintSha1: issued.thumbprintSha1,
-      thumbprintSha256: issued.thumbprintSha256,
-      subject: issued.subject,
-      sans: issued.sans,
-      issuer: issued.issuer,
-      notBefore: issued.notBefore.toISOString(),
-      notAfter: issued.notAfter.toISOString(),
-      endpoint: auth.renewal?.endpoint ?? req.endpoint,
-      endpointId: auth.renewal?.endpoint ?? req.endpoint,
-      authorization: auth.authorization,
-      ...(auth.renewal ? { renewalOf: auth.renewal.renewalOf } : {}),
-      ...(account
-        ? { accountId: account.id, organization: account.organization, department: account.department }
-        : {}),
-      profile: appliedProfile(profile),
-      requester: auth.requester ?? req.csr.subjectString,
-      transactionId: req.transactionId,
-      transactionKey,
-      csrSha256: req.csr.sha256,
-      publicKeySha256: req.csr.publicKeySha256,
-      status: 'issued',
-      // Only a request its challenge authorized is announced (Intune: a renewal was never
-      // validated, so there is no transaction to notify).
-      ...(req.hooks.notification !== 'none' && auth.authorization !== 'renewal'
-        ? {
-            notification: {
-              state: req.hooks.notification,
-              attempts: 0,
-              updatedAt: now.toISOString(),
-              certificateRequest: Buffer.from(req.csr.der).toString('base64'),
-            },
-          }
-        : {}),
-      der: !req.profile.storeCertificate ? NOT_STORED_DER : Buffer.from(issued.der).toString('base64'),
-      createdAt: now.toISOString(),
-    };
-    let created: CreateResult | undefined;
+    const draft = draftRecord({ req, issued, auth, profile, transactionKey, now });
+    const created = await this.record(draft, req, refuse);
+    if ('ok' in created) return created;
+    // A concurrent identical request won the race: answer with its certificate, never a second one.
+    if (!created.created) return this.replay(created.existing, req, refuse);
+
+    return { ok: true, issued, record: created.record, replayed: false };
+  }
+
+  /** A new transaction gets its key; a retried one is answered (replay) or refused here. */
+  private async claimTransaction(
+    req: EnrollmentRequest,
+    refuse: Refuse,
+  ): Promise<{ readonly transactionKey: string | undefined } | EnrollmentResult> {
+    if (req.transactionRef === undefined) return { transactionKey: undefined };
+    let resolved: Resolution;
+    try {
+      resolved = await this.resolveTransaction(req.transactionRef, req.csr);
+    } catch (e) {
+      return refuse(
+        'unavailable',
+        'store-unavailable',
+        'the certificate store is unavailable; retry later',
+        describeError(e),
+      );
+    }
+    if (resolved.kind === 'replay') return this.replay(resolved.record, req, refuse);
+    if (resolved.kind === 'conflict')
+      return refuse(
+        'conflict',
+        'transaction-key-mismatch',
+        'this transactionID was already used with another key',
+      );
+    return { transactionKey: resolved.transactionKey };
+  }
+
+  /**
+   * Write the record; the store's unique transaction key decides between concurrent requests.
+   * A request of the same transaction with the same key but another CSR that lost the race for
+   * `ref` takes this CSR's own transaction key and writes again (at most three attempts).
+   */
+  private async record(
+    draft: CertificateRecord,
+    req: EnrollmentRequest,
+    refuse: Refuse,
+  ): Promise<CreateResult | EnrollmentResult> {
     let record = draft;
-    for (let attempt = 0; attempt < 3 && !created; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
       let result: CreateResult;
       try {
         result = await this.store.create(record);
@@ -229,26 +219,18 @@ export class EnrollmentService {
         req.transactionRef !== undefined &&
         existing.publicKeySha256 === req.csr.publicKeySha256 &&
         existing.csrSha256 !== req.csr.sha256;
-      if (!raced) {
-        created = result;
-        break;
-      }
+      if (!raced) return result;
       // Another CSR of the same transaction claimed the key first: take this CSR's own key.
       const again = await this.resolveTransaction(req.transactionRef, req.csr).catch(() => undefined);
       if (again?.kind === 'replay') return this.replay(again.record, req, refuse);
       if (again?.kind !== 'new') break;
       record = { ...record, transactionKey: again.transactionKey };
     }
-    if (!created)
-      return refuse(
-        'conflict',
-        'transaction-busy',
-        'another request of this transaction is in progress; retry',
-      );
-    // A concurrent identical request won the race: answer with its certificate, never a second one.
-    if (!created.created) return this.replay(created.existing, req, refuse);
-
-    return { ok: true, issued, record: created.record, replayed: false };
+    return refuse(
+      'conflict',
+      'transaction-busy',
+      'another request of this transaction is in progress; retry',
+    );
   }
 
   /**
@@ -267,16 +249,7 @@ export class EnrollmentService {
     return secondary ? { kind: 'replay', record: secondary } : { kind: 'new', transactionKey: key };
   }
 
-  private replay(
-    existing: CertificateRecord,
-    req: EnrollmentRequest,
-    refuse: (
-      kind: EnrollmentFailureKind,
-      reason: ReasonCode,
-      message: string,
-      detail?: string,
-    ) => EnrollmentResult,
-  ): EnrollmentResult {
+  private replay(existing: CertificateRecord, req: EnrollmentRequest, refuse: Refuse): EnrollmentResult {
     if (existing.publicKeySha256 !== req.csr.publicKeySha256) {
       return refuse(
         'conflict',
@@ -364,55 +337,4 @@ export class EnrollmentService {
       this.logger.warn('issue-failure hook failed', { endpoint: req.endpoint, error: describeError(e) });
     }
   }
-}
-
-/** The decision a delivered certificate records: issued, renewed or replayed. */
-function deliveredEvent(endpoint: string, r: Extract<EnrollmentResult, { ok: true }>) {
-  const { record } = r;
-  if (r.replayed) {
-    return {
-      outcome: 'replayed',
-      reason: 'replayed',
-      message: `endpoint '${endpoint}' sent certificate ${record.serialNumber} again for a retried transaction`,
-    } as const;
-  }
-  const renewed = record.authorization === 'renewal';
-  return {
-    outcome: renewed ? 'renewed' : 'issued',
-    reason: renewed ? 'renewed' : 'issued',
-    message: `endpoint '${endpoint}' ${renewed ? 'renewed' : 'issued'} certificate ${record.serialNumber} for ${record.subject || 'an empty subject'} (${record.authorization})`,
-  } as const;
-}
-
-/** The audit fields every event of one enrollment request shares. */
-function auditBase(req: EnrollmentRequest) {
-  return {
-    kind: 'enrollment',
-    endpoint: req.endpoint,
-    operation: req.operation,
-    transactionId: req.transactionId,
-    actor: req.csr.subjectString,
-    subject: req.csr.subjectString,
-    device: intuneDeviceId(req.csr),
-    ...req.context,
-  } as const;
-}
-
-/**
- * The Intune device id a CSR names: Intune SCEP profiles put it in a URI SAN
- * `IntuneDeviceId://{{DeviceId}}` (Microsoft Learn, "Use SCEP certificate profiles with
- * Microsoft Intune", Subject alternative name: URI), so an explainer can find a device's requests.
- */
-export function intuneDeviceId(csr: Pick<ParsedCsr, 'sans'>): string | undefined {
-  for (const gn of csr.sans) {
-    const uri = gn.uniformResourceIdentifier;
-    const m = uri === undefined ? null : /^IntuneDeviceId:\/\/(.+)$/i.exec(uri);
-    if (m?.[1]) return m[1];
-  }
-  return undefined;
-}
-
-/** The profile a record says it was issued under (search, renewal, audit). */
-function appliedProfile(p: IssuanceProfile): AppliedProfile {
-  return { validityDays: p.validityDays, keyUsage: [...p.keyUsage], ekus: [...p.ekus] };
 }
