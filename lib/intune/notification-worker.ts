@@ -86,11 +86,28 @@ export async function processNotification(
     await deps.poison.send(typeof input === 'string' ? input : JSON.stringify(input));
     return 'malformed';
   }
-  let record: CertificateRecord | undefined;
-  let attempt: number;
-  let result: IntuneResult;
+  const sent = await send(message, meta, deps, now, log);
+  return typeof sent === 'string' ? sent : settle(message, sent, deps, now, log);
+}
+
+/** The notification Intune has to hear, sent through the endpoint's connection. */
+interface Sent {
+  /** The certificate's record (success notifications): its notification state is kept there. */
+  readonly record: CertificateRecord | undefined;
+  readonly attempt: number;
+  readonly result: IntuneResult;
+}
+
+/** Send one notification; an outcome instead when there is nothing (more) to send. */
+async function send(
+  message: NotificationMessage,
+  meta: { readonly dequeueCount?: number },
+  deps: WorkerDeps,
+  now: () => Date,
+  log: Logger,
+): Promise<Sent | NotificationOutcome> {
   if (message.kind === 'success') {
-    record = await deps.store.getBySerial(message.serial);
+    const record = await deps.store.getBySerial(message.serial);
     if (!record) {
       log.error('intune success notification for an unknown certificate; moved to the poison queue', {
         serial: message.serial,
@@ -99,10 +116,10 @@ export async function processNotification(
       return 'no-record';
     }
     if (record.notification?.state !== 'pending') return 'skipped';
-    attempt = Math.max(record.notification.attempts + 1, meta.dequeueCount ?? 1);
+    const attempt = Math.max(record.notification.attempts + 1, meta.dequeueCount ?? 1);
     const client = await clientOf(deps, record.endpoint);
     if (!client) return noConnection(deps, message, record, attempt, now);
-    result = await client.successNotification({
+    const result = await client.successNotification({
       transactionId: record.transactionId ?? message.transactionId,
       certificateRequest: record.notification.certificateRequest ?? message.certificateRequest,
       certificateThumbprint: record.thumbprintSha1,
@@ -110,17 +127,28 @@ export async function processNotification(
       certificateExpiration: record.notAfter,
       issuingCertificateAuthority: record.issuer,
     });
-  } else {
-    attempt = Math.max(message.attempt + 1, meta.dequeueCount ?? 1);
-    const client = await clientOf(deps, message.endpoint);
-    if (!client) return noConnection(deps, message, undefined, attempt, now);
-    result = await client.failureNotification({
-      transactionId: message.transactionId,
-      certificateRequest: message.certificateRequest,
-      hResult: message.hResult,
-      errorDescription: message.description,
-    });
+    return { record, attempt, result };
   }
+  const attempt = Math.max(message.attempt + 1, meta.dequeueCount ?? 1);
+  const client = await clientOf(deps, message.endpoint);
+  if (!client) return noConnection(deps, message, undefined, attempt, now);
+  const result = await client.failureNotification({
+    transactionId: message.transactionId,
+    certificateRequest: message.certificateRequest,
+    hResult: message.hResult,
+    errorDescription: message.description,
+  });
+  return { record: undefined, attempt, result };
+}
+
+/** Record what Intune answered: sent, retried later with back-off, or given up (poison queue). */
+async function settle(
+  message: NotificationMessage,
+  { record, attempt, result }: Sent,
+  deps: WorkerDeps,
+  now: () => Date,
+  log: Logger,
+): Promise<NotificationOutcome> {
   const fields = {
     kind: message.kind,
     transactionId: message.transactionId,
