@@ -441,7 +441,7 @@ export async function createManagement(
     realm: string;
     /** Absent in tools that manage without serving SCEP (the admin CLI). */
     ra?: RaCertificates;
-    ca?: Omit<CaApiDeps, 'clock'>;
+    ca?: Omit<CaApiDeps, 'clock' | 'audit'>;
   },
 ): Promise<{ admin: ManageApi; adminKey: string | undefined }> {
   const [{ createManageApi }, { loadOrCreateAdminKey }] = await Promise.all([

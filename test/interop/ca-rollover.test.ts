@@ -13,7 +13,8 @@ import { X509Certificate } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { runCa } from '../../scripts/ca.js';
 import { startFakeKeyVault, type FakeKeyVault } from '../fakes/keyvault-server.js';
 import { startTestHost, type TestHost } from '../helpers/host.js';
 import { manageClient } from '../helpers/manage.js';
@@ -72,6 +73,23 @@ for (const where of ['local', 'keyvault'] as const) {
       const res = await fetch(`${host.scepUrl}?operation=GetCACert`);
       expect(res.headers.get('content-type')).toBe('application/x-x509-ca-cert');
       return new X509Certificate(Buffer.from(await res.arrayBuffer()));
+    };
+
+    /** `npm run ca -- <command> --json` against `host` (its admin key from the data folder). */
+    const caCli = async (
+      host: TestHost,
+      ...argv: string[]
+    ): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCa([...argv, '--url', host.baseUrl, '--json'], {
+        env: { ...env, AppConfig__DataDir: host.dataDir },
+        out: (l) => out.push(l),
+        err: (l) => err.push(l),
+      });
+      return code === 0
+        ? { status: 200, body: JSON.parse(out.join('\n')) as Record<string, unknown> }
+        : { status: 0, body: { code, out, err } };
     };
 
     /** The URL in a certificate (CDP or caIssuers) as served by `host`. */
@@ -165,13 +183,31 @@ for (const where of ['local', 'keyvault'] as const) {
         subject: `CN=Rollover CA 2 ${where}, O=tests`,
       });
       expect(next.status).toBe(201);
-      const activated = await admin('POST', 'ca-certificates/next/activate');
+      // With Key Vault the operator's tool is `npm run ca`; locally the management API itself.
+      const activated =
+        where === 'keyvault'
+          ? await caCli(first, 'next-activate')
+          : await admin('POST', 'ca-certificates/next/activate');
       expect(activated.status, JSON.stringify(activated.body)).toBe(200);
       expect(activated.body.thumbprintSha256).toBe(next.body.thumbprintSha256);
       expect(String(activated.body.effective)).toContain('next start');
       // This instance keeps issuing with the CA it started with until it restarts.
       expect((await caCertOf(first)).raw.equals(oldCa.raw)).toBe(true);
       expect((await admin('POST', 'ca-certificates/next/activate')).status).toBe(409);
+      // The activation is a key lifecycle event: the new CA certificate, replacing the old one, by whom.
+      await vi.waitFor(async () => {
+        const r = await admin('GET', 'audit?reason=key-lifecycle');
+        const rollover = r.body.value?.filter((e) => e.operation === 'ca.rollover') ?? [];
+        expect(rollover).toHaveLength(1);
+        expect(rollover[0]).toMatchObject({ actor: 'admin-key', outcome: 'changed' });
+        expect(rollover[0]?.changes).toEqual([
+          {
+            field: 'certificate',
+            before: { thumbprintSha256: oldCa.fingerprint256.replace(/:/g, '') },
+            after: expect.objectContaining({ thumbprintSha256: next.body.thumbprintSha256 }),
+          },
+        ]);
+      });
 
       second = await start();
       const now = await caCertOf(second);
