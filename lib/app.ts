@@ -7,7 +7,8 @@ import { createAudit } from './audit/factory.js';
 import { recordKeyEvent } from './audit/keys.js';
 import type { AuditLog, AuditSink } from './audit/sink.js';
 import type { AuditStore } from './audit/store.js';
-import { CertificateIssuer, revocationUrls } from './ca/issue.js';
+import { CertificateIssuer } from './ca/issue.js';
+import { revocationUrls, urlIdOf, type KnownCas } from './ca/urls.js';
 import type { NextCa } from './ca/next.js';
 import { createNextCa, nextCaDefaults, resolveActiveCa } from './ca/next-factory.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
@@ -33,7 +34,7 @@ import { unavailableEndpoint, type ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
 import { ClientCertificateRenewal } from './auth/client-cert.js';
 import type { EndpointEstDeps } from './est/endpoint-enroll.js';
-import { createRevocation, type Revocation } from './revocation/index.js';
+import { createRevocation, type CaSource, type Revocation } from './revocation/index.js';
 import { revokeSupersededOnDelivery } from './revocation/supersede.js';
 import { PkiOperation } from './scep/pki-operation.js';
 import type { RaCertificates } from './ra/certificates.js';
@@ -55,6 +56,8 @@ export interface App {
   /** Authentication of audit readers (the management API's callers). */
   readonly auditAccess: AuditAccess;
   readonly ca: CaKeys;
+  /** The configured CA, the issuing CA and the one before it (CRL and `ca.cer` URLs per CA). */
+  readonly cas: CaSource;
   readonly issuer: CertificateIssuer;
   readonly store: CertificateStore;
   /** Endpoints, accounts, organizations, administrators (the management plane's documents). */
@@ -149,15 +152,15 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     certificateDer: ca.certificateDer,
     key: ca.signer.id,
   });
+  const known: KnownCas = { configured: configuredCa, active: ca, previous: previousCa };
+  const cas: CaSource = { get: () => Promise.resolve(known) };
   const issuer = new CertificateIssuer(ca, {
     clockSkewMinutes: core.clockSkewMinutes,
-    revocationUrls: core.baseUrl === undefined ? undefined : revocationUrls(core.baseUrl),
+    revocationUrls: core.baseUrl === undefined ? undefined : revocationUrls(core.baseUrl, urlIdOf(known, ca)),
   });
   const revocation = createRevocation({
     store,
-    ca,
-    previousCa,
-    issuerName: issuer.caName,
+    cas,
     settings: settings.revocation,
     logger,
     audit,
@@ -325,6 +328,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     auditStore,
     auditAccess: options.auditAccess ?? admin.auth,
     ca,
+    cas,
     issuer,
     store,
     documents,
@@ -356,7 +360,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     admin,
     adminKey,
     close: () => {
-      revocation.crl.close();
+      revocation.close();
       close();
     },
   };
@@ -437,7 +441,7 @@ export async function createManagement(
     realm: string;
     /** Absent in tools that manage without serving SCEP (the admin CLI). */
     ra?: RaCertificates;
-    ca?: Omit<CaApiDeps, 'clock'>;
+    ca?: Omit<CaApiDeps, 'clock' | 'audit'>;
   },
 ): Promise<{ admin: ManageApi; adminKey: string | undefined }> {
   const [{ createManageApi }, { loadOrCreateAdminKey }] = await Promise.all([

@@ -17,6 +17,7 @@ import {
 } from '../lib/keys/keyvault-bootstrap.js';
 import { parsePemCertificates, vaultContext } from '../lib/keys/keyvault-ca.js';
 import { nextCaName } from '../lib/keys/keyvault-next-ca.js';
+import { runAdmin, type AdminCliDeps } from './admin.js';
 
 const USAGE = `Usage: npm run ca -- <command>
 
@@ -31,6 +32,11 @@ const USAGE = `Usage: npm run ca -- <command>
                     a new non-exportable key and a self-signed root, default subject as
                     configured); GetCACaps then lists GetNextCACert; does nothing if it exists
   next-show         print the next CA certificate
+  next-activate [--url URL] [--key KEY] [--json]
+                    make the next CA the issuing CA (through the running app's management API,
+                    as \`npm run admin -- ca next-activate\`: the activation is recorded in the
+                    app's store; --url default http://127.0.0.1:7071, --key an Entra ID access
+                    token with CA.Admin in Azure, locally the admin key of the data folder)
 
 Settings (environment): AppConfig__KeyVaultConfig__KeyVaultURL (required),
 AppConfig__KeyVaultConfig__RootCertificateConfig__CertificateName (scep-ca), __Subject,
@@ -48,11 +54,15 @@ export interface CaCliDeps {
   readonly now?: Date;
   /** Where retries and failures of Key Vault calls are logged (default: JSON lines on stderr). */
   readonly log?: Logger;
+  /** How `next-activate` reaches the management API (default: global fetch). */
+  readonly fetch?: AdminCliDeps['fetch'];
 }
 
 /** Run one CA command; returns the process exit code (0 ok, 1 failed, 2 usage or settings). */
 export async function runCa(argv: readonly string[], d: CaCliDeps): Promise<number> {
   const [command, ...args] = argv;
+  // Activation writes the app's store, which this CLI does not open: the management API does it.
+  if (command === 'next-activate') return runAdmin(['ca', 'next-activate', ...args], d);
   if (command === undefined || !Object.hasOwn(commands, command)) {
     d.err(USAGE);
     return 2;

@@ -1,4 +1,6 @@
 import { X509Certificate } from 'node:crypto';
+import { recordKeyEvent } from '../audit/keys.js';
+import type { AuditLog } from '../audit/sink.js';
 import { recordActivation } from '../ca/active.js';
 import type { NextCa } from '../ca/next.js';
 import { parseName } from '../ca/root.js';
@@ -36,6 +38,8 @@ export interface CaApiDeps {
   /** What a new next CA gets unless the request says otherwise (the CA settings). */
   readonly defaults: { readonly subject: string; readonly validityDays: number };
   readonly clock: () => Date;
+  /** An activation is a key lifecycle event (`ca.rollover`) besides the management change. */
+  readonly audit: AuditLog;
 }
 
 const summary = (der: Uint8Array, status: CaStatus): CaCertificateSummary => {
@@ -131,6 +135,14 @@ export class CaApi {
       { thumbprintSha256: rec.previousThumbprintSha256 },
       { thumbprintSha256: s.thumbprintSha256, subject: s.subject, activatedAt: rec.activatedAt },
     );
+    recordKeyEvent(this.d.audit, {
+      role: 'ca',
+      action: 'rollover',
+      certificateDer: next.certificateDer,
+      key: this.d.next.location,
+      previous: rec.previousThumbprintSha256,
+      actor: actor.id,
+    });
     return { ...s, effective: 'at the next start of each instance (restart the app)' };
   }
 }

@@ -46,7 +46,7 @@ export interface ManageApiDeps {
   /** Per-endpoint RA certificates (RA mode); absent in tools that do not serve SCEP. */
   readonly ra?: RaCertificates;
   /** The CA certificates and the next CA; absent in tools that do not serve SCEP. */
-  readonly ca?: Omit<CaApiDeps, 'clock'>;
+  readonly ca?: Omit<CaApiDeps, 'clock' | 'audit'>;
 }
 
 /** Built once per worker by the composition root. */
@@ -71,6 +71,6 @@ export function createManageApi(d: ManageApiDeps): ManageApi {
     administrators: new Administrators(admins, organizations, changes),
     certificates: new Certificates(d.certificates),
     raCertificates: new RaCertificatesApi(endpoints, d.ra, changes),
-    ca: new CaApi(d.ca && { ...d.ca, clock: d.endpoints.clock }, changes),
+    ca: new CaApi(d.ca && { ...d.ca, clock: d.endpoints.clock, audit: d.audit }, changes),
   };
 }

@@ -28,6 +28,7 @@ import {
   keyUsage,
 } from './extensions.js';
 import { randomSerial, serialHex, signatureAlgorithm } from './sign.js';
+import type { RevocationUrls } from './urls.js';
 
 /** What an endpoint issues: validity, key usage and extended key usage. */
 export interface IssuanceProfile {
@@ -58,19 +59,6 @@ export interface IssuedCertificate {
 }
 
 const SKI_OID = '2.5.29.14';
-
-/** Where relying parties check revocation (from AppConfig__BaseUrl): AIA and CDP of every certificate. */
-export interface RevocationUrls {
-  readonly ocsp: string;
-  readonly caIssuers: string;
-  readonly crl: string;
-}
-
-/** The URLs this app serves (functions/ocsp.ts, functions/crl.ts, functions/caCertificate.ts). */
-export function revocationUrls(baseUrl: string): RevocationUrls {
-  const base = baseUrl.replace(/\/+$/, '');
-  return { ocsp: `${base}/ocsp`, caIssuers: `${base}/ca.cer`, crl: `${base}/crl` };
-}
 
 /**
  * The CA's issuing half: CSR + profile → signed end-entity certificate. Subject and SANs come

@@ -1,5 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { App } from '../app.js';
+import { caNamed } from '../ca/urls.js';
+import { AppError } from '../errors.js';
 import type { OcspAnswer } from '../revocation/ocsp.js';
 import { readBody } from './body.js';
 
@@ -53,9 +55,15 @@ function httpDate(d: Date): string {
   return s;
 }
 
-/** The CRL from the publisher's cache: DER (`application/pkix-crl`), or PEM with `?format=pem`. */
+/**
+ * A CA's CRL from its publisher's cache: `crl` is the configured CA's, `crl/{ca}` the CA with
+ * that id (lib/ca/urls.ts), each at the CDP its certificates carry. DER (`application/pkix-crl`),
+ * or PEM with `?format=pem`.
+ */
 export async function handleCrl(app: App, request: HttpRequest): Promise<HttpResponseInit> {
-  const crl = await app.revocation.crl.get();
+  const publisher = await app.revocation.crl(request.params.ca);
+  if (!publisher) throw new AppError('NOT_FOUND', 'no CA has this id');
+  const crl = await publisher.get();
   const maxAge = Math.max(0, Math.floor((crl.nextUpdate.getTime() - Date.now()) / 1000));
   const headers = {
     'cache-control': `max-age=${Math.min(maxAge, 300)}, public, no-transform`,
@@ -72,13 +80,19 @@ export async function handleCrl(app: App, request: HttpRequest): Promise<HttpRes
   return { status: 200, headers: { ...headers, 'content-type': 'application/pkix-crl' }, body: crl.der };
 }
 
-/** The CA certificate at the AIA caIssuers URL: one DER certificate (RFC 5280 §4.2.2.1). */
-export function handleCaCertificate(app: App): Promise<HttpResponseInit> {
-  return Promise.resolve({
+/**
+ * A CA certificate at the AIA caIssuers URL its certificates carry: one DER certificate (RFC
+ * 5280 §4.2.2.1). `ca.cer` is the configured CA, `ca/{CA id}.cer` the CA with that id.
+ */
+export async function handleCaCertificate(app: App, file?: string): Promise<HttpResponseInit> {
+  const id = file === undefined ? undefined : /^([0-9a-f]{40})\.cer$/i.exec(file)?.[1];
+  const ca = file === undefined || id !== undefined ? caNamed(await app.cas.get(), id) : undefined;
+  if (!ca) throw new AppError('NOT_FOUND', 'no CA has this id');
+  return {
     status: 200,
     headers: { 'content-type': 'application/pkix-cert', 'cache-control': 'max-age=86400, public' },
-    body: app.ca.certificateDer,
-  });
+    body: ca.certificateDer,
+  };
 }
 
 function pem(label: string, der: Uint8Array): string {

@@ -1,7 +1,9 @@
 import { recordKeyEvent } from '../audit/keys.js';
 import type { AuditLog } from '../audit/sink.js';
-import { sha256Hex } from '../x509/cert-view.js';
+import { certView, sha256Hex } from '../x509/cert-view.js';
+import { nameDerToString } from '../x509/names.js';
 import type { RevocationSettings } from '../config/revocation.js';
+import { caNamed, type KnownCas } from '../ca/urls.js';
 import type { CaKeys } from '../keys/types.js';
 import type { Logger } from '../log.js';
 import type { CertificateStore } from '../store/types.js';
@@ -13,62 +15,97 @@ import { RevocationService } from './revoke.js';
 
 export interface Revocation {
   readonly ocsp: { respond(request: Uint8Array): Promise<OcspAnswer> };
-  readonly crl: CrlPublisher;
+  /**
+   * A CA's CRL publisher: no id → the configured CA's (`/crl`), an id → that known CA's
+   * (`/crl/<CA id>`); undefined for an id no CA has.
+   */
+  crl(caId?: string): Promise<CrlPublisher | undefined>;
   readonly service: RevocationService;
   readonly epoch: EpochWatcher;
+  /** Stop the CRL publishers' background builds. */
+  close(): void;
+}
+
+/** The CAs as an instance knows them now (they change when an activation is picked up). */
+export interface CaSource {
+  get(): Promise<KnownCas>;
 }
 
 /** How often each instance reads the store's revocation epoch: revocations show within ~2 s. */
 export const EPOCH_INTERVAL_MS = 2000;
 
-/** OCSP, CRL and revoke/unrevoke over one store and one CA, sharing one epoch watcher. */
+/** One CA's revocation services: its delegated OCSP responder and its own CRL. */
+interface PerCa {
+  readonly ocsp: OcspResponder;
+  readonly crl: CrlPublisher;
+}
+
+/**
+ * OCSP, CRL and revoke/unrevoke over one store, sharing one epoch watcher. Each CA (the one
+ * that issues and the one before an activation) has its own OCSP responder certificate and its
+ * own CRL (signed by its key, its own CRL numbers, listing what it issued), made when first
+ * asked for and kept.
+ */
 export function createRevocation(deps: {
   readonly store: CertificateStore;
-  readonly ca: CaKeys;
-  /** The CA before the last activation: OCSP keeps answering for the certificates it issued. */
-  readonly previousCa?: CaKeys | undefined;
-  readonly issuerName: string;
+  readonly cas: CaSource;
   readonly settings: RevocationSettings;
   readonly logger: Logger;
   /** Revocations, releases and OCSP responder certificates are audit events. */
   readonly audit: AuditLog;
   readonly clock: () => Date;
 }): Revocation {
-  const { store, ca, settings, logger, clock } = deps;
+  const { store, settings, logger, clock } = deps;
   const epoch = new EpochWatcher(() => store.revocationEpoch(), EPOCH_INTERVAL_MS);
-  const ocspOf = (of: CaKeys): OcspResponder =>
-    new OcspResponder({
-      store,
-      ca: of,
-      responder: new ResponderCertificates(of, {
-        validityHours: settings.responderValidityHours,
-        now: clock,
-        onIssued: (certificateDer, previous) => {
-          recordKeyEvent(deps.audit, {
-            role: 'ocsp-responder',
-            action: previous ? 'renewed' : 'issued',
-            certificateDer,
-            key: 'memory (this instance)',
-            previous: previous && sha256Hex(previous),
-          });
-        },
-      }),
-      epoch,
-      logger,
-      now: clock,
-      maxAgeSeconds: settings.ocspMaxAgeSeconds,
-    });
-  const current = ocspOf(ca);
-  const ocsp = deps.previousCa ? new OcspByIssuer([current, ocspOf(deps.previousCa)]) : current;
-  const crl = new CrlPublisher({
-    store,
-    ca,
-    issuerName: deps.issuerName,
-    epoch,
-    logger,
-    validityDays: settings.crlValidityDays,
-    now: clock,
-  });
+  const perCa = new Map<CaKeys, PerCa>();
+  const of = (ca: CaKeys): PerCa => {
+    let p = perCa.get(ca);
+    if (!p) {
+      p = {
+        ocsp: new OcspResponder({
+          store,
+          ca,
+          responder: new ResponderCertificates(ca, {
+            validityHours: settings.responderValidityHours,
+            now: clock,
+            onIssued: (certificateDer, previous) => {
+              recordKeyEvent(deps.audit, {
+                role: 'ocsp-responder',
+                action: previous ? 'renewed' : 'issued',
+                certificateDer,
+                key: 'memory (this instance)',
+                previous: previous && sha256Hex(previous),
+              });
+            },
+          }),
+          epoch,
+          logger,
+          now: clock,
+          maxAgeSeconds: settings.ocspMaxAgeSeconds,
+        }),
+        crl: new CrlPublisher({
+          store,
+          ca,
+          issuerName: nameDerToString(certView(ca.certificateDer).subject),
+          epoch,
+          logger,
+          validityDays: settings.crlValidityDays,
+          now: clock,
+        }),
+      };
+      perCa.set(ca, p);
+    }
+    return p;
+  };
+  const ocsp = {
+    async respond(request: Uint8Array): Promise<OcspAnswer> {
+      const { active, previous } = await deps.cas.get();
+      const current = of(active).ocsp;
+      return previous
+        ? new OcspByIssuer([current, of(previous).ocsp]).respond(request)
+        : current.respond(request);
+    },
+  };
   const service = new RevocationService({
     store,
     audit: deps.audit,
@@ -77,5 +114,16 @@ export function createRevocation(deps: {
     },
     now: clock,
   });
-  return { ocsp, crl, service, epoch };
+  return {
+    ocsp,
+    crl: async (caId) => {
+      const ca = caNamed(await deps.cas.get(), caId);
+      return ca && of(ca).crl;
+    },
+    service,
+    epoch,
+    close: () => {
+      for (const p of perCa.values()) p.crl.close();
+    },
+  };
 }

@@ -13,7 +13,7 @@ export function renderStatusPage(m: StatusModel): string {
 <title>SCEP CA status</title><style>${CSS}</style></head>
 <body><header><h1>SCEP certificate authority</h1><p><a href="/admin">Admin console</a></p></header><main>
 <section aria-labelledby="ca"><h2 id="ca">CA certificate</h2>${certificateBlock(m.ca, 'ca')}
-<p class="links"><a href="/ca.cer" download="ca.cer">Download DER (.cer)</a>
+<p class="links"><a href="${esc(m.caCerPath)}" download="ca.cer">Download DER (.cer)</a>
 <a href="/ca.pem" download="ca.pem">Download PEM</a>
 <a href="/ca-chain.pem" download="ca-chain.pem">Download chain (PEM)</a></p></section>
 ${m.chain.length > 0 ? `<section aria-labelledby="chain"><h2 id="chain">Chain above the CA</h2>${m.chain.map((c, i) => certificateBlock(c, `chain${i}`)).join('')}</section>` : ''}
@@ -64,12 +64,12 @@ function hints(m: StatusModel, scep: StatusEndpoint | undefined, intune: StatusE
   const url = scep ? `<code>${esc(scep.url)}</code>` : 'the endpoint’s SCEP URL';
   const sha1 = `<code>${esc(m.ca.sha1.replaceAll(':', ''))}</code>`;
   return `<dl class="hints">
-<dt>Microsoft Intune</dt><dd>Trusted certificate profile: upload <a href="/ca.cer">ca.cer</a>. SCEP certificate profile: SCEP server URL ${
+<dt>Microsoft Intune</dt><dd>Trusted certificate profile: upload <a href="${esc(m.caCerPath)}">ca.cer</a>. SCEP certificate profile: SCEP server URL ${
     intune ? `<code>${esc(m.baseUrl)}/certsrv/mscep/mscep.dll</code>` : '(enable the Intune endpoint first)'
   }, root certificate: that trusted certificate profile, key usage digital signature and key encipherment, key size 2048 or more.</dd>
-<dt>Kandji</dt><dd>SCEP library item: URL ${url}, challenge: the account’s challenge, fingerprint: the CA’s SHA-1 fingerprint ${sha1}. Add <a href="/ca.cer">ca.cer</a> as a certificate library item.</dd>
+<dt>Kandji</dt><dd>SCEP library item: URL ${url}, challenge: the account’s challenge, fingerprint: the CA’s SHA-1 fingerprint ${sha1}. Add <a href="${esc(m.caCerPath)}">ca.cer</a> as a certificate library item.</dd>
 <dt>Addigy</dt><dd>SCEP payload: URL ${url}, challenge: the account’s challenge; paste the <a href="/ca.pem">PEM root</a> as the CA certificate. Turn on “Proxy SCEP Requests” when devices cannot reach this URL directly.</dd>
-<dt>Jamf Pro</dt><dd>Configuration profile → SCEP: URL ${url}, challenge type static, challenge: the account’s challenge, fingerprint ${sha1}; upload <a href="/ca.cer">ca.cer</a> in a Certificate payload.</dd></dl>`;
+<dt>Jamf Pro</dt><dd>Configuration profile → SCEP: URL ${url}, challenge type static, challenge: the account’s challenge, fingerprint ${sha1}; upload <a href="${esc(m.caCerPath)}">ca.cer</a> in a Certificate payload.</dd></dl>`;
 }
 
 function copyable(text: string, id: string): string {

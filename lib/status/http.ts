@@ -6,6 +6,7 @@ import { probe } from '../probe.js';
 import { renderStatusPage } from './html.js';
 import { statusModel, type StatusEndpoint, type StatusRaCertificate } from './model.js';
 import { AppError } from '../errors.js';
+import { urlIdOf } from '../ca/urls.js';
 
 /** The status page's and PEM downloads' HTTP adapter (`/`, `/ca.pem`, `/ca-chain.pem`). */
 export async function statusPage(app: App, request: HttpRequest): Promise<HttpResponseInit> {
@@ -13,6 +14,7 @@ export async function statusPage(app: App, request: HttpRequest): Promise<HttpRe
     baseUrl: app.settings.core.baseUrl ?? new URL(request.url).origin,
     caDer: app.ca.certificateDer,
     chainDer: app.ca.chainDer,
+    caUrlId: urlIdOf(await app.cas.get(), app.ca),
     endpoints: () => enabledEndpoints(app),
     checks: async () => (await probe(app)).checks,
     raCertificates: (eps) => liveRaCertificates(app, eps),

@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { revocationUrls } from '../ca/urls.js';
 
 /** One SCEP endpoint as the public status page lists it (enabled endpoints only). */
 export interface StatusEndpoint {
@@ -40,6 +41,8 @@ export interface StatusModel {
   readonly chain: readonly StatusCertificate[];
   readonly endpoints: readonly StatusEndpoint[];
   readonly raCertificates: readonly StatusRaCertificate[];
+  /** The issuing CA's certificate, DER: `/ca.cer`, or `/ca/<CA id>.cer` after an activation. */
+  readonly caCerPath: string;
   readonly crlUrl: string | undefined;
   readonly ocspUrl: string | undefined;
   readonly health: Readonly<Record<string, HealthWord>>;
@@ -50,6 +53,8 @@ export interface StatusSources {
   readonly baseUrl: string;
   readonly caDer: Uint8Array;
   readonly chainDer: readonly Uint8Array[];
+  /** The issuing CA's id in its CRL and certificate URLs (lib/ca/urls.ts); undefined for the configured CA. */
+  readonly caUrlId?: string | undefined;
   readonly endpoints: () => Promise<readonly Omit<StatusEndpoint, 'url'>[]>;
   /** The live RA certificates of the RA-mode endpoints among them. */
   readonly raCertificates: (
@@ -77,6 +82,7 @@ export function describeCertificate(der: Uint8Array): StatusCertificate {
 
 export async function statusModel(s: StatusSources): Promise<StatusModel> {
   const base = s.baseUrl.replace(/\/+$/, '');
+  const urls = revocationUrls(base, s.caUrlId);
   const [endpoints, checks] = await Promise.all([
     s.endpoints().catch(() => undefined),
     s.checks().catch((): Readonly<Record<string, string>> => ({})),
@@ -89,8 +95,9 @@ export async function statusModel(s: StatusSources): Promise<StatusModel> {
     chain: s.chainDer.map(describeCertificate),
     endpoints: (endpoints ?? []).map((e) => ({ ...e, url: `${base}/scep/${e.name}` })),
     raCertificates: ras.map((r) => ({ ...r, url: `${base}/ra/${r.endpoint}.pem` })),
-    crlUrl: s.revocation ? `${base}/crl` : undefined,
-    ocspUrl: s.revocation ? `${base}/ocsp` : undefined,
+    caCerPath: s.caUrlId === undefined ? '/ca.cer' : `/ca/${s.caUrlId}.cer`,
+    crlUrl: s.revocation ? urls.crl : undefined,
+    ocspUrl: s.revocation ? urls.ocsp : undefined,
     health: {
       settings: word(checks.settings),
       'CA key': word(checks.caCertificate),

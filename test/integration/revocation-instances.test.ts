@@ -6,6 +6,7 @@ import { CertificateList } from '@peculiar/asn1-x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../lib/app.js';
 import { silentLogger } from '../../lib/log.js';
+import type { CrlPublisher } from '../../lib/revocation/crl-publisher.js';
 import { startTestCosmos, type TestCosmos } from '../fakes/cosmos.js';
 import { ocspRequest, readOcspResponse } from '../helpers/revocation.js';
 import { testRecord } from '../unit/store-contract.js';
@@ -35,8 +36,8 @@ beforeAll(async () => {
   b = await createApp(env, { logger: silentLogger });
 });
 afterAll(async () => {
-  a.revocation.crl.close();
-  b.revocation.crl.close();
+  a.revocation.close();
+  b.revocation.close();
   await cosmos.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -50,7 +51,7 @@ describe('revocation across instances sharing one store', () => {
     const serial = created.record.serialNumber;
     const req = ocspRequest(a.ca.certificateDer, [serial]);
     expect(readOcspResponse((await b.revocation.ocsp.respond(req)).der).answers[0]?.state).toBe('good');
-    const crlBefore = await b.revocation.crl.get();
+    const crlBefore = await configuredCrl(b);
 
     await a.revocation.service.revoke({ serial, reason: 'keyCompromise', actor: 'test' });
     const revokedAt = performance.now();
@@ -63,9 +64,16 @@ describe('revocation across instances sharing one store', () => {
     expect(state).toBe('revoked');
     expect(elapsed).toBeLessThan(5000);
 
-    const crl = await b.revocation.crl.get();
+    const crl = await configuredCrl(b);
     expect(crl.crlNumber).toBeGreaterThan(crlBefore.crlNumber);
     const listed = AsnParser.parse(crl.der, CertificateList).tbsCertList.revokedCertificates ?? [];
     expect(listed.map((r) => Buffer.from(r.userCertificate).toString('hex'))).toContain(serial);
   });
 });
+
+/** The configured CA's CRL (`/crl`). */
+async function configuredCrl(app: App): ReturnType<CrlPublisher['get']> {
+  const publisher = await app.revocation.crl();
+  if (!publisher) throw new Error('the configured CA has no CRL publisher');
+  return publisher.get();
+}

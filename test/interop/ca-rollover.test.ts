@@ -4,13 +4,17 @@
  * instance started on the same data folder and store (what a restart of the app does) answers
  * GetCACert with the new CA, micromdm `scepclient` enrolls under it, a certificate the previous
  * CA issued renews (scepclient's RenewalReq signed by it) into one of the new CA, and
- * `openssl ocsp` with the previous CA as issuer answers for the old certificate.
+ * `openssl ocsp` with the previous CA as issuer answers for the old certificate. Each CA's
+ * certificates carry its own CDP and caIssuers URLs (the configured CA `/crl` and `/ca.cer`,
+ * the activated one `/crl/<CA id>` and `/ca/<CA id>.cer`): `openssl verify -crl_check` with the
+ * CRL from a certificate's CDP passes, then fails once it is revoked, for both CAs.
  */
 import { X509Certificate } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { runCa } from '../../scripts/ca.js';
 import { startFakeKeyVault, type FakeKeyVault } from '../fakes/keyvault-server.js';
 import { startTestHost, type TestHost } from '../helpers/host.js';
 import { manageClient } from '../helpers/manage.js';
@@ -19,6 +23,8 @@ import { describeWithClient } from './helpers/suite.js';
 
 const TIMEOUT_MS = 30_000;
 const CHALLENGE = 'rollover-secret-1';
+/** AppConfig__BaseUrl: the prefix of the URLs in issued certificates (mapped to the host below). */
+const BASE = 'https://scep.rollover.test';
 
 const clients = {
   available: checkScepclient().available && checkOpenssl().available,
@@ -69,12 +75,69 @@ for (const where of ['local', 'keyvault'] as const) {
       return new X509Certificate(Buffer.from(await res.arrayBuffer()));
     };
 
+    /** `npm run ca -- <command> --json` against `host` (its admin key from the data folder). */
+    const caCli = async (
+      host: TestHost,
+      ...argv: string[]
+    ): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCa([...argv, '--url', host.baseUrl, '--json'], {
+        env: { ...env, AppConfig__DataDir: host.dataDir },
+        out: (l) => out.push(l),
+        err: (l) => err.push(l),
+      });
+      return code === 0
+        ? { status: 200, body: JSON.parse(out.join('\n')) as Record<string, unknown> }
+        : { status: 0, body: { code, out, err } };
+    };
+
+    /** The URL in a certificate (CDP or caIssuers) as served by `host`. */
+    const served = (host: TestHost, url: string): string => {
+      expect(url.startsWith(`${BASE}/`), url).toBe(true);
+      return `${host.baseUrl}${url.slice(BASE.length)}`;
+    };
+
+    /** The CDP and caIssuers URLs a certificate carries (read by openssl and node). */
+    const urlsOf = async (file: string): Promise<{ crl: string; caIssuers: string }> => {
+      // prettier-ignore
+      const r = await runClient('openssl', ['x509', '-in', file, '-noout', '-ext', 'crlDistributionPoints'], {
+        cwd: root, timeoutMs: TIMEOUT_MS,
+      });
+      const crl = /URI:(\S+)/.exec(r.stdout)?.[1] ?? '';
+      const aia = new X509Certificate(await readFile(file)).infoAccess ?? '';
+      return { crl, caIssuers: /CA Issuers - URI:(\S+)/.exec(aia)?.[1] ?? '' };
+    };
+
+    /**
+     * `openssl verify -crl_check` of `file` against the CA certificate at its caIssuers URL and
+     * the CRL at its CDP URL, both downloaded from `host`; the exit code is the verdict.
+     */
+    const crlVerify = async (host: TestHost, file: string): Promise<{ code: number; out: string }> => {
+      const urls = await urlsOf(file);
+      const ca = await fetch(served(host, urls.caIssuers));
+      expect(ca.status, urls.caIssuers).toBe(200);
+      await writeFile(
+        `${file}.issuer.pem`,
+        new X509Certificate(Buffer.from(await ca.arrayBuffer())).toString(),
+      );
+      const crl = await fetch(`${served(host, urls.crl)}?format=pem`);
+      expect(crl.status, urls.crl).toBe(200);
+      await writeFile(`${file}.crl.pem`, await crl.text());
+      // prettier-ignore
+      const r = await runClient('openssl', [
+        'verify', '-crl_check', '-CAfile', `${file}.issuer.pem`, '-CRLfile', `${file}.crl.pem`, file,
+      ], { cwd: root, timeoutMs: TIMEOUT_MS });
+      return { code: r.code ?? 1, out: `${r.stdout}${r.stderr}` };
+    };
+
     beforeAll(async () => {
       root = await mkdtemp(join(tmpdir(), `scep-rollover-${where}-`));
       env = {
         AppConfig__StaticValidation__Enabled: 'true',
         AppConfig__StaticValidation__RequestPassword: CHALLENGE,
         AppConfig__StaticValidation__AllowRenewals: 'true',
+        AppConfig__BaseUrl: BASE,
       };
       if (where === 'keyvault') {
         vault = await startFakeKeyVault();
@@ -97,6 +160,12 @@ for (const where of ['local', 'keyvault'] as const) {
       const old = await scepclient(first, oldDir, `old-device-${where}`);
       expect(old.verify(oldCa.publicKey)).toBe(true);
       await copyFile(join(oldDir, 'cert.pem'), join(oldDir, 'old.pem'));
+      expect(await urlsOf(join(oldDir, 'old.pem'))).toEqual({
+        crl: `${BASE}/crl`,
+        caIssuers: `${BASE}/ca.cer`,
+      });
+      const before = await crlVerify(first, join(oldDir, 'old.pem'));
+      expect(before.code, before.out).toBe(0);
     }, 120_000);
 
     afterAll(async () => {
@@ -114,13 +183,31 @@ for (const where of ['local', 'keyvault'] as const) {
         subject: `CN=Rollover CA 2 ${where}, O=tests`,
       });
       expect(next.status).toBe(201);
-      const activated = await admin('POST', 'ca-certificates/next/activate');
+      // With Key Vault the operator's tool is `npm run ca`; locally the management API itself.
+      const activated =
+        where === 'keyvault'
+          ? await caCli(first, 'next-activate')
+          : await admin('POST', 'ca-certificates/next/activate');
       expect(activated.status, JSON.stringify(activated.body)).toBe(200);
       expect(activated.body.thumbprintSha256).toBe(next.body.thumbprintSha256);
       expect(String(activated.body.effective)).toContain('next start');
       // This instance keeps issuing with the CA it started with until it restarts.
       expect((await caCertOf(first)).raw.equals(oldCa.raw)).toBe(true);
       expect((await admin('POST', 'ca-certificates/next/activate')).status).toBe(409);
+      // The activation is a key lifecycle event: the new CA certificate, replacing the old one, by whom.
+      await vi.waitFor(async () => {
+        const r = await admin('GET', 'audit?reason=key-lifecycle');
+        const rollover = r.body.value?.filter((e) => e.operation === 'ca.rollover') ?? [];
+        expect(rollover).toHaveLength(1);
+        expect(rollover[0]).toMatchObject({ actor: 'admin-key', outcome: 'changed' });
+        expect(rollover[0]?.changes).toEqual([
+          {
+            field: 'certificate',
+            before: { thumbprintSha256: oldCa.fingerprint256.replace(/:/g, '') },
+            after: expect.objectContaining({ thumbprintSha256: next.body.thumbprintSha256 }),
+          },
+        ]);
+      });
 
       second = await start();
       const now = await caCertOf(second);
@@ -153,6 +240,29 @@ for (const where of ['local', 'keyvault'] as const) {
       expect(cert.verify(newCa.publicKey)).toBe(true);
       expect(cert.verify(oldCa.publicKey)).toBe(false);
       expect(cert.issuer).toBe(newCa.subject);
+      await copyFile(join(dir, 'cert.pem'), join(dir, 'new.pem'));
+    });
+
+    it('ok/a certificate of the new CA carries its own CRL and CA certificate URLs; openssl verify -crl_check passes, then fails once it is revoked', async () => {
+      const file = join(root, 'new-device', 'new.pem');
+      const urls = await urlsOf(file);
+      const id = /\/crl\/([0-9a-f]{40})$/.exec(urls.crl)?.[1];
+      expect(id, urls.crl).toBeDefined();
+      expect(urls.caIssuers).toBe(`${BASE}/ca/${String(id)}.cer`);
+      for (const unknown of [`crl/${'0'.repeat(40)}`, `ca/${'0'.repeat(40)}.cer`, 'ca/ca.pem'])
+        expect((await fetch(`${restarted().baseUrl}/${unknown}`)).status, unknown).toBe(404);
+      const ok = await crlVerify(restarted(), file);
+      expect(ok.code, ok.out).toBe(0);
+      const admin = manageClient(restarted().baseUrl, restarted().adminKey);
+      const serial = new X509Certificate(await readFile(file)).serialNumber;
+      const revoked = await admin('POST', `certificates/${serial}/revoke`, { reason: 'keyCompromise' });
+      expect(revoked.status, JSON.stringify(revoked.body)).toBeLessThan(300);
+      const refused = await crlVerify(restarted(), file);
+      expect(refused.code).not.toBe(0);
+      expect(refused.out).toContain('certificate revoked');
+      // The configured CA's CRL does not list it: each CA's CRL lists what that CA issued.
+      const old = await crlVerify(restarted(), join(oldDir, 'old.pem'));
+      expect(old.code, old.out).toBe(0);
     });
 
     it('ok/a certificate of the previous CA renews with scepclient into one of the new CA', async () => {
@@ -177,8 +287,12 @@ for (const where of ['local', 'keyvault'] as const) {
       return r.stdout;
     };
 
-    it('ok/openssl ocsp with the previous CA as issuer answers good, then revoked once it is revoked', async () => {
+    it('ok/after activation the previous CA still serves its CRL and certificate at /crl and /ca.cer; openssl ocsp and verify -crl_check say good, then revoked', async () => {
       expect(await ocspOld()).toMatch(/^old\.pem: good$/m);
+      const oldFile = join(oldDir, 'old.pem');
+      const ok = await crlVerify(restarted(), oldFile);
+      expect(ok.code, ok.out).toBe(0);
+      expect(await readFile(`${oldFile}.issuer.pem`, 'utf8')).toBe(oldCa.toString());
       const old = new X509Certificate(await readFile(join(oldDir, 'old.pem')));
       const admin = manageClient(restarted().baseUrl, restarted().adminKey);
       const revoked = await admin('POST', `certificates/${old.serialNumber}/revoke`, {
@@ -186,6 +300,9 @@ for (const where of ['local', 'keyvault'] as const) {
       });
       expect(revoked.status, JSON.stringify(revoked.body)).toBeLessThan(300);
       expect(await ocspOld()).toMatch(/^old\.pem: revoked$/m);
+      const refused = await crlVerify(restarted(), oldFile);
+      expect(refused.code).not.toBe(0);
+      expect(refused.out).toContain('certificate revoked');
     });
   });
 }

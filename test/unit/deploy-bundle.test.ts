@@ -109,6 +109,7 @@ describe('deploy package', () => {
       [
         'auditOutbox',
         'caCertificate',
+        'caCertificateById',
         'crl',
         'csr',
         'est',
