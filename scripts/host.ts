@@ -1,15 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { installFunctionsCoreShim, registrations } from './local/functions-core.js';
-import { LocalNativeRequest } from './local/request.js';
-import { compileRoute, type CompiledRoute } from './local/routes.js';
+import { printBanner, printLanWarning } from './local/banner.js';
+import { dispatcher } from './local/dispatch.js';
+import { compileRoute } from './local/routes.js';
 
 export interface LocalHostOptions {
   /** 7071 like `func start`; 0 for any free port. */
@@ -54,7 +52,6 @@ export interface LocalHost {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, existsSync(join(here, '..', 'host.json')) ? '..' : '../..');
-const MAX_BODY = 32 * 1024 * 1024;
 
 /**
  * The embedded default: serves every HTTP function of functions/ on 127.0.0.1 with the route
@@ -132,7 +129,7 @@ async function start(
   installFunctionsCoreShim();
   // The package is CommonJS; Node's ESM loader does not see HttpRequest & co. as named exports.
   const functionsModule = await import('@azure/functions');
-  const { HttpRequest, InvocationContext, HttpResponse } = functionsModule.default;
+  const { InvocationContext } = functionsModule.default;
   const appModule = await import('../lib/app.js');
   const { jsonLogger, silentLogger } = await import('../lib/log.js');
   appModule.setApp(
@@ -162,59 +159,11 @@ async function start(
     return [{ reg: r, route, methods, compiled: compileRoute(prefix, route) }];
   });
 
-  const server = createServer((req, res) => {
-    void serve(req, res).catch((e: unknown) => {
+  const server = createServer(
+    dispatcher(http, functionsModule.default, (e) => {
       app.logger.error('local host failure', { error: String(e) });
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end('internal error');
-    });
-  });
-
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const method = (req.method ?? 'GET').toUpperCase();
-    const found = findRoute(http, url.pathname, method);
-    if (!found) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
-    }
-    const body = await readAll(req);
-    if (body === undefined) {
-      res.writeHead(413, { 'content-type': 'text/plain' }).end('request body too large');
-      return;
-    }
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-    const requestUrl = `http://${req.headers.host ?? '127.0.0.1'}${req.url ?? '/'}`;
-    const request = new HttpRequest({
-      method,
-      url: requestUrl,
-      headers,
-      params: found.params,
-      // Without a query string there is nothing to parse: spares HttpRequest a second URL parse.
-      ...(url.search === '' ? { query: {} } : {}),
-      ...(body.length > 0 ? { body: { bytes: body } } : {}),
-      // See local/request.ts: the same request without building a web Request each time.
-      nativeRequest: new LocalNativeRequest(requestUrl, method, headers, body.length > 0 ? body : undefined),
-    } as ConstructorParameters<typeof HttpRequest>[0]);
-    const context = new InvocationContext({
-      functionName: found.entry.reg.metadata.name,
-      invocationId: randomUUID(),
-    });
-    const result = await found.entry.reg.handler(request, context);
-    if (writePlain(res, result)) return;
-    if (await writeStream(res, result)) return;
-    const response =
-      result instanceof HttpResponse
-        ? result
-        : new HttpResponse(result as ConstructorParameters<typeof HttpResponse>[0]);
-    const out = Buffer.from(await response.arrayBuffer());
-    const outHeaders: Record<string, string> = {};
-    response.headers.forEach((v, k) => {
-      outHeaders[k] = v;
-    });
-    res.writeHead(response.status, outHeaders).end(out);
-  }
+    }),
+  );
 
   const hostJson = readHostJson();
   const invoke = async (
@@ -313,81 +262,6 @@ async function start(
   };
 }
 
-/**
- * The common case without a web Response round trip: an HttpResponseInit whose body is bytes,
- * a string or JSON, and whose headers are a plain object. Anything else (HttpResponse objects,
- * streams, cookies, Headers instances) goes through @azure/functions' own conversion.
- */
-function writePlain(res: ServerResponse, result: unknown): boolean {
-  if (typeof result !== 'object' || result === null) return false;
-  const r = result as {
-    status?: unknown;
-    headers?: unknown;
-    body?: unknown;
-    jsonBody?: unknown;
-    cookies?: unknown;
-  };
-  if (r.cookies !== undefined) return false;
-  if (
-    r.headers !== undefined &&
-    (typeof r.headers !== 'object' ||
-      r.headers === null ||
-      r.headers instanceof Headers ||
-      Array.isArray(r.headers))
-  )
-    return false;
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries((r.headers ?? {}) as Record<string, unknown>)) {
-    if (typeof v !== 'string') return false;
-    headers[k.toLowerCase()] = v;
-  }
-  let body: Uint8Array | string;
-  if (r.jsonBody !== undefined) {
-    body = JSON.stringify(r.jsonBody);
-    headers['content-type'] ??= 'application/json';
-  } else if (r.body === undefined || r.body === null) {
-    body = '';
-  } else if (typeof r.body === 'string' || r.body instanceof Uint8Array) {
-    body = r.body;
-    if (typeof r.body === 'string') headers['content-type'] ??= 'text/plain;charset=UTF-8';
-  } else {
-    return false;
-  }
-  // A known length, as the Functions host sends: no chunked framing around a body we hold whole.
-  const status = typeof r.status === 'number' ? r.status : 200;
-  if (status !== 204 && status !== 304)
-    headers['content-length'] ??= String(typeof body === 'string' ? Buffer.byteLength(body) : body.length);
-  res.writeHead(status, headers).end(body);
-  return true;
-}
-
-/** A plain HttpResponseInit whose body is a web ReadableStream (downloads): piped, never buffered. */
-async function writeStream(res: ServerResponse, result: unknown): Promise<boolean> {
-  if (typeof result !== 'object' || result === null) return false;
-  const r = result as { status?: unknown; headers?: unknown; body?: unknown };
-  if (!(r.body instanceof ReadableStream)) return false;
-  const headers = (r.headers ?? {}) as Record<string, string>;
-  res.writeHead(typeof r.status === 'number' ? r.status : 200, headers);
-  try {
-    await pipeline(Readable.fromWeb(r.body as import('node:stream/web').ReadableStream<Uint8Array>), res);
-  } catch {
-    res.destroy();
-  }
-  return true;
-}
-
-function findRoute<T extends { methods: string[]; compiled: CompiledRoute }>(
-  routes: readonly T[],
-  path: string,
-  method: string,
-): { entry: T; params: Record<string, string> } | undefined {
-  for (const entry of routes) {
-    const params = entry.compiled.match(path);
-    if (params && (entry.methods.length === 0 || entry.methods.includes(method))) return { entry, params };
-  }
-  return undefined;
-}
-
 let functionsLoaded = false;
 async function loadFunctions(): Promise<void> {
   if (functionsLoaded) return;
@@ -455,73 +329,6 @@ async function ensureStaticChallenge(
   }
   env.AppConfig__StaticValidation__RequestPassword = secret;
   return secret;
-}
-
-async function readAll(req: IncomingMessage): Promise<Buffer | undefined> {
-  // Stream events rather than an async iterator: one request's worth of promises and
-  // listeners less on every request (most bodies arrive in a single chunk, GETs in none).
-  return new Promise((resolveBody, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    req.on('data', (c: Buffer) => {
-      total += c.length;
-      if (total > MAX_BODY) {
-        req.removeAllListeners('data');
-        req.resume();
-        resolveBody(undefined);
-        return;
-      }
-      chunks.push(c);
-    });
-    req.once('end', () => {
-      resolveBody(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
-    });
-    req.once('error', reject);
-  });
-}
-
-function printBanner(
-  baseUrl: string,
-  endpoints: readonly string[],
-  fp: { sha256: string; sha1: string; subject: string },
-  challenge: string | undefined,
-  adminKey: string | undefined,
-): void {
-  const lines = [
-    '',
-    `azure-scep-ca is listening on ${baseUrl}`,
-    '',
-    ...endpoints.map((e) => `  SCEP URL (${e}):  ${baseUrl}/scep/${e}`),
-    `  CA certificate:  ${baseUrl}/scep/${endpoints[0] ?? 'static'}?operation=GetCACert`,
-    `  Health:          ${baseUrl}/probe`,
-    `  Status page:     ${baseUrl}/`,
-    `  Admin console:   ${baseUrl}/admin`,
-    '',
-    `  CA subject:      ${fp.subject}`,
-    `  CA SHA-256:      ${fp.sha256}`,
-    `  CA SHA-1:        ${fp.sha1}`,
-    ...(challenge !== undefined ? [`  Static challenge: ${challenge}`] : []),
-    ...(adminKey !== undefined
-      ? [`  Admin key:        ${adminKey}  (${baseUrl}/api/manage/, npm run admin -- --help)`]
-      : []),
-    '',
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-/** Listening beyond loopback: say so, and where devices on the network find the CA. */
-function printLanWarning(bind: string, port: number): void {
-  const addresses = Object.values(networkInterfaces())
-    .flat()
-    .filter((a) => a !== undefined && !a.internal && (bind === '0.0.0.0' ? a.family === 'IPv4' : true))
-    .map((a) => (a?.family === 'IPv6' ? `[${a.address}]` : (a?.address ?? '')));
-  const lines = [
-    `WARNING: listening on ${bind}:${port}: anyone on this network can enroll with the static`,
-    '  challenge and reach the management API with the admin key. Use it for trials only.',
-    ...addresses.map((a) => `  LAN: http://${a}:${port}/  (SCEP: http://${a}:${port}/scep/static)`),
-    '',
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 /**
