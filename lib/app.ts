@@ -30,6 +30,8 @@ import { staticEndpoint } from './endpoints/static.js';
 import { loadOrCreateLocalCa } from './keys/local-ca.js';
 import type { CaKeys } from './keys/types.js';
 import { jsonLogger, type Logger } from './log.js';
+import { certView } from './x509/cert-view.js';
+import { nameDerToString } from './x509/names.js';
 import { unavailableEndpoint, type ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
 import { ClientCertificateRenewal } from './auth/client-cert.js';
@@ -241,7 +243,10 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     builtIn: intune,
     stored: storedIntune,
     revocation: revocation.service,
-    caName: issuer.caName,
+    caNames: [
+      issuer.caName,
+      ...(previousCa ? [nameDerToString(certView(previousCa.certificateDer).subject)] : []),
+    ],
     logger,
     audit,
   });
@@ -433,7 +438,7 @@ function intuneRevocationPull(
     builtIn: IntuneDeps | undefined;
     stored: StoredIntuneDeps;
     revocation: RevocationService;
-    caName: string;
+    caNames: readonly string[];
     logger: Logger;
     audit: AuditLog;
   },
@@ -462,7 +467,7 @@ function intuneRevocationPull(
           timeoutMs: settings.intune.timeoutMs,
         }),
       revocation: o.revocation,
-      caName: o.caName,
+      caNames: o.caNames,
       batchSize: settings.revocation.intuneBatchSize,
       logger: o.logger,
       audit: o.audit,

@@ -16,8 +16,8 @@ import type { CertificateRecord } from '../store/types.js';
 export interface IntunePullDeps {
   readonly client: IntuneRevocationClient;
   readonly revocation: RevocationService;
-  /** This CA's issuer name as records carry it. */
-  readonly caName: string;
+  /** Issuer names of this CA as records carry them: the active CA and, after a rollover, the previous one. */
+  readonly caNames: readonly string[];
   readonly batchSize: number;
   readonly logger: Logger;
   /** A request that was not carried out is an audit event; a revocation is one already. */
@@ -85,9 +85,12 @@ async function answer(d: IntunePullDeps, r: IntuneRevocationRequest): Promise<An
       reason,
       message: `Intune revocation request of tenant ${scope.tenantId} for serial ${r.serialNumber}: ${text}`,
       compared:
-        r.issuerName === null ? undefined : [{ name: 'issuer', actual: r.issuerName, required: d.caName }],
+        r.issuerName === null
+          ? undefined
+          : [{ name: 'issuer', actual: r.issuerName, required: d.caNames.join(' or ') }],
     });
-  if (r.issuerName !== null && normalizeDn(r.issuerName) !== normalizeDn(d.caName)) {
+  const issuer = r.issuerName === null ? null : normalizeDn(r.issuerName);
+  if (issuer !== null && !d.caNames.some((n) => normalizeDn(n) === issuer)) {
     audit('refused', 'revocation-other-issuer', `issued by "${r.issuerName}", not by this CA`);
     return {
       revoked: false,
