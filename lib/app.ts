@@ -30,11 +30,15 @@ import { staticEndpoint } from './endpoints/static.js';
 import { loadOrCreateLocalCa } from './keys/local-ca.js';
 import type { CaKeys } from './keys/types.js';
 import { jsonLogger, type Logger } from './log.js';
+import { certView } from './x509/cert-view.js';
+import { nameDerToString } from './x509/names.js';
 import { unavailableEndpoint, type ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
 import { ClientCertificateRenewal } from './auth/client-cert.js';
 import type { EndpointEstDeps } from './est/endpoint-enroll.js';
 import { createRevocation, type CaSource, type Revocation } from './revocation/index.js';
+import type { IntuneRevocationRun } from './revocation/intune-pull.js';
+import type { RevocationService } from './revocation/revoke.js';
 import { revokeSupersededOnDelivery } from './revocation/supersede.js';
 import { PkiOperation } from './scep/pki-operation.js';
 import type { RaCertificates } from './ra/certificates.js';
@@ -82,8 +86,12 @@ export interface App {
   readonly estAtEndpoint: EndpointEstDeps;
   /** OCSP responder, CRL publisher, revoke/unrevoke. */
   readonly revocation: Revocation;
-  /** One pull of Intune's revocation requests; present when AppConfig__IntuneValidation__RevocationEnabled. */
-  readonly intuneRevocation: (() => Promise<{ revoked: number; reported: number }>) | undefined;
+  /**
+   * One timer tick of Intune revocation: a pull per tenant whose revocation is on (the
+   * settings-defined connection: AppConfig__IntuneValidation__RevocationEnabled; a stored Intune
+   * endpoint: its `intune.revocationEnabled`).
+   */
+  readonly intuneRevocation: () => Promise<IntuneRevocationRun>;
   /** Releases what the App holds open (the embedded database file). */
   close(): void;
   /** The management API (`api/manage/`): authentication, scope, use cases, change log. */
@@ -231,24 +239,17 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     maxValidityDays: core.validityPeriodDays,
     builtIns: builtInEndpoints(endpoints, clock()),
   };
-  let intuneRevocation: App['intuneRevocation'];
-  if (intune && settings.revocation.intuneEnabled) {
-    const { IntuneRevocationClient } = await import('./revocation/intune-client.js');
-    const { pullIntuneRevocations } = await import('./revocation/intune-pull.js');
-    const client = new IntuneRevocationClient(intune.client, {
-      providerNameAndVersion: settings.intune.providerNameAndVersion,
-      timeoutMs: settings.intune.timeoutMs,
-    });
-    const deps = {
-      client,
-      revocation: revocation.service,
-      caName: issuer.caName,
-      batchSize: settings.revocation.intuneBatchSize,
-      logger,
-      audit,
-    };
-    intuneRevocation = () => pullIntuneRevocations(deps);
-  }
+  const intuneRevocation = intuneRevocationPull(settings, {
+    builtIn: intune,
+    stored: storedIntune,
+    revocation: revocation.service,
+    caNames: [
+      issuer.caName,
+      ...(previousCa ? [nameDerToString(certView(previousCa.certificateDer).subject)] : []),
+    ],
+    logger,
+    audit,
+  });
   // The one renewal rule for SCEP and REST: a renewal gets its original endpoint's current
   // profile; an endpoint that is gone, disabled or unusable renews nothing (profile_unavailable).
   const renewal = new RenewalRule({
@@ -423,6 +424,54 @@ async function createIntune(
       endpoints: endpointsOf(o.documents),
       ...common,
     },
+  };
+}
+
+/**
+ * Intune revocation: every tick lists the tenants to pull (the settings-defined connection and
+ * stored Intune endpoints, read afresh so a changed endpoint counts at the next tick) and pulls
+ * each with its own connection's client. The modules load at the first tick.
+ */
+function intuneRevocationPull(
+  settings: Settings,
+  o: {
+    builtIn: IntuneDeps | undefined;
+    stored: StoredIntuneDeps;
+    revocation: RevocationService;
+    caNames: readonly string[];
+    logger: Logger;
+    audit: AuditLog;
+  },
+): App['intuneRevocation'] {
+  const tenantId = settings.intune.auth?.tenantId;
+  const builtIn =
+    o.builtIn && tenantId !== undefined
+      ? { tenantId, client: o.builtIn.client, revocationEnabled: settings.revocation.intuneEnabled }
+      : undefined;
+  return async () => {
+    const [{ IntuneRevocationClient }, { pullAllTenants }, { tenantsToPull }] = await Promise.all([
+      import('./revocation/intune-client.js'),
+      import('./revocation/intune-pull.js'),
+      import('./revocation/intune-tenants.js'),
+    ]);
+    return pullAllTenants({
+      tenants: () =>
+        tenantsToPull({
+          builtIn,
+          endpoints: o.stored.endpoints,
+          clientFor: (c) => o.stored.connections.clientFor(c),
+        }),
+      revocationClient: (client) =>
+        new IntuneRevocationClient(client, {
+          providerNameAndVersion: settings.intune.providerNameAndVersion,
+          timeoutMs: settings.intune.timeoutMs,
+        }),
+      revocation: o.revocation,
+      caNames: o.caNames,
+      batchSize: settings.revocation.intuneBatchSize,
+      logger: o.logger,
+      audit: o.audit,
+    });
   };
 }
 

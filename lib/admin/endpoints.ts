@@ -21,7 +21,13 @@ export const endpointOwners = (e: Endpoint): Endpoint['delegatedTo'] => e.delega
 /** Where an endpoint's changes are audited: its partition, its one owner if it has one. */
 export const place = (e: Endpoint): ChangePlace => ({ endpoint: e.name, ...soleOwner(endpointOwners(e)) });
 
-const view = ({ etag, ...value }: Stored<Endpoint>): Versioned<Endpoint> => ({ value, etag });
+/** The API's view; endpoints stored before `intune.revocationEnabled` existed show its default. */
+const view = ({ etag, ...value }: Stored<Endpoint>): Versioned<Endpoint> => ({
+  value: value.intune
+    ? { ...value, intune: { ...value.intune, revocationEnabled: value.intune.revocationEnabled ?? false } }
+    : value,
+  etag,
+});
 
 /**
  * Endpoints through the management API: the domain use cases (lib/endpoints/manage.ts) behind

@@ -463,6 +463,16 @@ const REVOCATION = {
     'Intune asked to revoke a certificate whose issuer is another CA; Intune was told CertificateNotFoundError.',
     'Revoke it at the CA that issued it; check that the Intune SCEP profile points at the right CA.',
   ),
+  'revocation-other-tenant': entry(
+    'revocation',
+    "An Intune tenant asked to revoke a certificate that was not issued through one of its own endpoints (another tenant's, or a non-Intune endpoint's); Intune was told CertificateNotFoundError and nothing was revoked.",
+    'A tenant revokes only what its endpoints issued. If the certificate must go, revoke it through the management API; otherwise check which tenant the device is enrolled in.',
+  ),
+  'revocation-not-enabled': entry(
+    'revocation',
+    'An Intune tenant asked to revoke a certificate issued through one of its endpoints whose Intune revocation is off; Intune was told CertificateNotFoundError and nothing was revoked.',
+    'Turn on intune.revocationEnabled on that endpoint (AppConfig__IntuneValidation__RevocationEnabled for the settings-defined intune endpoint), or revoke it through the management API.',
+  ),
   'revocation-request-invalid': entry(
     'revocation',
     'Intune sent a revocation request this CA cannot read (e.g. a serial number that is not hexadecimal); Intune was told ParameterDataInvalidError.',

@@ -78,8 +78,17 @@ export const intuneConnectionSchema = z.object({
       clientId: z.string().regex(GUID, 'is not a GUID').optional(),
     }),
   ]),
+  /**
+   * Pull this tenant's revocation requests (Intune's downloadRevocationRequests) and revoke the
+   * certificates this endpoint issued. Off by default, as AppConfig__IntuneValidation__RevocationEnabled
+   * is for the settings-defined connection. Absent on endpoints stored before it existed (= off).
+   */
+  revocationEnabled: z.boolean().default(false),
 });
-export type IntuneConnection = z.output<typeof intuneConnectionSchema>;
+/** As stored: `revocationEnabled` is absent on endpoints stored before it existed (= off). */
+export type IntuneConnection = Omit<z.output<typeof intuneConnectionSchema>, 'revocationEnabled'> & {
+  readonly revocationEnabled?: boolean | undefined;
+};
 
 /**
  * RA mode (RFC 8894 §2.2): the endpoint's own RA key decrypts requests and signs CertReps; the

@@ -62,8 +62,13 @@ export interface FakeIntune {
   serviceUri: string;
   /** The PkiConnectorFEService uri (revocation, §8). */
   readonly pkiConnectorUri: string;
-  /** Intune's revocation requests and the results uploaded for them. */
+  /** Intune's revocation requests and the results uploaded for them (the default tenant's). */
   readonly revocation: FakeRevocation;
+  /**
+   * A tenant's own revocation requests (Intune keeps one queue per tenant): the caller's token
+   * decides which queue downloadRevocationRequests and uploadRevocationResults work on.
+   */
+  revocationFor(tenantId: string): FakeRevocation;
   readonly tokenRequests: { readonly scope: string; readonly assertion: boolean }[];
   readonly discoveryRequests: { readonly headers: IncomingHttpHeaders; readonly url: string }[];
   readonly calls: RecordedCall[];
@@ -111,6 +116,8 @@ export async function startFakeIntune(): Promise<FakeIntune> {
   const requestIds = new Set<string>();
   const validated = new Map<string, string>();
   const rules: FakeRule[] = [];
+  const defaultRevocation = fakeRevocation();
+  const revocationQueues = new Map<string, FakeRevocation>();
   const self: { fake?: FakeIntune } = {};
 
   const server = createServer((req, res) => {
@@ -165,7 +172,8 @@ export async function startFakeIntune(): Promise<FakeIntune> {
         sendJson(res, 401, { error: 'unauthorized' });
         return;
       }
-      handleRevocationCall(f.revocation, rm[1], req, body, f.violations, (status, json) => {
+      const queue = f.revocationFor(callerTenant(req) ?? tenantId);
+      handleRevocationCall(queue, rm[1], req, body, f.violations, (status, json) => {
         sendJson(res, status, json);
       });
       return;
@@ -432,7 +440,13 @@ export async function startFakeIntune(): Promise<FakeIntune> {
     clientSecret: `secret-${randomUUID()}`,
     serviceUri: `${url}RACerts/ScepRequestValidationFEService/Gateway/StatelessScepRequestValidationService`,
     pkiConnectorUri: `${url}RACerts/PkiConnectorFEService/Gateway/StatelessPkiConnectorService`,
-    revocation: fakeRevocation(),
+    revocation: defaultRevocation,
+    revocationFor: (tid) => {
+      if (tid.toLowerCase() === tenantId) return defaultRevocation;
+      const queue = revocationQueues.get(tid.toLowerCase()) ?? fakeRevocation();
+      revocationQueues.set(tid.toLowerCase(), queue);
+      return queue;
+    },
     tokenRequests: [],
     discoveryRequests: [],
     calls: [],

@@ -3,7 +3,8 @@ import { AppError } from '../../lib/errors.js';
 import { IntuneClient } from '../../lib/intune/client.js';
 import { memoryLogger } from '../../lib/log.js';
 import { IntuneRevocationClient } from '../../lib/revocation/intune-client.js';
-import { pullIntuneRevocations } from '../../lib/revocation/intune-pull.js';
+import { pullAllTenants, pullIntuneRevocations } from '../../lib/revocation/intune-pull.js';
+import type { RevocationScope } from '../../lib/revocation/intune-tenants.js';
 import { RevocationService } from '../../lib/revocation/revoke.js';
 import { MemoryCertificateStore } from '../../lib/store/memory.js';
 import { startFakeIntune, type FakeIntune } from '../fakes/intune-server.js';
@@ -11,6 +12,24 @@ import { recordingAudit } from '../helpers/audit-log.js';
 import { testRecord } from './store-contract.js';
 
 const CA = 'CN=Test CA';
+/** The CA before a rollover: its certificates are still this CA's to revoke. */
+const PREVIOUS_CA = 'CN=Test CA 2025';
+/** The settings-defined connection: its tenant may revoke certificates of `intune` (and mscep). */
+const BUILT_IN: RevocationScope = {
+  tenantId: '11111111-2222-3333-4444-555555555555',
+  actor: 'intune',
+  endpoints: new Set(['intune']),
+  disabled: new Set(['intune-off']),
+  place: { endpoint: 'intune' },
+};
+/** A stored endpoint's tenant. */
+const OTHER: RevocationScope = {
+  tenantId: '99999999-8888-7777-6666-555555555555',
+  actor: 'intune:99999999-8888-7777-6666-555555555555',
+  endpoints: new Set(['tenant-b']),
+  disabled: new Set(),
+  place: { endpoint: 'tenant-b' },
+};
 let fake: FakeIntune;
 beforeAll(async () => {
   fake = await startFakeIntune();
@@ -23,6 +42,7 @@ describe('Intune revocation pull', () => {
   let store: MemoryCertificateStore;
   let pull: () => ReturnType<typeof pullIntuneRevocations>;
   let audit: ReturnType<typeof recordingAudit>;
+  let common: Omit<Parameters<typeof pullAllTenants>[0], 'tenants' | 'revocationClient'>;
   beforeEach(() => {
     fake.revocation.pending.splice(0);
     fake.revocation.results.splice(0);
@@ -37,11 +57,12 @@ describe('Intune revocation pull', () => {
     });
     audit = recordingAudit();
     const revocation = new RevocationService({ store, audit, changed: () => undefined });
-    pull = () => pullIntuneRevocations({ client, revocation, caName: CA, batchSize: 100, logger, audit });
+    common = { revocation, caNames: [CA, PREVIOUS_CA], batchSize: 100, logger, audit };
+    pull = () => pullIntuneRevocations({ ...common, client, scope: BUILT_IN });
   });
 
-  async function issued(n: number, serial: string): Promise<void> {
-    await store.create(testRecord(n, { serialNumber: serial }));
+  async function issued(n: number, serial: string, endpoint = 'intune'): Promise<void> {
+    await store.create(testRecord(n, { serialNumber: serial, endpoint }));
   }
 
   const request = (ctx: string, serialNumber: string, issuerName: string | null = 'CN = Test CA') => ({
@@ -84,6 +105,69 @@ describe('Intune revocation pull', () => {
       ['0a01', 'intune', 'refused', 'revocation-other-issuer'],
     ]);
     expect(audit.events.every((e) => e.kind === 'revocation' && e.operation === 'intune.revoke')).toBe(true);
+  });
+
+  it("fail/a certificate outside the tenant's endpoints is refused as not found and stays good", async () => {
+    await issued(6, '0e01', 'static'); // a non-Intune endpoint
+    await issued(7, '0e02', 'tenant-b'); // another tenant's endpoint
+    await issued(8, '0e03', 'intune-off'); // this tenant's endpoint with revocation off
+    fake.revocation.pending.push(
+      request('ctx-8', '0e01'),
+      request('ctx-9', '0e02'),
+      request('ctx-10', '0e03'),
+    );
+    expect(await pull()).toEqual({ revoked: 0, reported: 3 });
+    for (const serial of ['0e01', '0e02', '0e03'])
+      expect((await store.getBySerial(serial))?.status).toBe('issued');
+    expect(fake.revocation.results.map((r) => [r.requestContext, r.succeeded, r.errorCode])).toEqual([
+      ['ctx-8', false, 'CertificateNotFoundError'],
+      ['ctx-9', false, 'CertificateNotFoundError'],
+      ['ctx-10', false, 'CertificateNotFoundError'],
+    ]);
+    expect(audit.events.map((e) => [e.serialNumber, e.endpoint, e.outcome, e.reason])).toEqual([
+      ['0e01', 'intune', 'refused', 'revocation-other-tenant'],
+      ['0e02', 'intune', 'refused', 'revocation-other-tenant'],
+      ['0e03', 'intune', 'refused', 'revocation-not-enabled'],
+    ]);
+    // The refusal names neither the other endpoint nor its subject.
+    expect(audit.events[1]?.message).not.toContain('tenant-b');
+    expect(audit.events.every((e) => e.message.includes(BUILT_IN.tenantId))).toBe(true);
+  });
+
+  it('ok/a certificate of the previous CA (after a rollover) is revoked when Intune names that issuer', async () => {
+    await issued(9, '0f01');
+    fake.revocation.pending.push(request('ctx-11', '0f01', 'CN=Test CA 2025'));
+    expect(await pull()).toEqual({ revoked: 1, reported: 1 });
+    expect((await store.getBySerial('0f01'))?.status).toBe('revoked');
+  });
+
+  it("fail/a tenant whose network fails is reported as failed; another tenant's pull is done in the same run", async () => {
+    await issued(10, '1a01');
+    fake.revocation.pending.push(request('ctx-12', '1a01'));
+    const good = new IntuneClient(fake.clientOptions());
+    // The other tenant's Entra ID, Graph and Intune cannot be reached.
+    const refused = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1'));
+    const unreachable = new IntuneClient({ ...fake.clientOptions(), fetch: refused });
+    const run = await pullAllTenants({
+      ...common,
+      tenants: () =>
+        Promise.resolve([
+          { ...OTHER, client: unreachable },
+          { ...BUILT_IN, client: good },
+        ]),
+      revocationClient: (c) =>
+        new IntuneRevocationClient(c, {
+          providerNameAndVersion: 'test/1.0',
+          timeoutMs: 5000,
+          fetch: c === unreachable ? refused : fetch,
+        }),
+    });
+    expect(run.revoked).toBe(1);
+    expect(run.tenants).toEqual([
+      { tenantId: OTHER.tenantId, endpoints: ['tenant-b'], error: expect.stringContaining('ECONNREFUSED') },
+      { tenantId: BUILT_IN.tenantId, endpoints: ['intune'], revoked: 1, reported: 1 },
+    ]);
+    expect((await store.getBySerial('1a01'))?.status).toBe('revoked');
   });
 
   it('fail/an upload that fails loses nothing: the next pull gets the requests again and reports them', async () => {
