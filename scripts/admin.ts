@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import { certificatesIn } from '../lib/ca/subordinate.js';
+import { pemBlock } from '../lib/x509/pem.js';
 
 const USAGE = `Usage: npm run -s admin -- <command> [options]
 
@@ -19,7 +21,11 @@ const USAGE = `Usage: npm run -s admin -- <command> [options]
                     [--expiring-before ISO-DATE] [--top N]
   certificates show SERIAL
   revoke SERIAL [--reason keyCompromise|superseded|...]
-  ca list | ca next-create [SUBJECT] | ca next-activate   CA certificates and rollover
+  ca list | ca next-create [SUBJECT] [--parent external] | ca next-activate
+                    CA certificates and rollover; --parent external makes the next CA's key and
+                    a PKCS#10 request for an external parent CA instead of a self-signed root
+  ca next-request   print the pending request (PEM) for the external parent CA
+  ca next-install FILE...   install what the parent CA signed (PEM, DER or PKCS#7 with chain)
 
 Options: --url URL (default http://127.0.0.1:7071), --key KEY (default: the admin key in
 AppConfig__DataDir or .data, admin-key.txt), --json (print the API's JSON).
@@ -51,6 +57,7 @@ const OPTIONS = {
   'expiring-before': { type: 'string' },
   top: { type: 'string' },
   reason: { type: 'string' },
+  parent: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -60,6 +67,8 @@ interface Call {
   readonly method: string;
   readonly path: string;
   readonly body?: unknown;
+  /** Certificate files sent as the body (PEM), instead of JSON. */
+  readonly files?: readonly string[];
 }
 
 export interface AdminCliDeps {
@@ -177,7 +186,17 @@ export function toCall(args: readonly string[], v: Values): Call | undefined {
     case 'ca list':
       return { method: 'GET', path: 'ca-certificates' };
     case 'ca next-create':
-      return { method: 'POST', path: 'ca-certificates/next', body: defined({ subject: a }) };
+      return {
+        method: 'POST',
+        path: 'ca-certificates/next',
+        body: defined({ subject: a, parent: v.parent }),
+      };
+    case 'ca next-request':
+      return { method: 'GET', path: 'ca-certificates/next/request?format=pem' };
+    case 'ca next-install':
+      return args.length > 2
+        ? { method: 'POST', path: 'ca-certificates/next/certificate', files: args.slice(2) }
+        : undefined;
     case 'ca next-activate':
       return { method: 'POST', path: 'ca-certificates/next/activate' };
     default:
@@ -209,19 +228,26 @@ export async function runAdmin(argv: readonly string[], d: AdminCliDeps): Promis
   const url = (v.url ?? 'http://127.0.0.1:7071').replace(/\/+$/, '');
   let res: Response;
   try {
+    const payload = await requestBody(call);
     res = await (d.fetch ?? fetch)(`${url}/api/manage/${call.path}`, {
       method: call.method,
       headers: {
         ...(key ? { authorization: `Bearer ${key}` } : {}),
-        ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(payload ? { 'content-type': payload.type } : {}),
       },
-      ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}),
+      ...(payload ? { body: payload.text } : {}),
     });
   } catch (e) {
-    d.err(`cannot reach ${url}: ${e instanceof Error ? e.message : String(e)}`);
+    d.err(
+      `cannot ${call.files ? 'read the files or reach' : 'reach'} ${url}: ${e instanceof Error ? e.message : String(e)}`,
+    );
     return 1;
   }
   const text = await res.text();
+  if (res.ok && !(res.headers.get('content-type') ?? '').includes('json')) {
+    d.out(text.trimEnd()); // a download (the pending request as PEM)
+    return 0;
+  }
   const body = text === '' ? undefined : (JSON.parse(text) as unknown);
   if (!res.ok) {
     d.err(v.json ? text : problemText(res.status, body));
@@ -230,6 +256,15 @@ export async function runAdmin(argv: readonly string[], d: AdminCliDeps): Promis
   if (v.json) d.out(text === '' ? '{}' : text);
   else d.out(humanText(body));
   return 0;
+}
+
+/** JSON, or certificate files as PEM (each file PEM, DER or PKCS#7). */
+async function requestBody(call: Call): Promise<{ type: string; text: string } | undefined> {
+  if (call.files) {
+    const certs = (await Promise.all(call.files.map((f) => readFile(f)))).flatMap((b) => certificatesIn(b));
+    return { type: 'application/x-pem-file', text: certs.map((c) => pemBlock('CERTIFICATE', c)).join('') };
+  }
+  return call.body === undefined ? undefined : { type: 'application/json', text: JSON.stringify(call.body) };
 }
 
 async function localKey(env: AdminCliDeps['env']): Promise<string | undefined> {

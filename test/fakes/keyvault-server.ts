@@ -153,6 +153,7 @@ export class FakeKeyVault {
       keyType: 'RSA',
       daysExpiresIn: 3650,
       chainPem: undefined,
+      nextChainPem: undefined,
       managedIdentityClientId: undefined,
       ...over,
     };
