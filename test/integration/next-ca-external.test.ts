@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
@@ -213,12 +213,26 @@ describe.each(['keyvault', 'local'] as const)(
           'CN=Contoso Enterprise Root',
         ]);
         expect(reply.certificates[0]?.raw.equals(Buffer.from(der))).toBe(true);
+        // The same reply read by openssl: the signature checks against the current CA, the
+        // content's certificates are the next CA and its parent, and the path verifies.
         const dir = mkdtempSync(join(tmpdir(), 'verify-'));
+        const res = await fetch(`${h.baseUrl}/scep/static?operation=GetNextCACert`);
+        writeFileSync(join(dir, 'reply.der'), Buffer.from(await res.arrayBuffer()));
+        writeFileSync(join(dir, 'current.pem'), current.toString());
         writeFileSync(join(dir, 'root.pem'), parent.pem);
-        writeFileSync(join(dir, 'next.pem'), signed);
-        expect(
-          execFileSync('openssl', ['verify', '-CAfile', 'root.pem', 'next.pem'], { cwd: dir }).toString(),
-        ).toContain('OK');
+        const openssl = (...args: string[]): string =>
+          execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+        // prettier-ignore
+        openssl('cms', '-verify', '-inform', 'DER', '-in', 'reply.der', '-certfile', 'current.pem',
+          '-CAfile', 'current.pem', '-purpose', 'any', '-binary', '-out', 'content.der');
+        openssl('pkcs7', '-inform', 'DER', '-in', 'content.der', '-print_certs', '-out', 'certs.pem');
+        const [next = '', root = ''] = readFileSync(join(dir, 'certs.pem'), 'utf8')
+          .split(/(?<=-----END CERTIFICATE-----\n)/)
+          .filter((p) => p.includes('BEGIN'));
+        expect(new X509Certificate(next).raw.equals(Buffer.from(der))).toBe(true);
+        expect(new X509Certificate(root).raw.equals(new X509Certificate(parent.pem).raw)).toBe(true);
+        writeFileSync(join(dir, 'next.pem'), next);
+        expect(openssl('verify', '-CAfile', 'root.pem', 'next.pem')).toContain('next.pem: OK');
         rmSync(dir, { recursive: true, force: true });
       },
     );
@@ -242,6 +256,8 @@ describe.each(['keyvault', 'local'] as const)(
                 /\n/g,
                 '\\n',
               ),
+              // The configured CA's chain stays the configured CA's: the next CA has its own.
+              AppConfig__KeyVaultConfig__RootCertificateConfig__ChainPem: parent.unrelatedPem,
             }
           : {};
         const h = await start(setting);
