@@ -113,8 +113,8 @@ export class CaApi {
    */
   async createNext(actor: Actor, body: unknown): Promise<CaCertificateSummary | PendingNextCaCreated> {
     requireCaWide(actor);
-    const next = this.nextCa();
-    const r = nextCaRequest(body, this.d?.defaults ?? { subject: '', validityDays: 0 });
+    const { next, defaults, clock } = this.nextDeps();
+    const r = nextCaRequest(body, defaults);
     if (r.parent === 'external') {
       const csr = await next.createRequest({ subject: r.subject });
       this.changes.recordChange(actor, 'ca.next.request', 'ca-certificates/next', null, {
@@ -132,7 +132,7 @@ export class CaApi {
     const created = await next.createRoot({
       subject: r.subject,
       validityDays: r.validityDays,
-      now: this.clock(),
+      now: clock(),
     });
     const s = summary(created.certificateDer, 'next');
     this.changes.recordChange(actor, 'ca.next.create', 'ca-certificates/next', null, {
@@ -147,7 +147,7 @@ export class CaApi {
   /** The pending next CA's PKCS#10 (DER, or PEM with `format`), for the parent CA. */
   async nextRequest(actor: Actor, format: 'der' | 'pem'): Promise<CertificateFile> {
     requirePermission(actor, 'read');
-    const csr = await this.nextCa().request();
+    const csr = await this.nextDeps().next.request();
     return format === 'pem'
       ? {
           contentType: 'application/x-pem-file',
@@ -163,7 +163,7 @@ export class CaApi {
    */
   async installNext(actor: Actor, body: Uint8Array): Promise<InstalledNextCa> {
     requireCaWide(actor);
-    const next = this.nextCa();
+    const { next } = this.nextDeps();
     const installed = await next.install(certificatesIn(body));
     const s = summary(installed.certificateDer, 'next');
     const chain = installed.importedChainDer.map((c) => summary(c, 'next').subject);
@@ -178,13 +178,10 @@ export class CaApi {
     return { ...s, chain, ...(installed.chainSetting ? { chainSetting: installed.chainSetting } : {}) };
   }
 
-  private nextCa(): NextCa {
-    if (!this.d?.next) throw new AppError('METHOD_NOT_ALLOWED', 'the next CA is managed by the running app');
-    return this.d.next;
-  }
-
-  private clock(): Date {
-    return this.d?.clock() ?? new Date();
+  private nextDeps(): CaApiDeps & { readonly next: NextCa } {
+    const d = this.d;
+    if (!d?.next) throw new AppError('METHOD_NOT_ALLOWED', 'the next CA is managed by the running app');
+    return { ...d, next: d.next };
   }
 
   /**
