@@ -169,6 +169,16 @@ export class FakeKeyVault {
     return s;
   }
 
+  /** App settings that name a CA made by `initCa` (RSA 2048 keys, as the tests make them). */
+  appSettings(kv: KeyVaultSettings): Record<string, string> {
+    return {
+      AppConfig__KeyVaultConfig__KeyVaultURL: kv.url ?? this.url,
+      AppConfig__KeyVaultConfig__RootCertificateConfig__CertificateName: kv.certificateName,
+      AppConfig__KeyVaultConfig__RootCertificateConfig__KeyType: 'RSA',
+      AppConfig__KeyVaultConfig__RootCertificateConfig__KeySize: '2048',
+    };
+  }
+
   close(): Promise<void> {
     this.server.closeAllConnections();
     return new Promise((resolve) => {

@@ -73,10 +73,7 @@ describe.each(['keyvault', 'local'] as const)(
         const kv = await vault.initCa({ certificateName: 'scep-ca-ext', subject: 'CN=Ext CA 1, O=tests' });
         env = {
           ...env,
-          AppConfig__KeyVaultConfig__KeyVaultURL: kv.url ?? vault.url,
-          AppConfig__KeyVaultConfig__RootCertificateConfig__CertificateName: kv.certificateName,
-          AppConfig__KeyVaultConfig__RootCertificateConfig__KeyType: 'RSA',
-          AppConfig__KeyVaultConfig__RootCertificateConfig__KeySize: '2048',
+          ...vault.appSettings(kv),
         };
       }
       host = await start();
