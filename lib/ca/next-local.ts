@@ -72,7 +72,7 @@ export class LocalNextCaStore implements NextCaStore {
 
   async request(): Promise<Uint8Array> {
     const text = (await this.pending()) && (await this.file('request.pem'));
-    if (text === undefined) throw new AppError('CONFLICT', 'no next CA request is pending');
+    if (text === undefined) throw new AppError('NOT_FOUND', 'no next CA request is pending');
     return pemDer(text);
   }
 

@@ -48,7 +48,7 @@ export interface NextCaStore {
    * a next CA or a request already exists.
    */
   createRequest(r: { readonly subject: string }): Promise<Uint8Array>;
-  /** The pending request's PKCS#10 (DER) again; CONFLICT when none is pending. */
+  /** The pending request's PKCS#10 (DER) again; NOT_FOUND when none is pending. */
   request(): Promise<Uint8Array>;
   /**
    * Install the parent-signed certificate (with its chain, any order, see chooseSubordinate);

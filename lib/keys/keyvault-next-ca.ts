@@ -66,7 +66,7 @@ export class KeyVaultNextCaStore implements NextCaStore {
   }
 
   async request(): Promise<Uint8Array> {
-    if (!(await this.pending())) throw new AppError('CONFLICT', 'no next CA request is pending');
+    if (!(await this.pending())) throw new AppError('NOT_FOUND', 'no next CA request is pending');
     return (await subordinateCsr(this.ctx, this.settings)).csrDer;
   }
 

@@ -202,6 +202,8 @@ describe.each(['keyvault', 'local'] as const)(
         const again = await install(der, 'application/pkix-cert');
         expect(again.status).toBe(409);
         expect(String(again.body.detail)).toContain('no next CA request is pending');
+        const request = await admin('GET', 'ca-certificates/next/request');
+        expect(request.status).toBe(404);
         expect(await caps(h)).toContain('GetNextCACert');
         const current = new X509Certificate(await (await fetch(`${h.baseUrl}/ca.pem`)).text());
         const reply = await getNextCaCert(`${h.baseUrl}/scep/static`, current);
