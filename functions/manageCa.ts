@@ -5,7 +5,8 @@ import { jsonBody, manageHandler, paged, downloadFormat, fileResponse } from '..
 /**
  * `GET api/manage/ca-certificates` (current and next CA: validity, status),
  * `…/ca-certificates/{thumbprintSha256}` (DER; `?format=pem` for PEM) and
- * `POST …/ca-certificates/next` (create the next CA ahead of a rollover; CA.Admin).
+ * `POST …/ca-certificates/next` (create the next CA ahead of a rollover, a self-signed root or,
+ * with `"parent": "external"`, a key and a request for an external parent CA; CA.Admin).
  */
 export const manageCa = manageHandler(async (c) => {
   const { thumbprint } = c.request.params;

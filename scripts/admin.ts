@@ -2,6 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import { certificatesIn } from '../lib/ca/subordinate.js';
+import { pemBlock } from '../lib/x509/pem.js';
+import { humanText, problemText } from './admin-text.js';
 
 const USAGE = `Usage: npm run -s admin -- <command> [options]
 
@@ -19,7 +22,11 @@ const USAGE = `Usage: npm run -s admin -- <command> [options]
                     [--expiring-before ISO-DATE] [--top N]
   certificates show SERIAL
   revoke SERIAL [--reason keyCompromise|superseded|...]
-  ca list | ca next-create [SUBJECT] | ca next-activate   CA certificates and rollover
+  ca list | ca next-create [SUBJECT] [--parent external] | ca next-activate
+                    CA certificates and rollover; --parent external makes the next CA's key and
+                    a PKCS#10 request for an external parent CA instead of a self-signed root
+  ca next-request   print the pending request (PEM) for the external parent CA
+  ca next-install FILE...   install what the parent CA signed (PEM, DER or PKCS#7 with chain)
 
 Options: --url URL (default http://127.0.0.1:7071), --key KEY (default: the admin key in
 AppConfig__DataDir or .data, admin-key.txt), --json (print the API's JSON).
@@ -51,6 +58,7 @@ const OPTIONS = {
   'expiring-before': { type: 'string' },
   top: { type: 'string' },
   reason: { type: 'string' },
+  parent: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -60,6 +68,8 @@ interface Call {
   readonly method: string;
   readonly path: string;
   readonly body?: unknown;
+  /** Certificate files sent as the body (PEM), instead of JSON. */
+  readonly files?: readonly string[];
 }
 
 export interface AdminCliDeps {
@@ -177,7 +187,17 @@ export function toCall(args: readonly string[], v: Values): Call | undefined {
     case 'ca list':
       return { method: 'GET', path: 'ca-certificates' };
     case 'ca next-create':
-      return { method: 'POST', path: 'ca-certificates/next', body: defined({ subject: a }) };
+      return {
+        method: 'POST',
+        path: 'ca-certificates/next',
+        body: defined({ subject: a, parent: v.parent }),
+      };
+    case 'ca next-request':
+      return { method: 'GET', path: 'ca-certificates/next/request?format=pem' };
+    case 'ca next-install':
+      return args.length > 2
+        ? { method: 'POST', path: 'ca-certificates/next/certificate', files: args.slice(2) }
+        : undefined;
     case 'ca next-activate':
       return { method: 'POST', path: 'ca-certificates/next/activate' };
     default:
@@ -209,19 +229,26 @@ export async function runAdmin(argv: readonly string[], d: AdminCliDeps): Promis
   const url = (v.url ?? 'http://127.0.0.1:7071').replace(/\/+$/, '');
   let res: Response;
   try {
+    const payload = await requestBody(call);
     res = await (d.fetch ?? fetch)(`${url}/api/manage/${call.path}`, {
       method: call.method,
       headers: {
         ...(key ? { authorization: `Bearer ${key}` } : {}),
-        ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(payload ? { 'content-type': payload.type } : {}),
       },
-      ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}),
+      ...(payload ? { body: payload.text } : {}),
     });
   } catch (e) {
-    d.err(`cannot reach ${url}: ${e instanceof Error ? e.message : String(e)}`);
+    d.err(
+      `cannot ${call.files ? 'read the files or reach' : 'reach'} ${url}: ${e instanceof Error ? e.message : String(e)}`,
+    );
     return 1;
   }
   const text = await res.text();
+  if (res.ok && !(res.headers.get('content-type') ?? '').includes('json')) {
+    d.out(text.trimEnd()); // a download (the pending request as PEM)
+    return 0;
+  }
   const body = text === '' ? undefined : (JSON.parse(text) as unknown);
   if (!res.ok) {
     d.err(v.json ? text : problemText(res.status, body));
@@ -232,45 +259,21 @@ export async function runAdmin(argv: readonly string[], d: AdminCliDeps): Promis
   return 0;
 }
 
+/** JSON, or certificate files as PEM (each file PEM, DER or PKCS#7). */
+async function requestBody(call: Call): Promise<{ type: string; text: string } | undefined> {
+  if (call.files) {
+    const certs = (await Promise.all(call.files.map((f) => readFile(f)))).flatMap((b) => certificatesIn(b));
+    return { type: 'application/x-pem-file', text: certs.map((c) => pemBlock('CERTIFICATE', c)).join('') };
+  }
+  return call.body === undefined ? undefined : { type: 'application/json', text: JSON.stringify(call.body) };
+}
+
 async function localKey(env: AdminCliDeps['env']): Promise<string | undefined> {
   try {
     return (await readFile(join(env.AppConfig__DataDir ?? '.data', 'admin-key.txt'), 'utf8')).trim();
   } catch {
     return undefined;
   }
-}
-
-function problemText(status: number, body: unknown): string {
-  const p = (body ?? {}) as {
-    detail?: string;
-    code?: string;
-    errors?: { pointer?: string; detail: string }[];
-  };
-  const lines = [`error ${status} ${p.code ?? ''}: ${p.detail ?? ''}`];
-  for (const e of p.errors ?? []) lines.push(`  ${e.pointer ?? ''} ${e.detail}`);
-  return lines.join('\n');
-}
-
-/** A field for a terminal: strings as they are, everything else as JSON. */
-const scalar = (x: unknown): string => (typeof x === 'string' ? x : JSON.stringify(x));
-
-/** Lists as one line per item; single objects as `key: value` lines. */
-function humanText(body: unknown): string {
-  if (body === undefined) return 'done';
-  const b = body as { value?: Record<string, unknown>[] };
-  if (Array.isArray(b.value)) {
-    return b.value
-      .map((x) =>
-        ['name', 'id', 'serialNumber', 'subject', 'type', 'status', 'organization', 'enabled', 'notAfter']
-          .filter((k) => x[k] !== undefined)
-          .map((k) => `${k}=${scalar(x[k])}`)
-          .join('  '),
-      )
-      .join('\n');
-  }
-  return Object.entries(body as Record<string, unknown>)
-    .map(([k, x]) => `${k}: ${scalar(x)}`)
-    .join('\n');
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;

@@ -15,8 +15,10 @@ import {
   readCaState,
   subordinateCsr,
 } from '../lib/keys/keyvault-bootstrap.js';
-import { parsePemCertificates, vaultContext } from '../lib/keys/keyvault-ca.js';
-import { nextCaName } from '../lib/keys/keyvault-next-ca.js';
+import { vaultContext, type VaultContext } from '../lib/keys/keyvault-ca.js';
+import { certificatesIn } from '../lib/ca/subordinate.js';
+import { pemBlock } from '../lib/x509/pem.js';
+import { NEXT_CHAIN_SETTING, nextCaName } from '../lib/keys/keyvault-next-ca.js';
 import { runAdmin, type AdminCliDeps } from './admin.js';
 
 const USAGE = `Usage: npm run ca -- <command>
@@ -31,6 +33,13 @@ const USAGE = `Usage: npm run ca -- <command>
                     create the next CA ahead of a rollover (certificate "<CertificateName>-next":
                     a new non-exportable key and a self-signed root, default subject as
                     configured); GetCACaps then lists GetNextCACert; does nothing if it exists
+  next-csr [--subject SUBJECT] [FILE]
+                    create the next CA's key (certificate "<CertificateName>-next", new and
+                    non-exportable) and a PKCS#10 request for an external parent CA to sign
+                    (default subject as configured; PEM to FILE, or to stdout)
+  next-import FILE...
+                    merge the parent-signed next CA certificate and its chain (PEM, DER or
+                    PKCS#7 files); GetCACaps then lists GetNextCACert
   next-show         print the next CA certificate
   next-activate [--url URL] [--key KEY] [--json]
                     make the next CA the issuing CA (through the running app's management API,
@@ -89,13 +98,15 @@ export async function runCa(argv: readonly string[], d: CaCliDeps): Promise<numb
 }
 
 type Command = (
-  ctx: ReturnType<typeof vaultContext>,
+  ctx: VaultContext,
   s: KeyVaultSettings,
   args: readonly string[],
   d: CaCliDeps,
 ) => Promise<number>;
 
-const commands: Record<'init' | 'csr' | 'import' | 'show' | 'next-init' | 'next-show', Command> = {
+type Name = 'init' | 'csr' | 'import' | 'show' | 'next-init' | 'next-csr' | 'next-import' | 'next-show';
+
+const commands: Record<Name, Command> = {
   async init(ctx, s, _args, d) {
     const r = await initRootCa(ctx, s, d.now);
     d.out(
@@ -106,50 +117,8 @@ const commands: Record<'init' | 'csr' | 'import' | 'show' | 'next-init' | 'next-
     printCertificate(r.certificateDer, d);
     return 0;
   },
-  async csr(ctx, s, args, d) {
-    const r = await subordinateCsr(ctx, s);
-    const pem = toPem('CERTIFICATE REQUEST', r.csrDer);
-    d.out(
-      r.created
-        ? `Created the CA key (${s.keyType} ${s.keySize}) and a request for "${s.subject}".`
-        : 'A request is already pending; here it is again (same key).',
-    );
-    const file = args[0];
-    if (file === undefined) d.out(pem);
-    else {
-      await (d.writeFile ?? ((p, t) => writeFile(p, t)))(file, pem);
-      d.out(
-        `Wrote ${file}. Have the enterprise root sign it as a CA certificate, then run: npm run ca -- import <signed> <chain>`,
-      );
-    }
-    return 0;
-  },
-  async import(ctx, _s, args, d) {
-    if (args.length === 0) {
-      d.err('import needs the signed certificate file (and optionally the chain files)');
-      return 2;
-    }
-    const read = d.readFile ?? ((p) => readFile(p));
-    const certs = (await Promise.all(args.map(read))).flatMap(certificatesIn);
-    const r = await importSubordinate(ctx, certs);
-    d.out(
-      r.changed
-        ? 'Imported the CA certificate into Key Vault.'
-        : 'This CA certificate is already in Key Vault; nothing changed.',
-    );
-    printCertificate(r.certificateDer, d);
-    if (r.chainDer.length === 0) {
-      d.out(
-        'No issuer certificate was given: GetCACert will return only the CA certificate (devices need the root from the MDM).',
-      );
-    } else {
-      d.out('Set this app setting so GetCACert returns the chain:');
-      d.out(
-        `AppConfig__KeyVaultConfig__RootCertificateConfig__ChainPem=${r.chainDer.map((c) => toPem('CERTIFICATE', c, '')).join('')}`,
-      );
-    }
-    return 0;
-  },
+  csr: (ctx, s, args, d) => writeRequest(ctx, s, args[0], d, 'import'),
+  import: (ctx, _s, args, d) => importSigned(ctx, args, d, CHAIN_SETTING),
   async show(ctx, _s, _args, d) {
     const st = await readCaState(ctx);
     if (st.state === 'absent') d.out('No CA yet: run `npm run ca -- init` (or csr + import).');
@@ -171,6 +140,15 @@ const commands: Record<'init' | 'csr' | 'import' | 'show' | 'next-init' | 'next-
     printCertificate(r.certificateDer, d);
     return 0;
   },
+  'next-csr'(ctx, s, args, d) {
+    const [first, second, third] = args;
+    const subject = first === '--subject' ? second : undefined;
+    const file = first === '--subject' ? third : first;
+    const next = { ...ctx, name: nextCaName(ctx.name) };
+    return writeRequest(next, { ...s, subject: subject ?? s.subject }, file, d, 'next-import');
+  },
+  'next-import': (ctx, _s, args, d) =>
+    importSigned({ ...ctx, name: nextCaName(ctx.name) }, args, d, NEXT_CHAIN_SETTING),
   async 'next-show'(ctx, _s, _args, d) {
     const st = await readCaState({ ...ctx, name: nextCaName(ctx.name) });
     if (st.state === 'ready') printCertificate(st.certificateDer, d);
@@ -178,6 +156,64 @@ const commands: Record<'init' | 'csr' | 'import' | 'show' | 'next-init' | 'next-
     return st.state === 'ready' ? 0 : 1;
   },
 };
+
+const CHAIN_SETTING = 'AppConfig__KeyVaultConfig__RootCertificateConfig__ChainPem';
+
+/** `csr` / `next-csr`: the key (created once) and a PKCS#10 for the parent CA to sign. */
+async function writeRequest(
+  ctx: VaultContext,
+  s: KeyVaultSettings,
+  file: string | undefined,
+  d: CaCliDeps,
+  importCommand: string,
+): Promise<number> {
+  const r = await subordinateCsr(ctx, s);
+  const pem = pemBlock('CERTIFICATE REQUEST', r.csrDer);
+  d.out(
+    r.created
+      ? `Created the CA key "${ctx.name}" (${s.keyType} ${s.keySize}) and a request for "${r.subject}".`
+      : 'A request is already pending; here it is again (same key).',
+  );
+  if (file === undefined) d.out(pem);
+  else {
+    await (d.writeFile ?? ((p, t) => writeFile(p, t)))(file, pem);
+    d.out(
+      `Wrote ${file}. Have the parent CA sign it as a CA certificate, then run: npm run ca -- ${importCommand} <signed> <chain>`,
+    );
+  }
+  return 0;
+}
+
+/** `import` / `next-import`: merge the parent-signed certificate; print the chain setting. */
+async function importSigned(
+  ctx: VaultContext,
+  files: readonly string[],
+  d: CaCliDeps,
+  chainSetting: string,
+): Promise<number> {
+  if (files.length === 0) {
+    d.err('give the signed certificate file (and optionally the chain files)');
+    return 2;
+  }
+  const read = d.readFile ?? ((p) => readFile(p));
+  const certs = (await Promise.all(files.map(read))).flatMap(certificatesIn);
+  const r = await importSubordinate(ctx, certs, d.now);
+  d.out(
+    r.changed
+      ? `Imported the CA certificate into Key Vault ("${ctx.name}").`
+      : 'This CA certificate is already in Key Vault; nothing changed.',
+  );
+  printCertificate(r.certificateDer, d);
+  if (r.chainDer.length === 0) {
+    d.out(
+      'No issuer certificate was given: GetCACert will return only the CA certificate (devices need the root from the MDM).',
+    );
+  } else {
+    d.out('Set this app setting so that SCEP clients get the chain with the CA certificate:');
+    d.out(`${chainSetting}=${r.chainDer.map((c) => pemBlock('CERTIFICATE', c, '')).join('')}`);
+  }
+  return 0;
+}
 
 function printCertificate(der: Uint8Array, d: CaCliDeps): void {
   const c = new X509Certificate(der);
@@ -193,18 +229,6 @@ function printCertificate(der: Uint8Array, d: CaCliDeps): void {
       .update(n.publicKey.export({ format: 'der', type: 'spki' }))
       .digest('hex')}`,
   );
-}
-
-/** PEM (one or more certificates) or a single DER certificate. */
-function certificatesIn(bytes: Uint8Array): Uint8Array[] {
-  const text = Buffer.from(bytes).toString('latin1');
-  return text.includes('-----BEGIN CERTIFICATE-----') ? parsePemCertificates(text) : [bytes];
-}
-
-function toPem(label: string, der: Uint8Array, eol = '\n'): string {
-  const b64 = Buffer.from(der).toString('base64');
-  const body = eol === '' ? b64 : (b64.match(/.{1,64}/g) ?? []).join(eol);
-  return `-----BEGIN ${label}-----${eol}${body}${eol}-----END ${label}-----${eol}`;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

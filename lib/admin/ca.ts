@@ -10,11 +10,21 @@ import { invalid } from '../model/problems.js';
 import type { DocumentStore } from '../store/documents.js';
 import type { ChangeLog } from './audit.js';
 import { certificateFile, type CertificateFile } from './cert-file.js';
+import { certificatesIn } from '../ca/subordinate.js';
+import { pemBlock } from '../x509/pem.js';
 import type { Page } from './paging.js';
 import { requirePermission, type Actor } from './roles.js';
 import { hidden } from './scope.js';
 
 export type CaStatus = 'current' | 'next' | 'previous';
+
+/** A next CA waiting for an external parent's signature: no certificate yet, its request instead. */
+export interface PendingNextCaSummary {
+  readonly status: 'pending';
+  readonly subject: string;
+  /** Where its PKCS#10 downloads, under api/manage/. */
+  readonly request: string;
+}
 
 /** What the management API shows of a CA certificate (never where its key is). */
 export interface CaCertificateSummary {
@@ -77,9 +87,15 @@ export class CaApi {
     ];
   }
 
-  async list(actor: Actor): Promise<Page<CaCertificateSummary>> {
+  async list(actor: Actor): Promise<Page<CaCertificateSummary | PendingNextCaSummary>> {
     requirePermission(actor, 'read');
-    return { value: (await this.certificates()).map((c) => summary(c.der, c.status)) };
+    const listed = (await this.certificates()).map((c) => summary(c.der, c.status));
+    const pending = await this.d?.next?.pending();
+    return {
+      value: pending
+        ? [...listed, { status: 'pending', subject: pending.subject, request: REQUEST_PATH }]
+        : listed,
+    };
   }
 
   async download(actor: Actor, thumbprint: string, format: 'der' | 'pem'): Promise<CertificateFile> {
@@ -90,14 +106,34 @@ export class CaApi {
     return certificateFile(c.der, `ca-${want.slice(0, 16).toLowerCase()}`, format);
   }
 
-  /** Create the next CA: a new key where the current one is, and a self-signed root. */
-  async createNext(actor: Actor, body: unknown): Promise<CaCertificateSummary> {
+  /**
+   * Create the next CA: a new key where the current one is, and a self-signed root; or, with
+   * `"parent": "external"`, the key and a PKCS#10 request for an external parent CA (status
+   * `pending` until `installNext`).
+   */
+  async createNext(actor: Actor, body: unknown): Promise<CaCertificateSummary | PendingNextCaCreated> {
     requireCaWide(actor);
-    const next = this.d?.next;
-    if (!this.d || !next)
-      throw new AppError('METHOD_NOT_ALLOWED', 'the next CA is managed by the running app');
-    const r = nextCaRequest(body, this.d.defaults);
-    const created = await next.createRoot({ ...r, now: this.d.clock() });
+    const { next, defaults, clock } = this.nextDeps();
+    const r = nextCaRequest(body, defaults);
+    if (r.parent === 'external') {
+      const csr = await next.createRequest({ subject: r.subject });
+      this.changes.recordChange(actor, 'ca.next.request', 'ca-certificates/next', null, {
+        subject: r.subject,
+        parent: 'external',
+        location: next.location,
+      });
+      return {
+        status: 'pending',
+        subject: r.subject,
+        request: REQUEST_PATH,
+        csr: pemBlock('CERTIFICATE REQUEST', csr),
+      };
+    }
+    const created = await next.createRoot({
+      subject: r.subject,
+      validityDays: r.validityDays,
+      now: clock(),
+    });
     const s = summary(created.certificateDer, 'next');
     this.changes.recordChange(actor, 'ca.next.create', 'ca-certificates/next', null, {
       thumbprintSha256: s.thumbprintSha256,
@@ -106,6 +142,46 @@ export class CaApi {
       location: next.location,
     });
     return s;
+  }
+
+  /** The pending next CA's PKCS#10 (DER, or PEM with `format`), for the parent CA. */
+  async nextRequest(actor: Actor, format: 'der' | 'pem'): Promise<CertificateFile> {
+    requirePermission(actor, 'read');
+    const csr = await this.nextDeps().next.request();
+    return format === 'pem'
+      ? {
+          contentType: 'application/x-pem-file',
+          body: pemBlock('CERTIFICATE REQUEST', csr),
+          fileName: 'next-ca.csr',
+        }
+      : { contentType: 'application/pkcs10', body: csr, fileName: 'next-ca.p10' };
+  }
+
+  /**
+   * Install what the external parent signed for the pending next CA (PEM, DER or PKCS#7, with
+   * its chain): from then on it is the next CA (GetCACaps lists GetNextCACert).
+   */
+  async installNext(actor: Actor, body: Uint8Array): Promise<InstalledNextCa> {
+    requireCaWide(actor);
+    const { next } = this.nextDeps();
+    const installed = await next.install(certificatesIn(body));
+    const s = summary(installed.certificateDer, 'next');
+    const chain = installed.importedChainDer.map((c) => summary(c, 'next').subject);
+    this.changes.recordChange(actor, 'ca.next.install', 'ca-certificates/next', null, {
+      thumbprintSha256: s.thumbprintSha256,
+      subject: s.subject,
+      issuer: s.issuer,
+      notAfter: s.notAfter,
+      chain,
+      location: next.location,
+    });
+    return { ...s, chain, ...(installed.chainSetting ? { chainSetting: installed.chainSetting } : {}) };
+  }
+
+  private nextDeps(): CaApiDeps & { readonly next: NextCa } {
+    const d = this.d;
+    if (!d?.next) throw new AppError('METHOD_NOT_ALLOWED', 'the next CA is managed by the running app');
+    return { ...d, next: d.next };
   }
 
   /**
@@ -117,6 +193,11 @@ export class CaApi {
     const next = await this.d?.next?.current();
     if (!this.d?.documents || !this.d.next)
       throw new AppError('METHOD_NOT_ALLOWED', 'the next CA is managed by the running app');
+    if (!next && (await this.d.next.pending()))
+      throw new AppError(
+        'CONFLICT',
+        "the next CA's certificate is not installed yet: install what the parent CA signed",
+      );
     if (!next) throw new AppError('CONFLICT', 'there is no next CA to activate: create one first');
     const now = this.d.clock();
     if (new Date(new X509Certificate(next.certificateDer).validFrom) > now)
@@ -156,29 +237,49 @@ export function requireCaWide(actor: Actor): void {
     });
 }
 
+const REQUEST_PATH = 'ca-certificates/next/request';
+
+/** What `POST …/next` answers for an external parent: the request to send it. */
+export interface PendingNextCaCreated extends PendingNextCaSummary {
+  /** PKCS#10 (RFC 2986), PEM. */
+  readonly csr: string;
+}
+
+export interface InstalledNextCa extends CaCertificateSummary {
+  /** Subjects of the issuer certificates sent with it (served with it), nearest first. */
+  readonly chain: readonly string[];
+  /** Set when the chain sent must still be configured (Key Vault: an app setting). */
+  readonly chainSetting?: { readonly name: string; readonly value: string };
+}
+
 function nextCaRequest(
   body: unknown,
   defaults: CaApiDeps['defaults'],
-): { subject: string; validityDays: number } {
+): { subject: string; validityDays: number; parent: 'self' | 'external' } {
   if (body === null || typeof body !== 'object' || Array.isArray(body))
-    throw invalid('next CA', ['expected a JSON object {"subject"?, "validityDays"?}']);
+    throw invalid('next CA', ['expected a JSON object {"subject"?, "validityDays"?, "parent"?}']);
   const {
     subject = defaults.subject,
-    validityDays = defaults.validityDays,
+    validityDays,
+    parent = 'self',
     ...rest
   } = body as Record<string, unknown>;
   const problems = Object.keys(rest).map((k) => `${k}: not a setting of the next CA`);
   if (typeof subject !== 'string' || subject.length > 400 || !isName(subject))
     problems.push('subject: expected an RFC 4514 name, e.g. "CN=Contoso SCEP CA 2, O=Contoso"');
-  if (
-    typeof validityDays !== 'number' ||
-    !Number.isInteger(validityDays) ||
-    validityDays < 30 ||
-    validityDays > 36500
-  )
+  if (parent !== 'self' && parent !== 'external')
+    problems.push('parent: expected "self" (a self-signed root) or "external" (a request for a parent CA)');
+  if (parent === 'external' && validityDays !== undefined)
+    problems.push('validityDays: the external parent CA decides the validity of what it signs');
+  const days = validityDays ?? defaults.validityDays;
+  if (typeof days !== 'number' || !Number.isInteger(days) || days < 30 || days > 36500)
     problems.push('validityDays: expected a whole number of days from 30 to 36500');
   if (problems.length > 0) throw invalid('next CA', problems);
-  return { subject: String(subject).trim(), validityDays: Number(validityDays) };
+  return {
+    subject: String(subject).trim(),
+    validityDays: Number(days),
+    parent: parent === 'external' ? 'external' : 'self',
+  };
 }
 
 function isName(dn: string): boolean {

@@ -51,7 +51,8 @@ export async function loadNextCaKeys(
       import('../keys/keyvault-next-ca.js'),
       import('../keys/keyvault-bootstrap.js'),
     ]);
-    const s = { ...kv, certificateName: nextCaName(kv.certificateName) };
+    // The next CA's chain is its own (NextChainPem), never the configured CA's.
+    const s = { ...kv, certificateName: nextCaName(kv.certificateName), chainPem: kv.nextChainPem };
     const credential = await d.credential();
     const st = await readCaState(vaultContext(s, credential, undefined, { log: d.logger }));
     return st.state === 'ready' ? loadKeyVaultCa(s, credential, undefined, { log: d.logger }) : undefined;

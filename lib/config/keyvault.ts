@@ -32,6 +32,12 @@ export interface KeyVaultSettings {
    * identity cannot (and need not) read; `npm run ca -- import` prints the value to set.
    */
   readonly chainPem: string | undefined;
+  /**
+   * The same for the next CA (`<CertificateName>-next`) when an external parent signed it:
+   * GetNextCACert, and after its activation GetCACert, return it after the next CA certificate.
+   * `npm run ca -- next-import` prints the value to set.
+   */
+  readonly nextChainPem: string | undefined;
   /** User-assigned managed identity client id (AZURE_CLIENT_ID); undefined = system-assigned. */
   readonly managedIdentityClientId: string | undefined;
 }
@@ -53,6 +59,11 @@ function isVaultUrl(s: string): boolean {
 }
 
 const keySize = (n: number): KeyVaultSettings['keySize'] => (n === 2048 ? 2048 : n === 3072 ? 3072 : 4096);
+
+const pemSetting = optionalString.refine(
+  (s) => s === undefined || s.includes('-----BEGIN CERTIFICATE-----'),
+  'expected PEM certificates (-----BEGIN CERTIFICATE-----)',
+);
 
 const schema = z.object({
   AppConfig__KeyVaultConfig__KeyVaultURL: optionalString.refine(
@@ -76,10 +87,8 @@ const schema = z.object({
     'expected RSA or RSA-HSM',
   ),
   AppConfig__KeyVaultConfig__RootCertificateConfig__DaysExpiresIn: int(3650, 1, 36500),
-  AppConfig__KeyVaultConfig__RootCertificateConfig__ChainPem: optionalString.refine(
-    (s) => s === undefined || s.includes('-----BEGIN CERTIFICATE-----'),
-    'expected PEM certificates (-----BEGIN CERTIFICATE-----)',
-  ),
+  AppConfig__KeyVaultConfig__RootCertificateConfig__ChainPem: pemSetting,
+  AppConfig__KeyVaultConfig__RootCertificateConfig__NextChainPem: pemSetting,
   AZURE_CLIENT_ID: optionalString.refine(
     (s) => s === undefined || GUID.test(s),
     'expected a client id (GUID)',
@@ -97,5 +106,6 @@ export const keyVaultSection = section(schema, (r): KeyVaultSettings => ({
     'RSA-HSM',
   daysExpiresIn: r.AppConfig__KeyVaultConfig__RootCertificateConfig__DaysExpiresIn,
   chainPem: r.AppConfig__KeyVaultConfig__RootCertificateConfig__ChainPem,
+  nextChainPem: r.AppConfig__KeyVaultConfig__RootCertificateConfig__NextChainPem,
   managedIdentityClientId: r.AZURE_CLIENT_ID,
 }));

@@ -74,6 +74,9 @@ export function queryFilters(request: HttpRequest): Record<string, string> {
   return out;
 }
 
+/** A request body as sent (certificates: PEM, DER or PKCS#7), up to the management API's cap. */
+export const bytesBody = (request: HttpRequest): Promise<Uint8Array> => readBody(request, MAX_BODY);
+
 /** A JSON request body (application/json, or application/merge-patch+json for PATCH). */
 export async function jsonBody(request: HttpRequest): Promise<unknown> {
   const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';

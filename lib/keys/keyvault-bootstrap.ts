@@ -1,7 +1,7 @@
-import { X509Certificate } from 'node:crypto';
 import type { CertificatePolicy } from '@azure/keyvault-certificates';
 import { createCaCsr } from '../ca/csr-builder.js';
 import { createRootCertificate } from '../ca/root.js';
+import { chainAbove, chooseSubordinate } from '../ca/subordinate.js';
 import type { KeyVaultSettings } from '../config/keyvault.js';
 import { AppError } from '../errors.js';
 import { callKeyVault } from './keyvault-call.js';
@@ -17,7 +17,13 @@ import { KeyVaultKeyHandle, KeyVaultSigner } from './keyvault.js';
  */
 export type CaState =
   | { readonly state: 'absent' }
-  | { readonly state: 'pending'; readonly mode: CaMode | undefined; readonly keyId: string | undefined }
+  | {
+      readonly state: 'pending';
+      readonly mode: CaMode | undefined;
+      readonly keyId: string | undefined;
+      /** The subject the request was created with (the certificate policy's). */
+      readonly subject: string | undefined;
+    }
   | { readonly state: 'ready'; readonly certificateDer: Uint8Array; readonly keyId: string | undefined };
 
 export type CaMode = 'root' | 'subordinate';
@@ -33,6 +39,7 @@ export async function readCaState(ctx: VaultContext): Promise<CaState> {
       state: 'pending',
       mode: mode === 'root' || mode === 'subordinate' ? mode : undefined,
       keyId: cert.keyId,
+      subject: cert.policy?.subject,
     };
   }
   return { state: 'ready', certificateDer: new Uint8Array(cert.cer), keyId: cert.keyId };
@@ -56,7 +63,7 @@ export async function initRootCa(
   if (st.state === 'pending' && st.mode !== 'root') {
     throw new AppError(
       'CONFLICT',
-      `Key Vault certificate "${ctx.name}" has a pending CSR for an enterprise root: finish it with \`import\``,
+      `Key Vault certificate "${ctx.name}" has a pending request for a parent CA: import its signed certificate`,
     );
   }
   if (st.state === 'absent') st = await createPending(ctx, s, 'root');
@@ -75,7 +82,7 @@ export async function initRootCa(
 export async function subordinateCsr(
   ctx: VaultContext,
   s: KeyVaultSettings,
-): Promise<{ csrDer: Uint8Array; created: boolean }> {
+): Promise<{ csrDer: Uint8Array; created: boolean; subject: string }> {
   let st = await readCaState(ctx);
   if (st.state === 'ready')
     throw new AppError(
@@ -91,7 +98,8 @@ export async function subordinateCsr(
   const created = st.state === 'absent';
   if (st.state === 'absent') st = await createPending(ctx, s, 'subordinate');
   const signer = await pendingSigner(ctx, st);
-  return { csrDer: await createCaCsr({ signer, subject: s.subject }), created };
+  const subject = (st.state === 'pending' ? st.subject : undefined) ?? s.subject;
+  return { csrDer: await createCaCsr({ signer, subject }), created, subject };
 }
 
 /**
@@ -101,59 +109,31 @@ export async function subordinateCsr(
 export async function importSubordinate(
   ctx: VaultContext,
   certs: readonly Uint8Array[],
+  now: Date = new Date(),
 ): Promise<BootstrapResult> {
   const st = await readCaState(ctx);
-  const parsed = certs.map((der) => ({ der, x: new X509Certificate(der) }));
   if (st.state === 'ready') {
-    const same = parsed.find((c) => Buffer.from(c.der).equals(Buffer.from(st.certificateDer)));
-    if (same)
-      return { changed: false, certificateDer: st.certificateDer, chainDer: orderChain(same, parsed) };
+    const chainDer = chainAbove(st.certificateDer, certs);
+    if (chainDer) return { changed: false, certificateDer: st.certificateDer, chainDer };
     throw new AppError(
       'CONFLICT',
       `Key Vault certificate "${ctx.name}" already holds a different CA certificate; nothing changed`,
     );
   }
   if (st.state === 'absent')
-    throw new AppError('CONFLICT', `no pending request "${ctx.name}" in ${ctx.url}: run \`csr\` first`);
-  const signer = await pendingSigner(ctx, st);
-  const spki = Buffer.from(signer.publicKeySpki);
-  const ca = parsed.find((c) => spki.equals(c.x.publicKey.export({ format: 'der', type: 'spki' })));
-  if (ca === undefined)
-    throw new AppError('BAD_REQUEST', 'none of the certificates is for the pending Key Vault key');
-  if (!ca.x.ca)
     throw new AppError(
-      'BAD_REQUEST',
-      'the signed certificate is not a CA certificate (basicConstraints cA is not TRUE)',
+      'CONFLICT',
+      `no pending request "${ctx.name}" in ${ctx.url}: create the request first`,
     );
-  const chainDer = orderChain(ca, parsed);
-  await merge(ctx, [ca.der, ...chainDer]);
-  return { changed: true, certificateDer: ca.der, chainDer };
-}
-
-/** The issuers of `leaf` among `all`, nearest first, each one verified to have signed the one below. */
-function orderChain(
-  leaf: { der: Uint8Array; x: X509Certificate },
-  all: readonly { der: Uint8Array; x: X509Certificate }[],
-): Uint8Array[] {
-  const chain: Uint8Array[] = [];
-  const used = new Set<Uint8Array>([leaf.der]);
-  let cur = leaf.x;
-  while (!issuedBy(cur, cur)) {
-    const next = all.find((c) => !used.has(c.der) && issuedBy(cur, c.x));
-    if (next === undefined) break;
-    used.add(next.der);
-    chain.push(next.der);
-    cur = next.x;
-  }
-  return chain;
-}
-
-function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
-  try {
-    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
-  } catch {
-    return false;
-  }
+  if (st.mode === 'root')
+    throw new AppError(
+      'CONFLICT',
+      `Key Vault certificate "${ctx.name}" is a pending self-signed root, not a request for a parent CA`,
+    );
+  const signer = await pendingSigner(ctx, st);
+  const sub = chooseSubordinate(certs, signer.publicKeySpki, now);
+  await merge(ctx, [sub.certificateDer, ...sub.chainDer]);
+  return { changed: true, ...sub };
 }
 
 async function createPending(ctx: VaultContext, s: KeyVaultSettings, mode: CaMode): Promise<CaState> {

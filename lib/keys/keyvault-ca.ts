@@ -21,6 +21,7 @@ import {
   type VaultClientOptions,
 } from './keyvault.js';
 import type { CaKeys } from './types.js';
+import { parseChain } from '../x509/pem.js';
 
 /** The CA with its key in Key Vault. `counter` counts every Key Vault request made for it. */
 export interface KeyVaultCa extends CaKeys {
@@ -148,37 +149,4 @@ export async function getKey(ctx: VaultContext, keyId: string): Promise<KeyVault
 
 export function target(ctx: VaultContext, object: string, operation: string) {
   return { vault: ctx.url, object, operation };
-}
-
-/** PEM certificates → DER, in order, without the CA certificate itself if it is included. */
-export function parseChain(pem: string | undefined, caDer: Uint8Array): Uint8Array[] {
-  if (pem === undefined) return [];
-  const ca = Buffer.from(caDer);
-  return parsePemCertificates(pem).filter((der) => !Buffer.from(der).equals(ca));
-}
-
-export function parsePemCertificates(text: string): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  // An app setting may carry the PEM on one line, or with literal "\n" sequences for line breaks.
-  const normalized = text.replace(/\\n/g, '\n');
-  for (const m of normalized.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)) {
-    const der = new Uint8Array(Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64'));
-    checkCertificate(der, out.length + 1); // a bad chain setting fails at start, not per request
-    out.push(der);
-  }
-  return out;
-}
-
-function checkCertificate(der: Uint8Array, n: number): X509Certificate {
-  try {
-    return new X509Certificate(der);
-  } catch (e) {
-    throw new AppError(
-      'CONFIG_INVALID',
-      `certificate ${n} of the PEM text is not a valid X.509 certificate`,
-      {
-        cause: e,
-      },
-    );
-  }
 }

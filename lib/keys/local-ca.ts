@@ -2,6 +2,7 @@ import { generateKeyPairSync, createPrivateKey, X509Certificate } from 'node:cry
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRootCertificate } from '../ca/root.js';
+import { parseChain } from '../x509/pem.js';
 import { LocalKey } from './local.js';
 import type { CaKeys } from './types.js';
 
@@ -23,14 +24,22 @@ export async function loadOrCreateLocalCa(o: LocalCaOptions): Promise<CaKeys & {
   return { ...(await createLocalCa(dir, o)), created: true };
 }
 
-/** The CA key and certificate in `dir` (`ca.key.pem`, `ca.pem`), or undefined when absent. */
+/**
+ * The CA key and certificate in `dir` (`ca.key.pem`, `ca.pem`, and `chain.pem` above a CA
+ * signed by an external parent), or undefined when absent.
+ */
 export async function readLocalCa(dir: string): Promise<CaKeys | undefined> {
   const keyPath = join(dir, 'ca.key.pem');
   const existing = await readBoth(keyPath, join(dir, 'ca.pem'));
   if (!existing) return undefined;
   const key = new LocalKey(createPrivateKey(existing.key), `local:${keyPath}`);
   const cert = new X509Certificate(existing.cert);
-  return { certificateDer: new Uint8Array(cert.raw), chainDer: [], signer: key, decrypter: key };
+  const chain = await readFile(join(dir, 'chain.pem'), 'utf8').catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw e;
+  });
+  const chainDer = parseChain(chain, cert.raw);
+  return { certificateDer: new Uint8Array(cert.raw), chainDer, signer: key, decrypter: key };
 }
 
 /** A new RSA key and self-signed root in `dir`. */

@@ -1,4 +1,5 @@
 import { certsOnly } from '../cms/certs-only.js';
+import { pemBlock } from '../x509/pem.js';
 
 /**
  * The body of a successful `POST /api/csr`, chosen from the Accept header and `?chain=`:
@@ -83,12 +84,5 @@ export function certificateBody(
 
 /** RFC 7468 §5: base64 in lines of 64 characters between CERTIFICATE labels. */
 export function pemCertificates(ders: readonly Uint8Array[]): Uint8Array {
-  const blocks = ders.map((d) => {
-    const lines =
-      Buffer.from(d)
-        .toString('base64')
-        .match(/.{1,64}/g) ?? [];
-    return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
-  });
-  return new TextEncoder().encode(blocks.join(''));
+  return new TextEncoder().encode(ders.map((d) => pemBlock('CERTIFICATE', d)).join(''));
 }

@@ -153,6 +153,7 @@ export class FakeKeyVault {
       keyType: 'RSA',
       daysExpiresIn: 3650,
       chainPem: undefined,
+      nextChainPem: undefined,
       managedIdentityClientId: undefined,
       ...over,
     };
@@ -166,6 +167,16 @@ export class FakeKeyVault {
     const s = this.settings(over);
     await initRootCa(vaultContext(s, this.credential, this.clientOptions, { log: silentLogger }), s);
     return s;
+  }
+
+  /** App settings that name a CA made by `initCa` (RSA 2048 keys, as the tests make them). */
+  appSettings(kv: KeyVaultSettings): Record<string, string> {
+    return {
+      AppConfig__KeyVaultConfig__KeyVaultURL: kv.url ?? this.url,
+      AppConfig__KeyVaultConfig__RootCertificateConfig__CertificateName: kv.certificateName,
+      AppConfig__KeyVaultConfig__RootCertificateConfig__KeyType: 'RSA',
+      AppConfig__KeyVaultConfig__RootCertificateConfig__KeySize: '2048',
+    };
   }
 
   close(): Promise<void> {

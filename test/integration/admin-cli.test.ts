@@ -1,6 +1,14 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAdmin, toCall } from '../../scripts/admin.js';
 import { startTestHost, type TestHost } from '../helpers/host.js';
+import { startParentCa, SUBORDINATE_CA } from '../helpers/parent-ca.js';
+import { requireTools } from '../helpers/tools.js';
+
+const tools = requireTools('openssl');
 
 /** `npm run admin -- …` against the local host, with the admin key read from the data folder. */
 describe('admin CLI', () => {
@@ -89,7 +97,51 @@ describe('admin CLI', () => {
       path: 'ca-certificates/next/activate',
     });
     expect(toCall(['ca', 'list'], {})).toEqual({ method: 'GET', path: 'ca-certificates' });
+    expect(toCall(['ca', 'next-create', 'CN=Contoso CA 2'], { parent: 'external' })).toEqual({
+      method: 'POST',
+      path: 'ca-certificates/next',
+      body: { subject: 'CN=Contoso CA 2', parent: 'external' },
+    });
+    expect(toCall(['ca', 'next-install'], {})).toBeUndefined();
   });
+
+  it.runIf(tools.available)(
+    `ok/ca next-create --parent external, next-request and next-install make a next CA an openssl parent signed${tools.available ? '' : ` — skipped: ${tools.reason}`}`,
+    async () => {
+      const parent = startParentCa();
+      const dir = mkdtempSync(join(tmpdir(), 'admin-next-'));
+      try {
+        const created = await run(
+          'ca',
+          'next-create',
+          'CN=Admin CLI CA 2, O=tests',
+          '--parent',
+          'external',
+          '--json',
+        );
+        expect(created.code, created.err).toBe(0);
+        const { csr } = JSON.parse(created.out) as { csr: string };
+        const request = await run('ca', 'next-request');
+        expect(request.code).toBe(0);
+        expect(`${request.out}\n`).toBe(csr);
+        expect((await run('ca', 'list')).out).toContain('subject=CN=Admin CLI CA 2, O=tests  status=pending');
+        writeFileSync(join(dir, 'wrong.pem'), parent.unrelatedPem);
+        const wrong = await run('ca', 'next-install', join(dir, 'wrong.pem'));
+        expect(wrong.code).toBe(1);
+        expect(wrong.err).toMatch(/^error 400 BAD_REQUEST: none of the certificates is for the pending key/);
+        // The signed certificate as DER and the root as PEM, as two files.
+        writeFileSync(join(dir, 'next.cer'), new X509Certificate(parent.sign(csr, SUBORDINATE_CA)).raw);
+        writeFileSync(join(dir, 'root.pem'), parent.pem);
+        const installed = await run('ca', 'next-install', join(dir, 'next.cer'), join(dir, 'root.pem'));
+        expect(installed.code, installed.err).toBe(0);
+        expect(installed.out).toContain('status: next');
+        expect((await run('ca', 'list')).out).toContain('subject=CN=Admin CLI CA 2, O=tests  status=next');
+      } finally {
+        parent.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('ok/revoke posts to the revocation route of the management API', () => {
     expect(toCall(['revoke', '0a1b'], { reason: 'keyCompromise' })).toEqual({

@@ -28,10 +28,7 @@ describe.each(['keyvault', 'local'] as const)('next CA (%s)', (where) => {
       const kv = await vault.initCa({ certificateName: 'scep-ca-roll', subject: 'CN=Roll CA 1, O=tests' });
       host = await startTestHost(
         {
-          AppConfig__KeyVaultConfig__KeyVaultURL: kv.url ?? vault.url,
-          AppConfig__KeyVaultConfig__RootCertificateConfig__CertificateName: kv.certificateName,
-          AppConfig__KeyVaultConfig__RootCertificateConfig__KeyType: 'RSA',
-          AppConfig__KeyVaultConfig__RootCertificateConfig__KeySize: '2048',
+          ...vault.appSettings(kv),
         },
         { credential: vault.credential },
       );

@@ -147,10 +147,7 @@ for (const where of ['local', 'keyvault'] as const) {
         });
         env = {
           ...env,
-          AppConfig__KeyVaultConfig__KeyVaultURL: kv.url ?? vault.url,
-          AppConfig__KeyVaultConfig__RootCertificateConfig__CertificateName: kv.certificateName,
-          AppConfig__KeyVaultConfig__RootCertificateConfig__KeyType: 'RSA',
-          AppConfig__KeyVaultConfig__RootCertificateConfig__KeySize: '2048',
+          ...vault.appSettings(kv),
         };
       }
       first = await start();

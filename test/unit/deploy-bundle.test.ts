@@ -121,6 +121,8 @@ describe('deploy package', () => {
         'manageAudit',
         'manageCa',
         'manageCaActivate',
+        'manageCaNextCertificate',
+        'manageCaNextRequest',
         'manageCertificates',
         'manageChallenges',
         'manageDepartments',

@@ -74,6 +74,8 @@ const LEFT_TO_DEFAULTS: Readonly<Record<string, string>> = {
     'read by the bootstrap CLI, not by the app',
   AppConfig__KeyVaultConfig__RootCertificateConfig__ChainPem:
     'subordinate CA only: value printed by `npm run ca -- import`',
+  AppConfig__KeyVaultConfig__RootCertificateConfig__NextChainPem:
+    'next CA signed by an external parent only: value printed by `npm run ca -- next-import`',
   AppConfig__CosmosDb__TimeoutSeconds: 'default: 10',
   AppConfig__CosmosDb__MaxThrottleRetries: 'default: 5',
   AppConfig__CosmosDb__CertificatesContainerName:

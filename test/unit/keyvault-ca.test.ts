@@ -15,8 +15,9 @@ import { silentLogger } from '../../lib/log.js';
 import { KeyVaultCounter } from '../../lib/keys/keyvault-call.js';
 import { getKey, loadKeyVaultCa, vaultContext } from '../../lib/keys/keyvault-ca.js';
 import { sdkClientOptions } from '../../lib/keys/keyvault.js';
-import { runCa, type CaCliDeps } from '../../scripts/ca.js';
 import { FakeKeyVault, startFakeKeyVault } from '../fakes/keyvault-server.js';
+import { runCaCli } from '../helpers/ca-cli.js';
+import { runCa } from '../../scripts/ca.js';
 
 let vault: FakeKeyVault;
 beforeAll(async () => {
@@ -44,36 +45,8 @@ function env(name: string, extra: Record<string, string> = {}): Record<string, s
   };
 }
 
-/** Run the CLI against the fake vault; returns exit code and everything it printed. */
-async function cli(
-  argv: string[],
-  name: string,
-  files: Record<string, Uint8Array | string> = {},
-): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const deps: CaCliDeps = {
-    env: env(name),
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    credential: vault.credential,
-    clientOptions: vault.clientOptions,
-    readFile: (p) => {
-      const f = files[p];
-      return f === undefined
-        ? Promise.reject(new Error(`ENOENT ${p}`))
-        : Promise.resolve(typeof f === 'string' ? Buffer.from(f) : f);
-    },
-    writeFile: (p, t) => {
-      files[p] = t;
-      return Promise.resolve();
-    },
-    now: new Date('2025-01-01T00:00:00Z'),
-    log: silentLogger,
-  };
-  const code = await runCa(argv, deps);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = (argv: string[], name: string, files: Record<string, Uint8Array | string> = {}) =>
+  runCaCli(vault, env(name), argv, files);
 
 describe('npm run ca -- init', () => {
   it('ok/creates a non-exportable key and a self-signed root signed through Key Vault', async () => {
@@ -149,7 +122,7 @@ describe('npm run ca -- init', () => {
     expect((await cli(['csr'], name)).code).toBe(0);
     const r = await cli(['init'], name);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^CONFLICT: .*pending CSR/);
+    expect(r.err).toMatch(/^CONFLICT: .*pending request for a parent CA/);
   });
 
   it('fail/without a vault URL the CLI names the missing setting', async () => {
@@ -200,7 +173,7 @@ describe('npm run ca -- csr / import (subordinate of an enterprise root)', () =>
     const files: Record<string, string | Uint8Array> = {};
     const r = await cli(['csr', 'ca.csr'], name, files);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('Created the CA key (RSA 2048)');
+    expect(r.out).toContain(`Created the CA key "${name}" (RSA 2048)`);
     const csrPem = String(files['ca.csr']);
     const csr = parseCsr(new Uint8Array(Buffer.from(csrPem.replace(/-----[^-]+-----|\s/g, ''), 'base64')));
     expect(csr.verifySignature()).toBe(true);
@@ -254,7 +227,7 @@ describe('npm run ca -- csr / import (subordinate of an enterprise root)', () =>
     files['root.pem'] = root.cert.toString('pem');
     const other = await cli(['import', 'root.pem'], name, files);
     expect(other.code).toBe(1);
-    expect(other.err).toMatch(/^BAD_REQUEST: none of the certificates is for the pending Key Vault key/);
+    expect(other.err).toMatch(/^BAD_REQUEST: none of the certificates is for the pending key/);
     files['leaf.pem'] = (await root.issue(String(files['ca.csr']), false)).toString('pem');
     const leaf = await cli(['import', 'leaf.pem'], name, files);
     expect(leaf.err).toMatch(/^BAD_REQUEST: .*not a CA certificate/);

@@ -20,6 +20,7 @@ describe('Key Vault settings', () => {
         keyType: 'RSA-HSM',
         daysExpiresIn: 3650,
         chainPem: undefined,
+        nextChainPem: undefined,
         managedIdentityClientId: undefined,
       },
     });

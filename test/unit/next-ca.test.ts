@@ -79,6 +79,10 @@ describe('the next CA as instances see it', () => {
         return Promise.reject(new Error('vault unreachable'));
       },
       createRoot: () => Promise.reject(new Error('unused')),
+      pending: () => Promise.reject(new Error('unused')),
+      createRequest: () => Promise.reject(new Error('unused')),
+      request: () => Promise.reject(new Error('unused')),
+      install: () => Promise.reject(new Error('unused')),
     };
     const log = memoryLogger();
     const nextCa = new NextCa(broken, { reloadMs: 60_000, clock: () => new Date(0), log });

@@ -1,0 +1,17 @@
+import { app } from '@azure/functions';
+import { downloadFormat, fileResponse, manageHandler } from '../lib/http/manage.js';
+
+/**
+ * `GET api/manage/ca-certificates/next/request`: the pending next CA's PKCS#10 request for its
+ * external parent CA (DER; `?format=pem` for PEM).
+ */
+export const manageCaNextRequest = manageHandler(async (c) =>
+  fileResponse(await c.manage.ca.nextRequest(c.actor, downloadFormat(c.request))),
+);
+
+app.http('manageCaNextRequest', {
+  route: 'api/manage/ca-certificates/next/request',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: manageCaNextRequest,
+});
