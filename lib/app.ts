@@ -8,9 +8,11 @@ import { recordKeyEvent } from './audit/keys.js';
 import type { AuditLog, AuditSink } from './audit/sink.js';
 import type { AuditStore } from './audit/store.js';
 import { CertificateIssuer } from './ca/issue.js';
-import { revocationUrls, urlIdOf, type KnownCas } from './ca/urls.js';
+import { revocationUrls, urlIdOf } from './ca/urls.js';
+import { LiveCa, type CaSnapshot } from './ca/holder.js';
+import { readActiveCa } from './ca/active.js';
 import type { NextCa } from './ca/next.js';
-import { createNextCa, nextCaDefaults, resolveActiveCa } from './ca/next-factory.js';
+import { createNextCa, NEXT_CA_RELOAD_MS, nextCaDefaults, resolveActiveCa } from './ca/next-factory.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
 import type { EnrollmentProfile } from './enroll/endpoint.js';
 import { EnrollmentService } from './enroll/service.js';
@@ -36,7 +38,7 @@ import { unavailableEndpoint, type ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
 import { ClientCertificateRenewal } from './auth/client-cert.js';
 import type { EndpointEstDeps } from './est/endpoint-enroll.js';
-import { createRevocation, type CaSource, type Revocation } from './revocation/index.js';
+import { createRevocation, type Revocation } from './revocation/index.js';
 import type { IntuneRevocationRun } from './revocation/intune-pull.js';
 import type { RevocationService } from './revocation/revoke.js';
 import { revokeSupersededOnDelivery } from './revocation/supersede.js';
@@ -59,9 +61,14 @@ export interface App {
   readonly auditStore: AuditStore;
   /** Authentication of audit readers (the management API's callers). */
   readonly auditAccess: AuditAccess;
+  /** The issuing CA as last read (`cas.get()` reads the activation record when it is due). */
   readonly ca: CaKeys;
-  /** The configured CA, the issuing CA and the one before it (CRL and `ca.cer` URLs per CA). */
-  readonly cas: CaSource;
+  /**
+   * The configured CA, the issuing CA and the one before it, picked up while running: an
+   * activation takes effect on every instance within a minute (at once on the one that activates).
+   */
+  readonly cas: LiveCa;
+  /** The issuing CA's issuer as last read. */
   readonly issuer: CertificateIssuer;
   readonly store: CertificateStore;
   /** Endpoints, accounts, organizations, administrators (the management plane's documents). */
@@ -111,6 +118,8 @@ export interface AppOptions {
   readonly endpointCacheTtlMs?: number;
   /** Who may read the audit trail; default: the management API's authentication. */
   readonly auditAccess?: AuditAccess;
+  /** How often the activation record is read again (default 60 s, as the next CA). */
+  readonly activeCaReloadMs?: number;
 }
 
 /**
@@ -160,12 +169,30 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     certificateDer: ca.certificateDer,
     key: ca.signer.id,
   });
-  const known: KnownCas = { configured: configuredCa, active: ca, previous: previousCa };
-  const cas: CaSource = { get: () => Promise.resolve(known) };
-  const issuer = new CertificateIssuer(ca, {
-    clockSkewMinutes: core.clockSkewMinutes,
-    revocationUrls: core.baseUrl === undefined ? undefined : revocationUrls(core.baseUrl, urlIdOf(known, ca)),
+  // Each snapshot is built on one issuing CA: its issuer (CDP/AIA of that CA) and CA-mode responder.
+  const snapshotOf = (active: CaKeys, previous: CaKeys | undefined): CaSnapshot => {
+    const known = { configured: configuredCa, active, previous };
+    const urls =
+      core.baseUrl === undefined ? undefined : revocationUrls(core.baseUrl, urlIdOf(known, active));
+    return {
+      ...known,
+      issuer: new CertificateIssuer(active, {
+        clockSkewMinutes: core.clockSkewMinutes,
+        revocationUrls: urls,
+      }),
+      responder: caResponder(active, previous),
+    };
+  };
+  const cas = new LiveCa(snapshotOf(ca, previousCa), {
+    reloadMs: options.activeCaReloadMs ?? NEXT_CA_RELOAD_MS,
+    clock,
+    recorded: async () => (await readActiveCa(documents))?.thumbprintSha256,
+    resolve: () =>
+      resolveActiveCa(settings, configuredCa, documents, { credential: azureCredential, logger }),
+    snapshot: snapshotOf,
+    log: logger,
   });
+  const issuer = cas.current.issuer;
   const revocation = createRevocation({
     store,
     cas,
@@ -182,7 +209,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     return e && e.unavailable === undefined ? e.profile : undefined;
   };
   const enrollment = new EnrollmentService(
-    issuer,
+    cas,
     store,
     audit,
     logger,
@@ -252,16 +279,21 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   });
   // The one renewal rule for SCEP and REST: a renewal gets its original endpoint's current
   // profile; an endpoint that is gone, disabled or unusable renews nothing (profile_unavailable).
+  const trusted = (s: CaSnapshot): Uint8Array[] => [
+    s.active.certificateDer,
+    ...(s.previous ? [s.previous.certificateDer] : []),
+  ];
   const renewal = new RenewalRule({
-    caCertificates: [ca.certificateDer, ...(previousCa ? [previousCa.certificateDer] : [])],
+    caCertificates: trusted(cas.current),
     store,
     profileOf: async (name) => (await endpointProfile(name))?.issuance,
     now: clock,
   });
-  const caSide = caResponder(ca);
+  cas.onSwitch((s) => {
+    renewal.trust(trusted(s));
+  });
   const pki = new PkiOperation({
-    issuer,
-    caResponder: caSide,
+    caResponder: () => cas.current.responder,
     store,
     enrollment,
     renewal,
@@ -272,23 +304,26 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   });
   const ra = await createRaCertificates(settings, {
     documents,
-    issuer,
-    ca,
-    previousCa,
+    cas,
     clock,
     logger,
     audit,
     credential: azureCredential,
   });
-  const nextCa = await createNextCa(settings, { credential: azureCredential, clock, logger, active: ca });
+  const nextCa = await createNextCa(settings, {
+    credential: azureCredential,
+    clock,
+    logger,
+    activeDer: () => cas.current.active.certificateDer,
+  });
   const scep = new ScepService(
-    withResponders(registry, ra),
+    withResponders(registry, ra, cas),
     pki,
-    ca,
+    cas,
     new ConcurrencyLimit(core.concurrentScepRequestLimit),
     core.requestBudgetMs,
     audit,
-    { nextCa, caResponder: caSide, clock },
+    { nextCa, clock },
   );
   if (settings.rest.enabled) {
     const { createRestAuth } = await import('./rest/authorize.js');
@@ -306,7 +341,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     audit,
     realm: core.baseUrl ?? 'azure-scep-ca',
     ra,
-    ca: { current: ca, previous: previousCa, next: nextCa, documents, defaults: nextCaDefaults(settings) },
+    ca: { cas, next: nextCa, documents, defaults: nextCaDefaults(settings) },
   });
   for (const e of endpoints.values()) {
     if (e.unavailable !== undefined)
@@ -328,9 +363,13 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     audit,
     auditStore,
     auditAccess: options.auditAccess ?? admin.auth,
-    ca,
+    get ca() {
+      return cas.current.active;
+    },
     cas,
-    issuer,
+    get issuer() {
+      return cas.current.issuer;
+    },
     store,
     documents,
     endpoints: registry,

@@ -1,7 +1,8 @@
 /**
  * CA rollover seen by real clients, with the CA keys as local files and in the Key Vault stand-in
- * (through the real SDK): an administrator creates the next CA and activates it; a second
- * instance started on the same data folder and store (what a restart of the app does) answers
+ * (through the real SDK): an administrator creates the next CA and activates it; the instance
+ * that activated answers GetCACert with the new CA at once and scepclient enrolls under it; a
+ * second instance started on the same data folder and store (what a restart does) answers
  * GetCACert with the new CA, micromdm `scepclient` enrolls under it, a certificate the previous
  * CA issued renews (scepclient's RenewalReq signed by it) into one of the new CA, and
  * `openssl ocsp` with the previous CA as issuer answers for the old certificate. Each CA's
@@ -172,7 +173,7 @@ for (const where of ['local', 'keyvault'] as const) {
       await rm(root, { recursive: true, force: true });
     });
 
-    it('ok/activating the next CA is recorded and takes effect at the next instance start', async () => {
+    it('ok/activating the next CA is recorded (change and key lifecycle event) and the instance issues with it at once, without a restart', async () => {
       const admin = manageClient(first.baseUrl, first.adminKey);
       const early = await admin('POST', 'ca-certificates/next/activate');
       expect(early.status).toBe(409);
@@ -187,10 +188,21 @@ for (const where of ['local', 'keyvault'] as const) {
           : await admin('POST', 'ca-certificates/next/activate');
       expect(activated.status, JSON.stringify(activated.body)).toBe(200);
       expect(activated.body.thumbprintSha256).toBe(next.body.thumbprintSha256);
-      expect(String(activated.body.effective)).toContain('next start');
-      // This instance keeps issuing with the CA it started with until it restarts.
-      expect((await caCertOf(first)).raw.equals(oldCa.raw)).toBe(true);
+      expect(String(activated.body.effective)).toContain('at once');
       expect((await admin('POST', 'ca-certificates/next/activate')).status).toBe(409);
+      // The instance that activated switched at once: GetCACert, ca.pem, GetCACaps and scepclient.
+      const live = await caCertOf(first);
+      expect(live.fingerprint256.replace(/:/g, '')).toBe(next.body.thumbprintSha256);
+      const livePem = await (await fetch(`${first.baseUrl}/ca.pem`)).text();
+      expect(new X509Certificate(livePem).raw.equals(live.raw)).toBe(true);
+      expect(await (await fetch(`${first.scepUrl}?operation=GetCACaps`)).text()).not.toContain(
+        'GetNextCACert',
+      );
+      const liveDir = join(root, 'live-device');
+      await mkdir(liveDir);
+      const issued = await scepclient(first, liveDir, `live-device-${where}`);
+      expect(issued.verify(live.publicKey)).toBe(true);
+      expect(issued.issuer).toBe(live.subject);
       // The activation is a key lifecycle event: the new CA certificate, replacing the old one, by whom.
       await vi.waitFor(async () => {
         const r = await admin('GET', 'audit?reason=key-lifecycle');
@@ -206,6 +218,7 @@ for (const where of ['local', 'keyvault'] as const) {
         ]);
       });
 
+      // An instance that starts now (a restart) reads the activation at start.
       second = await start();
       const now = await caCertOf(second);
       expect(now.fingerprint256.replace(/:/g, '')).toBe(next.body.thumbprintSha256);
