@@ -5,7 +5,9 @@
  * second instance started on the same data folder and store (what a restart does) answers
  * GetCACert with the new CA, micromdm `scepclient` enrolls under it, a certificate the previous
  * CA issued renews (scepclient's RenewalReq signed by it) into one of the new CA, and
- * `openssl ocsp` with the previous CA as issuer answers for the old certificate. Each CA's
+ * `openssl ocsp` with the previous CA as issuer answers for the old certificate. On an RA
+ * endpoint, GetCACert after the activation carries an RA certificate of the new CA (the one the
+ * previous CA issued is replaced on first use) and scepclient enrolls through it. Each CA's
  * certificates carry its own CDP and caIssuers URLs (the configured CA `/crl` and `/ca.cer`,
  * the activated one `/crl/<CA id>` and `/ca/<CA id>.cer`): `openssl verify -crl_check` with the
  * CRL from a certificate's CDP passes, then fails once it is revoked, for both CAs.
@@ -18,6 +20,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { runCa } from '../../scripts/ca.js';
 import { startFakeKeyVault, type FakeKeyVault } from '../fakes/keyvault-server.js';
 import { startTestHost, type TestHost } from '../helpers/host.js';
+import { getCaCertificates } from '../helpers/get-ca-cert.js';
 import { manageClient } from '../helpers/manage.js';
 import { checkOpenssl, checkScepclient, runClient } from './helpers/clients.js';
 import { describeWithClient } from './helpers/suite.js';
@@ -26,6 +29,8 @@ const TIMEOUT_MS = 30_000;
 const CHALLENGE = 'rollover-secret-1';
 /** AppConfig__BaseUrl: the prefix of the URLs in issued certificates (mapped to the host below). */
 const BASE = 'https://scep.rollover.test';
+/** A stored endpoint in RA mode (the default for new endpoints). */
+const RA_ENDPOINT = 'rollover-ra';
 
 const clients = {
   available: checkScepclient().available && checkOpenssl().available,
@@ -41,6 +46,9 @@ for (const where of ['local', 'keyvault'] as const) {
     let second: TestHost | undefined;
     let oldCa: X509Certificate;
     let oldDir: string;
+    /** The challenge of the RA endpoint's account, and its RA certificate before the activation. */
+    let raChallenge = '';
+    let raBefore: X509Certificate;
 
     const start = async (): Promise<TestHost> =>
       startTestHost(env, {
@@ -54,17 +62,20 @@ for (const where of ['local', 'keyvault'] as const) {
     };
 
     /** scepclient's first run enrolls; a run with cert.pem present renews (RenewalReq). */
-    const scepclient = async (host: TestHost, dir: string, cn: string) => {
+    /** On the built-in `static` endpoint (CA mode), or the RA endpoint with its account's challenge. */
+    const scepclient = async (host: TestHost, dir: string, cn: string, at?: 'ra') => {
+      const url = at === 'ra' ? `${host.baseUrl}/scep/${RA_ENDPOINT}` : host.scepUrl;
+      const challenge = at === 'ra' ? raChallenge : CHALLENGE;
       // prettier-ignore
       const args = [
-        '-server-url', host.scepUrl, '-private-key', join(dir, 'key.pem'),
+        '-server-url', url, '-private-key', join(dir, 'key.pem'),
         '-certificate', join(dir, 'cert.pem'), '-cn', cn, '-organization', 'rollover tests',
-        '-keySize', '2048', '-challenge', CHALLENGE,
+        '-keySize', '2048', '-challenge', challenge,
       ];
       const r = await runClient('scepclient', args, {
         cwd: dir,
         timeoutMs: TIMEOUT_MS,
-        secrets: [CHALLENGE],
+        secrets: [challenge],
       });
       expect(r.code, `${r.commandLine}\n${r.stdout}${r.stderr}`).toBe(0);
       return new X509Certificate(await readFile(join(dir, 'cert.pem')));
@@ -158,6 +169,20 @@ for (const where of ['local', 'keyvault'] as const) {
       const old = await scepclient(first, oldDir, `old-device-${where}`);
       expect(old.verify(oldCa.publicKey)).toBe(true);
       await copyFile(join(oldDir, 'cert.pem'), join(oldDir, 'old.pem'));
+      // An RA endpoint: its RA certificate is issued by the CA in use on first use.
+      const admin = manageClient(first.baseUrl, first.adminKey);
+      expect((await admin('POST', 'endpoints', { name: RA_ENDPOINT, type: 'device-scep' })).status).toBe(201);
+      const account = await admin('POST', `endpoints/${RA_ENDPOINT}/accounts`, { name: 'rollover-mdm' });
+      expect(account.status, JSON.stringify(account.body)).toBe(201);
+      raChallenge = String(account.body.challenge);
+      const raDir = join(root, 'ra-before');
+      await mkdir(raDir);
+      expect((await scepclient(first, raDir, `ra-before-${where}`, 'ra')).verify(oldCa.publicKey)).toBe(true);
+      const [ra, ca] = await getCaCertificates(`${first.baseUrl}/scep/${RA_ENDPOINT}`);
+      if (!ra || !ca) throw new Error('GetCACert of the RA endpoint has no RA certificate');
+      expect(ca.raw.equals(oldCa.raw)).toBe(true);
+      expect(ra.verify(oldCa.publicKey)).toBe(true);
+      raBefore = ra;
       expect(await urlsOf(join(oldDir, 'old.pem'))).toEqual({
         crl: `${BASE}/crl`,
         caIssuers: `${BASE}/ca.cer`,
@@ -203,6 +228,10 @@ for (const where of ['local', 'keyvault'] as const) {
       const issued = await scepclient(first, liveDir, `live-device-${where}`);
       expect(issued.verify(live.publicKey)).toBe(true);
       expect(issued.issuer).toBe(live.subject);
+      // RA endpoints too: the RA certificate of the previous CA is replaced by one of the new CA.
+      const [liveRa, liveRaCa] = await getCaCertificates(`${first.baseUrl}/scep/${RA_ENDPOINT}`);
+      expect(liveRaCa?.raw.equals(live.raw)).toBe(true);
+      expect(liveRa?.verify(live.publicKey)).toBe(true);
       // The activation is a key lifecycle event: the new CA certificate, replacing the old one, by whom.
       await vi.waitFor(async () => {
         const r = await admin('GET', 'audit?reason=key-lifecycle');
@@ -273,6 +302,30 @@ for (const where of ['local', 'keyvault'] as const) {
       // The configured CA's CRL does not list it: each CA's CRL lists what that CA issued.
       const old = await crlVerify(restarted(), join(oldDir, 'old.pem'));
       expect(old.code, old.out).toBe(0);
+    });
+
+    it('ok/on an RA endpoint after activation GetCACert has an RA certificate of the new CA, and scepclient enrolls through it', async () => {
+      const newCa = await caCertOf(restarted());
+      const [ra, ca, ...more] = await getCaCertificates(`${restarted().baseUrl}/scep/${RA_ENDPOINT}`);
+      expect(more).toEqual([]);
+      expect(ca?.raw.equals(newCa.raw)).toBe(true);
+      // The RA certificate the previous CA issued was replaced on first use by one of the new CA.
+      expect(ra?.raw.equals(raBefore.raw)).toBe(false);
+      expect(ra?.verify(newCa.publicKey)).toBe(true);
+      expect(ra?.issuer).toBe(newCa.subject);
+      expect(ra?.subject).toContain(`CN=${RA_ENDPOINT} SCEP RA`);
+      const dir = join(root, 'ra-after');
+      await mkdir(dir);
+      const cert = await scepclient(restarted(), dir, `ra-after-${where}`, 'ra');
+      expect(cert.verify(newCa.publicKey)).toBe(true);
+      expect(cert.issuer).toBe(newCa.subject);
+      // Listed: the new RA certificate current, the one of the previous CA still decrypting.
+      const admin = manageClient(restarted().baseUrl, restarted().adminKey);
+      const list = await admin('GET', `endpoints/${RA_ENDPOINT}/ra-certificates`);
+      expect(list.body.value?.map((c) => [c.thumbprintSha256, c.status])).toEqual([
+        [ra?.fingerprint256.replace(/:/g, ''), 'current'],
+        [raBefore.fingerprint256.replace(/:/g, ''), 'previous'],
+      ]);
     });
 
     it('ok/a certificate of the previous CA renews with scepclient into one of the new CA', async () => {
