@@ -8,7 +8,7 @@ import { recordKeyEvent } from './audit/keys.js';
 import type { AuditLog, AuditSink } from './audit/sink.js';
 import type { AuditStore } from './audit/store.js';
 import { CertificateIssuer } from './ca/issue.js';
-import { revocationUrls, urlIdOf } from './ca/urls.js';
+import { caNameOf, revocationUrls, urlIdOf } from './ca/urls.js';
 import { LiveCa, type CaSnapshot } from './ca/holder.js';
 import { readActiveCa } from './ca/active.js';
 import type { NextCa } from './ca/next.js';
@@ -32,8 +32,6 @@ import { staticEndpoint } from './endpoints/static.js';
 import { loadOrCreateLocalCa } from './keys/local-ca.js';
 import type { CaKeys } from './keys/types.js';
 import { jsonLogger, type Logger } from './log.js';
-import { certView } from './x509/cert-view.js';
-import { nameDerToString } from './x509/names.js';
 import { unavailableEndpoint, type ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
 import { ClientCertificateRenewal } from './auth/client-cert.js';
@@ -270,10 +268,11 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     builtIn: intune,
     stored: storedIntune,
     revocation: revocation.service,
-    caNames: [
-      issuer.caName,
-      ...(previousCa ? [nameDerToString(certView(previousCa.certificateDer).subject)] : []),
-    ],
+    // Requests for certificates of the issuing CA and of the one before an activation.
+    caNames: async () => {
+      const s = await cas.get();
+      return [s.active, ...(s.previous ? [s.previous] : [])].map(caNameOf);
+    },
     logger,
     audit,
   });
@@ -477,7 +476,8 @@ function intuneRevocationPull(
     builtIn: IntuneDeps | undefined;
     stored: StoredIntuneDeps;
     revocation: RevocationService;
-    caNames: readonly string[];
+    /** The issuer names of the CAs in use, read at each tick (an activation changes them). */
+    caNames: () => Promise<readonly string[]>;
     logger: Logger;
     audit: AuditLog;
   },
@@ -506,7 +506,7 @@ function intuneRevocationPull(
           timeoutMs: settings.intune.timeoutMs,
         }),
       revocation: o.revocation,
-      caNames: o.caNames,
+      caNames: await o.caNames(),
       batchSize: settings.revocation.intuneBatchSize,
       logger: o.logger,
       audit: o.audit,

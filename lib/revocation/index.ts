@@ -1,9 +1,8 @@
 import { recordKeyEvent } from '../audit/keys.js';
 import type { AuditLog } from '../audit/sink.js';
-import { certView, sha256Hex } from '../x509/cert-view.js';
-import { nameDerToString } from '../x509/names.js';
+import { sha256Hex } from '../x509/cert-view.js';
 import type { RevocationSettings } from '../config/revocation.js';
-import { caNamed, type KnownCas } from '../ca/urls.js';
+import { caNameOf, caNamed, type KnownCas } from '../ca/urls.js';
 import type { CaKeys } from '../keys/types.js';
 import type { Logger } from '../log.js';
 import type { CertificateStore } from '../store/types.js';
@@ -86,7 +85,7 @@ export function createRevocation(deps: {
         crl: new CrlPublisher({
           store,
           ca,
-          issuerName: nameDerToString(certView(ca.certificateDer).subject),
+          issuerName: caNameOf(ca),
           epoch,
           logger,
           validityDays: settings.crlValidityDays,

@@ -288,6 +288,10 @@ for (const where of ['local', 'keyvault'] as const) {
       const id = /\/crl\/([0-9a-f]{40})$/.exec(urls.crl)?.[1];
       expect(id, urls.crl).toBeDefined();
       expect(urls.caIssuers).toBe(`${BASE}/ca/${String(id)}.cer`);
+      // The status page links the issuing CA's certificate and CRL.
+      const page = await (await fetch(`${restarted().baseUrl}/`)).text();
+      expect(page).toContain(`href="/ca/${String(id)}.cer"`);
+      expect(page).toContain(`${BASE}/crl/${String(id)}`);
       for (const unknown of [`crl/${'0'.repeat(40)}`, `ca/${'0'.repeat(40)}.cer`, 'ca/ca.pem'])
         expect((await fetch(`${restarted().baseUrl}/${unknown}`)).status, unknown).toBe(404);
       const ok = await crlVerify(restarted(), file);
