@@ -8,7 +8,7 @@ import { recordKeyEvent } from './audit/keys.js';
 import type { AuditLog, AuditSink } from './audit/sink.js';
 import type { AuditStore } from './audit/store.js';
 import { CertificateIssuer } from './ca/issue.js';
-import { caNameOf, revocationUrls, urlIdOf } from './ca/urls.js';
+import { caNameOf, revocationUrls, trustedCas, urlIdOf, type KnownCas } from './ca/urls.js';
 import { LiveCa, type CaSnapshot } from './ca/holder.js';
 import { readActiveCa } from './ca/active.js';
 import type { NextCa } from './ca/next.js';
@@ -167,29 +167,17 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     certificateDer: ca.certificateDer,
     key: ca.signer.id,
   });
-  // Each snapshot is built on one issuing CA: its issuer (CDP/AIA of that CA) and CA-mode responder.
-  const snapshotOf = (active: CaKeys, previous: CaKeys | undefined): CaSnapshot => {
-    const known = { configured: configuredCa, active, previous };
-    const urls =
-      core.baseUrl === undefined ? undefined : revocationUrls(core.baseUrl, urlIdOf(known, active));
-    return {
-      ...known,
-      issuer: new CertificateIssuer(active, {
-        clockSkewMinutes: core.clockSkewMinutes,
-        revocationUrls: urls,
-      }),
-      responder: caResponder(active, previous),
-    };
-  };
-  const cas = new LiveCa(snapshotOf(ca, previousCa), {
-    reloadMs: options.activeCaReloadMs ?? NEXT_CA_RELOAD_MS,
-    clock,
-    recorded: async () => (await readActiveCa(documents))?.thumbprintSha256,
-    resolve: () =>
-      resolveActiveCa(settings, configuredCa, documents, { credential: azureCredential, logger }),
-    snapshot: snapshotOf,
-    log: logger,
-  });
+  const cas = liveCa(
+    settings,
+    { configured: configuredCa, active: ca, previous: previousCa },
+    {
+      documents,
+      clock,
+      logger,
+      credential: azureCredential,
+      reloadMs: options.activeCaReloadMs ?? NEXT_CA_RELOAD_MS,
+    },
+  );
   const issuer = cas.current.issuer;
   const revocation = createRevocation({
     store,
@@ -269,19 +257,13 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     stored: storedIntune,
     revocation: revocation.service,
     // Requests for certificates of the issuing CA and of the one before an activation.
-    caNames: async () => {
-      const s = await cas.get();
-      return [s.active, ...(s.previous ? [s.previous] : [])].map(caNameOf);
-    },
+    caNames: async () => trustedCas(await cas.get()).map(caNameOf),
     logger,
     audit,
   });
   // The one renewal rule for SCEP and REST: a renewal gets its original endpoint's current
   // profile; an endpoint that is gone, disabled or unusable renews nothing (profile_unavailable).
-  const trusted = (s: CaSnapshot): Uint8Array[] => [
-    s.active.certificateDer,
-    ...(s.previous ? [s.previous.certificateDer] : []),
-  ];
+  const trusted = (s: CaSnapshot): Uint8Array[] => trustedCas(s).map((c) => c.certificateDer);
   const renewal = new RenewalRule({
     caCertificates: trusted(cas.current),
     store,
@@ -403,6 +385,49 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
       close();
     },
   };
+}
+
+/**
+ * The CAs, picked up while running (lib/ca/holder.ts): each snapshot is built on one issuing
+ * CA, with its issuer (the CDP and AIA URLs of that CA) and its CA-mode responder.
+ */
+function liveCa(
+  settings: Settings,
+  start: KnownCas,
+  o: {
+    documents: DocumentStore;
+    clock: () => Date;
+    logger: Logger;
+    credential: () => Promise<TokenCredential>;
+    reloadMs: number;
+  },
+): LiveCa {
+  const core = settings.core;
+  const snapshotOf = (active: CaKeys, previous: CaKeys | undefined): CaSnapshot => {
+    const known = { configured: start.configured, active, previous };
+    const urls =
+      core.baseUrl === undefined ? undefined : revocationUrls(core.baseUrl, urlIdOf(known, active));
+    return {
+      ...known,
+      issuer: new CertificateIssuer(active, {
+        clockSkewMinutes: core.clockSkewMinutes,
+        revocationUrls: urls,
+      }),
+      responder: caResponder(active, previous),
+    };
+  };
+  return new LiveCa(snapshotOf(start.active, start.previous), {
+    reloadMs: o.reloadMs,
+    clock: o.clock,
+    recorded: async () => (await readActiveCa(o.documents))?.thumbprintSha256,
+    resolve: () =>
+      resolveActiveCa(settings, start.configured, o.documents, {
+        credential: o.credential,
+        logger: o.logger,
+      }),
+    snapshot: snapshotOf,
+    log: o.logger,
+  });
 }
 
 /**

@@ -48,6 +48,11 @@ export interface KnownCas {
   readonly previous: CaKeys | undefined;
 }
 
+/** The CAs whose certificates are in use: the issuing one, then the one before an activation. */
+export function trustedCas(cas: Pick<KnownCas, 'active' | 'previous'>): [CaKeys, ...CaKeys[]] {
+  return cas.previous ? [cas.active, cas.previous] : [cas.active];
+}
+
 /** A CA's name as the `issuer` of the certificate records it issued (RFC 4514). */
 export function caNameOf(ca: Pick<CaKeys, 'certificateDer'>): string {
   return nameDerToString(certView(ca.certificateDer).subject);

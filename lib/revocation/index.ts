@@ -2,7 +2,7 @@ import { recordKeyEvent } from '../audit/keys.js';
 import type { AuditLog } from '../audit/sink.js';
 import { sha256Hex } from '../x509/cert-view.js';
 import type { RevocationSettings } from '../config/revocation.js';
-import { caNameOf, caNamed, type KnownCas } from '../ca/urls.js';
+import { caNameOf, caNamed, trustedCas, type KnownCas } from '../ca/urls.js';
 import type { CaKeys } from '../keys/types.js';
 import type { Logger } from '../log.js';
 import type { CertificateStore } from '../store/types.js';
@@ -98,11 +98,10 @@ export function createRevocation(deps: {
   };
   const ocsp = {
     async respond(request: Uint8Array): Promise<OcspAnswer> {
-      const { active, previous } = await deps.cas.get();
-      const current = of(active).ocsp;
-      return previous
-        ? new OcspByIssuer([current, of(previous).ocsp]).respond(request)
-        : current.respond(request);
+      const [active, ...before] = trustedCas(await deps.cas.get());
+      const issuing = of(active).ocsp;
+      if (before.length === 0) return issuing.respond(request);
+      return new OcspByIssuer([issuing, ...before.map((ca) => of(ca).ocsp)]).respond(request);
     },
   };
   const service = new RevocationService({
