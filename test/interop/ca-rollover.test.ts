@@ -17,6 +17,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { caIdOf } from '../../lib/ca/urls.js';
 import { runCa } from '../../scripts/ca.js';
 import { startFakeKeyVault, type FakeKeyVault } from '../fakes/keyvault-server.js';
 import { startTestHost, type TestHost } from '../helpers/host.js';
@@ -307,6 +308,23 @@ for (const where of ['local', 'keyvault'] as const) {
       const old = await crlVerify(restarted(), join(oldDir, 'old.pem'));
       expect(old.code, old.out).toBe(0);
     });
+
+    if (where === 'keyvault')
+      it("ok/downloads of both CAs' CRLs and certificates cost no Key Vault operation once built", async () => {
+        const kv = vault;
+        if (!kv) throw new Error('no Key Vault test server');
+        const id = caIdOf((await caCertOf(restarted())).raw);
+        const paths = ['crl', `crl/${id}`, 'ca.cer', `ca/${id}.cer`, 'crl?format=pem'];
+        const download = async (): Promise<void> => {
+          for (const p of paths) expect((await fetch(`${restarted().baseUrl}/${p}`)).status, p).toBe(200);
+        };
+        await download(); // builds each CA's CRL once (one signature each)
+        // A revocation's background rebuild runs one debounce interval (1 s) after it.
+        await new Promise((r) => setTimeout(r, 1500));
+        const before = kv.counts();
+        for (let i = 0; i < 5; i++) await download();
+        expect(kv.counts()).toEqual(before);
+      });
 
     it('ok/on an RA endpoint after activation GetCACert has an RA certificate of the new CA, and scepclient enrolls through it', async () => {
       const newCa = await caCertOf(restarted());
