@@ -11,7 +11,7 @@ export const status = httpHandler((a, request) => statusPage(a, request));
 
 /** The CA certificate as PEM: `ca.pem`, `ca-chain.pem` (CA first). `ca.cer` (DER) is functions/crl.ts. */
 export const caCertificatePem = httpHandler((a, request) =>
-  Promise.resolve(caFile(a, new URL(request.url).pathname.split('/').pop() ?? '')),
+  caFile(a, new URL(request.url).pathname.split('/').pop() ?? ''),
 );
 
 app.http('status', {

@@ -8,9 +8,11 @@ import { recordKeyEvent } from './audit/keys.js';
 import type { AuditLog, AuditSink } from './audit/sink.js';
 import type { AuditStore } from './audit/store.js';
 import { CertificateIssuer } from './ca/issue.js';
-import { revocationUrls, urlIdOf, type KnownCas } from './ca/urls.js';
+import { caNameOf, revocationUrls, trustedCas, urlIdOf, type KnownCas } from './ca/urls.js';
+import { LiveCa, type CaSnapshot } from './ca/holder.js';
+import { readActiveCa } from './ca/active.js';
 import type { NextCa } from './ca/next.js';
-import { createNextCa, nextCaDefaults, resolveActiveCa } from './ca/next-factory.js';
+import { createNextCa, NEXT_CA_RELOAD_MS, nextCaDefaults, resolveActiveCa } from './ca/next-factory.js';
 import { loadSettings, type Env, type Settings } from './config/index.js';
 import type { EnrollmentProfile } from './enroll/endpoint.js';
 import { EnrollmentService } from './enroll/service.js';
@@ -30,13 +32,11 @@ import { staticEndpoint } from './endpoints/static.js';
 import { loadOrCreateLocalCa } from './keys/local-ca.js';
 import type { CaKeys } from './keys/types.js';
 import { jsonLogger, type Logger } from './log.js';
-import { certView } from './x509/cert-view.js';
-import { nameDerToString } from './x509/names.js';
 import { unavailableEndpoint, type ScepEndpoint } from './scep/endpoint.js';
 import type { RestEnrollment } from './rest/enroll.js';
 import { ClientCertificateRenewal } from './auth/client-cert.js';
 import type { EndpointEstDeps } from './est/endpoint-enroll.js';
-import { createRevocation, type CaSource, type Revocation } from './revocation/index.js';
+import { createRevocation, type Revocation } from './revocation/index.js';
 import type { IntuneRevocationRun } from './revocation/intune-pull.js';
 import type { RevocationService } from './revocation/revoke.js';
 import { revokeSupersededOnDelivery } from './revocation/supersede.js';
@@ -59,9 +59,14 @@ export interface App {
   readonly auditStore: AuditStore;
   /** Authentication of audit readers (the management API's callers). */
   readonly auditAccess: AuditAccess;
+  /** The issuing CA as last read (`cas.get()` reads the activation record when it is due). */
   readonly ca: CaKeys;
-  /** The configured CA, the issuing CA and the one before it (CRL and `ca.cer` URLs per CA). */
-  readonly cas: CaSource;
+  /**
+   * The configured CA, the issuing CA and the one before it, picked up while running: an
+   * activation takes effect on every instance within a minute (at once on the one that activates).
+   */
+  readonly cas: LiveCa;
+  /** The issuing CA's issuer as last read. */
   readonly issuer: CertificateIssuer;
   readonly store: CertificateStore;
   /** Endpoints, accounts, organizations, administrators (the management plane's documents). */
@@ -111,6 +116,8 @@ export interface AppOptions {
   readonly endpointCacheTtlMs?: number;
   /** Who may read the audit trail; default: the management API's authentication. */
   readonly auditAccess?: AuditAccess;
+  /** How often the activation record is read again (default 60 s, as the next CA). */
+  readonly activeCaReloadMs?: number;
 }
 
 /**
@@ -160,12 +167,18 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     certificateDer: ca.certificateDer,
     key: ca.signer.id,
   });
-  const known: KnownCas = { configured: configuredCa, active: ca, previous: previousCa };
-  const cas: CaSource = { get: () => Promise.resolve(known) };
-  const issuer = new CertificateIssuer(ca, {
-    clockSkewMinutes: core.clockSkewMinutes,
-    revocationUrls: core.baseUrl === undefined ? undefined : revocationUrls(core.baseUrl, urlIdOf(known, ca)),
-  });
+  const cas = liveCa(
+    settings,
+    { configured: configuredCa, active: ca, previous: previousCa },
+    {
+      documents,
+      clock,
+      logger,
+      credential: azureCredential,
+      reloadMs: options.activeCaReloadMs ?? NEXT_CA_RELOAD_MS,
+    },
+  );
+  const issuer = cas.current.issuer;
   const revocation = createRevocation({
     store,
     cas,
@@ -182,7 +195,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     return e && e.unavailable === undefined ? e.profile : undefined;
   };
   const enrollment = new EnrollmentService(
-    issuer,
+    cas,
     store,
     audit,
     logger,
@@ -243,25 +256,25 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     builtIn: intune,
     stored: storedIntune,
     revocation: revocation.service,
-    caNames: [
-      issuer.caName,
-      ...(previousCa ? [nameDerToString(certView(previousCa.certificateDer).subject)] : []),
-    ],
+    // Requests for certificates of the issuing CA and of the one before an activation.
+    caNames: async () => trustedCas(await cas.get()).map(caNameOf),
     logger,
     audit,
   });
   // The one renewal rule for SCEP and REST: a renewal gets its original endpoint's current
   // profile; an endpoint that is gone, disabled or unusable renews nothing (profile_unavailable).
+  const trusted = (s: CaSnapshot): Uint8Array[] => trustedCas(s).map((c) => c.certificateDer);
   const renewal = new RenewalRule({
-    caCertificates: [ca.certificateDer, ...(previousCa ? [previousCa.certificateDer] : [])],
+    caCertificates: trusted(cas.current),
     store,
     profileOf: async (name) => (await endpointProfile(name))?.issuance,
     now: clock,
   });
-  const caSide = caResponder(ca);
+  cas.onSwitch((s) => {
+    renewal.trust(trusted(s));
+  });
   const pki = new PkiOperation({
-    issuer,
-    caResponder: caSide,
+    caResponder: () => cas.current.responder,
     store,
     enrollment,
     renewal,
@@ -272,23 +285,26 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
   });
   const ra = await createRaCertificates(settings, {
     documents,
-    issuer,
-    ca,
-    previousCa,
+    cas,
     clock,
     logger,
     audit,
     credential: azureCredential,
   });
-  const nextCa = await createNextCa(settings, { credential: azureCredential, clock, logger, active: ca });
+  const nextCa = await createNextCa(settings, {
+    credential: azureCredential,
+    clock,
+    logger,
+    activeDer: () => cas.current.active.certificateDer,
+  });
   const scep = new ScepService(
-    withResponders(registry, ra),
+    withResponders(registry, ra, cas),
     pki,
-    ca,
+    cas,
     new ConcurrencyLimit(core.concurrentScepRequestLimit),
     core.requestBudgetMs,
     audit,
-    { nextCa, caResponder: caSide, clock },
+    { nextCa, clock },
   );
   if (settings.rest.enabled) {
     const { createRestAuth } = await import('./rest/authorize.js');
@@ -306,7 +322,7 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     audit,
     realm: core.baseUrl ?? 'azure-scep-ca',
     ra,
-    ca: { current: ca, previous: previousCa, next: nextCa, documents, defaults: nextCaDefaults(settings) },
+    ca: { cas, next: nextCa, documents, defaults: nextCaDefaults(settings) },
   });
   for (const e of endpoints.values()) {
     if (e.unavailable !== undefined)
@@ -328,9 +344,13 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
     audit,
     auditStore,
     auditAccess: options.auditAccess ?? admin.auth,
-    ca,
+    get ca() {
+      return cas.current.active;
+    },
     cas,
-    issuer,
+    get issuer() {
+      return cas.current.issuer;
+    },
     store,
     documents,
     endpoints: registry,
@@ -365,6 +385,49 @@ export async function createApp(env: Env = process.env, options: AppOptions = {}
       close();
     },
   };
+}
+
+/**
+ * The CAs, picked up while running (lib/ca/holder.ts): each snapshot is built on one issuing
+ * CA, with its issuer (the CDP and AIA URLs of that CA) and its CA-mode responder.
+ */
+function liveCa(
+  settings: Settings,
+  start: KnownCas,
+  o: {
+    documents: DocumentStore;
+    clock: () => Date;
+    logger: Logger;
+    credential: () => Promise<TokenCredential>;
+    reloadMs: number;
+  },
+): LiveCa {
+  const core = settings.core;
+  const snapshotOf = (active: CaKeys, previous: CaKeys | undefined): CaSnapshot => {
+    const known = { configured: start.configured, active, previous };
+    const urls =
+      core.baseUrl === undefined ? undefined : revocationUrls(core.baseUrl, urlIdOf(known, active));
+    return {
+      ...known,
+      issuer: new CertificateIssuer(active, {
+        clockSkewMinutes: core.clockSkewMinutes,
+        revocationUrls: urls,
+      }),
+      responder: caResponder(active, previous),
+    };
+  };
+  return new LiveCa(snapshotOf(start.active, start.previous), {
+    reloadMs: o.reloadMs,
+    clock: o.clock,
+    recorded: async () => (await readActiveCa(o.documents))?.thumbprintSha256,
+    resolve: () =>
+      resolveActiveCa(settings, start.configured, o.documents, {
+        credential: o.credential,
+        logger: o.logger,
+      }),
+    snapshot: snapshotOf,
+    log: o.logger,
+  });
 }
 
 /**
@@ -438,7 +501,8 @@ function intuneRevocationPull(
     builtIn: IntuneDeps | undefined;
     stored: StoredIntuneDeps;
     revocation: RevocationService;
-    caNames: readonly string[];
+    /** The issuer names of the CAs in use, read at each tick (an activation changes them). */
+    caNames: () => Promise<readonly string[]>;
     logger: Logger;
     audit: AuditLog;
   },
@@ -467,7 +531,7 @@ function intuneRevocationPull(
           timeoutMs: settings.intune.timeoutMs,
         }),
       revocation: o.revocation,
-      caNames: o.caNames,
+      caNames: await o.caNames(),
       batchSize: settings.revocation.intuneBatchSize,
       logger: o.logger,
       audit: o.audit,

@@ -38,9 +38,14 @@ export interface CaCertificateSummary {
 }
 
 export interface CaApiDeps {
-  readonly current: Pick<CaKeys, 'certificateDer'>;
-  /** The CA that issued before the last activation (still trusted for renewals). */
-  readonly previous?: Pick<CaKeys, 'certificateDer'> | undefined;
+  /**
+   * The issuing CA (`current`) and the one before the last activation (`previous`, still trusted
+   * for renewals); `reload` reads the activation record at once (this instance switches now).
+   */
+  readonly cas: {
+    get(): Promise<{ readonly active: CaKeys; readonly previous: CaKeys | undefined }>;
+    reload(): Promise<unknown>;
+  };
   /** Where the activation is recorded (the `state` collection). */
   readonly documents?: DocumentStore;
   /** Absent in tools that do not serve SCEP. */
@@ -79,11 +84,12 @@ export class CaApi {
 
   private async certificates(): Promise<{ der: Uint8Array; status: CaStatus }[]> {
     if (!this.d) return [];
+    const { active, previous } = await this.d.cas.get();
     const next = await this.d.next?.current();
     return [
-      { der: this.d.current.certificateDer, status: 'current' },
+      { der: active.certificateDer, status: 'current' },
       ...(next ? [{ der: next.certificateDer, status: 'next' as const }] : []),
-      ...(this.d.previous ? [{ der: this.d.previous.certificateDer, status: 'previous' as const }] : []),
+      ...(previous ? [{ der: previous.certificateDer, status: 'previous' as const }] : []),
     ];
   }
 
@@ -185,8 +191,8 @@ export class CaApi {
   }
 
   /**
-   * Make the next CA the issuing CA: recorded in the state collection (If-Match), effective at
-   * each instance's next start. Until then this instance keeps issuing with the current CA.
+   * Make the next CA the issuing CA: recorded in the state collection (If-Match). This instance
+   * issues with it at once; the others read the record within a minute (lib/ca/holder.ts).
    */
   async activateNext(actor: Actor): Promise<CaCertificateSummary & { readonly effective: string }> {
     requireCaWide(actor);
@@ -202,12 +208,8 @@ export class CaApi {
     const now = this.d.clock();
     if (new Date(new X509Certificate(next.certificateDer).validFrom) > now)
       throw new AppError('CONFLICT', 'the next CA certificate is not valid yet');
-    const rec = await recordActivation(
-      this.d.documents,
-      this.d.current.certificateDer,
-      next.certificateDer,
-      now,
-    );
+    const { active } = await this.d.cas.get();
+    const rec = await recordActivation(this.d.documents, active.certificateDer, next.certificateDer, now);
     const s = summary(next.certificateDer, 'next');
     this.changes.recordChange(
       actor,
@@ -224,9 +226,14 @@ export class CaApi {
       previous: rec.previousThumbprintSha256,
       actor: actor.id,
     });
-    return { ...s, effective: 'at the next start of each instance (restart the app)' };
+    await this.d.cas.reload();
+    return { ...s, effective: ACTIVATION_EFFECT };
   }
 }
+
+/** When an activation takes effect (the activation's answer says it). */
+export const ACTIVATION_EFFECT =
+  'at once on this instance; every other instance issues with it within a minute (no restart)';
 
 /** CA-wide changes: CA.Admin over everything, not an administrator of some organizations. */
 export function requireCaWide(actor: Actor): void {

@@ -7,7 +7,8 @@ import type { DocumentCollection, DocumentStore } from '../store/documents.js';
  * Which CA issues: a document in the `state` collection naming the active CA certificate by its
  * SHA-256 thumbprint. Without it the configured CA (the Key Vault certificate object
  * `<CertificateName>`, or `.data/ca/`) issues. Activation writes it with If-Match, so two
- * administrators activating at once settle on one record; instances read it when they start.
+ * administrators activating at once settle on one record; instances read it when they start and
+ * at most once a minute while they run (lib/ca/holder.ts).
  */
 export interface ActiveCaRecord {
   readonly id: typeof ACTIVE_CA_ID;
@@ -45,7 +46,7 @@ export async function recordActivation(
   };
   const existing = await col.get(ACTIVE_CA_ID, ACTIVE_CA_ID);
   if (existing?.thumbprintSha256 === record.thumbprintSha256)
-    throw new AppError('CONFLICT', 'the next CA is already active: restart the app to issue with it');
+    throw new AppError('CONFLICT', 'the next CA is already active');
   if (!existing) return col.create(record);
   return col.replace(record, existing.etag);
 }

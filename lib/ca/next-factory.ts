@@ -17,8 +17,8 @@ export async function createNextCa(
     readonly credential: () => Promise<TokenCredential>;
     readonly clock: () => Date;
     readonly logger: Logger;
-    /** The CA that issues: once the next CA is active, it is no longer offered as the next. */
-    readonly active: CaKeys;
+    /** The issuing CA's certificate: once the next CA is active, it is no longer offered as the next. */
+    readonly activeDer: () => Uint8Array;
   },
 ): Promise<NextCa> {
   let store: NextCaStore;
@@ -35,7 +35,7 @@ export async function createNextCa(
     reloadMs: NEXT_CA_RELOAD_MS,
     clock: d.clock,
     log: d.logger,
-    activeDer: d.active.certificateDer,
+    activeDer: d.activeDer,
   });
 }
 

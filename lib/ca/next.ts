@@ -73,7 +73,7 @@ export class NextCa {
       readonly clock: () => Date;
       readonly log: Logger;
       /** The issuing CA's certificate: a next CA that has become it is no longer the next. */
-      readonly activeDer?: Uint8Array;
+      readonly activeDer?: () => Uint8Array;
     },
   ) {}
 
@@ -93,7 +93,7 @@ export class NextCa {
     }
     try {
       const next = await this.cached.value;
-      const active = this.o.activeDer;
+      const active = this.o.activeDer?.();
       return next && active && Buffer.from(next.certificateDer).equals(active) ? undefined : next;
     } catch (e) {
       this.o.log.warn('next CA: its store cannot be read; GetNextCACert is not offered', {

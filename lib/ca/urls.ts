@@ -1,5 +1,6 @@
 import type { CaKeys } from '../keys/types.js';
 import { certView } from '../x509/cert-view.js';
+import { nameDerToString } from '../x509/names.js';
 import { keyIdentifier } from './extensions.js';
 
 /** Where relying parties check revocation (from AppConfig__BaseUrl): AIA and CDP of every certificate. */
@@ -45,6 +46,16 @@ export interface KnownCas {
   readonly configured: CaKeys;
   readonly active: CaKeys;
   readonly previous: CaKeys | undefined;
+}
+
+/** The CAs whose certificates are in use: the issuing one, then the one before an activation. */
+export function trustedCas(cas: Pick<KnownCas, 'active' | 'previous'>): [CaKeys, ...CaKeys[]] {
+  return cas.previous ? [cas.active, cas.previous] : [cas.active];
+}
+
+/** A CA's name as the `issuer` of the certificate records it issued (RFC 4514). */
+export function caNameOf(ca: Pick<CaKeys, 'certificateDer'>): string {
+  return nameDerToString(certView(ca.certificateDer).subject);
 }
 
 /** The path of a CA's certificates' URLs: undefined for the configured CA, else its id. */

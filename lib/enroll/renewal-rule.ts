@@ -79,11 +79,16 @@ const refuse = (reason: RenewalReason, message: string, serialNumber?: string): 
   serialNumber === undefined ? { ok: false, reason, message } : { ok: false, reason, message, serialNumber };
 
 export class RenewalRule {
-  private readonly cas: readonly X509Certificate[];
-  private readonly caKeys: readonly Buffer[];
+  private cas: readonly X509Certificate[] = [];
+  private caKeys: readonly Buffer[] = [];
 
   constructor(private readonly d: RenewalRuleDeps) {
-    this.cas = d.caCertificates.map((der) => new X509Certificate(der));
+    this.trust(d.caCertificates);
+  }
+
+  /** The CAs whose certificates renew from now on (after an activation is picked up). */
+  trust(caCertificates: readonly Uint8Array[]): void {
+    this.cas = caCertificates.map((der) => new X509Certificate(der));
     this.caKeys = this.cas.map((c) => c.publicKey.export({ format: 'der', type: 'spki' }));
   }
 

@@ -85,7 +85,8 @@ export type EnrollmentResult =
  */
 export class EnrollmentService {
   constructor(
-    private readonly issuer: CertificateIssuer,
+    /** Issues with one snapshot of the issuing CA per certificate (lib/ca/holder.ts). */
+    private readonly issuer: Pick<CertificateIssuer, 'issue'>,
     private readonly store: CertificateStore,
     private readonly audit: AuditLog,
     private readonly logger: Logger,

@@ -12,9 +12,10 @@ export async function handleCsr(app: App, request: HttpRequest): Promise<HttpRes
       'NOT_FOUND',
       'the REST enrollment API is not enabled (AppConfig__DbCSRValidation__Enabled)',
     );
+  const { active: ca, issuer } = await app.cas.get();
   const out = await enrollRest(
     rest,
-    { enrollment: app.enrollment, issuer: app.issuer, chainDer: app.ca.chainDer },
+    { enrollment: app.enrollment, issuer, chainDer: ca.chainDer },
     {
       headers: request.headers,
       readBody: () => readBody(request, app.settings.core.maxBodyBytes),

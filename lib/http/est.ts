@@ -8,13 +8,14 @@ import { textErrorResponse } from './errors.js';
 export async function handleEstRequest(app: App, request: HttpRequest): Promise<HttpResponseInit> {
   const path = request.params.rest ?? '';
   try {
+    const { active: ca, issuer } = await app.cas.get();
     const res = await handleEst(
       {
-        caChainDer: [app.ca.certificateDer, ...app.ca.chainDer],
+        caChainDer: [ca.certificateDer, ...ca.chainDer],
         endpoint: (name) => app.endpoints.resolve(name),
         atEndpoint: app.estAtEndpoint,
         rest: app.rest,
-        issue: { enrollment: app.enrollment, issuer: app.issuer, chainDer: app.ca.chainDer },
+        issue: { enrollment: app.enrollment, issuer, chainDer: ca.chainDer },
       },
       {
         method: request.method,

@@ -14,7 +14,8 @@ export async function handleNdesPage(
   try {
     const r = await ndesChallenge(app.manage, request.headers.get('authorization'), endpoint);
     // NDES shows the MD5 hash of the CA certificate; SHA-256 here (no MDM checks it).
-    const thumbprint = createHash('sha256').update(app.ca.certificateDer).digest('hex');
+    const { active } = await app.cas.get();
+    const thumbprint = createHash('sha256').update(active.certificateDer).digest('hex');
     app.logger.info('NDES challenge issued', { endpoint: r.endpoint, expiresAt: r.expiresAt });
     return {
       status: 200,

@@ -1,6 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { recordKeyEvent } from '../audit/keys.js';
 import type { AuditLog } from '../audit/sink.js';
+import type { CaSnapshot } from '../ca/holder.js';
 import type { CertificateIssuer } from '../ca/issue.js';
 import { createCsr } from '../ca/csr-builder.js';
 import { subjectKeyIdentifier } from '../ca/extensions.js';
@@ -52,16 +53,17 @@ export interface RaSettings {
  */
 export class RaCertificates {
   private readonly docs: DocumentCollection<RaState>;
-  private readonly loaded = new Map<string, { at: number; responder: Promise<Responder> }>();
+  private readonly loaded = new Map<string, { at: number; cas: CaSnapshot; responder: Promise<Responder> }>();
   private readonly keys = new Map<string, Promise<RaKey>>();
 
   constructor(
     private readonly d: {
       readonly documents: DocumentStore;
-      readonly issuer: CertificateIssuer;
-      readonly ca: CaKeys;
-      /** The CA before the last activation: RA certificates it issued are renewed at once. */
-      readonly previousCa?: Pick<CaKeys, 'certificateDer'>;
+      /**
+       * The issuing CA (issues RA certificates, published with them) and the one before the
+       * last activation (RA certificates it issued are renewed at once), one snapshot per load.
+       */
+      readonly cas: { get(): Promise<CaSnapshot> };
       readonly keyStore: RaKeyStore;
       readonly settings: RaSettings;
       readonly clock: () => Date;
@@ -72,13 +74,17 @@ export class RaCertificates {
     this.docs = d.documents.collection<RaState>('state');
   }
 
-  /** The endpoint's RA responder (creating or renewing its RA certificate when due). */
-  responder(endpoint: string): Promise<Responder> {
+  /**
+   * The endpoint's RA responder (creating or renewing its RA certificate when due); loaded again
+   * after `reloadMs`, and at once when another CA has started issuing.
+   */
+  async responder(endpoint: string): Promise<Responder> {
+    const cas = await this.d.cas.get();
     const now = this.d.clock().getTime();
     const hit = this.loaded.get(endpoint);
-    if (hit && now - hit.at < this.d.settings.reloadMs) return hit.responder;
-    const responder = this.load(endpoint);
-    this.loaded.set(endpoint, { at: now, responder });
+    if (hit && hit.cas === cas && now - hit.at < this.d.settings.reloadMs) return hit.responder;
+    const responder = this.load(endpoint, cas);
+    this.loaded.set(endpoint, { at: now, cas, responder });
     responder.catch(() => this.loaded.delete(endpoint));
     return responder;
   }
@@ -89,7 +95,7 @@ export class RaCertificates {
    * within `reloadMs`.
    */
   async renew(endpoint: string, actor?: string): Promise<RaCertificate> {
-    const certs = await this.ensure(endpoint, actor ?? 'azure-scep-ca');
+    const certs = await this.ensure(endpoint, await this.d.cas.get(), actor ?? 'azure-scep-ca');
     this.loaded.delete(endpoint);
     const [fresh] = certs;
     if (!fresh) throw new Error(`endpoint "${endpoint}" has no RA certificate`);
@@ -106,14 +112,14 @@ export class RaCertificates {
     }));
   }
 
-  private async load(endpoint: string): Promise<Responder> {
-    const certs = await this.ensure(endpoint);
+  private async load(endpoint: string, cas: CaSnapshot): Promise<Responder> {
+    const certs = await this.ensure(endpoint, cas);
     const now = this.d.clock().toISOString();
     const live = certs.filter((c) => c.notAfter > now);
     const ras = await Promise.all(
       live.map(async (c) => ({ der: Buffer.from(c.der, 'base64'), key: await this.open(c.key) })),
     );
-    return raResponder(this.d.ca, ras);
+    return raResponder(cas.active, ras);
   }
 
   private open(ref: string): Promise<RaKey> {
@@ -130,7 +136,11 @@ export class RaCertificates {
    * The state's certificates, after issuing a new one if there is none or renewal is due;
    * `rotatedBy` forces a new one now, on that actor's request.
    */
-  private async ensure(endpoint: string, rotatedBy?: string): Promise<readonly RaCertificate[]> {
+  private async ensure(
+    endpoint: string,
+    cas: CaSnapshot,
+    rotatedBy?: string,
+  ): Promise<readonly RaCertificate[]> {
     const id = stateId(endpoint);
     for (let attempt = 0; attempt < 3; attempt++) {
       const state = await this.docs.get(id, id);
@@ -139,9 +149,9 @@ export class RaCertificates {
       const renewAt = current
         ? new Date(current.notAfter).getTime() - this.d.settings.renewBeforeDays * 86_400_000
         : 0;
-      const stale = current !== undefined && this.issuedByPreviousCa(current);
+      const stale = current !== undefined && cas.previous !== undefined && issuedBy(current, cas.previous);
       if (current && now.getTime() < renewAt && rotatedBy === undefined && !stale) return state.certificates;
-      const fresh = await this.issue(endpoint, now);
+      const fresh = await this.issue(endpoint, cas.issuer, now);
       // Expired ones are dropped; older ones keep decrypting until they expire.
       const kept = (state?.certificates ?? []).filter((c) => c.notAfter > now.toISOString());
       const next: RaState = { id, endpoint, certificates: [fresh, ...kept] };
@@ -167,23 +177,14 @@ export class RaCertificates {
     throw new Error(`the RA state of endpoint "${endpoint}" keeps changing; retry`);
   }
 
-  /** After a CA activation, an RA certificate of the previous CA no longer chains to GetCACert's CA. */
-  private issuedByPreviousCa(c: RaCertificate): boolean {
-    const previous = this.d.previousCa;
-    if (!previous) return false;
-    return new X509Certificate(Buffer.from(c.der, 'base64')).verify(
-      new X509Certificate(previous.certificateDer).publicKey,
-    );
-  }
-
   /** A new RA key and its certificate: keyEncipherment + digitalSignature, naming the endpoint. */
-  private async issue(endpoint: string, now: Date): Promise<RaCertificate> {
+  private async issue(endpoint: string, issuer: CertificateIssuer, now: Date): Promise<RaCertificate> {
     const { ref, key } = await this.d.keyStore.create(endpoint);
-    const subject = `CN=${endpoint} SCEP RA, O=${this.d.issuer.caName.match(/O=([^,]+)/)?.[1] ?? 'azure-scep-ca'}`;
+    const subject = `CN=${endpoint} SCEP RA, O=${issuer.caName.match(/O=([^,]+)/)?.[1] ?? 'azure-scep-ca'}`;
     const csr = parseCsr(
       await createCsr({ signer: key, subject, extensions: [subjectKeyIdentifier(key.publicKeySpki)] }),
     );
-    const issued = await this.d.issuer.issue(
+    const issued = await issuer.issue(
       csr,
       { validityDays: this.d.settings.validityDays, keyUsage: RA_KEY_USAGE, ekus: [] },
       now,
@@ -210,3 +211,10 @@ export class RaCertificates {
 const RA_KEY_USAGE = ['DigitalSignature', 'KeyEncipherment'] as const;
 
 const stateId = (endpoint: string): string => `ra:${endpoint}`;
+
+/** After a CA activation, an RA certificate of the previous CA no longer chains to GetCACert's CA. */
+function issuedBy(c: RaCertificate, ca: Pick<CaKeys, 'certificateDer'>): boolean {
+  return new X509Certificate(Buffer.from(c.der, 'base64')).verify(
+    new X509Certificate(ca.certificateDer).publicKey,
+  );
+}

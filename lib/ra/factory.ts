@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import type { AuditLog } from '../audit/sink.js';
 import type { TokenCredential } from '@azure/identity';
-import type { CertificateIssuer } from '../ca/issue.js';
+import type { CaSnapshot } from '../ca/holder.js';
 import type { Settings } from '../config/index.js';
 import { AppError, describeError } from '../errors.js';
-import type { CaKeys } from '../keys/types.js';
 import type { Logger } from '../log.js';
 import type { ScepEndpoint } from '../scep/endpoint.js';
 import type { DocumentStore } from '../store/documents.js';
@@ -16,10 +15,8 @@ export async function createRaCertificates(
   settings: Settings,
   d: {
     readonly documents: DocumentStore;
-    readonly issuer: CertificateIssuer;
-    readonly ca: CaKeys;
-    /** The CA before the last activation: RA certificates it issued are replaced at once. */
-    readonly previousCa?: CaKeys | undefined;
+    /** The issuing CA and the one before it (RA certificates of that one are replaced at once). */
+    readonly cas: { get(): Promise<CaSnapshot> };
     readonly clock: () => Date;
     readonly logger: Logger;
     readonly audit: AuditLog;
@@ -40,9 +37,7 @@ export async function createRaCertificates(
   }
   return new RaCertificates({
     documents: d.documents,
-    issuer: d.issuer,
-    ca: d.ca,
-    ...(d.previousCa ? { previousCa: d.previousCa } : {}),
+    cas: d.cas,
     keyStore,
     settings: {
       validityDays: core.ra.validityDays,
@@ -54,15 +49,20 @@ export async function createRaCertificates(
   });
 }
 
-/** Endpoints as the SCEP code receives them: an RA endpoint carries its RA responder. */
+/**
+ * Endpoints as the SCEP code receives them, each with who answers it: an RA endpoint its RA
+ * responder, any other the issuing CA's, both from one snapshot of the CAs per request.
+ */
 export function withResponders(
   endpoints: { resolve(name: string): Promise<ScepEndpoint | undefined> },
   ra: RaCertificates,
+  cas: { get(): Promise<Pick<CaSnapshot, 'responder'>> },
 ): { resolve(name: string): Promise<ScepEndpoint | undefined> } {
   return {
     resolve: async (name) => {
       const e = await endpoints.resolve(name);
-      if (!e?.raEnabled || e.unavailable !== undefined) return e;
+      if (!e || e.unavailable !== undefined) return e;
+      if (!e.raEnabled) return { ...e, responder: (await cas.get()).responder };
       try {
         return { ...e, responder: await ra.responder(e.name) };
       } catch (err) {

@@ -18,14 +18,22 @@ export interface Responder {
   readonly published: readonly Uint8Array[];
 }
 
-/** CA mode: the CA key does everything. */
-export function caResponder(ca: CaKeys): Responder {
+/**
+ * CA mode: the CA key does everything. After an activation the previous CA still opens requests
+ * encrypted to it (a client that read GetCACert just before the switch).
+ */
+export function caResponder(ca: CaKeys, previous?: CaKeys): Responder {
   const caCert = certView(ca.certificateDer);
   return {
     mode: 'ca',
     signer: ca.signer,
     signerCertificate: caCert,
-    recipients: [{ certificate: caCert, decrypter: ca.decrypter }],
+    recipients: [
+      { certificate: caCert, decrypter: ca.decrypter },
+      ...(previous
+        ? [{ certificate: certView(previous.certificateDer), decrypter: previous.decrypter }]
+        : []),
+    ],
     published: [ca.certificateDer, ...ca.chainDer],
   };
 }

@@ -66,8 +66,7 @@ export class CrlPublisher {
     });
     const c = this.current;
     if (!c || c.generation !== this.o.epoch.generation) return (await this.build()).crl;
-    const half = c.crl.thisUpdate.getTime() + this.validityMs / 2;
-    if (this.now().getTime() >= half) this.schedule(0);
+    if (this.pastHalf(c)) this.schedule(0);
     return c.crl;
   }
 
@@ -88,11 +87,18 @@ export class CrlPublisher {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      // A download may have built the CRL this timer was set for: then it would sign for nothing.
+      const c = this.current;
+      if (c && c.generation === this.o.epoch.generation && !this.pastHalf(c)) return;
       this.build().catch((e: unknown) => {
         this.o.logger.error('crl: background build failed', { error: describeError(e) });
       });
     }, delay);
     this.timer.unref();
+  }
+
+  private pastHalf(c: Current): boolean {
+    return this.now().getTime() >= c.crl.thisUpdate.getTime() + this.validityMs / 2;
   }
 
   private async make(): Promise<Current> {

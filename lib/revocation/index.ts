@@ -1,9 +1,8 @@
 import { recordKeyEvent } from '../audit/keys.js';
 import type { AuditLog } from '../audit/sink.js';
-import { certView, sha256Hex } from '../x509/cert-view.js';
-import { nameDerToString } from '../x509/names.js';
+import { sha256Hex } from '../x509/cert-view.js';
 import type { RevocationSettings } from '../config/revocation.js';
-import { caNamed, type KnownCas } from '../ca/urls.js';
+import { caNameOf, caNamed, trustedCas, type KnownCas } from '../ca/urls.js';
 import type { CaKeys } from '../keys/types.js';
 import type { Logger } from '../log.js';
 import type { CertificateStore } from '../store/types.js';
@@ -86,7 +85,7 @@ export function createRevocation(deps: {
         crl: new CrlPublisher({
           store,
           ca,
-          issuerName: nameDerToString(certView(ca.certificateDer).subject),
+          issuerName: caNameOf(ca),
           epoch,
           logger,
           validityDays: settings.crlValidityDays,
@@ -99,11 +98,10 @@ export function createRevocation(deps: {
   };
   const ocsp = {
     async respond(request: Uint8Array): Promise<OcspAnswer> {
-      const { active, previous } = await deps.cas.get();
-      const current = of(active).ocsp;
-      return previous
-        ? new OcspByIssuer([current, of(previous).ocsp]).respond(request)
-        : current.respond(request);
+      const [active, ...before] = trustedCas(await deps.cas.get());
+      const issuing = of(active).ocsp;
+      if (before.length === 0) return issuing.respond(request);
+      return new OcspByIssuer([issuing, ...before.map((ca) => of(ca).ocsp)]).respond(request);
     },
   };
   const service = new RevocationService({

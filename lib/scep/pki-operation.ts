@@ -4,7 +4,6 @@ import { IssuerAndSerialNumber } from '@peculiar/asn1-cms';
 import type { ComparedValue } from '../audit/event.js';
 import { clientReason, reasonEntry, type ReasonCode } from '../audit/reasons.js';
 import type { AuditLog } from '../audit/sink.js';
-import type { CertificateIssuer } from '../ca/issue.js';
 import { serialHex } from '../ca/sign.js';
 import type { ContentCipher } from '../cms/ciphers.js';
 import { certsOnly } from '../cms/certs-only.js';
@@ -33,9 +32,11 @@ import type { RenewalDecision, RenewalRule } from '../enroll/renewal-rule.js';
 import { FailInfo, MessageType, OID, PKIStatus } from './types.js';
 
 export interface PkiOperationDeps {
-  readonly issuer: CertificateIssuer;
-  /** Signs CertReps and opens envelopes for endpoints without an RA (lib/ra/responder.ts). */
-  readonly caResponder: Responder;
+  /**
+   * Signs CertReps and opens envelopes for an endpoint resolved without a responder: the
+   * issuing CA's (lib/ra/responder.ts).
+   */
+  readonly caResponder: () => Responder;
   readonly store: CertificateStore;
   readonly enrollment: EnrollmentService;
   /** The shared renewal rule (lib/enroll/renewal-rule.ts). */
@@ -270,7 +271,7 @@ export class PkiOperation {
 
   /** Who signs and decrypts for `endpoint`: its RA, or the CA (lib/ra/responder.ts). */
   private responder(endpoint: ScepEndpoint): Responder {
-    return endpoint.responder ?? this.d.caResponder;
+    return endpoint.responder ?? this.d.caResponder();
   }
 
   private async open(

@@ -8,7 +8,7 @@ import { getCACaps } from './operations/get-ca-caps.js';
 import { getCACert } from './operations/get-ca-cert.js';
 import { getNextCACert } from './operations/get-next-ca-cert.js';
 import type { NextCaCertificate } from '../ca/next.js';
-import type { Responder } from '../ra/responder.js';
+import type { CaSnapshot } from '../ca/holder.js';
 import type { PkiOperation } from './pki-operation.js';
 import { MediaType } from './types.js';
 
@@ -37,15 +37,15 @@ export class ScepService {
   constructor(
     private readonly endpoints: { resolve(name: string): Promise<ScepEndpoint | undefined> },
     private readonly pki: PkiOperation,
-    private readonly ca: { readonly certificateDer: Uint8Array; readonly chainDer: readonly Uint8Array[] },
+    /** The issuing CA and its CA-mode responder, one snapshot per request (lib/ca/holder.ts). */
+    private readonly cas: { get(): Promise<Pick<CaSnapshot, 'active' | 'responder'>> },
     private readonly limit: ConcurrencyLimit = new ConcurrencyLimit(50),
     /** One time budget per PKIOperation, every Key Vault call included (AppConfig__RequestBudgetSeconds). */
     private readonly budgetMs = 25_000,
     private readonly audit?: AuditLog,
-    /** The next CA (GetNextCACert), and who signs it where the endpoint has no RA: the CA. */
+    /** The next CA (GetNextCACert); where the endpoint has no RA, the issuing CA signs it. */
     private readonly rollover?: {
       readonly nextCa: { current(): Promise<NextCaCertificate | undefined> };
-      readonly caResponder: Responder;
       readonly clock: () => Date;
     },
   ) {}
@@ -97,10 +97,11 @@ export class ScepService {
             'NOT_FOUND',
             'there is no next CA certificate (GetCACaps does not list GetNextCACert)',
           );
-        return getNextCACert(next, endpoint?.responder ?? this.rollover.caResponder, this.rollover.clock());
+        const signer = endpoint?.responder ?? (await this.cas.get()).responder;
+        return getNextCACert(next, signer, this.rollover.clock());
       }
       case 'getcacert':
-        return getCACert(endpoint?.responder?.published ?? [this.ca.certificateDer, ...this.ca.chainDer]);
+        return getCACert(endpoint?.responder?.published ?? (await this.cas.get()).responder.published);
       case 'pkioperation': {
         if (!endpoint) throw unknown();
         const message = messageOf(req);

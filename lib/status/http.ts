@@ -10,11 +10,12 @@ import { urlIdOf } from '../ca/urls.js';
 
 /** The status page's and PEM downloads' HTTP adapter (`/`, `/ca.pem`, `/ca-chain.pem`). */
 export async function statusPage(app: App, request: HttpRequest): Promise<HttpResponseInit> {
+  const cas = await app.cas.get();
   const model = await statusModel({
     baseUrl: app.settings.core.baseUrl ?? new URL(request.url).origin,
-    caDer: app.ca.certificateDer,
-    chainDer: app.ca.chainDer,
-    caUrlId: urlIdOf(await app.cas.get(), app.ca),
+    caDer: cas.active.certificateDer,
+    chainDer: cas.active.chainDer,
+    caUrlId: urlIdOf(cas, cas.active),
     endpoints: () => enabledEndpoints(app),
     checks: async () => (await probe(app)).checks,
     raCertificates: (eps) => liveRaCertificates(app, eps),
@@ -36,8 +37,9 @@ export async function statusPage(app: App, request: HttpRequest): Promise<HttpRe
 
 const PEM = 'application/x-pem-file';
 
-/** `ca.pem` and `ca-chain.pem` (the CA first, then the certificates above it). */
-export function caFile(app: App, file: string): HttpResponseInit {
+/** `ca.pem` and `ca-chain.pem` of the issuing CA (the CA first, then the certificates above it). */
+export async function caFile(app: App, file: string): Promise<HttpResponseInit> {
+  const { active: ca } = await app.cas.get();
   const pem = (der: Uint8Array): string => new X509Certificate(der).toString();
   const chain = file.toLowerCase() === 'ca-chain.pem';
   return {
@@ -45,7 +47,7 @@ export function caFile(app: App, file: string): HttpResponseInit {
       'content-type': PEM,
       'content-disposition': `attachment; filename="${chain ? 'ca-chain.pem' : 'ca.pem'}"`,
     },
-    body: (chain ? [app.ca.certificateDer, ...app.ca.chainDer] : [app.ca.certificateDer]).map(pem).join(''),
+    body: (chain ? [ca.certificateDer, ...ca.chainDer] : [ca.certificateDer]).map(pem).join(''),
   };
 }
 

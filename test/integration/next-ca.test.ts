@@ -1,12 +1,11 @@
 import 'reflect-metadata';
 import { X509Certificate } from 'node:crypto';
-import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeKeyVault, type FakeKeyVault } from '../fakes/keyvault-server.js';
 import { startTestHost, type TestHost } from '../helpers/host.js';
 import { manageClient, type ManageClient } from '../helpers/manage.js';
+import { getCaCertificates } from '../helpers/get-ca-cert.js';
 import { getNextCaCert } from '../helpers/next-ca-client.js';
 
 /**
@@ -52,15 +51,8 @@ describe.each(['keyvault', 'local'] as const)('next CA (%s)', (where) => {
     return (await res.text()).split('\n').filter((l) => l !== '');
   };
 
-  const caCertOf = async (endpoint: string): Promise<X509Certificate[]> => {
-    const res = await fetch(`${host.baseUrl}/scep/${endpoint}?operation=GetCACert`);
-    const body = Buffer.from(await res.arrayBuffer());
-    if (res.headers.get('content-type') === 'application/x-x509-ca-cert') return [new X509Certificate(body)];
-    const sd = AsnConvert.parse(AsnConvert.parse(body, ContentInfo).content, SignedData);
-    return Array.from(sd.certificates ?? [], (c) => {
-      return new X509Certificate(Buffer.from(AsnConvert.serialize(c.certificate as Certificate)));
-    });
-  };
+  const caCertOf = (endpoint: string): Promise<X509Certificate[]> =>
+    getCaCertificates(`${host.baseUrl}/scep/${endpoint}`);
 
   it('fail/without a next CA GetCACaps does not list GetNextCACert and GetNextCACert answers 404', async () => {
     for (const e of ['static', 'roll-ra', 'roll-ca']) expect(await caps(e)).not.toContain('GetNextCACert');

@@ -1,10 +1,13 @@
 /**
  * CA rollover seen by real clients, with the CA keys as local files and in the Key Vault stand-in
- * (through the real SDK): an administrator creates the next CA and activates it; a second
- * instance started on the same data folder and store (what a restart of the app does) answers
+ * (through the real SDK): an administrator creates the next CA and activates it; the instance
+ * that activated answers GetCACert with the new CA at once and scepclient enrolls under it; a
+ * second instance started on the same data folder and store (what a restart does) answers
  * GetCACert with the new CA, micromdm `scepclient` enrolls under it, a certificate the previous
  * CA issued renews (scepclient's RenewalReq signed by it) into one of the new CA, and
- * `openssl ocsp` with the previous CA as issuer answers for the old certificate. Each CA's
+ * `openssl ocsp` with the previous CA as issuer answers for the old certificate. On an RA
+ * endpoint, GetCACert after the activation carries an RA certificate of the new CA (the one the
+ * previous CA issued is replaced on first use) and scepclient enrolls through it. Each CA's
  * certificates carry its own CDP and caIssuers URLs (the configured CA `/crl` and `/ca.cer`,
  * the activated one `/crl/<CA id>` and `/ca/<CA id>.cer`): `openssl verify -crl_check` with the
  * CRL from a certificate's CDP passes, then fails once it is revoked, for both CAs.
@@ -14,9 +17,11 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { caIdOf } from '../../lib/ca/urls.js';
 import { runCa } from '../../scripts/ca.js';
 import { startFakeKeyVault, type FakeKeyVault } from '../fakes/keyvault-server.js';
 import { startTestHost, type TestHost } from '../helpers/host.js';
+import { getCaCertificates } from '../helpers/get-ca-cert.js';
 import { manageClient } from '../helpers/manage.js';
 import { checkOpenssl, checkScepclient, runClient } from './helpers/clients.js';
 import { describeWithClient } from './helpers/suite.js';
@@ -25,6 +30,8 @@ const TIMEOUT_MS = 30_000;
 const CHALLENGE = 'rollover-secret-1';
 /** AppConfig__BaseUrl: the prefix of the URLs in issued certificates (mapped to the host below). */
 const BASE = 'https://scep.rollover.test';
+/** A stored endpoint in RA mode (the default for new endpoints). */
+const RA_ENDPOINT = 'rollover-ra';
 
 const clients = {
   available: checkScepclient().available && checkOpenssl().available,
@@ -40,6 +47,9 @@ for (const where of ['local', 'keyvault'] as const) {
     let second: TestHost | undefined;
     let oldCa: X509Certificate;
     let oldDir: string;
+    /** The challenge of the RA endpoint's account, and its RA certificate before the activation. */
+    let raChallenge = '';
+    let raBefore: X509Certificate;
 
     const start = async (): Promise<TestHost> =>
       startTestHost(env, {
@@ -53,17 +63,20 @@ for (const where of ['local', 'keyvault'] as const) {
     };
 
     /** scepclient's first run enrolls; a run with cert.pem present renews (RenewalReq). */
-    const scepclient = async (host: TestHost, dir: string, cn: string) => {
+    /** On the built-in `static` endpoint (CA mode), or the RA endpoint with its account's challenge. */
+    const scepclient = async (host: TestHost, dir: string, cn: string, at?: 'ra') => {
+      const url = at === 'ra' ? `${host.baseUrl}/scep/${RA_ENDPOINT}` : host.scepUrl;
+      const challenge = at === 'ra' ? raChallenge : CHALLENGE;
       // prettier-ignore
       const args = [
-        '-server-url', host.scepUrl, '-private-key', join(dir, 'key.pem'),
+        '-server-url', url, '-private-key', join(dir, 'key.pem'),
         '-certificate', join(dir, 'cert.pem'), '-cn', cn, '-organization', 'rollover tests',
-        '-keySize', '2048', '-challenge', CHALLENGE,
+        '-keySize', '2048', '-challenge', challenge,
       ];
       const r = await runClient('scepclient', args, {
         cwd: dir,
         timeoutMs: TIMEOUT_MS,
-        secrets: [CHALLENGE],
+        secrets: [challenge],
       });
       expect(r.code, `${r.commandLine}\n${r.stdout}${r.stderr}`).toBe(0);
       return new X509Certificate(await readFile(join(dir, 'cert.pem')));
@@ -157,6 +170,20 @@ for (const where of ['local', 'keyvault'] as const) {
       const old = await scepclient(first, oldDir, `old-device-${where}`);
       expect(old.verify(oldCa.publicKey)).toBe(true);
       await copyFile(join(oldDir, 'cert.pem'), join(oldDir, 'old.pem'));
+      // An RA endpoint: its RA certificate is issued by the CA in use on first use.
+      const admin = manageClient(first.baseUrl, first.adminKey);
+      expect((await admin('POST', 'endpoints', { name: RA_ENDPOINT, type: 'device-scep' })).status).toBe(201);
+      const account = await admin('POST', `endpoints/${RA_ENDPOINT}/accounts`, { name: 'rollover-mdm' });
+      expect(account.status, JSON.stringify(account.body)).toBe(201);
+      raChallenge = String(account.body.challenge);
+      const raDir = join(root, 'ra-before');
+      await mkdir(raDir);
+      expect((await scepclient(first, raDir, `ra-before-${where}`, 'ra')).verify(oldCa.publicKey)).toBe(true);
+      const [ra, ca] = await getCaCertificates(`${first.baseUrl}/scep/${RA_ENDPOINT}`);
+      if (!ra || !ca) throw new Error('GetCACert of the RA endpoint has no RA certificate');
+      expect(ca.raw.equals(oldCa.raw)).toBe(true);
+      expect(ra.verify(oldCa.publicKey)).toBe(true);
+      raBefore = ra;
       expect(await urlsOf(join(oldDir, 'old.pem'))).toEqual({
         crl: `${BASE}/crl`,
         caIssuers: `${BASE}/ca.cer`,
@@ -172,7 +199,7 @@ for (const where of ['local', 'keyvault'] as const) {
       await rm(root, { recursive: true, force: true });
     });
 
-    it('ok/activating the next CA is recorded and takes effect at the next instance start', async () => {
+    it('ok/activating the next CA is recorded (change and key lifecycle event) and the instance issues with it at once, without a restart', async () => {
       const admin = manageClient(first.baseUrl, first.adminKey);
       const early = await admin('POST', 'ca-certificates/next/activate');
       expect(early.status).toBe(409);
@@ -187,10 +214,25 @@ for (const where of ['local', 'keyvault'] as const) {
           : await admin('POST', 'ca-certificates/next/activate');
       expect(activated.status, JSON.stringify(activated.body)).toBe(200);
       expect(activated.body.thumbprintSha256).toBe(next.body.thumbprintSha256);
-      expect(String(activated.body.effective)).toContain('next start');
-      // This instance keeps issuing with the CA it started with until it restarts.
-      expect((await caCertOf(first)).raw.equals(oldCa.raw)).toBe(true);
+      expect(String(activated.body.effective)).toContain('at once');
       expect((await admin('POST', 'ca-certificates/next/activate')).status).toBe(409);
+      // The instance that activated switched at once: GetCACert, ca.pem, GetCACaps and scepclient.
+      const live = await caCertOf(first);
+      expect(live.fingerprint256.replace(/:/g, '')).toBe(next.body.thumbprintSha256);
+      const livePem = await (await fetch(`${first.baseUrl}/ca.pem`)).text();
+      expect(new X509Certificate(livePem).raw.equals(live.raw)).toBe(true);
+      expect(await (await fetch(`${first.scepUrl}?operation=GetCACaps`)).text()).not.toContain(
+        'GetNextCACert',
+      );
+      const liveDir = join(root, 'live-device');
+      await mkdir(liveDir);
+      const issued = await scepclient(first, liveDir, `live-device-${where}`);
+      expect(issued.verify(live.publicKey)).toBe(true);
+      expect(issued.issuer).toBe(live.subject);
+      // RA endpoints too: the RA certificate of the previous CA is replaced by one of the new CA.
+      const [liveRa, liveRaCa] = await getCaCertificates(`${first.baseUrl}/scep/${RA_ENDPOINT}`);
+      expect(liveRaCa?.raw.equals(live.raw)).toBe(true);
+      expect(liveRa?.verify(live.publicKey)).toBe(true);
       // The activation is a key lifecycle event: the new CA certificate, replacing the old one, by whom.
       await vi.waitFor(async () => {
         const r = await admin('GET', 'audit?reason=key-lifecycle');
@@ -206,6 +248,7 @@ for (const where of ['local', 'keyvault'] as const) {
         ]);
       });
 
+      // An instance that starts now (a restart) reads the activation at start.
       second = await start();
       const now = await caCertOf(second);
       expect(now.fingerprint256.replace(/:/g, '')).toBe(next.body.thumbprintSha256);
@@ -246,6 +289,10 @@ for (const where of ['local', 'keyvault'] as const) {
       const id = /\/crl\/([0-9a-f]{40})$/.exec(urls.crl)?.[1];
       expect(id, urls.crl).toBeDefined();
       expect(urls.caIssuers).toBe(`${BASE}/ca/${String(id)}.cer`);
+      // The status page links the issuing CA's certificate and CRL.
+      const page = await (await fetch(`${restarted().baseUrl}/`)).text();
+      expect(page).toContain(`href="/ca/${String(id)}.cer"`);
+      expect(page).toContain(`${BASE}/crl/${String(id)}`);
       for (const unknown of [`crl/${'0'.repeat(40)}`, `ca/${'0'.repeat(40)}.cer`, 'ca/ca.pem'])
         expect((await fetch(`${restarted().baseUrl}/${unknown}`)).status, unknown).toBe(404);
       const ok = await crlVerify(restarted(), file);
@@ -260,6 +307,45 @@ for (const where of ['local', 'keyvault'] as const) {
       // The configured CA's CRL does not list it: each CA's CRL lists what that CA issued.
       const old = await crlVerify(restarted(), join(oldDir, 'old.pem'));
       expect(old.code, old.out).toBe(0);
+    });
+
+    if (where === 'keyvault')
+      it("ok/downloads of both CAs' CRLs and certificates cost no Key Vault operation once built", async () => {
+        const kv = vault;
+        if (!kv) throw new Error('no Key Vault test server');
+        const id = caIdOf((await caCertOf(restarted())).raw);
+        const paths = ['crl', `crl/${id}`, 'ca.cer', `ca/${id}.cer`, 'crl?format=pem'];
+        const download = async (): Promise<void> => {
+          for (const p of paths) expect((await fetch(`${restarted().baseUrl}/${p}`)).status, p).toBe(200);
+        };
+        await download(); // builds each CA's CRL once (one signature each)
+        const before = kv.counts();
+        for (let i = 0; i < 5; i++) await download();
+        expect(kv.counts()).toEqual(before);
+      });
+
+    it('ok/on an RA endpoint after activation GetCACert has an RA certificate of the new CA, and scepclient enrolls through it', async () => {
+      const newCa = await caCertOf(restarted());
+      const [ra, ca, ...more] = await getCaCertificates(`${restarted().baseUrl}/scep/${RA_ENDPOINT}`);
+      expect(more).toEqual([]);
+      expect(ca?.raw.equals(newCa.raw)).toBe(true);
+      // The RA certificate the previous CA issued was replaced on first use by one of the new CA.
+      expect(ra?.raw.equals(raBefore.raw)).toBe(false);
+      expect(ra?.verify(newCa.publicKey)).toBe(true);
+      expect(ra?.issuer).toBe(newCa.subject);
+      expect(ra?.subject).toContain(`CN=${RA_ENDPOINT} SCEP RA`);
+      const dir = join(root, 'ra-after');
+      await mkdir(dir);
+      const cert = await scepclient(restarted(), dir, `ra-after-${where}`, 'ra');
+      expect(cert.verify(newCa.publicKey)).toBe(true);
+      expect(cert.issuer).toBe(newCa.subject);
+      // Listed: the new RA certificate current, the one of the previous CA still decrypting.
+      const admin = manageClient(restarted().baseUrl, restarted().adminKey);
+      const list = await admin('GET', `endpoints/${RA_ENDPOINT}/ra-certificates`);
+      expect(list.body.value?.map((c) => [c.thumbprintSha256, c.status])).toEqual([
+        [ra?.fingerprint256.replace(/:/g, ''), 'current'],
+        [raBefore.fingerprint256.replace(/:/g, ''), 'previous'],
+      ]);
     });
 
     it('ok/a certificate of the previous CA renews with scepclient into one of the new CA', async () => {

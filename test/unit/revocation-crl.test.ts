@@ -1,7 +1,7 @@
 import { createPublicKey, verify as cryptoVerify, X509Certificate } from 'node:crypto';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { CertificateList, CRLReason, id_ce_cRLNumber, id_ce_cRLReasons } from '@peculiar/asn1-x509';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CaKeys, Signer } from '../../lib/keys/types.js';
 import { memoryLogger } from '../../lib/log.js';
 import { buildCrl } from '../../lib/revocation/crl.js';
@@ -121,7 +121,7 @@ describe('CRL', () => {
 });
 
 describe('CRL publisher', () => {
-  function setup() {
+  function setup(debounceMs?: number) {
     const store = new MemoryCertificateStore();
     let t = THIS_UPDATE.getTime();
     const signs = { n: 0 };
@@ -138,6 +138,7 @@ describe('CRL publisher', () => {
       epoch,
       logger: memoryLogger(),
       now: () => new Date(t),
+      ...(debounceMs === undefined ? {} : { debounceMs }),
     });
     return { store, epoch, publisher, signs, advance: (ms: number) => void (t += ms) };
   }
@@ -166,6 +167,21 @@ describe('CRL publisher', () => {
     expect(listed.map((x) => Buffer.from(x.userCertificate).toString('hex'))).toEqual([
       r.record.serialNumber,
     ]);
+    p.publisher.close();
+  });
+
+  it('ok/a download that built the CRL after a revocation leaves the scheduled background rebuild nothing to sign', async () => {
+    const p = setup(20);
+    await p.publisher.get();
+    p.epoch.changed(); // a revocation here: a rebuild is scheduled 20 ms later
+    await p.publisher.get(); // a download first: builds it now
+    expect(p.signs.n).toBe(2);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(p.signs.n).toBe(2);
+    p.epoch.changed(); // no download this time: the background rebuild signs
+    await vi.waitFor(() => {
+      expect(p.signs.n).toBe(3);
+    });
     p.publisher.close();
   });
 
