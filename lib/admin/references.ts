@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js';
 import type { Endpoint } from '../model/endpoint.js';
-import type { DocumentCollection } from '../store/documents.js';
+import { allPages, type DocumentCollection } from '../store/documents.js';
 import type { AdministratorDoc } from './administrators.js';
 
 /**
@@ -35,14 +35,6 @@ export class OwnerReferences {
 
 async function scan<T extends { id: string }>(c: DocumentCollection<T>): Promise<T[]> {
   const out: T[] = [];
-  let token: string | undefined;
-  do {
-    const page = await c.list(
-      {},
-      { top: 1000, ...(token !== undefined ? { continuationToken: token } : {}) },
-    );
-    out.push(...page.items);
-    token = page.continuationToken;
-  } while (token !== undefined);
+  for await (const items of allPages(c)) out.push(...items);
   return out;
 }

@@ -14,7 +14,7 @@ import { mergePatch } from '../model/merge-patch.js';
 import type { Organization } from '../model/organization.js';
 import { invalid, zodProblems } from '../model/problems.js';
 import { profileProblems } from '../model/profile.js';
-import type { DocPage, DocumentStore, Stored } from '../store/documents.js';
+import { allPages, type DocPage, type DocumentStore, type Stored } from '../store/documents.js';
 
 /**
  * Management use cases for endpoints: the management API and the CLI call these; the request
@@ -138,11 +138,8 @@ export async function deleteEndpoint(d: ManageDeps, name: string, ifMatch?: stri
   if (!current) return false;
   const removed = await endpointsOf(d.docs).delete(name, name, ifMatch ?? current.etag);
   const accounts = accountsOf(d.docs);
-  for (let token: string | undefined, first = true; first || token !== undefined; first = false) {
-    const page = await accounts.list({}, { partition: name, top: 1000, continuationToken: token });
-    await Promise.all(page.items.map((a) => accounts.delete(a.id, name)));
-    token = page.continuationToken;
-  }
+  for await (const items of allPages(accounts, {}, name))
+    await Promise.all(items.map((a) => accounts.delete(a.id, name)));
   return removed;
 }
 

@@ -1,6 +1,6 @@
 import type { IntuneClient } from '../intune/client.js';
 import { isIntuneType, soleOwner, type Endpoint, type IntuneConnection } from '../model/endpoint.js';
-import type { DocumentCollection } from '../store/documents.js';
+import { allPages, type DocumentCollection } from '../store/documents.js';
 
 /**
  * Which certificates one Intune tenant may revoke, who it is in audit events, and where the
@@ -64,9 +64,8 @@ export async function tenantsToPull(s: TenantSources): Promise<TenantRevocation[
       owner: {},
     });
   }
-  for (let token: string | undefined, first = true; first || token !== undefined; first = false) {
-    const page = await s.endpoints.list({}, { top: 1000, continuationToken: token });
-    for (const e of page.items) {
+  for await (const items of allPages(s.endpoints)) {
+    for (const e of items) {
       const c = e.intune;
       if (!isIntuneType(e.type) || !c) continue;
       members.push({
@@ -78,7 +77,6 @@ export async function tenantsToPull(s: TenantSources): Promise<TenantRevocation[
         owner: soleOwner(e.delegatedTo),
       });
     }
-    token = page.continuationToken;
   }
   const byTenant = new Map<string, Member[]>();
   for (const m of members) byTenant.set(m.tenantId, [...(byTenant.get(m.tenantId) ?? []), m]);

@@ -42,6 +42,27 @@ export interface DocumentCollection<T extends Doc> {
   ): Promise<DocPage<T>>;
 }
 
+/**
+ * Every page of `filter`'s documents (optionally in one partition), `MAX_PAGE_SIZE` at a time,
+ * following the store's continuation tokens: for the few places that must see them all.
+ */
+export async function* allPages<T extends Doc>(
+  c: DocumentCollection<T>,
+  filter: DocFilter<T> = {},
+  partition?: string,
+): AsyncIterable<readonly Stored<T>[]> {
+  let token: string | undefined;
+  do {
+    const page = await c.list(filter, {
+      top: MAX_PAGE_SIZE,
+      ...(partition === undefined ? {} : { partition }),
+      ...(token === undefined ? {} : { continuationToken: token }),
+    });
+    yield page.items;
+    token = page.continuationToken;
+  } while (token !== undefined);
+}
+
 /** The collections every store provides, by name (Cosmos DB container names). */
 export interface DocumentStore {
   collection<T extends Doc>(name: CollectionName): DocumentCollection<T>;
