@@ -24,7 +24,8 @@ import { benchRaOperations } from './bench-ra.js';
  * and on a store pre-loaded with BENCH_PRELOAD certificate records (written straight into the
  * database file before the host starts), side by side with micromdm's scepserver when it can
  * be started (Debian package `scep`; it binds to all interfaces, so it is only started through
- * a loopback-only wrapper script: SCEP_PEER_SCRIPT, default ../shared/interop/peer-micromdm-server.sh).
+ * a loopback-only wrapper script named by SCEP_PEER_SCRIPT, called as `start PORT CHALLENGE DIR`
+ * and `stop PORT - DIR`).
  * Then times the management queries on the pre-loaded store, and counts the Key Vault operations
  * of an RA-mode enrollment (scripts/bench-ra.ts). Loopback only, every request
  * time-boxed, a hard overall time limit. Every server first answers BENCH_WARMUP enrollments
