@@ -1,10 +1,10 @@
 import { createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
 import { parseCsr } from '../csr/parse.js';
 import { LocalKey } from '../keys/local.js';
-import { atomicWrite, createLocalCa, readLocalCa } from '../keys/local-ca.js';
+import { atomicWrite, createLocalCa, readIfExists, readLocalCa } from '../keys/local-ca.js';
 import { createCaCsr } from './csr-builder.js';
 import type {
   NextCaCertificate,
@@ -88,13 +88,8 @@ export class LocalNextCaStore implements NextCaStore {
     return { ...sub, importedChainDer: sub.chainDer };
   }
 
-  private async file(name: string): Promise<string | undefined> {
-    try {
-      return await readFile(join(this.dir, name), 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
-    }
+  private file(name: string): Promise<string | undefined> {
+    return readIfExists(join(this.dir, name));
   }
 }
 

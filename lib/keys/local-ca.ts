@@ -34,10 +34,7 @@ export async function readLocalCa(dir: string): Promise<CaKeys | undefined> {
   if (!existing) return undefined;
   const key = new LocalKey(createPrivateKey(existing.key), `local:${keyPath}`);
   const cert = new X509Certificate(existing.cert);
-  const chain = await readFile(join(dir, 'chain.pem'), 'utf8').catch((e: unknown) => {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw e;
-  });
+  const chain = (await readIfExists(join(dir, 'chain.pem'))) ?? '';
   const chainDer = parseChain(chain, cert.raw);
   return { certificateDer: new Uint8Array(cert.raw), chainDer, signer: key, decrypter: key };
 }
@@ -67,8 +64,15 @@ async function readBoth(
   keyPath: string,
   certPath: string,
 ): Promise<{ key: string; cert: string } | undefined> {
+  const key = await readIfExists(keyPath);
+  const cert = key === undefined ? undefined : await readIfExists(certPath);
+  return key === undefined || cert === undefined ? undefined : { key, cert };
+}
+
+/** A text file's content, or undefined when there is no such file. */
+export async function readIfExists(path: string): Promise<string | undefined> {
   try {
-    return { key: await readFile(keyPath, 'utf8'), cert: await readFile(certPath, 'utf8') };
+    return await readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
