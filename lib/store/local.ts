@@ -33,14 +33,17 @@ export async function createLocalStores(core: Pick<CoreSettings, 'dataDir' | 'lo
   const { openSqlite } = await import('./sqlite.js');
   const { SqliteCertificateStore } = await import('./sqlite-certificates.js');
   const { SqliteDocumentStore } = await import('./sqlite-documents.js');
+  const { startCheckpointer } = await import('./sqlite-checkpoint.js');
   const file = join(core.dataDir, LOCAL_DATABASE_FILE);
   const db = openSqlite(file);
+  const checkpoints = startCheckpointer(db, file);
   return {
     store: new SqliteCertificateStore(db),
     documents: new SqliteDocumentStore(db),
     description: `sqlite:${file}`,
     database: db,
     close: () => {
+      checkpoints.stop();
       if (db.open) db.close();
     },
   };

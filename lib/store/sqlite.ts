@@ -14,11 +14,11 @@ import { AppError, isAppError } from '../errors.js';
  *   OS crash can lose the last commits ("WAL mode with synchronous=NORMAL ... is always
  *   consistent" — sqlite.org/pragma.html#pragma_synchronous). FULL costs an fsync per
  *   enrollment that blocks the event loop.
- * - wal_autocheckpoint=10000 pages (~40 MB of log): SQLite copies the log into the database
- *   file inside the commit that crosses the threshold, and with synchronous=NORMAL that
- *   checkpoint syncs both files (sqlite.org/wal.html#ckpt). At the default 1,000 pages that
- *   stalls every few dozenth enrollment for the syncs; ten times fewer checkpoints copy a page
- *   written many times once, and a clean close still checkpoints and removes the log.
+ * - wal_autocheckpoint=10000 pages (~40 MB of log): the embedded default runs its checkpoints on
+ *   a thread of its own (./sqlite-checkpoint.ts), which keeps the log far below this; the
+ *   setting is the fallback for when that thread is not running. SQLite then copies the log into
+ *   the database file inside the commit that crosses the threshold, and with synchronous=NORMAL
+ *   that checkpoint syncs both files (sqlite.org/wal.html#ckpt), holding the event loop.
  * - busy_timeout: another connection writing at the same moment (a bulk import, an inspection
  *   with the sqlite3 shell) makes a write wait, not fail. Exclusive locking mode is not used:
  *   libSQL releases a closed connection only once its statements are garbage-collected, so an
