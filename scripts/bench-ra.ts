@@ -38,6 +38,7 @@ export async function benchRaOperations(enrollments = 5): Promise<string[]> {
     },
   });
   try {
+    await host.warmedUp; // its responder certificate is a CA key operation too
     const res = await fetch(`${host.baseUrl}/scep/static?operation=GetCACert`);
     const sd = AsnParser.parse(
       AsnParser.parse(Buffer.from(await res.arrayBuffer()), ContentInfo).content,

@@ -47,6 +47,8 @@ export interface LocalHost {
   readonly routes: readonly { name: string; route: string; methods: readonly string[] }[];
   /** Run any registered function now (queue, timer) with these trigger arguments. */
   invoke(functionName: string, args: unknown[], triggerMetadata?: Record<string, unknown>): Promise<unknown>;
+  /** Settles when the warmup functions, run once after start as on a new instance, have finished. */
+  readonly warmedUp: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -225,6 +227,10 @@ async function start(
       });
     },
   });
+  // A new instance is ready for requests: the Functions host runs the warmup trigger now.
+  const { runWarmups } = await import('./local/warmup.js');
+  const warmedUp = runWarmups(registrations, (name) => invoke(name, [{}]), onBackgroundError);
+  services.push({ close: () => warmedUp });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -256,6 +262,7 @@ async function start(
     caCertificatePem: caPem,
     routes: http.map((h) => ({ name: h.reg.metadata.name, route: h.route, methods: h.methods })),
     invoke: (functionName, args, triggerMetadata) => invoke(functionName, args, triggerMetadata),
+    warmedUp,
     close: async () => {
       for (const s of services.splice(0).reverse()) await s.close();
     },

@@ -21,6 +21,8 @@ export interface Revocation {
   crl(caId?: string): Promise<CrlPublisher | undefined>;
   readonly service: RevocationService;
   readonly epoch: EpochWatcher;
+  /** Makes the issuing CA's OCSP responder certificate now rather than at the first request. */
+  prepare(): Promise<void>;
   /** Stop the CRL publishers' background builds. */
   close(): void;
 }
@@ -120,6 +122,10 @@ export function createRevocation(deps: {
     },
     service,
     epoch,
+    prepare: async () => {
+      const [active] = trustedCas(await deps.cas.get());
+      await of(active).ocsp.prepare();
+    },
     close: () => {
       for (const p of perCa.values()) p.crl.close();
     },

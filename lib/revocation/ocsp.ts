@@ -76,6 +76,11 @@ export class OcspResponder {
     this.maxCached = o.maxCached ?? 100_000;
   }
 
+  /** The responder identity made ahead of the first request (an instance's warm-up). */
+  async prepare(): Promise<void> {
+    await this.o.responder.get();
+  }
+
   async respond(request: Uint8Array): Promise<OcspAnswer> {
     const wait = this.o.epoch.fresh();
     if (wait) {

@@ -40,6 +40,8 @@ export async function startTestHost(
     ...(options.store ? { store: options.store } : {}),
     ...(options.credential ? { credential: options.credential } : {}),
   });
+  // Tests count Key Vault operations and audit events: let the start-up warmup finish first.
+  await host.warmedUp;
   const pem = host.caCertificatePem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
   return {
     ...host,

@@ -138,6 +138,7 @@ describe('deploy package', () => {
         'probe',
         'scep',
         'status',
+        'warmup',
         'caCertificatePem',
         'caChainPem',
         'raCertificatePem',

@@ -45,6 +45,8 @@ export async function startInteropEnv(label: string, options: InteropEnvOptions 
     quiet: true,
     ...(options.credential ? { credential: options.credential } : {}),
   });
+  // Tests count Key Vault operations and audit events: let the start-up warmup finish first.
+  await host.warmedUp;
   const challenge = host.staticChallenge;
   let recorder: Recorder;
   try {
