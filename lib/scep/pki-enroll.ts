@@ -1,5 +1,6 @@
 import type { RenewalDecision, RenewalRule } from '../enroll/renewal-rule.js';
-import type { EnrollmentRequest, EnrollmentService } from '../enroll/service.js';
+import type { EnrollmentRequest } from '../enroll/request.js';
+import type { EnrollmentService } from '../enroll/service.js';
 import { parseCsr, type ParsedCsr } from '../csr/parse.js';
 import { describeError } from '../errors.js';
 import type { Responder } from '../ra/responder.js';

@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit/sink.js';
 import type { ContentCipher } from '../cms/ciphers.js';
 import { certsOnly } from '../cms/certs-only.js';
 import type { ResponseCipher } from '../config/core.js';
-import type { EnrollmentResult } from '../enroll/service.js';
+import type { EnrollmentResult } from '../enroll/request.js';
 import type { HashAlgorithm } from '../keys/types.js';
 import { nameDerToString } from '../x509/names.js';
 import type { CertRepOutcome } from './certrep.js';
