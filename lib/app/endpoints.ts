@@ -1,4 +1,3 @@
-import type { TokenCredential } from '@azure/identity';
 import type { Settings } from '../config/index.js';
 import { builtInEndpoints } from '../endpoints/built-in.js';
 import { builtInIntuneEndpoint, type IntuneDeps } from '../endpoints/intune.js';
@@ -7,11 +6,8 @@ import { buildEndpoint } from '../endpoints/kinds.js';
 import { accountsOf, endpointsOf, type ManageDeps } from '../endpoints/manage.js';
 import { EndpointRegistry } from '../endpoints/registry.js';
 import { staticEndpoint } from '../endpoints/static.js';
-import type { Logger } from '../log.js';
 import { unavailableEndpoint, type ScepEndpoint } from '../scep/endpoint.js';
-import type { DocumentStore } from '../store/documents.js';
-import type { CertificateStore } from '../store/types.js';
-import { createIntune } from './intune.js';
+import { createIntune, type IntuneSources } from './intune.js';
 
 /** The SCEP endpoints: built-in ones from settings, stored ones resolved by name. */
 export interface Endpoints {
@@ -29,14 +25,9 @@ export interface Endpoints {
 
 export async function createEndpoints(
   settings: Settings,
-  o: {
-    store: CertificateStore;
-    documents: DocumentStore;
-    logger: Logger;
-    clock: () => Date;
-    credential: () => Promise<TokenCredential>;
+  o: IntuneSources & {
     /** How long a resolved endpoint is reused. */
-    ttlMs: number;
+    readonly ttlMs: number;
   },
 ): Promise<Endpoints> {
   const { documents, clock } = o;

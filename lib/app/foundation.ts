@@ -9,7 +9,6 @@ import type { Settings } from '../config/index.js';
 import type { CaKeys } from '../keys/types.js';
 import type { Logger } from '../log.js';
 import type { DocumentStore } from '../store/documents.js';
-import type { Sqlite } from '../store/sqlite.js';
 import type { CertificateStore } from '../store/types.js';
 import { liveCa, loadCaKeys } from './ca.js';
 
@@ -90,13 +89,7 @@ function azureCredential(
 async function createStore(
   settings: Settings,
   credential: () => Promise<TokenCredential>,
-): Promise<{
-  store: CertificateStore;
-  documents: DocumentStore;
-  description: string;
-  close: () => void;
-  database?: Sqlite;
-}> {
+): ReturnType<typeof import('../store/local.js').createLocalStores> {
   const { createLocalStores } = await import('../store/local.js');
   if (settings.cosmos.endpoint === undefined) return createLocalStores(settings.core);
   const { createCosmosStores } = await import('../store/cosmos-factory.js');

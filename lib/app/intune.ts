@@ -10,6 +10,15 @@ import type { RevocationService } from '../revocation/revoke.js';
 import type { DocumentStore } from '../store/documents.js';
 import type { CertificateStore } from '../store/types.js';
 
+/** What the Intune connections are built from. */
+export interface IntuneSources {
+  readonly store: CertificateStore;
+  readonly documents: DocumentStore;
+  readonly logger: Logger;
+  readonly clock: () => Date;
+  readonly credential: () => Promise<TokenCredential>;
+}
+
 /**
  * Intune: the settings-defined connection (when AppConfig__IntuneValidation__Enabled and its
  * secret resolved), the notification queues (created on first use), and the connections of
@@ -17,13 +26,7 @@ import type { CertificateStore } from '../store/types.js';
  */
 export async function createIntune(
   settings: Settings,
-  o: {
-    store: CertificateStore;
-    documents: DocumentStore;
-    logger: Logger;
-    clock: () => Date;
-    credential: () => Promise<TokenCredential>;
-  },
+  o: IntuneSources,
 ): Promise<{ intune: IntuneDeps | undefined; stored: StoredIntuneDeps }> {
   const s = settings.intune;
   const [

@@ -61,10 +61,7 @@ export class PkiOperation {
     } catch (e) {
       // Anything unexpected after parsing (a store read failing, …) is still answered in-band.
       this.d.audit.record({
-        kind: 'enrollment',
-        endpoint: endpoint.name,
-        ...endpoint.owner,
-        operation: 'PKIOperation',
+        ...pkiEvent(endpoint),
         transactionId: msg.transactionId,
         actor: nameDerToString(msg.signer.subject),
         outcome: 'failed',
@@ -83,10 +80,7 @@ export class PkiOperation {
     } catch (e) {
       // Answered with HTTP 400 by the adapter; recorded here with what the parser saw.
       this.d.audit.record({
-        kind: 'enrollment',
-        endpoint: endpoint.name,
-        ...endpoint.owner,
-        operation: 'PKIOperation',
+        ...pkiEvent(endpoint),
         outcome: 'refused',
         reason: 'message-unparseable',
         message: `endpoint '${endpoint.name}': ${isAppError(e) ? e.message : 'the SCEP message cannot be parsed'}`,
@@ -163,4 +157,14 @@ export class PkiOperation {
         return refuse('message-type-unsupported', `messageType ${msg.messageType} is not supported`);
     }
   }
+}
+
+/** The fields a PKIOperation event starts with before its messageType is known. */
+function pkiEvent(endpoint: ScepEndpoint) {
+  return {
+    kind: 'enrollment',
+    endpoint: endpoint.name,
+    ...endpoint.owner,
+    operation: 'PKIOperation',
+  } as const;
 }
