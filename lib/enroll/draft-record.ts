@@ -2,7 +2,7 @@ import type { ChallengeResult } from '../challenge/types.js';
 import type { IssuanceProfile, IssuedCertificate } from '../ca/issue.js';
 import type { AppliedProfile, CertificateRecord } from '../store/types.js';
 import { NOT_STORED_DER } from '../store/storage-policy.js';
-import type { EnrollmentRequest } from './service.js';
+import type { EnrollmentRequest } from './request.js';
 
 /**
  * The record of a certificate just signed, before it is written: who asked (account,

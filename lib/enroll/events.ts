@@ -1,5 +1,5 @@
 import type { ParsedCsr } from '../csr/parse.js';
-import type { EnrollmentRequest, EnrollmentResult } from './service.js';
+import type { EnrollmentRequest, EnrollmentResult } from './request.js';
 
 /** The decision a delivered certificate records: issued, renewed or replayed. */
 export function deliveredEvent(endpoint: string, r: Extract<EnrollmentResult, { ok: true }>) {

@@ -4,7 +4,8 @@ import type { ClientCertificateRenewal, HeaderReader } from '../auth/client-cert
 import { parseCsr, type ParsedCsr } from '../csr/parse.js';
 import { withinRenewalWindow } from '../enroll/endpoint.js';
 import { reenrollIdentity } from '../enroll/reenroll-identity.js';
-import type { EnrollmentRequest, EnrollmentService } from '../enroll/service.js';
+import type { EnrollmentRequest } from '../enroll/request.js';
+import type { EnrollmentService } from '../enroll/service.js';
 import { AppError } from '../errors.js';
 import { csrFromBody } from '../rest/csr-body.js';
 import { refusal } from '../rest/enroll.js';

@@ -7,8 +7,8 @@ import type { FetchLike } from './http.js';
 import type { ClientCredential } from './tokens.js';
 
 /**
- * Builders for the composition root (lib/app.ts): an IntuneClient and the notification queues
- * from validated settings. The storage SDK and @azure/identity are loaded only when called.
+ * Builders for the composition root (lib/app/intune.ts): an IntuneClient and the notification
+ * queues from validated settings. The storage SDK and @azure/identity are loaded only when called.
  */
 
 export interface IntuneClientFactoryOptions {

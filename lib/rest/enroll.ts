@@ -4,7 +4,8 @@ import { parseCsr, type ParsedCsr } from '../csr/parse.js';
 import { DEFAULT_POLICY } from '../csr/policy.js';
 import { NO_HOOKS, type EnrollmentProfile } from '../enroll/endpoint.js';
 import { reenrollIdentity } from '../enroll/reenroll-identity.js';
-import type { EnrollmentRequest, EnrollmentResult, EnrollmentService } from '../enroll/service.js';
+import type { EnrollmentRequest, EnrollmentResult } from '../enroll/request.js';
+import type { EnrollmentService } from '../enroll/service.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { HeaderReader } from '../auth/client-cert.js';
 import {

@@ -1,4 +1,4 @@
-import { type Container, type CosmosClient, ErrorResponse, type SqlParameter } from '@azure/cosmos';
+import type { Container, CosmosClient, SqlParameter } from '@azure/cosmos';
 import { AppError, isAppError } from '../errors.js';
 import {
   COLLECTIONS,
@@ -12,6 +12,7 @@ import {
   type DocumentStore,
   type Stored,
 } from './documents.js';
+import { statusOf } from './cosmos-calls.js';
 import { decodeContinuation, encodeContinuation } from './cosmos-query.js';
 import { DOCUMENT_CONTAINERS } from './cosmos-schema.js';
 
@@ -187,10 +188,6 @@ function stored<T extends Doc>(resource: T): Stored<T> {
   const etag = raw._etag;
   if (typeof etag !== 'string') throw new AppError('INTERNAL', 'Cosmos DB returned a document without _etag');
   return { ...(body as unknown as T), etag };
-}
-
-function statusOf(e: unknown): number | undefined {
-  return e instanceof ErrorResponse && typeof e.code === 'number' ? e.code : undefined;
 }
 
 export class CosmosDocumentStore implements DocumentStore {

@@ -1,22 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { type Container, type CosmosClient, ErrorResponse, type ItemDefinition } from '@azure/cosmos';
-import { ZodError } from 'zod';
-import { AppError, dependencyUnavailable, isAppError } from '../errors.js';
+import type { Container, CosmosClient, ItemDefinition } from '@azure/cosmos';
 import {
-  CERTIFICATES_INDEXING_POLICY,
-  CERTIFICATES_PARTITION_KEY,
-  type ClaimDocument,
+  absentUnlessOwnerMissing,
+  continuationOf,
+  invalidToken,
+  isStorableId,
+  statusOf,
+  withDeadline,
+} from './cosmos-calls.js';
+import { ClaimedCertificates } from './cosmos-claims.js';
+import { createContainers } from './cosmos-containers.js';
+import {
   REVOCATION_EPOCH_ID,
-  STATE_INDEXING_POLICY,
-  STATE_PARTITION_KEY,
-  TRANSACTIONS_INDEXING_POLICY,
-  TRANSACTIONS_PARTITION_KEY,
   certificateDocument,
-  claimId,
   fromCertificateDocument,
-  fromClaimDocument,
   toCertificateDocument,
-  toClaimDocument,
 } from './cosmos-schema.js';
 import { buildSearchQuery, clampLimit, decodeContinuation, encodeContinuation } from './cosmos-query.js';
 import type {
@@ -50,29 +48,8 @@ export * from './cosmos-schema.js';
  *   An id is unique within its partition, and here the partition IS the id, so create-if-absent
  *   on the claim is a store-wide uniqueness check. Nothing is queried there: nothing is indexed.
  *
- * Write protocol for a record with a transactionKey (two documents, no transactional batch,
- * which the local server lacks and which cannot span partitions anyway):
- *
- * 1. Create the claim {id, transactionKey, serialNumber, record}: a copy of the whole record,
- *    so the claim alone is enough to finish the write ("roll forward").
- *    409 Conflict: another request holds the transaction; read its claim and continue with it.
- * 2. Create the certificate document from the claim's record, create-if-absent. 409 with the
- *    same SHA-256 thumbprint means it is already there (an earlier attempt or a concurrent
- *    replay finished it); with another thumbprint it is a serial collision (CONFLICT).
- * 3. Resolve `created: true` only when the claim holds the caller's certificate, otherwise
- *    `created: false` with the claimed one.
- *
- * Any failure, timeout included, rejects with DEPENDENCY_UNAVAILABLE, and the caller returns no
- * certificate. What a half-failed attempt leaves behind is a claim without its certificate
- * document (the claim may even have landed while the client saw an error). The claim is the
- * commit point: every later create or getByTransactionKey for that transaction rolls the
- * claimed record forward into `certificates` before answering, so whatever is returned is
- * findable by serial AND transactionKey, and a retry gets the claimed certificate instead of
- * a second one. A certificate document is only ever written from a claim, so there is never a
- * second recorded certificate for one transaction. Records without a transactionKey are a
- * single create-if-absent. The price: a transactional certificate is stored twice (the claim's
- * copy is never updated; it only matters while no certificate document exists, and then
- * nothing can have updated it), and a first create costs two writes.
+ * Certificates with a transactionKey are written claim first (the write protocol, and what a
+ * half-failed attempt leaves behind: lib/store/cosmos-claims.ts).
  *
  * - `state`, partition key `/id`: small CA-wide documents. `revocation-epoch` holds a random token
  *   replaced after every status/revocation update; instances point-read it (1 RU) to invalidate
@@ -99,6 +76,7 @@ export class CosmosCertificateStore implements CertificateStore {
   private readonly certificates: Container;
   private readonly transactions: Container;
   private readonly state: Container;
+  private readonly claims: ClaimedCertificates;
   private init: Promise<void> | undefined;
   private verified: Promise<void> | undefined;
 
@@ -107,17 +85,20 @@ export class CosmosCertificateStore implements CertificateStore {
     this.certificates = db.container(options.certificatesContainer);
     this.transactions = db.container(options.transactionsContainer);
     this.state = db.container(options.stateContainer);
+    this.claims = new ClaimedCertificates(this.certificates, this.transactions, (signal) =>
+      this.ready(signal),
+    );
   }
 
   create(record: CertificateRecord): Promise<CreateResult> {
     return this.run('create', async (signal) => {
       if (record.transactionKey === undefined) {
-        return { created: true, record: await this.putCertificate(record, signal) };
+        return { created: true, record: await this.claims.putCertificate(record, signal) };
       }
-      const { claim, ours } = await this.claim(record, record.transactionKey, signal);
+      const { claim, ours } = await this.claims.claim(record, record.transactionKey, signal);
       const stored = ours
-        ? await this.putCertificate(claim.record, signal)
-        : await this.certificateOf(claim, signal);
+        ? await this.claims.putCertificate(claim.record, signal)
+        : await this.claims.certificateOf(claim, signal);
       return stored.thumbprintSha256 === record.thumbprintSha256
         ? { created: true, record: stored }
         : { created: false, existing: stored };
@@ -127,13 +108,13 @@ export class CosmosCertificateStore implements CertificateStore {
   getBySerial(serialNumber: string): Promise<CertificateRecord | undefined> {
     // Not a serial this store can hold (Cosmos DB ids: at most 255 characters, none of / \ ? #).
     if (!isStorableId(serialNumber)) return Promise.resolve(undefined);
-    return this.run('read', (signal) => this.readCertificate(serialNumber, signal));
+    return this.run('read', (signal) => this.claims.readCertificate(serialNumber, signal));
   }
 
   getByTransactionKey(transactionKey: string): Promise<CertificateRecord | undefined> {
     return this.run('read', async (signal) => {
-      const claim = await this.readClaim(transactionKey, signal);
-      return claim && (await this.certificateOf(claim, signal));
+      const claim = await this.claims.readClaim(transactionKey, signal);
+      return claim && (await this.claims.certificateOf(claim, signal));
     });
   }
 
@@ -247,184 +228,25 @@ export class CosmosCertificateStore implements CertificateStore {
           throw e;
         });
       await this.verified;
-      await this.readCertificate('probe', signal);
-    });
-  }
-
-  /** Step 1 of the protocol: the caller's claim, or the claim that already holds the transaction. */
-  private async claim(
-    record: CertificateRecord,
-    transactionKey: string,
-    signal: AbortSignal,
-  ): Promise<{ claim: ClaimDocument; ours: boolean }> {
-    await this.ready(signal);
-    const ours = toClaimDocument(transactionKey, record);
-    try {
-      await this.transactions.items.create(ours, { abortSignal: signal });
-      return { claim: ours, ours: true };
-    } catch (e) {
-      if (statusOf(e) !== 409) throw e;
-    }
-    const existing = await this.readClaim(transactionKey, signal);
-    if (!existing)
-      throw dependencyUnavailable('Cosmos DB reported a transaction claim that cannot be read back');
-    return { claim: existing, ours: false };
-  }
-
-  /** The certificate document a claim is bound to; a claim without one is rolled forward first. */
-  private async certificateOf(claim: ClaimDocument, signal: AbortSignal): Promise<CertificateRecord> {
-    const stored = await this.readCertificate(claim.serialNumber, signal);
-    if (!stored) return this.putCertificate(claim.record, signal);
-    if (stored.thumbprintSha256 !== claim.record.thumbprintSha256) {
-      throw new AppError('INTERNAL', 'the claimed serial number holds another certificate', {
-        detail: { serialNumber: claim.serialNumber },
-      });
-    }
-    return stored;
-  }
-
-  private async readClaim(transactionKey: string, signal: AbortSignal): Promise<ClaimDocument | undefined> {
-    await this.ready(signal);
-    const id = claimId(transactionKey);
-    const response = await this.transactions.item(id, id).read({ abortSignal: signal });
-    const resource: unknown = absentUnlessOwnerMissing(response);
-    if (resource === undefined) return undefined;
-    const claim = fromClaimDocument(resource);
-    if (claim.transactionKey !== transactionKey) {
-      throw new AppError('INTERNAL', 'transaction claim id collision', { detail: { claimId: id } });
-    }
-    return claim;
-  }
-
-  private async readCertificate(
-    serialNumber: string,
-    signal: AbortSignal,
-  ): Promise<CertificateRecord | undefined> {
-    await this.ready(signal);
-    const response = await this.certificates.item(serialNumber, serialNumber).read({ abortSignal: signal });
-    const resource: unknown = absentUnlessOwnerMissing(response);
-    return resource === undefined ? undefined : fromCertificateDocument(resource);
-  }
-
-  /** Step 2: create-if-absent; an identical certificate already stored counts as written. */
-  private async putCertificate(record: CertificateRecord, signal: AbortSignal): Promise<CertificateRecord> {
-    await this.ready(signal);
-    try {
-      const { resource } = await this.certificates.items.create(toCertificateDocument(record), {
-        abortSignal: signal,
-      });
-      return fromCertificateDocument(resource);
-    } catch (e) {
-      if (statusOf(e) !== 409) throw e;
-    }
-    const existing = await this.readCertificate(record.serialNumber, signal);
-    if (existing?.thumbprintSha256 === record.thumbprintSha256) return existing;
-    throw new AppError('CONFLICT', 'the serial number is already used by another certificate', {
-      detail: { serialNumber: record.serialNumber },
+      await this.claims.readCertificate('probe', signal);
     });
   }
 
   private ready(signal: AbortSignal): Promise<void> {
     if (!this.options.createIfNotExists) return Promise.resolve();
-    this.init ??= this.createContainers(signal).catch((e: unknown) => {
+    this.init ??= createContainers(this.options, signal).catch((e: unknown) => {
       this.init = undefined;
       throw e;
     });
     return this.init;
   }
 
-  private async createContainers(signal: AbortSignal): Promise<void> {
-    const { client, databaseName, certificatesContainer, transactionsContainer, stateContainer } =
-      this.options;
-    const { database } = await client.databases.createIfNotExists(
-      { id: databaseName },
-      { abortSignal: signal },
-    );
-    await database.containers.createIfNotExists(
-      {
-        id: certificatesContainer,
-        partitionKey: CERTIFICATES_PARTITION_KEY,
-        indexingPolicy: CERTIFICATES_INDEXING_POLICY,
-      },
-      { abortSignal: signal },
-    );
-    await database.containers.createIfNotExists(
-      {
-        id: transactionsContainer,
-        partitionKey: TRANSACTIONS_PARTITION_KEY,
-        indexingPolicy: TRANSACTIONS_INDEXING_POLICY,
-      },
-      { abortSignal: signal },
-    );
-    await database.containers.createIfNotExists(
-      { id: stateContainer, partitionKey: STATE_PARTITION_KEY, indexingPolicy: STATE_INDEXING_POLICY },
-      { abortSignal: signal },
-    );
-  }
-
   /** One deadline per store call; every failure leaves as an AppError. */
-  private async run<T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    const ms = this.options.timeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(dependencyUnavailable(`Cosmos DB ${what} did not complete within ${ms} ms`));
-      }, ms);
-    });
-    try {
-      return await Promise.race([fn(controller.signal), deadline]);
-    } catch (e) {
-      throw toAppError(what, e);
-    } finally {
-      clearTimeout(timer);
-    }
+  private run<T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return withDeadline(what, this.options.timeoutMs, fn);
   }
 }
 
 const revokedEntry = certificateDocument
   .pick({ serialNumber: true, notAfter: true, issuer: true })
   .extend({ revocation: certificateDocument.shape.revocation.unwrap() });
-
-/** 404 with substatus 1003 (the database or container does not exist) is an outage, not "no such record". */
-function absentUnlessOwnerMissing<T>(response: {
-  statusCode: number;
-  substatus?: number;
-  resource?: T;
-}): T | undefined {
-  if (response.statusCode === 404 && response.substatus === 1003) {
-    throw dependencyUnavailable('the Cosmos DB database or container does not exist');
-  }
-  return response.resource;
-}
-
-/** The SDK types the token as string; it is undefined (or empty) on the last page. */
-function continuationOf(page: { continuationToken?: string }): string | undefined {
-  return page.continuationToken === '' ? undefined : page.continuationToken;
-}
-
-function isStorableId(id: string): boolean {
-  return id.length > 0 && id.length <= 255 && !/[/\\?#]/.test(id);
-}
-
-function invalidToken(cause?: unknown): AppError {
-  return new AppError('BAD_REQUEST', 'the continuation token is not valid for this store', { cause });
-}
-
-function statusOf(e: unknown): number | undefined {
-  return e instanceof ErrorResponse && typeof e.code === 'number' ? e.code : undefined;
-}
-
-function toAppError(what: string, e: unknown): AppError {
-  if (isAppError(e)) return e;
-  if (e instanceof ZodError) {
-    return new AppError('INTERNAL', 'a stored document is not a certificate record', { cause: e });
-  }
-  const detail: Record<string, unknown> = { operation: what };
-  if (e instanceof ErrorResponse) {
-    detail.status = e.code;
-    detail.activityId = e.activityId;
-  }
-  return new AppError('DEPENDENCY_UNAVAILABLE', `Cosmos DB ${what} failed`, { cause: e, detail });
-}

@@ -6,7 +6,7 @@ import { auditChangeLog } from '../../lib/admin/audit.js';
 import { Certificates } from '../../lib/admin/certificates.js';
 import { inScope } from '../../lib/admin/scope.js';
 import type { Actor } from '../../lib/admin/roles.js';
-import { createManagement } from '../../lib/app.js';
+import { createManagement } from '../../lib/app/management.js';
 import { loadSettings } from '../../lib/config/index.js';
 import { toAuditEvent, type AuditInput } from '../../lib/audit/event.js';
 import { AppError } from '../../lib/errors.js';

@@ -62,7 +62,7 @@ describe('regressions', () => {
     expect(problems.some((p) => p.startsWith('AppConfig__StaticValidation__RequestPassword: '))).toBe(true);
   });
 
-  // lib/scep/pki-operation.ts enroll() → success(): the reply can only be encrypted to an RSA
+  // lib/scep/pki-enroll.ts enroll() → success(): the reply can only be encrypted to an RSA
   // request signer (sealEnvelope, RSA key transport), but the signer's key type is checked by
   // nobody before issuing. With an EC self-signed signer and a valid challenge, the CA signs
   // AND records a certificate, then sealEnvelope throws, the catch-all in handle() answers
@@ -89,7 +89,7 @@ describe('regressions', () => {
     expect(await records('ec-signer')).toBe(0);
   });
 
-  // lib/scep/pki-operation.ts authorize(): a renewal (RenewalReq, or PKCSReq signed by one of
+  // lib/scep/pki-enroll.ts authorize(): a renewal (RenewalReq, or PKCSReq signed by one of
   // our certificates, with AllowRenewals=true, the default) is authorized by the signer
   // certificate alone, whatever the CSR asks for. A device holding CN=laptop-1 gets, without
   // the challenge, a certificate for another subject with another user's UPN and Intune sid
