@@ -1,13 +1,29 @@
+import { availableParallelism } from 'node:os';
 import { privateDecrypt, type KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 
 /**
- * RSA private-key decryption on a worker thread. Node's crypto.privateDecrypt has no callback
- * form (unlike crypto.sign, which runs on libuv's thread pool), and one RSA-2048 decryption
- * holds the event loop for most of a millisecond: every SCEP enrollment opens one envelope.
- * One thread, started on first use and kept only while requests are in flight; if it cannot
- * start or dies, the decryption runs here instead, so the answer never depends on it.
+ * RSA private-key decryption (every SCEP enrollment opens one envelope). Node's
+ * crypto.privateDecrypt has no callback form (unlike crypto.sign, which runs on libuv's thread
+ * pool), so one RSA-2048 decryption holds the event loop for 0.2–1 ms depending on the CPU.
+ * On a machine with cores to spare it runs on a worker thread: one thread, started on first use
+ * and kept only while requests are in flight; if it cannot start or dies, the decryption runs
+ * here instead, so the answer never depends on it. On one or two cores the hand-off (a message
+ * each way and two thread wake-ups) costs more than it frees: there every core is already busy
+ * with the event loop, libuv's signatures and the client, and enrollments/s at concurrency 4
+ * measured higher with the decryption on the event loop.
  */
+export const DECRYPT_ON_THREAD = availableParallelism() > 2;
+
+/** crypto.privateDecrypt, on the worker thread where DECRYPT_ON_THREAD says so. */
+export function rsaPrivateDecrypt(
+  key: KeyObject,
+  options: DecryptOptions,
+  data: Uint8Array,
+): Promise<Buffer> {
+  return DECRYPT_ON_THREAD ? privateDecryptOffThread(key, options, data) : runHere(key, options, data);
+}
+
 export interface DecryptOptions {
   readonly padding: number;
   readonly oaepHash?: string;

@@ -1,5 +1,5 @@
 import { constants, createPublicKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { privateDecryptOffThread } from './decrypt-thread.js';
+import { rsaPrivateDecrypt } from './decrypt-thread.js';
 import type { Decrypter, HashAlgorithm, KeyTransportScheme, Signer } from './types.js';
 import { rejectionSecret, substituteKey, unpadPkcs1v15 } from './pkcs1.js';
 import { NODE_HASH } from '../cms/algorithms.js';
@@ -8,7 +8,7 @@ import { NODE_HASH } from '../cms/algorithms.js';
  * Signer and Decrypter over a private key held in this process: the embedded default's
  * local CA key, and test keys. Production keys live in Key Vault (lib/keys/keyvault.ts).
  * Signing uses the callback form of crypto.sign, which runs on libuv's thread pool and keeps
- * RSA work off the event loop; decryption runs on a worker thread (./decrypt-thread.ts).
+ * RSA work off the event loop; decryption runs as ./decrypt-thread.ts decides.
  */
 export class LocalKey implements Signer, Decrypter {
   readonly keyType: 'RSA' | 'EC';
@@ -47,14 +47,12 @@ export class LocalKey implements Signer, Decrypter {
     const substitute = substituteKey(this.rejection, wrapped, expectedLength);
     if (scheme === 'RSA1_5') {
       // Wrong length or value >= modulus: still no early, distinguishable answer.
-      const em = await privateDecryptOffThread(
-        this.key,
-        { padding: constants.RSA_NO_PADDING },
-        wrapped,
-      ).catch(() => Buffer.alloc(0));
+      const em = await rsaPrivateDecrypt(this.key, { padding: constants.RSA_NO_PADDING }, wrapped).catch(() =>
+        Buffer.alloc(0),
+      );
       return unpadPkcs1v15(em, expectedLength, substitute);
     }
-    const out = await privateDecryptOffThread(
+    const out = await rsaPrivateDecrypt(
       this.key,
       { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: scheme === 'RSA-OAEP-256' ? 'sha256' : 'sha1' },
       wrapped,

@@ -1,6 +1,11 @@
 import { constants, generateKeyPairSync, privateDecrypt, publicEncrypt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { privateDecryptOffThread } from '../../lib/keys/decrypt-thread.js';
+import { availableParallelism } from 'node:os';
+import {
+  DECRYPT_ON_THREAD,
+  privateDecryptOffThread,
+  rsaPrivateDecrypt,
+} from '../../lib/keys/decrypt-thread.js';
 
 /** RSA decryption on the worker thread answers exactly what crypto.privateDecrypt would. */
 describe('privateDecryptOffThread', () => {
@@ -44,5 +49,18 @@ describe('privateDecryptOffThread', () => {
       wrapped,
     );
     expect(key.toString()).toBe('content key');
+  });
+
+  it('ok/rsaPrivateDecrypt uses the thread only with more than two cores, and answers privateDecrypt’s bytes either way', async () => {
+    expect(DECRYPT_ON_THREAD).toBe(availableParallelism() > 2);
+    const wrapped = publicEncrypt(
+      { key: a.publicKey, padding: constants.RSA_PKCS1_PADDING },
+      Buffer.alloc(16, 7),
+    );
+    const em = await rsaPrivateDecrypt(a.privateKey, { padding: constants.RSA_NO_PADDING }, wrapped);
+    expect(em).toEqual(privateDecrypt({ key: a.privateKey, padding: constants.RSA_NO_PADDING }, wrapped));
+    await expect(
+      rsaPrivateDecrypt(a.privateKey, { padding: constants.RSA_NO_PADDING }, Buffer.alloc(300, 0xff)),
+    ).rejects.toThrow();
   });
 });
