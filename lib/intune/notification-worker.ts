@@ -4,11 +4,11 @@ import type { CertificateRecord, CertificateStore, NotificationState } from '../
 import type { IntuneClient } from './client.js';
 import {
   encodeNotificationMessage,
-  markNotification,
   type NotificationMessage,
   parseNotificationMessage,
   successMessageFor,
-} from './notifications.js';
+} from './notification-message.js';
+import { markNotification } from './notification-record.js';
 import type { ReasonCode } from '../audit/reasons.js';
 import type { AuditLog } from '../audit/sink.js';
 import {
