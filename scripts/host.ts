@@ -6,6 +6,7 @@ import { dispatcher } from './local/dispatch.js';
 import { startAppInstance } from './local/app-instance.js';
 import { httpRoutes, invoker } from './local/function-table.js';
 import { registrations } from './local/functions-core.js';
+import type { startLocalHttps } from './local/local-https.js';
 import { prepareSettings } from './local/settings.js';
 import { startBackgroundTriggers } from './local/triggers.js';
 
@@ -113,13 +114,7 @@ async function start(
       staticChallenge,
       app.adminKey,
     );
-  // Opt-in HTTPS front end with optional client certificates (HTTPS_PORT / AppConfig__Local__HttpsPort).
-  const https =
-    o.httpsPort !== undefined || (env.AppConfig__Local__HttpsPort ?? env.HTTPS_PORT)
-      ? await (
-          await import('./local/local-https.js')
-        ).startLocalHttps(app, { port: o.httpsPort, env, target: baseUrl, dataDir, quiet: o.quiet })
-      : undefined;
+  const https = await startHttps(o, app, env, { target: baseUrl, dataDir });
   if (https) services.push(https);
   if (!o.quiet && !['127.0.0.1', 'localhost', '::1'].includes(bind)) printLanWarning(bind, port);
   return {
@@ -135,6 +130,18 @@ async function start(
       for (const s of services.splice(0).reverse()) await s.close();
     },
   };
+}
+
+/** Opt-in HTTPS front end with optional client certificates (HTTPS_PORT / AppConfig__Local__HttpsPort). */
+async function startHttps(
+  o: LocalHostOptions,
+  app: Parameters<typeof startLocalHttps>[0],
+  env: Record<string, string | undefined>,
+  at: { readonly target: string; readonly dataDir: string },
+): Promise<Awaited<ReturnType<typeof startLocalHttps>> | undefined> {
+  if (o.httpsPort === undefined && !(env.AppConfig__Local__HttpsPort ?? env.HTTPS_PORT)) return undefined;
+  const { startLocalHttps: serveHttps } = await import('./local/local-https.js');
+  return serveHttps(app, { port: o.httpsPort, env, ...at, quiet: o.quiet });
 }
 
 /** Listen on `port` at `bind`; the service pushed drops open connections and closes the server. */
