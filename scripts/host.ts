@@ -1,13 +1,14 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { installFunctionsCoreShim, registrations } from './local/functions-core.js';
+import { createServer, type Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { applyEnvironment, type Service, startBackingServices } from './local/backing.js';
 import { printBanner, printLanWarning } from './local/banner.js';
 import { dispatcher } from './local/dispatch.js';
-import { compileRoute } from './local/routes.js';
+import { startAppInstance } from './local/app-instance.js';
+import { httpRoutes, invoker } from './local/function-table.js';
+import { registrations } from './local/functions-core.js';
+import type { startLocalHttps } from './local/local-https.js';
+import { prepareSettings } from './local/settings.js';
+import { startBackgroundTriggers } from './local/triggers.js';
 
 export interface LocalHostOptions {
   /** 7071 like `func start`; 0 for any free port. */
@@ -52,22 +53,14 @@ export interface LocalHost {
   close(): Promise<void>;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, existsSync(join(here, '..', 'host.json')) ? '..' : '../..');
-
 /**
  * The embedded default: serves every HTTP function of functions/ on 127.0.0.1 with the route
  * templates the Functions host would use (host.json routePrefix + each function's route), no
  * Azure, no Docker, no Core Tools.
  */
 export async function startLocalHost(o: LocalHostOptions = {}): Promise<LocalHost> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  if (o.loadLocalSettings) Object.assign(env, localSettings(), { ...pick(process.env) });
-  Object.assign(env, o.env ?? {});
-  const dataDir = o.dataDir ?? env.AppConfig__DataDir ?? join(root, '.data');
-  env.AppConfig__DataDir = dataDir;
-  const staticChallenge = await ensureStaticChallenge(env, dataDir);
-  const services: { close(): Promise<void> }[] = [];
+  const { env, dataDir, staticChallenge } = await prepareSettings(o);
+  const services: Service[] = [];
   try {
     return await start(o, env, dataDir, staticChallenge, services);
   } catch (e) {
@@ -82,151 +75,27 @@ async function start(
   env: Record<string, string | undefined>,
   dataDir: string,
   staticChallenge: string | undefined,
-  services: { close(): Promise<void> }[],
+  services: Service[],
 ): Promise<LocalHost> {
-  const store = o.store ?? 'memory';
-  if (!env.AppConfig__CosmosDb__Endpoint && store !== 'cosmos') {
-    env.AppConfig__LocalStore = store;
-    if (store === 'sqlite') {
-      const { migrateLocalCosmos } = await import('./local-migrate.js');
-      const migrated = await migrateLocalCosmos(dataDir);
-      if (migrated && !o.quiet) {
-        process.stdout.write(
-          `Imported ${migrated.imported} certificate records from ${dataDir}/cosmos.json\n`,
-        );
-      }
-    }
-  }
-  if (store === 'cosmos' && !env.AppConfig__CosmosDb__Endpoint) {
-    const { startLocalCosmos } = await import('./local-cosmos.js');
-    const cosmos = await startLocalCosmos({ dataFile: join(dataDir, 'cosmos.json') });
-    env.AppConfig__CosmosDb__Endpoint = cosmos.endpoint;
-    env.AppConfig__CosmosDb__Key = cosmos.key;
-    services.push(cosmos);
-  }
-  const intune = /^(true|1|yes)$/i.test(env.AppConfig__IntuneValidation__Enabled ?? '');
-  // The queue trigger names its queue through this setting (%…% binding expression).
-  if (intune) env.AppConfig__IntuneValidation__NotificationQueueName ??= 'intune-notifications';
-  // `func start`'s UseDevelopmentStorage=true means Azurite on its fixed ports; the local host
-  // runs its own, in memory, on a free port.
-  if (intune && (!env.AzureWebJobsStorage || env.AzureWebJobsStorage === 'UseDevelopmentStorage=true')) {
-    const { startAzurite } = await import('./local/azurite.js');
-    const azurite = await startAzurite();
-    env.AzureWebJobsStorage = azurite.connectionString;
-    services.push({ close: () => azurite.stop() });
-  }
-  // Code that reads the environment itself (the Azure SDKs) sees the same settings; close()
-  // puts the previous environment back, so a later host in this process starts clean.
-  const previousEnv = { ...process.env };
-  Object.assign(process.env, env);
-  services.push({
-    close: () => {
-      for (const k of Object.keys(process.env))
-        if (!(k in previousEnv)) Reflect.deleteProperty(process.env, k);
-      Object.assign(process.env, previousEnv);
-      return Promise.resolve();
-    },
-  });
+  await startBackingServices(o, env, dataDir, services);
+  applyEnvironment(env, services);
 
-  installFunctionsCoreShim();
-  // The package is CommonJS; Node's ESM loader does not see HttpRequest & co. as named exports.
-  const functionsModule = await import('@azure/functions');
-  const { InvocationContext } = functionsModule.default;
-  const appModule = await import('../lib/app.js');
-  const { jsonLogger, silentLogger } = await import('../lib/log.js');
-  appModule.setApp(
-    appModule.createApp(env, {
-      logger: o.quiet && !process.env.SCEP_HOST_LOGS ? silentLogger : jsonLogger(),
-      ...(o.credential ? { credential: o.credential } : {}),
-    }),
-  );
-  const app = await appModule.getApp();
-  services.push({
-    close: () => {
-      appModule.setApp(undefined);
-      app.close();
-      return Promise.resolve();
-    },
-  });
-  await loadFunctions();
-
-  const prefix = routePrefix();
-  const http = registrations.flatMap((r) => {
-    const trigger = Object.values(r.metadata.bindings).find((b) => b.type === 'httpTrigger');
-    if (!trigger) return [];
-    const route = typeof trigger.route === 'string' ? trigger.route : r.metadata.name;
-    const methods = Array.isArray(trigger.methods)
-      ? (trigger.methods as string[]).map((m) => m.toUpperCase())
-      : [];
-    return [{ reg: r, route, methods, compiled: compileRoute(prefix, route) }];
-  });
-
+  const { app, functions } = await startAppInstance(o, env, services);
+  const http = httpRoutes();
   const server = createServer(
-    dispatcher(http, functionsModule.default, (e) => {
+    dispatcher(http, functions, (e) => {
       app.logger.error('local host failure', { error: String(e) });
     }),
   );
 
-  const hostJson = readHostJson();
-  const invoke = async (
-    functionName: string,
-    args: unknown[],
-    triggerMetadata: Record<string, unknown> = {},
-  ): Promise<unknown> => {
-    const reg = registrations.find((r) => r.metadata.name === functionName);
-    if (!reg) throw new Error(`no function ${functionName}`);
-    const context = new InvocationContext({
-      functionName,
-      invocationId: randomUUID(),
-      triggerMetadata,
-    });
-    // async: an unknown name or a handler that throws synchronously becomes a rejection.
-    return await reg.handler(...args, context);
-  };
+  const invoke = invoker(functions.InvocationContext);
   const onBackgroundError = (message: string): void => {
     app.logger.warn(message, { component: 'local-host' });
   };
-  const { startQueueTriggers, startTimers } = await import('./local/queues.js');
-  const stopQueues = await startQueueTriggers(
-    registrations,
-    {
-      env,
-      maxDequeueCount: hostJson.extensions?.queues?.maxDequeueCount ?? 5,
-      visibilityTimeoutSeconds: seconds(hostJson.extensions?.queues?.visibilityTimeout) ?? 0,
-      onError: onBackgroundError,
-    },
-    (payload, triggerMetadata, functionName) => invoke(functionName, [payload], triggerMetadata),
-  );
-  const stopTimers = startTimers(
-    registrations,
-    (name) => invoke(name, [{ isPastDue: false }]),
-    onBackgroundError,
-  );
-  services.push({
-    close: async () => {
-      stopTimers();
-      await stopQueues();
-    },
-  });
+  services.push(await startBackgroundTriggers(env, invoke, onBackgroundError));
 
   const bind = o.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port ?? 7071, bind, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  services.push({
-    close: () => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-      });
-    },
-  });
+  await listen(server, o.port ?? 7071, bind, services);
   // A new instance is ready for requests: the Functions host runs the warmup trigger now.
   const { runWarmups } = await import('./local/warmup.js');
   const warmedUp = runWarmups(registrations, (name) => invoke(name, [{}]), onBackgroundError);
@@ -245,13 +114,7 @@ async function start(
       staticChallenge,
       app.adminKey,
     );
-  // Opt-in HTTPS front end with optional client certificates (HTTPS_PORT / AppConfig__Local__HttpsPort).
-  const https =
-    o.httpsPort !== undefined || (env.AppConfig__Local__HttpsPort ?? env.HTTPS_PORT)
-      ? await (
-          await import('./local/local-https.js')
-        ).startLocalHttps(app, { port: o.httpsPort, env, target: baseUrl, dataDir, quiet: o.quiet })
-      : undefined;
+  const https = await startHttps(o, app, env, { target: baseUrl, dataDir });
   if (https) services.push(https);
   if (!o.quiet && !['127.0.0.1', 'localhost', '::1'].includes(bind)) printLanWarning(bind, port);
   return {
@@ -269,73 +132,37 @@ async function start(
   };
 }
 
-let functionsLoaded = false;
-async function loadFunctions(): Promise<void> {
-  if (functionsLoaded) return;
-  functionsLoaded = true;
-  const dir = join(here, '..', 'functions');
-  const ts = import.meta.url.endsWith('.ts');
-  for (const f of readdirSync(dir).sort()) {
-    if ((ts && f.endsWith('.ts') && !f.endsWith('.d.ts')) || (!ts && f.endsWith('.js'))) {
-      await import(pathToFileURL(join(dir, f)).href);
-    }
-  }
-}
-
-interface HostJson {
-  extensions?: {
-    http?: { routePrefix?: string };
-    queues?: { maxDequeueCount?: number; visibilityTimeout?: string };
-  };
-}
-
-function readHostJson(): HostJson {
-  return JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')) as HostJson;
-}
-
-function routePrefix(): string {
-  return (readHostJson().extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
-}
-
-/** host.json TimeSpan "hh:mm:ss" → seconds. */
-function seconds(span: string | undefined): number | undefined {
-  const m = /^(\d+):(\d{2}):(\d{2})$/.exec(span ?? '');
-  return m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : undefined;
-}
-
-function localSettings(): Record<string, string> {
-  const file = join(root, 'local.settings.json');
-  if (!existsSync(file)) return {};
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, string> };
-  return parsed.Values ?? {};
-}
-
-function pick(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env))
-    if (v !== undefined && /^(AppConfig__|AZURE_|AzureWebJobs)/.test(k)) out[k] = v;
-  return out;
-}
-
-/** The static challenge in force: configured, or generated once and kept in the data folder. */
-async function ensureStaticChallenge(
+/** Opt-in HTTPS front end with optional client certificates (HTTPS_PORT / AppConfig__Local__HttpsPort). */
+async function startHttps(
+  o: LocalHostOptions,
+  app: Parameters<typeof startLocalHttps>[0],
   env: Record<string, string | undefined>,
-  dataDir: string,
-): Promise<string | undefined> {
-  if (/^(false|0|no)$/i.test(env.AppConfig__StaticValidation__Enabled ?? '')) return undefined;
-  const configured = env.AppConfig__StaticValidation__RequestPassword;
-  if (configured) return configured;
-  const file = join(dataDir, 'static-challenge.txt');
-  let secret: string;
-  try {
-    secret = (await readFile(file, 'utf8')).trim();
-  } catch {
-    secret = randomBytes(24).toString('base64url'); // 192 bits, 32 characters
-    await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    await writeFile(file, `${secret}\n`, { mode: 0o600 });
-  }
-  env.AppConfig__StaticValidation__RequestPassword = secret;
-  return secret;
+  at: { readonly target: string; readonly dataDir: string },
+): Promise<Awaited<ReturnType<typeof startLocalHttps>> | undefined> {
+  if (o.httpsPort === undefined && !(env.AppConfig__Local__HttpsPort ?? env.HTTPS_PORT)) return undefined;
+  const { startLocalHttps: serveHttps } = await import('./local/local-https.js');
+  return serveHttps(app, { port: o.httpsPort, env, ...at, quiet: o.quiet });
+}
+
+/** Listen on `port` at `bind`; the service pushed drops open connections and closes the server. */
+async function listen(server: Server, port: number, bind: string, services: Service[]): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, bind, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  services.push({
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
+    },
+  });
 }
 
 /**

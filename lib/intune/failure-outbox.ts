@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describeError, isAppError } from '../errors.js';
 import type { MessageQueue } from '../queue/types.js';
 import type { DocumentCollection } from '../store/documents.js';
-import { encodeNotificationMessage, type NotificationMessage } from './notifications.js';
+import { encodeNotificationMessage, type NotificationMessage } from './notification-message.js';
 import { silentLogger, type Logger } from './types.js';
 
 const KIND = 'intune-failure-outbox';

@@ -1,5 +1,6 @@
 import type { App } from '../app.js';
-import { processNotification, redrivePending, type NotificationOutcome } from './notification-worker.js';
+import { redrivePending } from './notification-redrive.js';
+import { processNotification, type NotificationOutcome } from './notification-worker.js';
 
 /**
  * What the queue and timer functions run, given the worker's App: every Intune endpoint's

@@ -1,117 +1,23 @@
-import { AppError, describeError } from '../errors.js';
+import { describeError } from '../errors.js';
 import type { MessageQueue } from '../queue/types.js';
-import type { CertificateRecord, CertificateStore, NotificationState } from '../store/types.js';
-import { type IntuneClient, truncateDescription } from './client.js';
+import type { CertificateRecord, CertificateStore } from '../store/types.js';
+import { truncateDescription } from './client.js';
 import type { FailureOutbox } from './failure-outbox.js';
-import { intuneReason, type Logger, silentLogger } from './types.js';
+import {
+  encodeNotificationMessage,
+  type NotificationMessage,
+  successMessageFor,
+} from './notification-message.js';
+import { markNotification } from './notification-record.js';
+import { type Logger, silentLogger } from './types.js';
 
 /**
  * Intune success/failure notifications, the enrollment side: issue → record the
  * certificate with notification state pending → enqueue → the queue-triggered worker calls
- * Intune and marks the record. The worker side is notification-worker.ts.
- *
- * The queue message is JSON (base64 on the wire, see lib/queue/storage.ts):
- *   {"v":1,"kind":"success","serial":"…","transactionId":"…","certificateRequest":"…","attempt":0}
- *   {"v":1,"kind":"failure","transactionId":"…","certificateRequest":"…","hResult":-2147467259,
- *    "description":"…≤255…","attempt":0}
- * Both carry `"endpoint":"<name>"`, the SCEP endpoint whose Intune connection (tenant, app
- * registration) validated the request and must hear of the outcome; messages written before
- * endpoints were data have none and go to the settings-defined connection.
- * For a success the store record is the source of truth (thumbprint, serial, notAfter, issuer,
- * endpoint); a failure has no record (no certificate was issued), the message carries everything.
+ * Intune and marks the record. The worker side is notification-worker.ts; the message format is
+ * notification-message.ts; the synchronous mode (wait for Intune before delivery) is
+ * notification-confirm.ts.
  */
-
-export type NotificationMessage =
-  | {
-      readonly v: 1;
-      readonly kind: 'success';
-      readonly endpoint?: string | undefined;
-      readonly serial: string;
-      readonly transactionId: string;
-      readonly certificateRequest: string;
-      /** Delivery attempts made before this message was written. */
-      readonly attempt: number;
-      readonly lastError?: string | undefined;
-    }
-  | {
-      readonly v: 1;
-      readonly kind: 'failure';
-      readonly endpoint?: string | undefined;
-      readonly transactionId: string;
-      readonly certificateRequest: string;
-      readonly hResult: number;
-      readonly description: string;
-      readonly attempt: number;
-      readonly lastError?: string | undefined;
-    };
-
-/** Accepts what a queue trigger hands over: the JSON-parsed object, or the JSON text. */
-export function parseNotificationMessage(input: unknown): NotificationMessage | undefined {
-  let v: unknown = input;
-  if (typeof input === 'string') {
-    try {
-      v = JSON.parse(input);
-    } catch {
-      return undefined;
-    }
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as Record<string, unknown>;
-  const str = (k: string): string | undefined => (typeof o[k] === 'string' && o[k] !== '' ? o[k] : undefined);
-  const attempt =
-    typeof o.attempt === 'number' && Number.isInteger(o.attempt) && o.attempt >= 0 ? o.attempt : 0;
-  const transactionId = str('transactionId');
-  const certificateRequest = str('certificateRequest');
-  const lastError = str('lastError');
-  const endpoint = str('endpoint');
-  if (o.v !== 1 || transactionId === undefined || certificateRequest === undefined) return undefined;
-  if (o.kind === 'success') {
-    const serial = str('serial');
-    if (serial === undefined) return undefined;
-    return { v: 1, kind: 'success', endpoint, serial, transactionId, certificateRequest, attempt, lastError };
-  }
-  if (o.kind === 'failure' && typeof o.hResult === 'number' && Number.isInteger(o.hResult)) {
-    const description = truncateDescription(str('description') ?? '');
-    return {
-      v: 1,
-      kind: 'failure',
-      endpoint,
-      transactionId,
-      certificateRequest,
-      hResult: o.hResult,
-      description,
-      attempt,
-      lastError,
-    };
-  }
-  return undefined;
-}
-
-export function encodeNotificationMessage(m: NotificationMessage): string {
-  return JSON.stringify(m);
-}
-
-/** The `notification` of a new Intune certificate record: pending, nothing sent yet. */
-export function pendingNotification(
-  certificateRequest: string,
-  now: Date,
-): NonNullable<CertificateRecord['notification']> {
-  return { state: 'pending', attempts: 0, updatedAt: now.toISOString(), certificateRequest };
-}
-
-export function successMessageFor(record: CertificateRecord, attempt = 0): NotificationMessage | undefined {
-  const certificateRequest = record.notification?.certificateRequest;
-  if (record.transactionId === undefined || certificateRequest === undefined) return undefined;
-  return {
-    v: 1,
-    kind: 'success',
-    endpoint: record.endpoint,
-    serial: record.serialNumber,
-    transactionId: record.transactionId,
-    certificateRequest,
-    attempt,
-  };
-}
 
 export interface EnqueueDeps {
   readonly queue: MessageQueue;
@@ -222,122 +128,4 @@ export async function notifyFailure(
     }
     return { queued: false };
   }
-}
-
-/**
- * Set the record's notification bookkeeping with optimistic concurrency: re-read and retry on
- * an etag mismatch. Resolves the stored record, or undefined when the record is gone or another
- * writer already settled the notification (`sent`/`failed`) and `force` is not set.
- */
-export async function markNotification(
-  store: CertificateStore,
-  record: CertificateRecord,
-  next: { state: NotificationState; attempts: number; lastError?: string | undefined; updatedAt: string },
-  force = false,
-): Promise<CertificateRecord | undefined> {
-  let current: CertificateRecord | undefined = record;
-  for (let i = 0; i < 5 && current; i++) {
-    const settled = current.notification?.state === 'sent' || current.notification?.state === 'failed';
-    if (i > 0 && settled && !force) return undefined;
-    const notification = { ...current.notification, ...next, lastError: next.lastError?.slice(0, 500) };
-    const updated = await store.update(current, { notification });
-    if (updated) return updated;
-    current = await store.getBySerial(record.serialNumber);
-  }
-  if (!current) return undefined;
-  throw new AppError(
-    'DEPENDENCY_UNAVAILABLE',
-    'the certificate record kept changing while its notification state was set',
-    {
-      detail: { serial: record.serialNumber },
-    },
-  );
-}
-
-export interface ConfirmDeps {
-  readonly client: Pick<IntuneClient, 'successNotification'>;
-  readonly store: CertificateStore;
-  readonly now?: () => Date;
-  readonly log?: Logger;
-}
-
-export type ConfirmResult =
-  | { readonly deliver: true; readonly record: CertificateRecord }
-  | { readonly deliver: false; readonly reason: string; readonly detail: string };
-
-/**
- * AppConfig__IntuneValidation__WaitForSuccessNotificationResponse=true: send the success
- * notification on the enrollment request and return the certificate only if Intune accepted it
- * (spec §0: "any exception from … successNotification => MUST NOT issue/deliver the cert";
- * test matrix row 24). Trade-off: the device waits for one more Intune round trip (plus a token
- * request when the cache is cold), and an Intune outage fails enrollments that the queued mode
- * would complete. Call it again on an idempotent retry of the same transaction: a record whose
- * notification was already sent is delivered without a second call.
- */
-export async function confirmSuccessBeforeDelivery(
-  deps: ConfirmDeps,
-  record: CertificateRecord,
-): Promise<ConfirmResult> {
-  const log = deps.log ?? silentLogger;
-  const now = deps.now ?? (() => new Date());
-  const n = record.notification;
-  if (n?.state === 'sent') return { deliver: true, record };
-  if (record.transactionId === undefined || n?.certificateRequest === undefined) {
-    return {
-      deliver: false,
-      reason: 'intune:invalid-argument',
-      detail: 'the record has no transactionId or certificateRequest',
-    };
-  }
-  const attempts = n.attempts + 1;
-  const r = await deps.client.successNotification({
-    transactionId: record.transactionId,
-    certificateRequest: n.certificateRequest,
-    certificateThumbprint: record.thumbprintSha1,
-    certificateSerialNumber: record.serialNumber,
-    certificateExpiration: record.notAfter,
-    issuingCertificateAuthority: record.issuer,
-  });
-  if (r.ok) {
-    try {
-      const marked = await markNotification(deps.store, record, {
-        state: 'sent',
-        attempts,
-        updatedAt: now().toISOString(),
-      });
-      return { deliver: true, record: marked ?? record };
-    } catch (e) {
-      // Intune has it; a stale "pending" only means the re-drive timer may send it once more.
-      log.warn('intune success notification sent but the record could not be marked', {
-        serial: record.serialNumber,
-        error: describeError(e),
-      });
-      return { deliver: true, record };
-    }
-  }
-  const reason = intuneReason(r);
-  const detail = [r.message, r.errorDescription].filter((s) => s !== undefined && s !== '').join(': ');
-  log.warn(`intune successNotification failed (${reason}); certificate withheld`, {
-    serial: record.serialNumber,
-    transactionId: record.transactionId,
-    activityId: r.activityId,
-  });
-  // "failed", not "pending": the re-drive timer must not announce a certificate the device never got.
-  await markNotification(
-    deps.store,
-    record,
-    {
-      state: 'failed',
-      attempts,
-      lastError: `certificate withheld: ${reason} ${detail}`,
-      updatedAt: now().toISOString(),
-    },
-    true,
-  ).catch((e: unknown) => {
-    log.warn('could not mark the withheld certificate', {
-      serial: record.serialNumber,
-      error: describeError(e),
-    });
-  });
-  return { deliver: false, reason, detail };
 }

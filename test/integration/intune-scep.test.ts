@@ -3,7 +3,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { QueueClient } from '@azure/storage-queue';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getApp } from '../../lib/app.js';
-import { encodeNotificationMessage, successMessageFor } from '../../lib/intune/notifications.js';
+import { encodeNotificationMessage, successMessageFor } from '../../lib/intune/notification-message.js';
 import { FailInfo, PKIStatus } from '../../lib/scep/types.js';
 import type { CertificateRecord } from '../../lib/store/types.js';
 import { startFakeIntune, type FakeIntune } from '../fakes/intune-server.js';

@@ -68,8 +68,8 @@ describe('SCEP on the Cosmos store: an identical re-send gets the same certifica
 });
 
 describe('local host: a closed host leaves no settings behind', () => {
-  // scripts/host.ts startLocalHost: `Object.assign(process.env, env)` and close() never takes
-  // the values back. A second host in the same process with store 'cosmos' finds the first
+  // startLocalHost (scripts/local/backing.ts applyEnvironment): `Object.assign(process.env, env)`
+  // and close() never takes the values back. A second host in the same process with store 'cosmos' finds the first
   // host's AppConfig__CosmosDb__Endpoint in process.env, skips starting its own server and
   // uses the closed one (probe 503 "ECONNREFUSED", every enrollment a FAILURE).
   it('gives a second store "cosmos" host its own working Cosmos server', async () => {

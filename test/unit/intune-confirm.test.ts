@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IntuneClient } from '../../lib/intune/client.js';
-import { redrivePending } from '../../lib/intune/notification-worker.js';
-import { confirmSuccessBeforeDelivery } from '../../lib/intune/notifications.js';
+import { redrivePending } from '../../lib/intune/notification-redrive.js';
+import { confirmSuccessBeforeDelivery } from '../../lib/intune/notification-confirm.js';
 import { MemoryMessageQueue } from '../../lib/queue/memory.js';
 import { MemoryCertificateStore } from '../../lib/store/memory.js';
 import type { CertificateRecord } from '../../lib/store/types.js';

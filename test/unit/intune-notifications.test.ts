@@ -7,11 +7,10 @@ import { AppError } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';
 import { IntuneClient } from '../../lib/intune/client.js';
 import { HRESULT } from '../../lib/intune/hresult.js';
+import { redrivePending, redrivePoison } from '../../lib/intune/notification-redrive.js';
 import {
   type NotificationOutcome,
   processNotification,
-  redrivePending,
-  redrivePoison,
   type WorkerDeps,
 } from '../../lib/intune/notification-worker.js';
 import { notifyAfterIssue, notifyFailure } from '../../lib/intune/notifications.js';

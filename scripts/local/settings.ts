@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LocalHostOptions } from '../host.js';
+
+/**
+ * The local host's settings and data folder: process.env, local.settings.json's Values (as
+ * `func start` reads them) and the caller's settings, in that order, plus the static challenge
+ * kept in the data folder.
+ */
+
+const scriptsDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The project root (host.json, local.settings.json), from scripts/ or dist/scripts/. */
+export const root = join(scriptsDir, existsSync(join(scriptsDir, '..', 'host.json')) ? '..' : '../..');
+
+export interface LocalSettings {
+  readonly env: Record<string, string | undefined>;
+  readonly dataDir: string;
+  readonly staticChallenge: string | undefined;
+}
+
+export async function prepareSettings(
+  o: Pick<LocalHostOptions, 'env' | 'dataDir' | 'loadLocalSettings'>,
+): Promise<LocalSettings> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  if (o.loadLocalSettings) Object.assign(env, localSettings(), { ...pick(process.env) });
+  Object.assign(env, o.env ?? {});
+  const dataDir = o.dataDir ?? env.AppConfig__DataDir ?? join(root, '.data');
+  env.AppConfig__DataDir = dataDir;
+  const staticChallenge = await ensureStaticChallenge(env, dataDir);
+  return { env, dataDir, staticChallenge };
+}
+
+function localSettings(): Record<string, string> {
+  const file = join(root, 'local.settings.json');
+  if (!existsSync(file)) return {};
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, string> };
+  return parsed.Values ?? {};
+}
+
+function pick(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env))
+    if (v !== undefined && /^(AppConfig__|AZURE_|AzureWebJobs)/.test(k)) out[k] = v;
+  return out;
+}
+
+/** The static challenge in force: configured, or generated once and kept in the data folder. */
+async function ensureStaticChallenge(
+  env: Record<string, string | undefined>,
+  dataDir: string,
+): Promise<string | undefined> {
+  if (/^(false|0|no)$/i.test(env.AppConfig__StaticValidation__Enabled ?? '')) return undefined;
+  const configured = env.AppConfig__StaticValidation__RequestPassword;
+  if (configured) return configured;
+  const file = join(dataDir, 'static-challenge.txt');
+  let secret: string;
+  try {
+    secret = (await readFile(file, 'utf8')).trim();
+  } catch {
+    secret = randomBytes(24).toString('base64url'); // 192 bits, 32 characters
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  }
+  env.AppConfig__StaticValidation__RequestPassword = secret;
+  return secret;
+}
