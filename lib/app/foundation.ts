@@ -45,7 +45,7 @@ export async function createFoundation(
   const { logger, clock } = o;
   const credential = azureCredential(settings, options.credential);
   const [{ ca: configuredCa, created }, { store, documents: storedDocuments, description, close, database }] =
-    await Promise.all([loadCaKeys(settings, credential, logger), createStore(settings, credential)]);
+    await Promise.all([loadCaKeys(settings, credential, logger), createStore(settings, credential, logger)]);
   const documents = options.documents ?? storedDocuments;
   // After an activation (POST api/manage/ca-certificates/next/activate) the next CA issues from
   // the next start on; the configured CA stays trusted for renewals as the previous CA.
@@ -89,9 +89,13 @@ function azureCredential(
 async function createStore(
   settings: Settings,
   credential: () => Promise<TokenCredential>,
+  logger: Logger,
 ): ReturnType<typeof import('../store/local.js').createLocalStores> {
   const { createLocalStores } = await import('../store/local.js');
-  if (settings.cosmos.endpoint === undefined) return createLocalStores(settings.core);
+  if (settings.cosmos.endpoint === undefined)
+    return createLocalStores(settings.core, (message) => {
+      logger.warn(`local database: ${message}`);
+    });
   const { createCosmosStores } = await import('../store/cosmos-factory.js');
   const cred = settings.cosmos.key === undefined ? await credential() : undefined;
   return {

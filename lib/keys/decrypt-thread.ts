@@ -15,13 +15,14 @@ import { Worker } from 'node:worker_threads';
  */
 export const DECRYPT_ON_THREAD = availableParallelism() > 2;
 
-/** crypto.privateDecrypt, on the worker thread where DECRYPT_ON_THREAD says so. */
+/** crypto.privateDecrypt, on the worker thread where `onThread` (DECRYPT_ON_THREAD) says so. */
 export function rsaPrivateDecrypt(
   key: KeyObject,
   options: DecryptOptions,
   data: Uint8Array,
+  onThread = DECRYPT_ON_THREAD,
 ): Promise<Buffer> {
-  return DECRYPT_ON_THREAD ? privateDecryptOffThread(key, options, data) : runHere(key, options, data);
+  return onThread ? privateDecryptOffThread(key, options, data) : runHere(key, options, data);
 }
 
 export interface DecryptOptions {

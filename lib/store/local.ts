@@ -11,9 +11,13 @@ export const LOCAL_DATABASE_FILE = 'ca.db';
 
 /**
  * The stores without Cosmos DB: the embedded database at `<dataDir>/ca.db` (default), or
- * memory (AppConfig__LocalStore=memory). `close` releases the database file.
+ * memory (AppConfig__LocalStore=memory). `close` releases the database file. `warn` hears of
+ * the database's checkpoint thread failing (./sqlite-checkpoint.ts); nothing is lost then.
  */
-export async function createLocalStores(core: Pick<CoreSettings, 'dataDir' | 'localStore'>): Promise<{
+export async function createLocalStores(
+  core: Pick<CoreSettings, 'dataDir' | 'localStore'>,
+  warn: (message: string) => void = () => undefined,
+): Promise<{
   store: CertificateStore;
   documents: DocumentStore;
   description: string;
@@ -36,7 +40,7 @@ export async function createLocalStores(core: Pick<CoreSettings, 'dataDir' | 'lo
   const { startCheckpointer } = await import('./sqlite-checkpoint.js');
   const file = join(core.dataDir, LOCAL_DATABASE_FILE);
   const db = openSqlite(file);
-  const checkpoints = startCheckpointer(db, file);
+  const checkpoints = startCheckpointer(db, file, warn);
   return {
     store: new SqliteCertificateStore(db),
     documents: new SqliteDocumentStore(db),

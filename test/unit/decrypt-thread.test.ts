@@ -51,16 +51,35 @@ describe('privateDecryptOffThread', () => {
     expect(key.toString()).toBe('content key');
   });
 
-  it('ok/rsaPrivateDecrypt uses the thread only with more than two cores, and answers privateDecrypt’s bytes either way', async () => {
+  it.each([
+    ['on the worker thread', true],
+    ['on the event loop', false],
+  ])(
+    'ok/rsaPrivateDecrypt %s answers privateDecrypt’s bytes, and a refused ciphertext is a rejection',
+    async (_where, onThread) => {
+      const wrapped = publicEncrypt(
+        { key: a.publicKey, padding: constants.RSA_PKCS1_PADDING },
+        Buffer.alloc(16, 7),
+      );
+      const em = await rsaPrivateDecrypt(
+        a.privateKey,
+        { padding: constants.RSA_NO_PADDING },
+        wrapped,
+        onThread,
+      );
+      expect(em).toEqual(privateDecrypt({ key: a.privateKey, padding: constants.RSA_NO_PADDING }, wrapped));
+      await expect(
+        rsaPrivateDecrypt(
+          a.privateKey,
+          { padding: constants.RSA_NO_PADDING },
+          Buffer.alloc(300, 0xff),
+          onThread,
+        ),
+      ).rejects.toThrow();
+    },
+  );
+
+  it('ok/the worker thread is the default only with more than two cores', () => {
     expect(DECRYPT_ON_THREAD).toBe(availableParallelism() > 2);
-    const wrapped = publicEncrypt(
-      { key: a.publicKey, padding: constants.RSA_PKCS1_PADDING },
-      Buffer.alloc(16, 7),
-    );
-    const em = await rsaPrivateDecrypt(a.privateKey, { padding: constants.RSA_NO_PADDING }, wrapped);
-    expect(em).toEqual(privateDecrypt({ key: a.privateKey, padding: constants.RSA_NO_PADDING }, wrapped));
-    await expect(
-      rsaPrivateDecrypt(a.privateKey, { padding: constants.RSA_NO_PADDING }, Buffer.alloc(300, 0xff)),
-    ).rejects.toThrow();
   });
 });
