@@ -33,7 +33,7 @@ import { benchRaOperations } from './bench-ra.js';
  * warmed-up processes rather than a JIT's first minutes; the host's start time has its own line.
  * Environment: BENCH_TOTAL (300), BENCH_CONCURRENCY ("4"), BENCH_KEYS (16), BENCH_WARMUP (200),
  * BENCH_MAX_SECONDS (900), BENCH_STORE (sqlite; also memory, cosmos), BENCH_PRELOAD (100000;
- * 0 skips the pre-loaded run), BENCH_HOST_NODE_ARGS (Node options for the host, e.g. `--cpu-prof`).
+ * 0 skips the pre-loaded run), BENCH_HOST_NODE_ARGS (space-separated Node options for the host, e.g. `--cpu-prof`).
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', existsSync(join(here, '..', 'host.json')) ? '' : '..');

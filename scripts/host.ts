@@ -96,7 +96,7 @@ async function start(
 
   const bind = o.host ?? '127.0.0.1';
   await listen(server, o.port ?? 7071, bind, services);
-  // A new instance is ready for requests: the Functions host runs the warmup trigger now.
+  // A new instance: run its warmup trigger (requests are not held back meanwhile).
   const { runWarmups } = await import('./local/warmup.js');
   const warmedUp = runWarmups(registrations, (name) => invoke(name, [{}]), onBackgroundError);
   services.push({ close: () => warmedUp });

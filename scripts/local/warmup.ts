@@ -1,10 +1,11 @@
 import type { Registration } from './functions-core.js';
 
 /**
- * Warmup triggers as the Functions host runs them when it adds an instance: once, after the
- * instance is ready for requests (learn.microsoft.com/azure/azure-functions/functions-bindings-warmup).
- * The local host is one instance that has just started. Requests do not wait for it: what a
- * warmup prepares is also made on first use. Resolves when every warmup function has finished.
+ * Warmup triggers: the Functions host runs them once when it adds an instance, before the
+ * instance receives traffic (learn.microsoft.com/azure/azure-functions/functions-bindings-warmup).
+ * The local host is one instance that has just started; it runs them right after it starts
+ * listening and does not hold requests back meanwhile, since what a warmup prepares is also
+ * made on first use. Resolves when every warmup function has finished.
  */
 export async function runWarmups(
   registrations: readonly Registration[],
