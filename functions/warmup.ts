@@ -1,4 +1,4 @@
-import { app, type InvocationContext, type WarmupContext } from '@azure/functions';
+import { app, type WarmupContext } from '@azure/functions';
 import { getApp } from '../lib/app.js';
 
 /**
@@ -7,9 +7,9 @@ import { getApp } from '../lib/app.js';
  * for: the OCSP responder's key and certificate (a key generation and one CA signature), so the
  * first relying party is answered at once. Everything it prepares is also made on first use.
  */
-export async function warmup(_warmup: WarmupContext, context: InvocationContext): Promise<void> {
+export async function warmup(_warmup: WarmupContext): Promise<void> {
+  // The responder certificate it makes is a key lifecycle audit event (ocsp-responder.issued).
   await (await getApp()).revocation.prepare();
-  context.log('warmup: OCSP responder ready');
 }
 
 app.warmup('warmup', { handler: warmup });
