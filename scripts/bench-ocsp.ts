@@ -35,7 +35,7 @@ import { Certificate } from '@peculiar/asn1-x509';
  * that the rows compare steady states rather than a freshly started process's JIT warm-up; the
  * cold cost has its own row.
  *
- * Environment: BENCH_OCSP_TOTAL (5000), BENCH_OCSP_CONCURRENCY (16), BENCH_OCSP_WARMUP (2000),
+ * Environment: BENCH_HOST_NODE_ARGS (space-separated Node options for the host), BENCH_OCSP_TOTAL (5000), BENCH_OCSP_CONCURRENCY (16), BENCH_OCSP_WARMUP (2000),
  * BENCH_CRL_ENTRIES (100000).
  */
 const here = dirname(fileURLToPath(import.meta.url));
@@ -284,7 +284,8 @@ async function waitForPort(port: number): Promise<void> {
 
 async function startHost(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
   const port = 17000 + Math.floor(Math.random() * 2000);
-  const child = spawn(process.execPath, [join(root, 'dist', 'scripts', 'host.js')], {
+  const nodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'scripts', 'host.js')], {
     env: {
       ...process.env,
       PORT: String(port),
