@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type * as Functions from '@azure/functions';
 import type { registrations } from './functions-core.js';
+import { LocalHttpRequest, LocalInvocationContext } from './invocation.js';
 import { LocalNativeRequest } from './request.js';
 import type { CompiledRoute } from './routes.js';
 
@@ -17,16 +18,16 @@ export interface HttpRoute {
   readonly compiled: CompiledRoute;
 }
 
-type FunctionsTypes = Pick<typeof Functions, 'HttpRequest' | 'InvocationContext' | 'HttpResponse'>;
+type FunctionsTypes = Pick<typeof Functions, 'HttpResponse'>;
 
 /**
  * The local host's request listener, in the role of the Functions host's HTTP front end: route
- * by the functions' own route templates and methods, hand the function an HttpRequest and an
- * InvocationContext, and write what it returns. A failure no handler caught answers 500.
+ * by the functions' own route templates and methods, hand the function a request and an
+ * invocation context (./invocation.ts), and write what it returns. A failure no handler caught answers 500.
  */
 export function dispatcher(
   http: readonly HttpRoute[],
-  { HttpRequest, InvocationContext, HttpResponse }: FunctionsTypes,
+  { HttpResponse }: FunctionsTypes,
   onFailure: (e: unknown) => void,
 ): RequestListener {
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -45,21 +46,13 @@ export function dispatcher(
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
     const requestUrl = `http://${req.headers.host ?? '127.0.0.1'}${req.url ?? '/'}`;
-    const request = new HttpRequest({
-      method,
-      url: requestUrl,
-      headers,
-      params: found.params,
-      // Without a query string there is nothing to parse: spares HttpRequest a second URL parse.
-      ...(url.search === '' ? { query: {} } : {}),
-      ...(body.length > 0 ? { body: { bytes: body } } : {}),
-      // See local/request.ts: the same request without building a web Request each time.
-      nativeRequest: new LocalNativeRequest(requestUrl, method, headers, body.length > 0 ? body : undefined),
-    } as ConstructorParameters<typeof HttpRequest>[0]);
-    const context = new InvocationContext({
-      functionName: found.entry.reg.metadata.name,
-      invocationId: randomUUID(),
-    });
+    // See local/invocation.ts: HttpRequest's and InvocationContext's public surface, without
+    // the library's per-object WeakMap entries.
+    const request = new LocalHttpRequest(
+      new LocalNativeRequest(requestUrl, method, headers, body.length > 0 ? body : undefined),
+      found.params,
+    );
+    const context = new LocalInvocationContext(found.entry.reg.metadata.name, randomUUID());
     const result = await found.entry.reg.handler(request, context);
     if (writePlain(res, result)) return;
     if (await writeStream(res, result)) return;

@@ -65,6 +65,12 @@ export class LocalNativeRequest {
     return this.full().clone();
   }
 
+  /** The same request, unread (HttpRequest.clone); like a web Request, not once its body is read. */
+  copy(): LocalNativeRequest {
+    if (this.bodyUsed) throw new TypeError('Body is unusable: Body has already been read');
+    return new LocalNativeRequest(this.url, this.method, this.headerInit, this.bytes);
+  }
+
   /** Like a web Request: the body can be read once. */
   private consume<T>(read: (bytes: Buffer) => T): Promise<T> {
     if (this.used) return Promise.reject(new TypeError('Body is unusable: Body has already been read'));

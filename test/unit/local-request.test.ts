@@ -1,5 +1,6 @@
 import azf from '@azure/functions';
 import { describe, expect, it } from 'vitest';
+import { LocalHttpRequest, LocalInvocationContext } from '../../scripts/local/invocation.js';
 import { LocalNativeRequest } from '../../scripts/local/request.js';
 
 /**
@@ -14,6 +15,19 @@ function both(method: string, headers: Record<string, string>, body?: Buffer): a
   // `nativeRequest` is the init field the Functions host passes; not in the public type.
   const local = { ...withBody, nativeRequest: new LocalNativeRequest(URL_, method, headers, body) };
   return [new azf.HttpRequest(withBody), new azf.HttpRequest(local)];
+}
+
+/** The library's HttpRequest and the local host's own (local/invocation.ts), over the same request. */
+/** HttpRequest's public surface, which both answer. */
+type RequestSurface = { [K in keyof azf.HttpRequest]: azf.HttpRequest[K] };
+
+function pair(method: string, headers: Record<string, string>, body?: Buffer): RequestSurface[] {
+  const [real] = both(method, headers, body);
+  if (!real) throw new Error('no request');
+  return [
+    real,
+    new LocalHttpRequest(new LocalNativeRequest(URL_, method, headers, body), { endpoint: 'static' }),
+  ];
 }
 
 describe('LocalNativeRequest', () => {
@@ -53,5 +67,36 @@ describe('LocalNativeRequest', () => {
     const [real, local] = both('POST', {}, Buffer.from('{not json'));
     await expect(real?.json()).rejects.toThrow(SyntaxError);
     await expect(local?.json()).rejects.toThrow(SyntaxError);
+  });
+});
+
+describe('LocalHttpRequest and LocalInvocationContext', () => {
+  it('ok/method, URL, query, params, headers, body reads and clone answer as the library’s HttpRequest', async () => {
+    const body = Buffer.from('{"a":"é"}');
+    const [real, local] = pair('POST', { 'content-type': 'application/json', 'x-a': '1' }, body);
+    if (!real || !local) throw new Error('no requests');
+    expect([local.method, local.url, local.params]).toEqual([real.method, real.url, real.params]);
+    expect(local.query.getAll('message')).toEqual(real.query.getAll('message'));
+    expect([...local.headers]).toEqual([...real.headers]);
+    const [realCopy, localCopy] = [real.clone(), local.clone()];
+    expect(await local.json()).toEqual(await real.json());
+    expect(local.bodyUsed).toBe(real.bodyUsed);
+    await expect(local.text()).rejects.toThrow(TypeError);
+    expect(await localCopy.text()).toBe(await realCopy.text());
+    expect(() => local.clone()).toThrow(TypeError); // like the web Request once its body is read
+    expect(local.user).toBeNull();
+    const [realGet, localGet] = pair('GET', {});
+    expect(localGet?.body).toBe(realGet?.body);
+    expect(await localGet?.arrayBuffer()).toEqual(await realGet?.arrayBuffer());
+  });
+
+  it('ok/the context carries the function name and invocation id, and extra bindings by name', () => {
+    const c = new LocalInvocationContext('ocsp', 'id-1');
+    const real = new azf.InvocationContext({ functionName: 'ocsp', invocationId: 'id-1' });
+    expect([c.functionName, c.invocationId]).toEqual([real.functionName, real.invocationId]);
+    c.extraOutputs.set('out', 1);
+    real.extraOutputs.set('out', 1);
+    expect(c.extraOutputs.get('out')).toBe(real.extraOutputs.get('out'));
+    expect(c.extraInputs.get('none')).toBeUndefined();
   });
 });
