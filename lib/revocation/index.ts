@@ -123,8 +123,7 @@ export function createRevocation(deps: {
     service,
     epoch,
     prepare: async () => {
-      const [active] = trustedCas(await deps.cas.get());
-      await of(active).ocsp.prepare();
+      await of((await deps.cas.get()).active).ocsp.prepare();
     },
     close: () => {
       for (const p of perCa.values()) p.crl.close();
