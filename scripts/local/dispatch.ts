@@ -51,6 +51,7 @@ export function dispatcher(
     const request = new LocalHttpRequest(
       new LocalNativeRequest(requestUrl, method, headers, body.length > 0 ? body : undefined),
       found.params,
+      url.searchParams,
     );
     const context = new LocalInvocationContext(found.entry.reg.metadata.name, randomUUID());
     const result = await found.entry.reg.handler(request, context);

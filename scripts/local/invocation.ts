@@ -23,11 +23,12 @@ import { LocalNativeRequest } from './request.js';
  */
 export class LocalHttpRequest implements HttpRequest {
   readonly user = null; // App Service authentication headers: nothing stands in front of the local host
-  private queryParams: URLSearchParams | undefined;
 
+  /** `query`: the search parameters of the URL the host already parsed to route the request. */
   constructor(
     private readonly native: LocalNativeRequest,
     readonly params: HttpRequestParams,
+    readonly query: URLSearchParams,
   ) {}
 
   get method(): string {
@@ -38,10 +39,6 @@ export class LocalHttpRequest implements HttpRequest {
   }
   get headers(): Headers {
     return this.native.headers;
-  }
-  get query(): URLSearchParams {
-    this.queryParams ??= new URL(this.native.url).searchParams;
-    return this.queryParams;
   }
   get body(): ReadableStream<Uint8Array> | null {
     return this.native.body;
@@ -54,8 +51,15 @@ export class LocalHttpRequest implements HttpRequest {
   readonly json = (): Promise<unknown> => this.native.json();
   readonly blob = (): Promise<Blob> => this.native.blob();
   readonly formData = (): Promise<FormData> => this.native.formData();
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- the point of this class (see above)
-  readonly clone = (): HttpRequest => new LocalHttpRequest(this.native.copy(), { ...this.params });
+  readonly clone = (): HttpRequest => {
+    const copy = new LocalHttpRequest(
+      this.native.copy(),
+      { ...this.params },
+      new URLSearchParams(this.query),
+    );
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- the point of this class (see above)
+    return copy;
+  };
 }
 
 class Bindings implements InvocationContextExtraInputs, InvocationContextExtraOutputs {

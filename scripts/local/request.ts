@@ -1,13 +1,9 @@
 /**
- * The request object behind the local host's HttpRequest. @azure/functions builds a web
- * `Request` (URL parsing, a body stream, an AbortSignal) for every request it is given; most
- * requests here only need the method, URL, headers and body bytes, which this object answers
- * directly. Anything else (the body as a stream, formData, blob, clone) is delegated to a real
- * `Request` built on first use, so handlers see the same behaviour either way.
- *
- * Passed as the HttpRequestInit's `nativeRequest`, which @azure/functions' HttpRequest wraps
- * when it is present (the Functions host path); the regular init fields are passed too, so a
- * version that ignores it builds its own `Request` as before.
+ * The request behind the local host's LocalHttpRequest (./invocation.ts). A web `Request` costs
+ * URL parsing, a body stream and an AbortSignal per request; most requests here only need the
+ * method, URL, headers and body bytes, which this object answers directly. The body as a
+ * stream, formData and blob are delegated to a real `Request` built on first use, so handlers
+ * see the same behaviour either way.
  */
 /** Like Body.text(): UTF-8, a leading byte order mark dropped. */
 const utf8 = new TextDecoder();
@@ -57,12 +53,8 @@ export class LocalNativeRequest {
   }
 
   formData(): Promise<FormData> {
-    // eslint-disable-next-line @typescript-eslint/no-deprecated -- HttpRequest.formData() delegates here
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- LocalHttpRequest.formData() delegates here
     return this.full().formData();
-  }
-
-  clone(): Request {
-    return this.full().clone();
   }
 
   /** The same request, unread (HttpRequest.clone); like a web Request, not once its body is read. */

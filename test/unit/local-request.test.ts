@@ -4,33 +4,23 @@ import { LocalHttpRequest, LocalInvocationContext } from '../../scripts/local/in
 import { LocalNativeRequest } from '../../scripts/local/request.js';
 
 /**
- * The local host's request object answers like the web Request @azure/functions would build:
- * compared side by side through HttpRequest.
+ * The local host's request object answers like the HttpRequest @azure/functions builds over a
+ * web Request: compared side by side.
  */
 const URL_ = 'http://127.0.0.1:7071/api/x?operation=PKIOperation&message=a%2Bb&message=c';
 
-function both(method: string, headers: Record<string, string>, body?: Buffer): azf.HttpRequest[] {
-  const init = { method, url: URL_, headers, params: { endpoint: 'static' } };
-  const withBody = body ? { ...init, body: { bytes: body } } : init;
-  // `nativeRequest` is the init field the Functions host passes; not in the public type.
-  const local = { ...withBody, nativeRequest: new LocalNativeRequest(URL_, method, headers, body) };
-  return [new azf.HttpRequest(withBody), new azf.HttpRequest(local)];
-}
-
-/** The library's HttpRequest and the local host's own (local/invocation.ts), over the same request. */
 /** HttpRequest's public surface, which both answer. */
 type RequestSurface = { [K in keyof azf.HttpRequest]: azf.HttpRequest[K] };
 
-function pair(method: string, headers: Record<string, string>, body?: Buffer): RequestSurface[] {
-  const [real] = both(method, headers, body);
-  if (!real) throw new Error('no request');
-  return [
-    real,
-    new LocalHttpRequest(new LocalNativeRequest(URL_, method, headers, body), { endpoint: 'static' }),
-  ];
+/** The library's HttpRequest and the local host's own (local/invocation.ts), over the same request. */
+function both(method: string, headers: Record<string, string>, body?: Buffer): RequestSurface[] {
+  const init = { method, url: URL_, headers, params: { endpoint: 'static' } };
+  const real = new azf.HttpRequest(body ? { ...init, body: { bytes: body } } : init);
+  const native = new LocalNativeRequest(URL_, method, headers, body);
+  return [real, new LocalHttpRequest(native, { endpoint: 'static' }, new URL(URL_).searchParams)];
 }
 
-describe('LocalNativeRequest', () => {
+describe('LocalHttpRequest over LocalNativeRequest', () => {
   it('ok/method, URL, query (repeated keys too), params and headers as the web Request gives them', () => {
     const [real, local] = both('POST', { 'content-type': 'application/x-pki-message', 'x-a': '1' });
     if (!real || !local) throw new Error('no requests');
@@ -70,10 +60,10 @@ describe('LocalNativeRequest', () => {
   });
 });
 
-describe('LocalHttpRequest and LocalInvocationContext', () => {
+describe('LocalHttpRequest and LocalInvocationContext beside the library', () => {
   it('ok/method, URL, query, params, headers, body reads and clone answer as the library’s HttpRequest', async () => {
     const body = Buffer.from('{"a":"é"}');
-    const [real, local] = pair('POST', { 'content-type': 'application/json', 'x-a': '1' }, body);
+    const [real, local] = both('POST', { 'content-type': 'application/json', 'x-a': '1' }, body);
     if (!real || !local) throw new Error('no requests');
     expect([local.method, local.url, local.params]).toEqual([real.method, real.url, real.params]);
     expect(local.query.getAll('message')).toEqual(real.query.getAll('message'));
@@ -85,7 +75,7 @@ describe('LocalHttpRequest and LocalInvocationContext', () => {
     expect(await localCopy.text()).toBe(await realCopy.text());
     expect(() => local.clone()).toThrow(TypeError); // like the web Request once its body is read
     expect(local.user).toBeNull();
-    const [realGet, localGet] = pair('GET', {});
+    const [realGet, localGet] = both('GET', {});
     expect(localGet?.body).toBe(realGet?.body);
     expect(await localGet?.arrayBuffer()).toEqual(await realGet?.arrayBuffer());
   });
