@@ -27,5 +27,22 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-member-access': 'off',
     },
   },
+  {
+    // Test-only code (test/, testkit/) stays out of the product: scripts/bundle.ts refuses it too.
+    files: ['lib/**/*.ts', 'functions/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/test/**', '**/testkit/**'],
+              message: 'lib/ and functions/ never import test code.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['eslint.config.js', 'scripts/start.mjs'], ...tseslint.configs.disableTypeChecked },
 );

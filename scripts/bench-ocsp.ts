@@ -13,7 +13,7 @@ import { buildCsr } from '../lib/csr/build.js';
 import { LocalKey } from '../lib/keys/local.js';
 import { buildCrl } from '../lib/revocation/crl.js';
 import { ResponderCertificates } from '../lib/revocation/responder.js';
-import { buildPkiMessage, readCertRep } from '../lib/scep/client.js';
+import { buildPkiMessage, readCertRep } from '../testkit/scep-client.js';
 import { MessageType, PKIStatus } from '../lib/scep/types.js';
 import { MemoryCertificateStore } from '../lib/store/memory.js';
 import type { CertificateRecord } from '../lib/store/types.js';

@@ -8,7 +8,7 @@ import { Certificate } from '@peculiar/asn1-x509';
 import { createRootCertificate } from '../lib/ca/root.js';
 import { buildCsr } from '../lib/csr/build.js';
 import { LocalKey } from '../lib/keys/local.js';
-import { buildPkiMessage, readCertRep } from '../lib/scep/client.js';
+import { buildPkiMessage, readCertRep } from '../testkit/scep-client.js';
 import { MessageType, PKIStatus } from '../lib/scep/types.js';
 import { startFakeKeyVault } from '../test/fakes/keyvault-server.js';
 import { startLocalHost } from './host.js';

@@ -47,8 +47,10 @@ export async function stage(root: string, out = join(root, 'dist', 'deploy')): P
   const { build } = await import('esbuild');
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  await build({
+  const result = await build({
     entryPoints,
+    absWorkingDir: root,
+    metafile: true,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -62,6 +64,7 @@ export async function stage(root: string, out = join(root, 'dist', 'deploy')): P
     legalComments: 'linked',
     logLevel: 'warning',
   });
+  refuseTestCode(Object.keys(result.metafile.inputs));
   // The admin console's static files, next to the functions as functions/console.ts expects.
   const { build: buildWeb } = await import('vite');
   await buildWeb({
@@ -85,6 +88,12 @@ export async function stage(root: string, out = join(root, 'dist', 'deploy')): P
   };
   writeFileSync(join(out, 'package.json'), `${JSON.stringify(deployPackage, null, 2)}\n`);
   return { dir: out, ...sizeOf(out) };
+}
+
+/** Test-only code (test/, testkit/) never ships: a function that imports it fails the staging. */
+function refuseTestCode(inputs: readonly string[]): void {
+  const leaked = inputs.filter((f) => /^(test|testkit)\//.test(f));
+  if (leaked.length > 0) throw new Error(`the deploy bundle would include test code: ${leaked.join(', ')}`);
 }
 
 function sizeOf(dir: string): { files: number; bytes: number } {

@@ -28,8 +28,9 @@ const mtime = (file) => {
   }
 };
 
-// test/fakes: the Key Vault test server that `npm run bench` counts RA-mode operations with.
-const files = ['functions', 'lib', 'scripts', 'test/fakes'].flatMap((d) => sources(d));
+// test/fakes: the Key Vault test server that `npm run bench` counts RA-mode operations with;
+// testkit: the SCEP client the benchmarks enroll with.
+const files = ['functions', 'lib', 'scripts', 'test/fakes', 'testkit'].flatMap((d) => sources(d));
 const built = mtime(stamp);
 const stale = [...files, 'package.json', 'tsconfig.json'].some((f) => mtime(f) >= built);
 if (stale) {

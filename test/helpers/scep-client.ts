@@ -1,1 +1,1 @@
-export * from '../../lib/scep/client.js';
+export * from '../../testkit/scep-client.js';

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -115,6 +115,22 @@ describe('deploy package (azure.yaml + scripts/bundle.ts)', () => {
     const root = mkdtempSync(join(tmpdir(), 'scep-stage-'));
     try {
       await expect(stage(root)).rejects.toThrow(/functions/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to stage a function that imports testkit/ (test-only code never ships)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'scep-stage-'));
+    try {
+      mkdirSync(join(root, 'functions'));
+      mkdirSync(join(root, 'testkit'));
+      writeFileSync(join(root, 'testkit', 'client.ts'), 'export const client = 1;\n');
+      writeFileSync(
+        join(root, 'functions', 'f.ts'),
+        "import { client } from '../testkit/client.js';\nconsole.log(client);\n",
+      );
+      await expect(stage(root)).rejects.toThrow(/test code: testkit\/client\.ts/);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

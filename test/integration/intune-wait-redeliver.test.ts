@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issuerAndSerial } from '../../lib/scep/client.js';
+import { issuerAndSerial } from '../../testkit/scep-client.js';
 import { FailInfo, MessageType, PKIStatus } from '../../lib/scep/types.js';
 import { startFakeIntune, type FakeIntune } from '../fakes/intune-server.js';
 import type { TestHost } from '../helpers/host.js';

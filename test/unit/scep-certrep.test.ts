@@ -16,7 +16,7 @@ import type { ResponseCipher } from '../../lib/config/core.js';
 import { parseCsr } from '../../lib/csr/parse.js';
 import { LocalKey } from '../../lib/keys/local.js';
 import type { HashAlgorithm } from '../../lib/keys/types.js';
-import { readString } from '../../lib/scep/client.js';
+import { readString } from '../../testkit/scep-client.js';
 import { buildCertRep, type CertRepOutcome } from '../../lib/scep/certrep.js';
 import { openEnvelope, sealEnvelope } from '../../lib/scep/envelope.js';
 import { parsePkiMessage } from '../../lib/scep/message.js';

@@ -1,3 +1,10 @@
+/**
+ * A SCEP client (RFC 8894) for the tests and the benchmarks: builds pkiMessages (PKCSReq,
+ * RenewalReq, CertPoll/GetCertInitial, GetCert) the way real clients do, with knobs for the
+ * variations they show (ciphers, digests, signature OIDs, key transport, several recipients),
+ * and reads CertReps. Test code only: lib/ and functions/ never import testkit/, and the
+ * deployment bundle (scripts/bundle.ts) refuses it.
+ */
 import {
   constants,
   createHash,
@@ -37,28 +44,21 @@ import {
 } from '@peculiar/asn1-cms';
 import { Certificate } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
-import { CIPHERS, type ContentCipher } from '../cms/ciphers.js';
-import { derSet } from '../cms/der.js';
-import { LocalKey } from '../keys/local.js';
-import type { HashAlgorithm } from '../keys/types.js';
-import { openEnvelope } from './envelope.js';
-import { parsePkiMessage } from './message.js';
-import { parseBer, text } from '../cms/ber.js';
-import { MessageType, OID } from './types.js';
+import { CIPHERS, type ContentCipher } from '../lib/cms/ciphers.js';
+import { LocalKey } from '../lib/keys/local.js';
+import type { HashAlgorithm } from '../lib/keys/types.js';
+import { openEnvelope } from '../lib/scep/envelope.js';
+import { parsePkiMessage } from '../lib/scep/message.js';
+import { parseBer, set, text } from '../lib/cms/ber.js';
+import { MessageType, OID } from '../lib/scep/types.js';
 import { createCipheriv } from 'node:crypto';
 import forge from 'node-forge';
-import { DIGEST_OID, NODE_HASH, RSA_SIGNATURE_OID as SIG_OID } from '../cms/algorithms.js';
+import { DIGEST_OID, NODE_HASH, RSA_SIGNATURE_OID as SIG_OID } from '../lib/cms/algorithms.js';
 
 /** A SCEP string attribute value (PrintableString, UTF8String, …) as a string. */
 export function readString(value: ArrayBuffer): string {
   return text(parseBer(new Uint8Array(value)));
 }
-
-/**
- * A SCEP client: builds pkiMessages the way real clients do (with knobs for the variations
- * they show: ciphers, digests, signature OIDs, key transport, several recipients) and reads
- * CertReps. Used by the benchmark and the tests; the server never imports it.
- */
 
 export interface PkiMessageOptions {
   messageType: MessageType | number;
@@ -102,7 +102,7 @@ export function buildPkiMessage(o: PkiMessageOptions): Uint8Array {
     .map((a) => ({ a, der: Buffer.from(AsnConvert.serialize(a)) }))
     .sort((x, y) => Buffer.compare(x.der, y.der));
   attrs.splice(0, attrs.length, ...encoded.map((e) => e.a));
-  const signature = sign(NODE_HASH[digest], derSet(encoded.map((e) => new Uint8Array(e.der))), o.signerKey);
+  const signature = sign(NODE_HASH[digest], set(...encoded.map((e) => new Uint8Array(e.der))), o.signerKey);
   if (o.tamperSignature) signature[0] = (signature[0] ?? 0) ^ 0xff;
   const si = new SignerInfo({
     version: CMSVersion.v1,
