@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { postBytes, waitForLine } from './local/bench-http.js';
@@ -17,6 +17,7 @@ import { buildPkiMessage, readCertRep } from '../testkit/scep-client.js';
 import { MessageType, PKIStatus } from '../lib/scep/types.js';
 import { preload, timeQueries, type QueryTiming } from './bench-store.js';
 import { benchRaOperations } from './bench-ra.js';
+import { printQueries, printTable, type Row, type Target } from './local/bench-report.js';
 
 /**
  * `npm run bench`: SCEP enrollments/s and latency against the local host (RSA-2048, client keys
@@ -31,6 +32,8 @@ import { benchRaOperations } from './bench-ra.js';
  * time-boxed, a hard overall time limit. Every server first answers BENCH_WARMUP enrollments
  * that are not timed (the same number for each, micromdm's included), so that the rows compare
  * warmed-up processes rather than a JIT's first minutes; the host's start time has its own line.
+ * A first row per server times the first BENCH_TOTAL enrollments after its start, before the
+ * warm-up (BENCH_FIRST=0 leaves it out): what a user sees right after `npm start`.
  * Environment: BENCH_TOTAL (300), BENCH_CONCURRENCY ("4"), BENCH_KEYS (16), BENCH_WARMUP (200),
  * BENCH_MAX_SECONDS (900), BENCH_STORE (sqlite; also memory, cosmos), BENCH_PRELOAD (100000;
  * 0 skips the pre-loaded run), BENCH_HOST_NODE_ARGS (space-separated Node options for the host, e.g. `--cpu-prof`).
@@ -43,29 +46,8 @@ const KEYS = Number(process.env.BENCH_KEYS ?? 16);
 const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 900);
 const PRELOAD = Number(process.env.BENCH_PRELOAD ?? 100_000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 200);
+const FIRST = (process.env.BENCH_FIRST ?? '1') !== '0';
 const CHALLENGE = `bench-${randomBytes(6).toString('hex')}`;
-
-interface Target {
-  readonly name: string;
-  readonly url: string;
-  /** Records in the store when the target started. */
-  readonly size: number;
-  /** Milliseconds from spawning the host to its first answer. */
-  readonly startMs?: number;
-  stop(): Promise<void>;
-}
-
-interface Row {
-  target: string;
-  size: number;
-  concurrency: number;
-  ok: number;
-  failed: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-  duplicates: number;
-}
 
 async function main(): Promise<void> {
   const deadline = setTimeout(() => {
@@ -102,15 +84,18 @@ async function main(): Promise<void> {
       const ca = await caCertificate(t.url);
       const messages = (label: string, n: number): Promise<Message[]> =>
         Promise.all(Array.from({ length: n }, (_, i) => pkcsReq(identities, ca, `${label}-${i}`)));
-      // Untimed, the same for every server: the timed rows compare warmed-up processes.
-      if (WARMUP > 0) await run(t, LEVELS[0] ?? 4, await messages('warmup', WARMUP));
+      const first = LEVELS[0] ?? 4;
+      // What a user sees right after a start: the JIT has not compiled the request path yet.
+      if (FIRST) rows.push(await run(t, first, await messages('first', TOTAL), 'first'));
+      // Untimed, the same for every server: the other rows compare warmed-up processes.
+      if (WARMUP > 0) await run(t, first, await messages('warmup', WARMUP));
       for (const c of LEVELS) rows.push(await run(t, c, await messages(String(c), TOTAL)));
     }
   } finally {
     for (const t of targets) await t.stop();
   }
-  printTable(rows, targets);
-  if (queries.length > 0) printQueries(queries, preloadMs);
+  printTable(rows, targets, { total: TOTAL, warmup: WARMUP });
+  if (queries.length > 0) printQueries(queries, preloadMs, PRELOAD);
   for (const line of await benchRaOperations()) process.stdout.write(`${line}\n`);
 }
 
@@ -146,7 +131,12 @@ async function pkcsReq(identities: readonly Identity[], ca: Certificate, label: 
   return { der, id };
 }
 
-async function run(t: Target, concurrency: number, messages: readonly Message[]): Promise<Row> {
+async function run(
+  t: Target,
+  concurrency: number,
+  messages: readonly Message[],
+  phase: Row['phase'] = 'warm',
+): Promise<Row> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   const replies = new Array<Uint8Array | undefined>(messages.length);
@@ -193,6 +183,7 @@ async function run(t: Target, concurrency: number, messages: readonly Message[])
     latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
   return {
     target: t.name,
+    phase,
     size: t.size,
     concurrency,
     ok,
@@ -279,70 +270,6 @@ async function startPeer(): Promise<Target | undefined> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-function printTable(rows: Row[], targets: readonly Target[]): void {
-  const peer = (c: number): Row | undefined =>
-    rows.find((r) => r.concurrency === c && r.target.startsWith('micromdm'));
-  const empty = (r: Row): Row | undefined =>
-    rows.find((e) => e.target === r.target && e.concurrency === r.concurrency && e.size === 0);
-  const head = [
-    'server',
-    'records',
-    'conc',
-    'enroll/s',
-    'p50 ms',
-    'p99 ms',
-    'ok',
-    'failed',
-    'dup',
-    'vs micromdm',
-    'vs empty',
-  ];
-  const lines = rows.map((r) => {
-    const p = peer(r.concurrency);
-    const e = empty(r);
-    return [
-      r.target,
-      r.size.toLocaleString('en-US'),
-      String(r.concurrency),
-      r.perSecond.toFixed(1),
-      r.p50.toFixed(1),
-      r.p99.toFixed(1),
-      String(r.ok),
-      String(r.failed),
-      String(r.duplicates),
-      p && !r.target.startsWith('micromdm') ? `${(r.perSecond / p.perSecond).toFixed(2)}x` : '',
-      e && r.size > 0 ? `${((100 * r.perSecond) / e.perSecond).toFixed(0)} %` : '',
-    ];
-  });
-  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
-  const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
-  process.stdout.write(
-    `\n${fmt(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(fmt).join('\n')}\n`,
-  );
-  for (const t of targets) {
-    if (t.startMs !== undefined) {
-      process.stdout.write(
-        `${t.name} with ${t.size.toLocaleString('en-US')} records: first answer ${t.startMs.toFixed(0)} ms after start\n`,
-      );
-    }
-  }
-  process.stdout.write(
-    `(${TOTAL} enrollments per cell after ${WARMUP} untimed ones per server, RSA-2048 client keys, nproc=${availableParallelism()}, node ${process.version})\n`,
-  );
-}
-
-function printQueries(queries: readonly QueryTiming[], preloadMs: number): void {
-  process.stdout.write(
-    `\nqueries on ${PRELOAD.toLocaleString('en-US')} records (pre-loaded in ${(preloadMs / 1000).toFixed(1)} s), 20 runs each:\n`,
-  );
-  const width = Math.max(...queries.map((q) => q.name.length));
-  for (const q of queries) {
-    process.stdout.write(
-      `  ${q.name.padEnd(width)}  ${String(q.found).padStart(3)} found  p50 ${q.p50.toFixed(2)} ms  max ${q.max.toFixed(2)} ms\n`,
-    );
-  }
 }
 
 main().catch((e: unknown) => {
