@@ -3,6 +3,7 @@ import { createHash, verify, X509Certificate } from 'node:crypto';
 import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
+import { set } from '../../lib/cms/ber.js';
 
 const SIGNED_DATA = '1.2.840.113549.1.7.2';
 const DATA = '1.2.840.113549.1.7.1';
@@ -69,7 +70,7 @@ export function verifyNextCaCert(
     throw new Error('messageDigest does not match the content');
   if (!attr(CONTENT_TYPE)) throw new Error('no contentType attribute');
   // The signature covers the attributes as sent, re-tagged as a SET OF (RFC 5652 §5.4).
-  const signed = derSet(attrs.map((a) => Buffer.from(AsnConvert.serialize(a))));
+  const signed = set(...attrs.map((a) => new Uint8Array(AsnConvert.serialize(a))));
   const ok = verify(hash, signed, signerCert.publicKey, Buffer.from(si.signature.buffer));
   if (!ok) throw new Error('the signature does not verify with the current CA/RA certificate');
   const inner = AsnConvert.parse(AsnConvert.parse(content, ContentInfo).content, SignedData);
@@ -80,11 +81,4 @@ function certificatesOf(sd: SignedData): X509Certificate[] {
   return Array.from(sd.certificates ?? []).flatMap((c) =>
     c.certificate ? [new X509Certificate(Buffer.from(AsnConvert.serialize(c.certificate)))] : [],
   );
-}
-
-function derSet(parts: readonly Buffer[]): Buffer {
-  const body = Buffer.concat(parts);
-  const n = body.length;
-  const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
-  return Buffer.concat([Buffer.from([0x31, ...len]), body]);
 }

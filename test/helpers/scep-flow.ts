@@ -5,6 +5,7 @@ import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
 import { Certificate, Name } from '@peculiar/asn1-x509';
 import { expect } from 'vitest';
 import { getApp } from '../../lib/app.js';
+import { seq } from '../../lib/cms/ber.js';
 import { parseName } from '../../lib/ca/root.js';
 import type { CertificateRecord } from '../../lib/store/types.js';
 import type { TestHost } from './host.js';
@@ -89,18 +90,10 @@ export function issuedBy(
 
 /** IssuerAndSubject (RFC 8894 §3.3.3), the content of a CertPoll: SEQUENCE { issuer Name, subject Name }. */
 export function issuerAndSubject(issuer: Certificate, subject: string): Uint8Array {
-  const body = Buffer.concat([
-    Buffer.from(AsnConvert.serialize(issuer.tbsCertificate.subject)),
-    Buffer.from(AsnConvert.serialize(AsnParser.parse(AsnConvert.serialize(parseName(subject)), Name))),
-  ]);
-  return new Uint8Array(Buffer.concat([Buffer.from([0x30]), derLength(body.length), body]));
-}
-
-function derLength(len: number): Buffer {
-  if (len < 0x80) return Buffer.from([len]);
-  const bytes: number[] = [];
-  for (let n = len; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
+  return seq(
+    new Uint8Array(AsnConvert.serialize(issuer.tbsCertificate.subject)),
+    new Uint8Array(AsnConvert.serialize(AsnParser.parse(AsnConvert.serialize(parseName(subject)), Name))),
+  );
 }
 
 /** A PKCSReq for `csr`, encrypted to the host's CA and signed by `signer`. */
