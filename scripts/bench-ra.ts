@@ -39,35 +39,8 @@ export async function benchRaOperations(enrollments = 5): Promise<string[]> {
   });
   try {
     await host.warmedUp; // its responder certificate is a CA key operation too
-    const res = await fetch(`${host.baseUrl}/scep/static?operation=GetCACert`);
-    const sd = AsnParser.parse(
-      AsnParser.parse(Buffer.from(await res.arrayBuffer()), ContentInfo).content,
-      SignedData,
-    );
-    const ra = sd.certificates?.[0]?.certificate;
-    if (!ra) throw new Error('bench: GetCACert published no RA certificate');
-    const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-    const signer = new LocalKey(key, 'bench-ra-client');
-    const cert = AsnParser.parse(
-      await createRootCertificate({ signer, subject: 'CN=SCEP SIGNER', days: 1 }),
-      Certificate,
-    );
-    const enroll = async (challenge: string): Promise<number> => {
-      const csr = await buildCsr({ signer, subject: `CN=bench-ra-${randomUUID()}`, challenge });
-      const der = buildPkiMessage({
-        messageType: MessageType.PKCSReq,
-        transactionId: randomUUID(),
-        content: csr,
-        recipients: [ra],
-        signerKey: key,
-        signerCert: cert,
-      });
-      const r = await fetch(`${host.baseUrl}/scep/static?operation=PKIOperation`, {
-        method: 'POST',
-        body: der,
-      });
-      return (await readCertRep(new Uint8Array(await r.arrayBuffer()), key, cert)).status;
-    };
+    const ra = await publishedRaCertificate(host.baseUrl);
+    const enroll = await enroller(host.baseUrl, ra);
     await enroll('bench-ra-challenge'); // warm-up: loads keys
     vault.resetCounts();
     for (let i = 0; i < enrollments; i++) {
@@ -87,4 +60,39 @@ export async function benchRaOperations(enrollments = 5): Promise<string[]> {
     await vault.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** The RA certificate the static endpoint publishes first in GetCACert. */
+async function publishedRaCertificate(baseUrl: string): Promise<Certificate> {
+  const res = await fetch(`${baseUrl}/scep/static?operation=GetCACert`);
+  const sd = AsnParser.parse(
+    AsnParser.parse(Buffer.from(await res.arrayBuffer()), ContentInfo).content,
+    SignedData,
+  );
+  const ra = sd.certificates?.[0]?.certificate;
+  if (!ra) throw new Error('bench: GetCACert published no RA certificate');
+  return ra;
+}
+
+/** A client with its own key and self-signed signer: each call enrolls once, returns the pkiStatus. */
+async function enroller(baseUrl: string, ra: Certificate): Promise<(challenge: string) => Promise<number>> {
+  const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const signer = new LocalKey(key, 'bench-ra-client');
+  const cert = AsnParser.parse(
+    await createRootCertificate({ signer, subject: 'CN=SCEP SIGNER', days: 1 }),
+    Certificate,
+  );
+  return async (challenge) => {
+    const csr = await buildCsr({ signer, subject: `CN=bench-ra-${randomUUID()}`, challenge });
+    const der = buildPkiMessage({
+      messageType: MessageType.PKCSReq,
+      transactionId: randomUUID(),
+      content: csr,
+      recipients: [ra],
+      signerKey: key,
+      signerCert: cert,
+    });
+    const r = await fetch(`${baseUrl}/scep/static?operation=PKIOperation`, { method: 'POST', body: der });
+    return (await readCertRep(new Uint8Array(await r.arrayBuffer()), key, cert)).status;
+  };
 }

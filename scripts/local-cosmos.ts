@@ -42,19 +42,7 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
     ((m: string) => {
       console.error(m);
     });
-  const snapshot = await loadSnapshot(options.dataFile);
-  const server = createHttpServer();
-  await listen(server, options.port ?? 0);
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}/`;
-  const key = randomBytes(32).toString('base64');
-  const client = new CosmosClient({ endpoint, key, connectionPolicy: { enableEndpointDiscovery: false } });
-  try {
-    if (snapshot) await restore(client, snapshot);
-  } catch (e) {
-    await stop(server, client);
-    throw e;
-  }
+  const { server, endpoint, key, client } = await startRestored(options);
 
   let dirty = false;
   let timer: NodeJS.Timeout | undefined;
@@ -100,6 +88,26 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
       await stop(server, client);
     },
   };
+}
+
+/** The server listening, with the snapshot in `dataFile` (if any) loaded back into it. */
+async function startRestored(
+  options: LocalCosmosOptions,
+): Promise<{ server: Server; endpoint: string; key: string; client: CosmosClient }> {
+  const snapshot = await loadSnapshot(options.dataFile);
+  const server = createHttpServer();
+  await listen(server, options.port ?? 0);
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}/`;
+  const key = randomBytes(32).toString('base64');
+  const client = new CosmosClient({ endpoint, key, connectionPolicy: { enableEndpointDiscovery: false } });
+  try {
+    if (snapshot) await restore(client, snapshot);
+  } catch (e) {
+    await stop(server, client);
+    throw e;
+  }
+  return { server, endpoint, key, client };
 }
 
 /** Writes change data; queries are POSTs too, told apart by their headers (as the server's router does). */

@@ -70,14 +70,18 @@ function read(buf: Uint8Array, at: number, limit: number, depth: number): Ber {
   if (first === 0x80) {
     if (!constructed) throw new BerError('indefinite length on a primitive element');
     const contentStart = p;
-    for (;;) {
-      need(2);
-      if (buf[p] === 0 && buf[p + 1] === 0) break;
-      const child = read(buf, p, limit, depth + 1);
-      children.push(child);
-      p = child.end;
-    }
-    return { tagClass, constructed, tag, buf, start: at, contentStart, contentEnd: p, end: p + 2, children };
+    const contentEnd = readUntilEndOfContents(buf, p, limit, depth + 1, children);
+    return {
+      tagClass,
+      constructed,
+      tag,
+      buf,
+      start: at,
+      contentStart,
+      contentEnd,
+      end: contentEnd + 2,
+      children,
+    };
   }
   let length = first;
   if (first & 0x80) {
@@ -90,14 +94,39 @@ function read(buf: Uint8Array, at: number, limit: number, depth: number): Ber {
   const contentStart = p;
   const contentEnd = p + length;
   if (contentEnd > limit) throw new BerError('truncated');
-  if (constructed) {
-    while (p < contentEnd) {
-      const child = read(buf, p, contentEnd, depth + 1);
-      children.push(child);
-      p = child.end;
-    }
-  }
+  if (constructed) readChildren(buf, p, contentEnd, depth + 1, children);
   return { tagClass, constructed, tag, buf, start: at, contentStart, contentEnd, end: contentEnd, children };
+}
+
+/**
+ * The children of an indefinite-length element (X.690 §8.1.3.6), read into `children` up to
+ * its end-of-contents octets; returns where those octets start.
+ */
+function readUntilEndOfContents(
+  buf: Uint8Array,
+  at: number,
+  limit: number,
+  depth: number,
+  children: Ber[],
+): number {
+  let p = at;
+  for (;;) {
+    if (p + 2 > limit) throw new BerError('truncated');
+    if (buf[p] === 0 && buf[p + 1] === 0) return p;
+    const child = read(buf, p, limit, depth);
+    children.push(child);
+    p = child.end;
+  }
+}
+
+/** The children of a definite-length constructed element, which fill [at, end) exactly. */
+function readChildren(buf: Uint8Array, at: number, end: number, depth: number, children: Ber[]): void {
+  let p = at;
+  while (p < end) {
+    const child = read(buf, p, end, depth);
+    children.push(child);
+    p = child.end;
+  }
 }
 
 /** The exact encoding of an element, as received (a view: copy before changing it). */

@@ -169,6 +169,39 @@ const base = section(
   },
 );
 
+function profileOf(r: Raw, env: Readonly<Record<string, string | undefined>>): IntuneSettings['profile'] {
+  // The global cap is validated by the core section; here it only bounds this profile.
+  const globalCap = Number(env.AppConfig__ValidityPeriodDays?.trim() || '730');
+  const cap = Number.isInteger(globalCap) && globalCap > 0 ? globalCap : 730;
+  return {
+    validityDays: Math.min(r.AppConfig__IntuneValidation__ValidityPeriodDays ?? cap, cap),
+    keyUsage: r.AppConfig__IntuneValidation__DefaultKeyUsage,
+    ekus: r.AppConfig__IntuneValidation__DefaultEkus,
+    allowRenewals: r.AppConfig__IntuneValidation__AllowRenewals,
+    revokeSuperseded: r.AppConfig__IntuneValidation__RevokeSupersededOnRenewal,
+    enableCertificateStorage: r.AppConfig__IntuneValidation__EnableCertificateStorage,
+    copyRequestedExtensions: r.AppConfig__IntuneValidation__CopyRequestedExtensions,
+  };
+}
+
+/** Set when ApplicationId, TenantId and a usable credential are all configured. */
+function authOf(
+  r: Raw,
+  credential: IntuneCredentialSettings | undefined,
+  authority: string,
+): IntuneAuthSettings | undefined {
+  return r.AppConfig__AuthConfig__ApplicationId !== undefined &&
+    r.AppConfig__AuthConfig__TenantId !== undefined &&
+    credential !== undefined
+    ? {
+        applicationId: r.AppConfig__AuthConfig__ApplicationId,
+        tenantId: r.AppConfig__AuthConfig__TenantId,
+        credential,
+        authority,
+      }
+    : undefined;
+}
+
 export const intuneSection: Section<IntuneSettings> = (env) => {
   const b = base(env);
   if (!b.ok) return b;
@@ -184,9 +217,6 @@ export const intuneSection: Section<IntuneSettings> = (env) => {
       ],
     };
   }
-  // The global cap is validated by the core section; here it only bounds this profile.
-  const globalCap = Number(env.AppConfig__ValidityPeriodDays?.trim() || '730');
-  const cap = Number.isInteger(globalCap) && globalCap > 0 ? globalCap : 730;
   const unresolved = unresolvedSecret(r);
   const credential = unresolved === undefined ? credentialOf(r) : undefined;
   const name = r.AppConfig__IntuneValidation__NotificationQueueName ?? 'intune-notifications';
@@ -196,27 +226,9 @@ export const intuneSection: Section<IntuneSettings> = (env) => {
     value: {
       enabled: r.AppConfig__IntuneValidation__Enabled,
       ...(unresolved === undefined ? {} : { unavailable: unresolvedMessage(unresolved) }),
-      profile: {
-        validityDays: Math.min(r.AppConfig__IntuneValidation__ValidityPeriodDays ?? cap, cap),
-        keyUsage: r.AppConfig__IntuneValidation__DefaultKeyUsage,
-        ekus: r.AppConfig__IntuneValidation__DefaultEkus,
-        allowRenewals: r.AppConfig__IntuneValidation__AllowRenewals,
-        revokeSuperseded: r.AppConfig__IntuneValidation__RevokeSupersededOnRenewal,
-        enableCertificateStorage: r.AppConfig__IntuneValidation__EnableCertificateStorage,
-        copyRequestedExtensions: r.AppConfig__IntuneValidation__CopyRequestedExtensions,
-      },
+      profile: profileOf(r, env),
       waitForSuccessNotificationResponse: r.AppConfig__IntuneValidation__WaitForSuccessNotificationResponse,
-      auth:
-        r.AppConfig__AuthConfig__ApplicationId !== undefined &&
-        r.AppConfig__AuthConfig__TenantId !== undefined &&
-        credential !== undefined
-          ? {
-              applicationId: r.AppConfig__AuthConfig__ApplicationId,
-              tenantId: r.AppConfig__AuthConfig__TenantId,
-              credential,
-              authority,
-            }
-          : undefined,
+      auth: authOf(r, credential, authority),
       authority,
       graphBaseUrl: withSlash(r.AppConfig__IntuneValidation__GraphBaseUrl ?? 'https://graph.microsoft.com/'),
       graphApiVersion: r.AppConfig__IntuneValidation__GraphApiVersion ?? '1.0',

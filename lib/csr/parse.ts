@@ -13,7 +13,7 @@ import {
   SubjectAlternativeName,
   id_ce_subjectAltName,
 } from '@peculiar/asn1-x509';
-import { bits, kid, kids, oid, parseBer, raw, text } from '../cms/ber.js';
+import { bits, kid, kids, oid, parseBer, raw, text, type Ber } from '../cms/ber.js';
 import { badRequest, isAppError } from '../errors.js';
 import { nameDerToString } from '../x509/names.js';
 import { publicKeyFromSpki } from '../x509/public-keys.js';
@@ -71,40 +71,10 @@ function parse(der: Uint8Array): ParsedCsr {
   const subjectDer = raw(kid(info, 1));
   const spkiNode = kid(info, 2);
   const spki = raw(spkiNode);
-  const attrs = kids(info)[3];
-  let challengePassword: string | undefined;
-  const extensions: Extension[] = [];
-  for (const a of attrs ? kids(attrs) : []) {
-    const type = oid(kid(a, 0));
-    const values = kids(kid(a, 1));
-    if (type === id_pkcs9_at_challengePassword && values[0]) {
-      // DirectoryString: PrintableString (micromdm), UTF8String (strongSwan), BMPString (Windows).
-      challengePassword = text(values[0]);
-    } else if (type === id_pkcs9_at_extensionRequest) {
-      for (const v of values) {
-        try {
-          extensions.push(...AsnParser.parse(raw(v), ExtensionRequest));
-        } catch (e) {
-          throw badRequest('the extensionRequest attribute of the certificate request cannot be parsed', e);
-        }
-      }
-    }
-  }
+  const { challengePassword, extensions } = readAttributes(kids(info)[3]);
   const sanExt = extensions.find((e) => e.extnID === id_ce_subjectAltName);
-  let sans: GeneralName[] = [];
-  if (sanExt) {
-    try {
-      sans = [...AsnParser.parse(sanExt.extnValue.buffer, SubjectAlternativeName)];
-    } catch (e) {
-      throw badRequest('the requested subjectAltName cannot be parsed', e);
-    }
-  }
-  let publicKey: KeyObject | undefined;
-  try {
-    publicKey = publicKeyFromSpki(spki);
-  } catch {
-    publicKey = undefined;
-  }
+  const sans = sanExt ? requestedSans(sanExt) : [];
+  const publicKey = publicKeyOrUndefined(spki);
   const tbs = raw(info);
   const sigOid = oid(kid(sigAlg, 0));
   const sigParams = kids(sigAlg)[1];
@@ -132,6 +102,49 @@ function parse(der: Uint8Array): ParsedCsr {
       publicKey !== undefined &&
       verifyWithKey(publicKey, sigOid, sigParams ? raw(sigParams).slice().buffer : null, tbs, signature),
   };
+}
+
+/** The CSR attributes (RFC 2986 §4.1) this CA reads: challengePassword and extensionRequest. */
+function readAttributes(attrs: Ber | undefined): {
+  challengePassword: string | undefined;
+  extensions: Extension[];
+} {
+  let challengePassword: string | undefined;
+  const extensions: Extension[] = [];
+  for (const a of attrs ? kids(attrs) : []) {
+    const type = oid(kid(a, 0));
+    const values = kids(kid(a, 1));
+    if (type === id_pkcs9_at_challengePassword && values[0]) {
+      // DirectoryString: PrintableString (micromdm), UTF8String (strongSwan), BMPString (Windows).
+      challengePassword = text(values[0]);
+    } else if (type === id_pkcs9_at_extensionRequest) {
+      for (const v of values) {
+        try {
+          extensions.push(...AsnParser.parse(raw(v), ExtensionRequest));
+        } catch (e) {
+          throw badRequest('the extensionRequest attribute of the certificate request cannot be parsed', e);
+        }
+      }
+    }
+  }
+  return { challengePassword, extensions };
+}
+
+function requestedSans(sanExt: Extension): GeneralName[] {
+  try {
+    return [...AsnParser.parse(sanExt.extnValue.buffer, SubjectAlternativeName)];
+  } catch (e) {
+    throw badRequest('the requested subjectAltName cannot be parsed', e);
+  }
+}
+
+/** The requested key, or undefined when Node cannot import it (the CSR then fails proof of possession). */
+function publicKeyOrUndefined(spki: Uint8Array): KeyObject | undefined {
+  try {
+    return publicKeyFromSpki(spki);
+  } catch {
+    return undefined;
+  }
 }
 
 function keyInfo(key: KeyObject | undefined, algorithmOid: string): KeyInfo {

@@ -193,6 +193,11 @@ export class IntuneClient {
       if (res.kind === 'network') this.discovery.invalidate();
       return { ok: false, kind: res.kind, message: `${action}: ${res.message}`, activityId };
     }
+    return this.answer(action, res, activityId);
+  }
+
+  /** The Intune answer to a call that got an HTTP response (§3.4), dropping stale routes and tokens. */
+  private answer(action: string, res: { status: number; body: string }, activityId: string): IntuneResult {
     const json = parseJsonObject(res.body);
     const code = stringField(json, 'code');
     const errorDescription = stringField(json, 'errorDescription');

@@ -46,15 +46,7 @@ export async function settle(
     serial: record?.serialNumber,
     attempt,
   };
-  const mark = async (state: NotificationState, lastError?: string): Promise<void> => {
-    if (!record) return;
-    await markNotification(deps.store, record, {
-      state,
-      attempts: attempt,
-      lastError,
-      updatedAt: now().toISOString(),
-    });
-  };
+  const mark = marker(deps, record, attempt, now);
   const audit = (outcome: 'notified' | 'failed', reason: ReasonCode, text: string): void => {
     auditOutcome(deps, message, record, { outcome, reason, text });
   };
@@ -93,6 +85,24 @@ export async function settle(
     lastError,
   });
   return 'retry-scheduled';
+}
+
+/** Keeps the notification state on the certificate's record, when there is one. */
+function marker(
+  deps: WorkerDeps,
+  record: CertificateRecord | undefined,
+  attempt: number,
+  now: () => Date,
+): (state: NotificationState, lastError?: string) => Promise<void> {
+  return async (state, lastError) => {
+    if (!record) return;
+    await markNotification(deps.store, record, {
+      state,
+      attempts: attempt,
+      lastError,
+      updatedAt: now().toISOString(),
+    });
+  };
 }
 
 /** A final outcome (sent, given up) as an audit event. */

@@ -41,13 +41,7 @@ interface PerCa {
   readonly crl: CrlPublisher;
 }
 
-/**
- * OCSP, CRL and revoke/unrevoke over one store, sharing one epoch watcher. Each CA (the one
- * that issues and the one before an activation) has its own OCSP responder certificate and its
- * own CRL (signed by its key, its own CRL numbers, listing what it issued), made when first
- * asked for and kept.
- */
-export function createRevocation(deps: {
+export interface RevocationDeps {
   readonly store: CertificateStore;
   readonly cas: CaSource;
   readonly settings: RevocationSettings;
@@ -55,45 +49,22 @@ export function createRevocation(deps: {
   /** Revocations, releases and OCSP responder certificates are audit events. */
   readonly audit: AuditLog;
   readonly clock: () => Date;
-}): Revocation {
-  const { store, settings, logger, clock } = deps;
+}
+
+/**
+ * OCSP, CRL and revoke/unrevoke over one store, sharing one epoch watcher. Each CA (the one
+ * that issues and the one before an activation) has its own OCSP responder certificate and its
+ * own CRL (signed by its key, its own CRL numbers, listing what it issued), made when first
+ * asked for and kept.
+ */
+export function createRevocation(deps: RevocationDeps): Revocation {
+  const { store, clock } = deps;
   const epoch = new EpochWatcher(() => store.revocationEpoch(), EPOCH_INTERVAL_MS);
   const perCa = new Map<CaKeys, PerCa>();
   const of = (ca: CaKeys): PerCa => {
     let p = perCa.get(ca);
     if (!p) {
-      p = {
-        ocsp: new OcspResponder({
-          store,
-          ca,
-          responder: new ResponderCertificates(ca, {
-            validityHours: settings.responderValidityHours,
-            now: clock,
-            onIssued: (certificateDer, previous) => {
-              recordKeyEvent(deps.audit, {
-                role: 'ocsp-responder',
-                action: previous ? 'renewed' : 'issued',
-                certificateDer,
-                key: 'memory (this instance)',
-                previous: previous && sha256Hex(previous),
-              });
-            },
-          }),
-          epoch,
-          logger,
-          now: clock,
-          maxAgeSeconds: settings.ocspMaxAgeSeconds,
-        }),
-        crl: new CrlPublisher({
-          store,
-          ca,
-          issuerName: caNameOf(ca),
-          epoch,
-          logger,
-          validityDays: settings.crlValidityDays,
-          now: clock,
-        }),
-      };
+      p = perCaServices(ca, epoch, deps);
       perCa.set(ca, p);
     }
     return p;
@@ -128,5 +99,42 @@ export function createRevocation(deps: {
     close: () => {
       for (const p of perCa.values()) p.crl.close();
     },
+  };
+}
+
+/** A CA's OCSP responder (with its own responder certificate, an audit event when made) and CRL. */
+function perCaServices(ca: CaKeys, epoch: EpochWatcher, deps: RevocationDeps): PerCa {
+  const { store, settings, logger, clock } = deps;
+  return {
+    ocsp: new OcspResponder({
+      store,
+      ca,
+      responder: new ResponderCertificates(ca, {
+        validityHours: settings.responderValidityHours,
+        now: clock,
+        onIssued: (certificateDer, previous) => {
+          recordKeyEvent(deps.audit, {
+            role: 'ocsp-responder',
+            action: previous ? 'renewed' : 'issued',
+            certificateDer,
+            key: 'memory (this instance)',
+            previous: previous && sha256Hex(previous),
+          });
+        },
+      }),
+      epoch,
+      logger,
+      now: clock,
+      maxAgeSeconds: settings.ocspMaxAgeSeconds,
+    }),
+    crl: new CrlPublisher({
+      store,
+      ca,
+      issuerName: caNameOf(ca),
+      epoch,
+      logger,
+      validityDays: settings.crlValidityDays,
+      now: clock,
+    }),
   };
 }

@@ -66,15 +66,18 @@ type Answer = {
   readonly result?: Omit<IntuneRevocationResult, 'requestContext'>;
 };
 
-/** One request: revoked, or refused with the reason recorded, or left for the next pull. */
-async function answer(d: IntunePullDeps, r: IntuneRevocationRequest): Promise<Answer> {
+const NOT_FOUND = {
+  succeeded: false,
+  errorCode: 'CertificateNotFoundError',
+  errorMessage: 'no such certificate',
+} as const;
+
+type Audit = (outcome: 'replayed' | 'refused' | 'failed', reason: ReasonCode, text: string) => void;
+
+/** Records what became of one request (a revocation is recorded by the revocation use case). */
+function auditor(d: IntunePullDeps, r: IntuneRevocationRequest): Audit {
   const scope = d.scope;
-  const notFound = {
-    succeeded: false,
-    errorCode: 'CertificateNotFoundError',
-    errorMessage: 'no such certificate',
-  } as const;
-  const audit = (outcome: 'replayed' | 'refused' | 'failed', reason: ReasonCode, text: string): void =>
+  return (outcome, reason, text) =>
     void d.audit.record({
       kind: 'revocation',
       operation: 'intune.revoke',
@@ -89,12 +92,18 @@ async function answer(d: IntunePullDeps, r: IntuneRevocationRequest): Promise<An
           ? undefined
           : [{ name: 'issuer', actual: r.issuerName, required: d.caNames.join(' or ') }],
     });
+}
+
+/** One request: revoked, or refused with the reason recorded, or left for the next pull. */
+async function answer(d: IntunePullDeps, r: IntuneRevocationRequest): Promise<Answer> {
+  const scope = d.scope;
+  const audit = auditor(d, r);
   const issuer = r.issuerName === null ? null : normalizeDn(r.issuerName);
   if (issuer !== null && !d.caNames.some((n) => normalizeDn(n) === issuer)) {
     audit('refused', 'revocation-other-issuer', `issued by "${r.issuerName}", not by this CA`);
     return {
       revoked: false,
-      result: { ...notFound, errorMessage: 'the certificate was not issued by this CA' },
+      result: { ...NOT_FOUND, errorMessage: 'the certificate was not issued by this CA' },
     };
   }
   // The record the scope hid, if any (set by `visible`).
@@ -120,7 +129,7 @@ async function answer(d: IntunePullDeps, r: IntuneRevocationRequest): Promise<An
     if (isAppError(e) && e.code === 'NOT_FOUND') {
       const why = notFoundReason(scope, seen.outside);
       audit('refused', why.reason, why.text);
-      return { revoked: false, result: notFound };
+      return { revoked: false, result: NOT_FOUND };
     }
     if (isAppError(e) && e.code === 'BAD_REQUEST') {
       audit('refused', 'revocation-request-invalid', e.message);

@@ -85,12 +85,7 @@ function parse(der: Uint8Array): PkiMessage {
   if (!sd.digestOids.includes(si.digestOid))
     throw new BerError('SignedData.digestAlgorithms does not list the signer digest algorithm');
 
-  const attrs = new Map<string, Ber>();
-  for (const a of kids(si.signedAttrs)) {
-    const [type, values] = sequence(a, 'Attribute');
-    const value = setMembers(values, 'Attribute.values')[0];
-    if (type && value) attrs.set(oid(type), value);
-  }
+  const attrs = signedAttributes(si.signedAttrs);
   const need = (o: string, name: string): Ber => {
     const v = attrs.get(o);
     if (!v) throw badRequest(`the SCEP message lacks the ${name} attribute`);
@@ -106,23 +101,9 @@ function parse(der: Uint8Array): PkiMessage {
   if (!signerNode) throw badRequest('the SCEP message does not carry its signer certificate');
   const signer = certView(signerNode);
   const messageDigest = attrs.get(OID.messageDigest);
-  let valid = false;
-  if (messageDigest) {
-    const actual = createHash(NODE_HASH[digestAlgorithm]).update(sd.content).digest();
-    if (actual.equals(octetStringValue(messageDigest, 'messageDigest'))) {
-      // RFC 5652 §5.4: the signature covers the DER SET OF signed attributes: the [0]
-      // IMPLICIT bytes exactly as sent, with the tag changed to SET (0x31).
-      const signedBytes = raw(si.signedAttrs).slice();
-      signedBytes[0] = 0x31;
-      valid = verifyWithSpki(
-        signer.spki,
-        effectiveSignatureOid(si.signatureAlgorithm.oid, digestAlgorithm),
-        si.signatureAlgorithm.params ? raw(si.signatureAlgorithm.params).slice().buffer : null,
-        signedBytes,
-        si.signature,
-      );
-    }
-  }
+  const valid = messageDigest
+    ? signatureVerifies(sd.content, si, signer.spki, digestAlgorithm, messageDigest)
+    : false;
   let parsedCert: Certificate | undefined;
   return {
     messageType,
@@ -139,6 +120,43 @@ function parse(der: Uint8Array): PkiMessage {
     signatureValid: valid,
     signerSelfSigned: selfSigned(signerNode, signer),
   };
+}
+
+/** The signed attributes by type; the first value of each (RFC 5652 §5.3). */
+function signedAttributes(signedAttrs: Ber): Map<string, Ber> {
+  const attrs = new Map<string, Ber>();
+  for (const a of kids(signedAttrs)) {
+    const [type, values] = sequence(a, 'Attribute');
+    const value = setMembers(values, 'Attribute.values')[0];
+    if (type && value) attrs.set(oid(type), value);
+  }
+  return attrs;
+}
+
+/**
+ * RFC 5652 §5.4: the messageDigest attribute matches the content, and the signature over the
+ * signed attributes verifies with the signer's key.
+ */
+function signatureVerifies(
+  eContent: Uint8Array,
+  si: ReturnType<typeof readSignerInfo>,
+  spki: Uint8Array,
+  digestAlgorithm: HashAlgorithm,
+  messageDigest: Ber,
+): boolean {
+  const actual = createHash(NODE_HASH[digestAlgorithm]).update(eContent).digest();
+  if (!actual.equals(octetStringValue(messageDigest, 'messageDigest'))) return false;
+  // RFC 5652 §5.4: the signature covers the DER SET OF signed attributes: the [0]
+  // IMPLICIT bytes exactly as sent, with the tag changed to SET (0x31).
+  const signedBytes = raw(si.signedAttrs).slice();
+  signedBytes[0] = 0x31;
+  return verifyWithSpki(
+    spki,
+    effectiveSignatureOid(si.signatureAlgorithm.oid, digestAlgorithm),
+    si.signatureAlgorithm.params ? raw(si.signatureAlgorithm.params).slice().buffer : null,
+    signedBytes,
+    si.signature,
+  );
 }
 
 /**

@@ -70,16 +70,7 @@ export class ScepService {
     const endpoint = skip ? undefined : await this.endpoints.resolve(endpointName);
     if (!skip && !endpoint) {
       // Enrollment attempts are recorded; GetCACaps/GetCACert probes of unknown names are not.
-      if (lower === 'pkioperation') {
-        this.audit?.record({
-          kind: 'enrollment',
-          operation: 'PKIOperation',
-          outcome: 'refused',
-          reason: 'endpoint-unknown',
-          message: `there is no enabled SCEP endpoint named "${endpointName.slice(0, 64)}"`,
-          compared: [{ name: 'endpoint', actual: endpointName.slice(0, 64) }],
-        });
-      }
+      if (lower === 'pkioperation') this.auditUnknownEndpoint(endpointName);
       throw unknown();
     }
     if (endpoint?.unavailable !== undefined) {
@@ -90,16 +81,8 @@ export class ScepService {
     switch (lower) {
       case 'getcacaps':
         return getCACaps({ nextCa: (await this.rollover?.nextCa.current()) !== undefined });
-      case 'getnextcacert': {
-        const next = await this.rollover?.nextCa.current();
-        if (!this.rollover || !next)
-          throw new AppError(
-            'NOT_FOUND',
-            'there is no next CA certificate (GetCACaps does not list GetNextCACert)',
-          );
-        const signer = endpoint?.responder ?? (await this.cas.get()).responder;
-        return getNextCACert(next, signer, this.rollover.clock());
-      }
+      case 'getnextcacert':
+        return this.nextCaCert(endpoint);
       case 'getcacert':
         return getCACert(endpoint?.responder?.published ?? (await this.cas.get()).responder.published);
       case 'pkioperation': {
@@ -123,6 +106,29 @@ export class ScepService {
           `operation "${op.slice(0, 40)}" is not supported (GetCACaps, GetCACert, GetNextCACert, PKIOperation)`,
         );
     }
+  }
+
+  private auditUnknownEndpoint(endpointName: string): void {
+    this.audit?.record({
+      kind: 'enrollment',
+      operation: 'PKIOperation',
+      outcome: 'refused',
+      reason: 'endpoint-unknown',
+      message: `there is no enabled SCEP endpoint named "${endpointName.slice(0, 64)}"`,
+      compared: [{ name: 'endpoint', actual: endpointName.slice(0, 64) }],
+    });
+  }
+
+  /** GetNextCACert (RFC 8894 §4.7.1), signed by the endpoint's RA or else the issuing CA. */
+  private async nextCaCert(endpoint: ScepEndpoint | undefined): Promise<ScepResponse> {
+    const next = await this.rollover?.nextCa.current();
+    if (!this.rollover || !next)
+      throw new AppError(
+        'NOT_FOUND',
+        'there is no next CA certificate (GetCACaps does not list GetNextCACert)',
+      );
+    const signer = endpoint?.responder ?? (await this.cas.get()).responder;
+    return getNextCACert(next, signer, this.rollover.clock());
   }
 }
 

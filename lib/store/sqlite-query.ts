@@ -20,10 +20,37 @@ export function certificateSearch(
 ): { sql: string; params: Record<string, string | number>; limit: number } {
   const where: string[] = [];
   const params: Record<string, string | number> = {};
-  const add = (clause: string, name: string, value: string): void => {
+  const add: AddFilter = (clause, name, value) => {
     where.push(clause);
     params[name] = value;
   };
+  columnFilters(query, add);
+  recordFilters(query, add);
+  if (after) {
+    const [createdAt = '', serial = ''] = after;
+    where.push('(created_at < @afterCreated OR (created_at = @afterCreated AND serial < @afterSerial))');
+    params.afterCreated = createdAt;
+    params.afterSerial = serial;
+  }
+  const limit = clampLimit(query.limit);
+  params.take = limit + 1;
+  const filter = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
+  return {
+    // The page's rows are found on the indexes alone (each holds created_at, serial and what it
+    // filters on); only then are the page's records read from the table.
+    sql: `SELECT serial, created_at, record, etag FROM certificates WHERE rowid IN
+            (SELECT rowid FROM certificates${broadPrefix ? ' INDEXED BY certificates_created' : ''}${filter}
+             ORDER BY created_at DESC, serial DESC LIMIT @take)
+          ORDER BY created_at DESC, serial DESC`,
+    params,
+    limit,
+  };
+}
+
+type AddFilter = (clause: string, name: string, value: string) => void;
+
+/** Filters on the endpoint, status, notification state and subject columns. */
+function columnFilters(query: CertificateQuery, add: AddFilter): void {
   if (query.endpoint !== undefined) add('endpoint = @endpoint', 'endpoint', query.endpoint);
   if (query.status !== undefined) add('status = @status', 'status', query.status);
   if (query.notificationState !== undefined) {
@@ -38,6 +65,10 @@ export function certificateSearch(
     add('subject >= @prefix', 'prefix', range.prefix);
     add('subject < @prefixEnd', 'prefixEnd', range.prefixEnd);
   }
+}
+
+/** The serial, fields inside the stored record (JSON), and the creation-time bounds. */
+function recordFilters(query: CertificateQuery, add: AddFilter): void {
   const field = (name: string): string => `json_extract(record, '$.${name}')`;
   const anySan = (param: string): string =>
     `EXISTS (SELECT 1 FROM json_each(record, '$.sans') WHERE instr(value, @${param}) > 0)`;
@@ -69,25 +100,6 @@ export function certificateSearch(
   }
   if (query.issuedAfter !== undefined) add('created_at >= @issuedAfter', 'issuedAfter', query.issuedAfter);
   if (query.issuedBefore !== undefined) add('created_at < @issuedBefore', 'issuedBefore', query.issuedBefore);
-  if (after) {
-    const [createdAt = '', serial = ''] = after;
-    where.push('(created_at < @afterCreated OR (created_at = @afterCreated AND serial < @afterSerial))');
-    params.afterCreated = createdAt;
-    params.afterSerial = serial;
-  }
-  const limit = clampLimit(query.limit);
-  params.take = limit + 1;
-  const filter = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
-  return {
-    // The page's rows are found on the indexes alone (each holds created_at, serial and what it
-    // filters on); only then are the page's records read from the table.
-    sql: `SELECT serial, created_at, record, etag FROM certificates WHERE rowid IN
-            (SELECT rowid FROM certificates${broadPrefix ? ' INDEXED BY certificates_created' : ''}${filter}
-             ORDER BY created_at DESC, serial DESC LIMIT @take)
-          ORDER BY created_at DESC, serial DESC`,
-    params,
-    limit,
-  };
 }
 
 /** How many subject-prefix matches make a prefix broad (see certificateSearch). */

@@ -1,3 +1,4 @@
+import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 import type { Registration } from './functions-core.js';
 
 /**
@@ -44,69 +45,90 @@ export async function startQueueTriggers(
     const poison = new QueueClient(connection, `${queueName}-poison`);
     await queue.createIfNotExists();
     await poison.createIfNotExists();
-    let running = true;
-    // Read through a function: the stop callback clears `running`, which narrowing cannot see.
-    const isRunning = (): boolean => running;
-    let wake: (() => void) | undefined;
-    const loop = async (): Promise<void> => {
-      while (running) {
-        try {
-          const got = await queue.receiveMessages({ numberOfMessages: 16, visibilityTimeout: 60 });
-          for (const m of got.receivedMessageItems) {
-            const text = Buffer.from(m.messageText, 'base64').toString('utf8');
-            let payload: unknown = text;
-            try {
-              payload = JSON.parse(text);
-            } catch {
-              /* a plain string message */
-            }
-            try {
-              await invoke(
-                payload,
-                {
-                  dequeueCount: m.dequeueCount,
-                  id: m.messageId,
-                  insertionTime: m.insertedOn,
-                  queueTrigger: text,
-                },
-                r.metadata.name,
-              );
-              await queue.deleteMessage(m.messageId, m.popReceipt);
-            } catch (e) {
-              if (m.dequeueCount >= o.maxDequeueCount) {
-                await poison.sendMessage(m.messageText);
-                await queue.deleteMessage(m.messageId, m.popReceipt);
-                o.onError(
-                  `queue trigger ${r.metadata.name}: message ${m.messageId} moved to ${queueName}-poison after ${m.dequeueCount} attempts: ${String(e)}`,
-                );
-              } else {
-                await queue.updateMessage(m.messageId, m.popReceipt, undefined, o.visibilityTimeoutSeconds);
-              }
-            }
-          }
-          if (got.receivedMessageItems.length > 0) continue;
-        } catch (e) {
-          if (isRunning()) o.onError(`queue trigger ${r.metadata.name}: ${String(e)}`);
-        }
-        await new Promise<void>((res) => {
-          const t = setTimeout(res, o.pollMs ?? 500);
-          wake = () => {
-            clearTimeout(t);
-            res();
-          };
-        });
-      }
-    };
-    const done = loop();
-    stops.push(async () => {
-      running = false;
-      wake?.();
-      await done;
-    });
+    stops.push(poll({ queue, poison, queueName, functionName: r.metadata.name }, o, invoke));
   }
   return async () => {
     await Promise.all(stops.map((s) => s()));
   };
+}
+
+/** One triggered function's queue and its poison queue. */
+interface TriggerQueues {
+  readonly queue: QueueClient;
+  readonly poison: QueueClient;
+  readonly queueName: string;
+  readonly functionName: string;
+}
+
+/** Poll the queue until the returned stop callback is called; it resolves once the loop has ended. */
+function poll(q: TriggerQueues, o: QueueTriggerOptions, invoke: Invoke): () => Promise<void> {
+  let running = true;
+  // Read through a function: the stop callback clears `running`, which narrowing cannot see.
+  const isRunning = (): boolean => running;
+  let wake: (() => void) | undefined;
+  const loop = async (): Promise<void> => {
+    while (running) {
+      try {
+        const got = await q.queue.receiveMessages({ numberOfMessages: 16, visibilityTimeout: 60 });
+        for (const m of got.receivedMessageItems) await deliver(m, q, o, invoke);
+        if (got.receivedMessageItems.length > 0) continue;
+      } catch (e) {
+        if (isRunning()) o.onError(`queue trigger ${q.functionName}: ${String(e)}`);
+      }
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, o.pollMs ?? 500);
+        wake = () => {
+          clearTimeout(t);
+          res();
+        };
+      });
+    }
+  };
+  const done = loop();
+  return async () => {
+    running = false;
+    wake?.();
+    await done;
+  };
+}
+
+/** Run the function on one message: delete it on success, else retry it later or move it to poison. */
+async function deliver(
+  m: DequeuedMessageItem,
+  q: TriggerQueues,
+  o: QueueTriggerOptions,
+  invoke: Invoke,
+): Promise<void> {
+  const text = Buffer.from(m.messageText, 'base64').toString('utf8');
+  let payload: unknown = text;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    /* a plain string message */
+  }
+  try {
+    await invoke(
+      payload,
+      {
+        dequeueCount: m.dequeueCount,
+        id: m.messageId,
+        insertionTime: m.insertedOn,
+        queueTrigger: text,
+      },
+      q.functionName,
+    );
+    await q.queue.deleteMessage(m.messageId, m.popReceipt);
+  } catch (e) {
+    if (m.dequeueCount >= o.maxDequeueCount) {
+      await q.poison.sendMessage(m.messageText);
+      await q.queue.deleteMessage(m.messageId, m.popReceipt);
+      o.onError(
+        `queue trigger ${q.functionName}: message ${m.messageId} moved to ${q.queueName}-poison after ${m.dequeueCount} attempts: ${String(e)}`,
+      );
+    } else {
+      await q.queue.updateMessage(m.messageId, m.popReceipt, undefined, o.visibilityTimeoutSeconds);
+    }
+  }
 }
 
 // Timer triggers: an NCRONTAB "every N minutes" schedule runs every N minutes; any other every 5 minutes.

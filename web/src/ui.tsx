@@ -20,6 +20,9 @@ export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]) {
   return { ...state, reload };
 }
 
+/** What useLoad returns, for components handed a load made by their page. */
+export type Load<T> = ReturnType<typeof useLoad<T>>;
+
 export const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export function ErrorBox({ error }: { error: string | undefined }) {

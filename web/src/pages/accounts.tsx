@@ -49,90 +49,150 @@ export function AccountsPanel({
       <h3 id="accounts">Accounts</h3>
       {secret && <Secret {...secret} />}
       {canChange && (
-        <form
-          class="filters"
-          aria-label="Create an account"
-          onSubmit={(e) => {
-            e.preventDefault();
-            const f = new FormData(e.currentTarget);
-            const [organization, department] = formText(f, 'org').split('/');
-            setFormError(undefined);
-            api
-              .call<{ name: string; challenge: string }>('POST', `${base}/accounts`, {
-                name: formText(f, 'name'),
-                ...(organization ? { organization } : {}),
-                ...(department ? { department } : {}),
-              })
-              .then(
-                (a) => {
-                  setSecret({ label: `Challenge of ${a.name}`, value: a.challenge });
-                  reload();
-                },
-                (x: unknown) => {
-                  setFormError(x instanceof Error ? x.message : String(x));
-                },
-              );
-          }}
-        >
-          <Field label="Account name">
-            <input name="name" required />
-          </Field>
-          <Field label="Organization/department">
-            <input name="org" placeholder="contoso/retail" />
-          </Field>
-          <button type="submit" class="primary">
-            Create account
-          </button>
-          <ActionButton
-            label="One-time challenge (60 min)"
-            action={() =>
-              api
-                .call<{ challenge: string; expiresAt: string }>('POST', `${base}/challenges`, { minutes: 60 })
-                .then((c) => {
-                  setSecret({
-                    label: `One-time challenge, valid until ${date(c.expiresAt)}`,
-                    value: c.challenge,
-                  });
-                })
-            }
-          />
-        </form>
+        <AccountForm
+          api={api}
+          base={base}
+          setSecret={setSecret}
+          setFormError={setFormError}
+          reload={reload}
+        />
       )}
       <ErrorBox error={formError ?? error} />
-      <Table
-        caption="Accounts"
-        rows={data?.value}
-        empty="No account: create one for each MDM or device group."
-        columns={[
-          ['Name', (a) => a.name],
-          ['Organization', (a) => [a.organization, a.department].filter(Boolean).join('/')],
-          ['State', (a) => (a.enabled ? 'enabled' : 'disabled')],
-          ['Uses', (a) => `${a.uses}${a.maxUses ? ` of ${a.maxUses}` : ''}`],
-          ['Last used', (a) => date(a.lastUsedAt)],
-          ['Expires', (a) => date(a.expiresAt) || 'never'],
-          [
-            '',
-            (a) =>
-              canChange && (
-                <span class="actions">
-                  <ActionButton
-                    label={a.enabled ? 'Disable' : 'Enable'}
-                    action={() => api.call('PATCH', `${base}/accounts/${a.id}`, { enabled: !a.enabled })}
-                    onDone={reload}
-                  />
-                  <ActionButton
-                    label="Delete"
-                    kind="danger"
-                    confirm={`Delete the account ${a.name}? Its challenge stops working.`}
-                    action={() => api.call('DELETE', `${base}/accounts/${a.id}`)}
-                    onDone={reload}
-                  />
-                </span>
-              ),
-          ],
-        ]}
-      />
+      <AccountsTable api={api} base={base} rows={data?.value} canChange={canChange} reload={reload} />
     </section>
+  );
+}
+
+type SecretShown = { label: string; value: string };
+
+/** Create an account (its challenge is shown once), or make a one-time challenge. */
+function AccountForm({
+  api,
+  base,
+  setSecret,
+  setFormError,
+  reload,
+}: {
+  api: Api;
+  base: string;
+  setSecret: (s: SecretShown) => void;
+  setFormError: (e: string | undefined) => void;
+  reload: () => void;
+}) {
+  return (
+    <form
+      class="filters"
+      aria-label="Create an account"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const f = new FormData(e.currentTarget);
+        const [organization, department] = formText(f, 'org').split('/');
+        setFormError(undefined);
+        api
+          .call<{ name: string; challenge: string }>('POST', `${base}/accounts`, {
+            name: formText(f, 'name'),
+            ...(organization ? { organization } : {}),
+            ...(department ? { department } : {}),
+          })
+          .then(
+            (a) => {
+              setSecret({ label: `Challenge of ${a.name}`, value: a.challenge });
+              reload();
+            },
+            (x: unknown) => {
+              setFormError(x instanceof Error ? x.message : String(x));
+            },
+          );
+      }}
+    >
+      <Field label="Account name">
+        <input name="name" required />
+      </Field>
+      <Field label="Organization/department">
+        <input name="org" placeholder="contoso/retail" />
+      </Field>
+      <button type="submit" class="primary">
+        Create account
+      </button>
+      <OneTimeChallengeButton api={api} base={base} setSecret={setSecret} />
+    </form>
+  );
+}
+
+/** A one-time challenge for the endpoint, valid 60 minutes (shown once). */
+function OneTimeChallengeButton({
+  api,
+  base,
+  setSecret,
+}: {
+  api: Api;
+  base: string;
+  setSecret: (s: SecretShown) => void;
+}) {
+  return (
+    <ActionButton
+      label="One-time challenge (60 min)"
+      action={() =>
+        api
+          .call<{ challenge: string; expiresAt: string }>('POST', `${base}/challenges`, { minutes: 60 })
+          .then((c) => {
+            setSecret({
+              label: `One-time challenge, valid until ${date(c.expiresAt)}`,
+              value: c.challenge,
+            });
+          })
+      }
+    />
+  );
+}
+
+function AccountsTable({
+  api,
+  base,
+  rows,
+  canChange,
+  reload,
+}: {
+  api: Api;
+  base: string;
+  rows: Account[] | undefined;
+  canChange: boolean;
+  reload: () => void;
+}) {
+  return (
+    <Table
+      caption="Accounts"
+      rows={rows}
+      empty="No account: create one for each MDM or device group."
+      columns={[
+        ['Name', (a) => a.name],
+        ['Organization', (a) => [a.organization, a.department].filter(Boolean).join('/')],
+        ['State', (a) => (a.enabled ? 'enabled' : 'disabled')],
+        ['Uses', (a) => `${a.uses}${a.maxUses ? ` of ${a.maxUses}` : ''}`],
+        ['Last used', (a) => date(a.lastUsedAt)],
+        ['Expires', (a) => date(a.expiresAt) || 'never'],
+        [
+          '',
+          (a) =>
+            canChange && (
+              <span class="actions">
+                <ActionButton
+                  label={a.enabled ? 'Disable' : 'Enable'}
+                  action={() => api.call('PATCH', `${base}/accounts/${a.id}`, { enabled: !a.enabled })}
+                  onDone={reload}
+                />
+                <ActionButton
+                  label="Delete"
+                  kind="danger"
+                  confirm={`Delete the account ${a.name}? Its challenge stops working.`}
+                  action={() => api.call('DELETE', `${base}/accounts/${a.id}`)}
+                  onDone={reload}
+                />
+              </span>
+            ),
+        ],
+      ]}
+    />
   );
 }
 

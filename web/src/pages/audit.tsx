@@ -145,75 +145,107 @@ export function AuditPage({ api, params }: { api: Api; params: URLSearchParams }
   const [by, setBy] = useState('transactionId');
   return (
     <>
-      <form
-        class="filters"
-        onSubmit={(e) => {
-          e.preventDefault();
-          const v = formText(new FormData(e.currentTarget), 'value');
-          if (v) location.hash = `#/audit${q({ ...filters, explainBy: by, explain: v })}`;
-        }}
-      >
-        <Field label="Explain by">
-          <select
-            value={by}
-            onChange={(e) => {
-              setBy(e.currentTarget.value);
-            }}
-          >
-            <option value="transactionId">transaction ID</option>
-            <option value="device">device</option>
-            <option value="serial">serial</option>
-            <option value="subject">subject</option>
-          </select>
-        </Field>
-        <Field label="Value">
-          <input name="value" defaultValue={explain ?? ''} />
-        </Field>
-        <button type="submit">Explain</button>
-      </form>
+      <ExplainForm filters={filters} explain={explain} by={by} setBy={setBy} />
       {explain && <Explainer api={api} by={params.get('explainBy') ?? 'transactionId'} value={explain} />}
       <h2>Events</h2>
-      <form
-        class="filters"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          const f = new FormData(e.currentTarget);
-          setTokens([]);
-          location.hash = `#/audit${q(pick(FILTERS, (k) => formText(f, k)))}`;
-        }}
-      >
-        {FILTERS.filter((f) => f !== 'outcome').map((f) => (
-          <Field key={f} label={f}>
-            {f === 'from' || f === 'to' ? (
-              <input name={f} type="date" defaultValue={filters[f] ?? ''} />
-            ) : (
-              <input name={f} defaultValue={filters[f] ?? ''} />
-            )}
-          </Field>
-        ))}
-        <Field label="outcome">
-          <select name="outcome" defaultValue={filters.outcome ?? ''}>
-            {OUTCOMES.map((o) => (
-              <option key={o} value={o}>
-                {o || 'any'}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <button type="submit" class="primary">
-          Filter
-        </button>
-        <button
-          type="button"
-          onClick={() => void api.download(`audit${q({ ...filters, format: 'csv' })}`, 'audit.csv')}
-        >
-          Download CSV
-        </button>
-      </form>
+      <EventFilters api={api} filters={filters} setTokens={setTokens} />
       <ErrorBox error={error} />
       <EventTable rows={data?.value} />
       <Pager tokens={tokens} next={data?.continuationToken} set={setTokens} />
     </>
+  );
+}
+
+/** Explain one transaction, device, serial or subject: opens the Explainer through the URL. */
+function ExplainForm({
+  filters,
+  explain,
+  by,
+  setBy,
+}: {
+  filters: Record<string, string>;
+  explain: string | null;
+  by: string;
+  setBy: (by: string) => void;
+}) {
+  return (
+    <form
+      class="filters"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const v = formText(new FormData(e.currentTarget), 'value');
+        if (v) location.hash = `#/audit${q({ ...filters, explainBy: by, explain: v })}`;
+      }}
+    >
+      <Field label="Explain by">
+        <select
+          value={by}
+          onChange={(e) => {
+            setBy(e.currentTarget.value);
+          }}
+        >
+          <option value="transactionId">transaction ID</option>
+          <option value="device">device</option>
+          <option value="serial">serial</option>
+          <option value="subject">subject</option>
+        </select>
+      </Field>
+      <Field label="Value">
+        <input name="value" defaultValue={explain ?? ''} />
+      </Field>
+      <button type="submit">Explain</button>
+    </form>
+  );
+}
+
+/** The event filters (kept in the URL) and the CSV download of what they select. */
+function EventFilters({
+  api,
+  filters,
+  setTokens,
+}: {
+  api: Api;
+  filters: Record<string, string>;
+  setTokens: (t: string[]) => void;
+}) {
+  return (
+    <form
+      class="filters"
+      role="search"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const f = new FormData(e.currentTarget);
+        setTokens([]);
+        location.hash = `#/audit${q(pick(FILTERS, (k) => formText(f, k)))}`;
+      }}
+    >
+      {FILTERS.filter((f) => f !== 'outcome').map((f) => (
+        <Field key={f} label={f}>
+          {f === 'from' || f === 'to' ? (
+            <input name={f} type="date" defaultValue={filters[f] ?? ''} />
+          ) : (
+            <input name={f} defaultValue={filters[f] ?? ''} />
+          )}
+        </Field>
+      ))}
+      <Field label="outcome">
+        <select name="outcome" defaultValue={filters.outcome ?? ''}>
+          {OUTCOMES.map((o) => (
+            <option key={o} value={o}>
+              {o || 'any'}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <button type="submit" class="primary">
+        Filter
+      </button>
+      <button
+        type="button"
+        onClick={() => void api.download(`audit${q({ ...filters, format: 'csv' })}`, 'audit.csv')}
+      >
+        Download CSV
+      </button>
+    </form>
   );
 }

@@ -46,6 +46,7 @@ const FILTERS = [
   'status',
   'days',
 ] as const;
+type Filters = Record<(typeof FILTERS)[number], string>;
 
 /** Fingerprints are often pasted with colons or spaces. */
 const hexOnly = (s: string): string => s.replace(/[^0-9a-fA-F]/g, '');
@@ -61,10 +62,7 @@ export function CertificatesPage({ api, role, params }: { api: Api; role: Role; 
 }
 
 function CertificateSearch({ api, params }: { api: Api; params: URLSearchParams }) {
-  const filters = Object.fromEntries(FILTERS.map((f) => [f, params.get(f) ?? ''])) as Record<
-    (typeof FILTERS)[number],
-    string
-  >;
+  const filters = Object.fromEntries(FILTERS.map((f) => [f, params.get(f) ?? ''])) as Filters;
   const [tokens, setTokens] = useState<string[]>([]);
   const token = tokens[tokens.length - 1];
   const { data, error, loading } = useLoad(() => {
@@ -77,71 +75,12 @@ function CertificateSearch({ api, params }: { api: Api; params: URLSearchParams 
   }, [params.toString(), token]);
   return (
     <>
-      <form
-        class="filters"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          const f = new FormData(e.currentTarget);
-          setTokens([]);
-          go(pick(FILTERS, (k) => formText(f, k)));
-        }}
-      >
-        <Field label="Subject, SAN, serial or thumbprint">
-          <input name="search" type="search" defaultValue={filters.search} />
-        </Field>
-        <Field label="Subject contains">
-          <input name="subject" defaultValue={filters.subject} />
-        </Field>
-        <Field label="SAN contains">
-          <input name="san" defaultValue={filters.san} />
-        </Field>
-        <Field label="Serial (hex)">
-          <input name="serial" defaultValue={filters.serial} pattern="[0-9a-fA-F:]*" />
-        </Field>
-        <Field label="Thumbprint (SHA-1 or SHA-256, hex)">
-          <input name="thumbprint" defaultValue={filters.thumbprint} pattern="[0-9a-fA-F:]*" />
-        </Field>
-        <Field label="Endpoint">
-          <input name="endpoint" defaultValue={filters.endpoint} />
-        </Field>
-        <Field label="Organization">
-          <input name="organization" defaultValue={filters.organization} />
-        </Field>
-        <Field label="Status">
-          <select name="status" defaultValue={filters.status}>
-            <option value="">any</option>
-            <option value="issued">issued</option>
-            <option value="revoked">revoked</option>
-          </select>
-        </Field>
-        <Field label="Expiring within (days)">
-          <input name="days" type="number" min="0" inputMode="numeric" defaultValue={filters.days} />
-        </Field>
-        <button type="submit" class="primary">
-          Search
-        </button>
-      </form>
+      <SearchForm filters={filters} setTokens={setTokens} />
       <ErrorBox error={error} />
       <p aria-live="polite" class="sr-only">
         {loading ? 'Loading' : `${data?.value.length ?? 0} certificates on this page`}
       </p>
-      <Table
-        caption="Certificates"
-        rows={data?.value}
-        empty="No certificate matches."
-        columns={[
-          [
-            'Subject',
-            (c) => <a href={`#/certificates?show=${c.serialNumber}`}>{c.subject || '(empty subject)'}</a>,
-          ],
-          ['Serial', (c) => <code>{c.serialNumber}</code>],
-          ['Endpoint', (c) => c.endpoint],
-          ['Organization', (c) => c.organization ?? ''],
-          ['Status', (c) => <span class={`st-${c.status}`}>{c.status}</span>],
-          ['Expires', (c) => date(c.notAfter)],
-        ]}
-      />
+      <CertificatesTable rows={data?.value} />
       <Pager tokens={tokens} next={data?.continuationToken} set={setTokens} />
     </>
   );
@@ -165,70 +104,10 @@ function CertificateDetail({ api, role, serial }: { api: Api; role: Role; serial
       {c && (
         <>
           <h2>{c.subject}</h2>
-          <dl class="facts">
-            <dt>Status</dt>
-            <dd class={`st-${c.status}`}>
-              {c.status}
-              {c.revocation && ` (${c.revocation.reason}, ${date(c.revocation.date)})`}
-            </dd>
-            <dt>Serial</dt>
-            <dd>
-              <code>{c.serialNumber}</code>
-            </dd>
-            <dt>Issuer</dt>
-            <dd>{c.issuer}</dd>
-            <dt>SANs</dt>
-            <dd>{c.sans.join(', ') || 'none'}</dd>
-            <dt>Valid</dt>
-            <dd>
-              {date(c.notBefore)} to {date(c.notAfter)}
-            </dd>
-            <dt>SHA-256</dt>
-            <dd>
-              <code>{c.thumbprintSha256}</code>
-            </dd>
-            <dt>SHA-1</dt>
-            <dd>
-              <code>{c.thumbprintSha1}</code>
-            </dd>
-            <dt>Endpoint</dt>
-            <dd>{c.endpoint}</dd>
-            <dt>Account</dt>
-            <dd>{c.accountId ?? ''}</dd>
-            <dt>Organization</dt>
-            <dd>{[c.organization, c.department].filter(Boolean).join(' / ')}</dd>
-            <dt>Authorized by</dt>
-            <dd>
-              {c.authorization}
-              {c.requester ? ` (${c.requester})` : ''}
-            </dd>
-            <dt>Issued</dt>
-            <dd>{date(c.createdAt)}</dd>
-          </dl>
+          <Facts c={c} />
           {c.certificate && <Decoded pem={c.certificate} serial={c.serialNumber} />}
           {canRevoke && (
-            <section aria-labelledby="revoke">
-              <h3 id="revoke">Revoke</h3>
-              <Field label="Reason">
-                <select
-                  value={reason}
-                  onChange={(e) => {
-                    setReason(e.currentTarget.value);
-                  }}
-                >
-                  {REASONS.map((r) => (
-                    <option key={r}>{r}</option>
-                  ))}
-                </select>
-              </Field>
-              <ActionButton
-                label="Revoke certificate"
-                kind="danger"
-                confirm={`Revoke ${c.subject} (${reason})?`}
-                action={() => api.call('POST', `certificates/${c.serialNumber}/revoke`, { reason })}
-                onDone={reload}
-              />
-            </section>
+            <RevokeSection api={api} c={c} reason={reason} setReason={setReason} reload={reload} />
           )}
           {canRelease && (
             <ActionButton
@@ -247,6 +126,162 @@ function CertificateDetail({ api, role, serial }: { api: Api; role: Role; serial
         </>
       )}
     </>
+  );
+}
+
+function SearchForm({ filters, setTokens }: { filters: Filters; setTokens: (t: string[]) => void }) {
+  return (
+    <form
+      class="filters"
+      role="search"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const f = new FormData(e.currentTarget);
+        setTokens([]);
+        go(pick(FILTERS, (k) => formText(f, k)));
+      }}
+    >
+      <Field label="Subject, SAN, serial or thumbprint">
+        <input name="search" type="search" defaultValue={filters.search} />
+      </Field>
+      <Field label="Subject contains">
+        <input name="subject" defaultValue={filters.subject} />
+      </Field>
+      <Field label="SAN contains">
+        <input name="san" defaultValue={filters.san} />
+      </Field>
+      <Field label="Serial (hex)">
+        <input name="serial" defaultValue={filters.serial} pattern="[0-9a-fA-F:]*" />
+      </Field>
+      <Field label="Thumbprint (SHA-1 or SHA-256, hex)">
+        <input name="thumbprint" defaultValue={filters.thumbprint} pattern="[0-9a-fA-F:]*" />
+      </Field>
+      <Field label="Endpoint">
+        <input name="endpoint" defaultValue={filters.endpoint} />
+      </Field>
+      <Field label="Organization">
+        <input name="organization" defaultValue={filters.organization} />
+      </Field>
+      <Field label="Status">
+        <select name="status" defaultValue={filters.status}>
+          <option value="">any</option>
+          <option value="issued">issued</option>
+          <option value="revoked">revoked</option>
+        </select>
+      </Field>
+      <Field label="Expiring within (days)">
+        <input name="days" type="number" min="0" inputMode="numeric" defaultValue={filters.days} />
+      </Field>
+      <button type="submit" class="primary">
+        Search
+      </button>
+    </form>
+  );
+}
+
+function CertificatesTable({ rows }: { rows: Certificate[] | undefined }) {
+  return (
+    <Table
+      caption="Certificates"
+      rows={rows}
+      empty="No certificate matches."
+      columns={[
+        [
+          'Subject',
+          (c) => <a href={`#/certificates?show=${c.serialNumber}`}>{c.subject || '(empty subject)'}</a>,
+        ],
+        ['Serial', (c) => <code>{c.serialNumber}</code>],
+        ['Endpoint', (c) => c.endpoint],
+        ['Organization', (c) => c.organization ?? ''],
+        ['Status', (c) => <span class={`st-${c.status}`}>{c.status}</span>],
+        ['Expires', (c) => date(c.notAfter)],
+      ]}
+    />
+  );
+}
+
+/** The record's facts: status, identifiers, validity, where and for whom it was issued. */
+function Facts({ c }: { c: Certificate }) {
+  return (
+    <dl class="facts">
+      <dt>Status</dt>
+      <dd class={`st-${c.status}`}>
+        {c.status}
+        {c.revocation && ` (${c.revocation.reason}, ${date(c.revocation.date)})`}
+      </dd>
+      <dt>Serial</dt>
+      <dd>
+        <code>{c.serialNumber}</code>
+      </dd>
+      <dt>Issuer</dt>
+      <dd>{c.issuer}</dd>
+      <dt>SANs</dt>
+      <dd>{c.sans.join(', ') || 'none'}</dd>
+      <dt>Valid</dt>
+      <dd>
+        {date(c.notBefore)} to {date(c.notAfter)}
+      </dd>
+      <dt>SHA-256</dt>
+      <dd>
+        <code>{c.thumbprintSha256}</code>
+      </dd>
+      <dt>SHA-1</dt>
+      <dd>
+        <code>{c.thumbprintSha1}</code>
+      </dd>
+      <dt>Endpoint</dt>
+      <dd>{c.endpoint}</dd>
+      <dt>Account</dt>
+      <dd>{c.accountId ?? ''}</dd>
+      <dt>Organization</dt>
+      <dd>{[c.organization, c.department].filter(Boolean).join(' / ')}</dd>
+      <dt>Authorized by</dt>
+      <dd>
+        {c.authorization}
+        {c.requester ? ` (${c.requester})` : ''}
+      </dd>
+      <dt>Issued</dt>
+      <dd>{date(c.createdAt)}</dd>
+    </dl>
+  );
+}
+
+function RevokeSection({
+  api,
+  c,
+  reason,
+  setReason,
+  reload,
+}: {
+  api: Api;
+  c: Certificate;
+  reason: string;
+  setReason: (r: string) => void;
+  reload: () => void;
+}) {
+  return (
+    <section aria-labelledby="revoke">
+      <h3 id="revoke">Revoke</h3>
+      <Field label="Reason">
+        <select
+          value={reason}
+          onChange={(e) => {
+            setReason(e.currentTarget.value);
+          }}
+        >
+          {REASONS.map((r) => (
+            <option key={r}>{r}</option>
+          ))}
+        </select>
+      </Field>
+      <ActionButton
+        label="Revoke certificate"
+        kind="danger"
+        confirm={`Revoke ${c.subject} (${reason})?`}
+        action={() => api.call('POST', `certificates/${c.serialNumber}/revoke`, { reason })}
+        onDone={reload}
+      />
+    </section>
   );
 }
 

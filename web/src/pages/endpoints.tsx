@@ -83,7 +83,7 @@ function EndpointForm({ api, existing, onDone }: { api: Api; existing?: Endpoint
 export function EndpointsPage({ api, role, params }: { api: Api; role: Role; params: URLSearchParams }) {
   const { data, error, reload } = useLoad(() => api.get<Page<Endpoint>>('endpoints?top=1000'), []);
   const [filter, setFilter] = useState('');
-  const [group, setGroup] = useState<'none' | 'type' | 'organization'>('none');
+  const [group, setGroup] = useState<GroupBy>('none');
   const [editing, setEditing] = useState<Endpoint | 'new'>();
   const open = params.get('name');
   const admin = role === 'CA.Admin';
@@ -100,77 +100,134 @@ export function EndpointsPage({ api, role, params }: { api: Api; role: Role; par
   const selected = data?.value.find((e) => e.name === open);
   return (
     <>
-      <div class="toolbar">
-        <Field label="Filter">
-          <input
-            type="search"
-            value={filter}
-            onInput={(e) => {
-              setFilter(e.currentTarget.value);
-            }}
-          />
-        </Field>
-        <Field label="Group by">
-          <select
-            value={group}
-            onChange={(e) => {
-              setGroup(e.currentTarget.value as typeof group);
-            }}
-          >
-            <option value="none">nothing</option>
-            <option value="type">type</option>
-            <option value="organization">organization</option>
-          </select>
-        </Field>
-        <button type="button" onClick={reload}>
-          Refresh
-        </button>
-        {admin && (
-          <button
-            type="button"
-            class="primary"
-            onClick={() => {
-              setEditing('new');
-            }}
-          >
-            Add endpoint
-          </button>
-        )}
-      </div>
+      <Toolbar
+        filter={filter}
+        setFilter={setFilter}
+        group={group}
+        setGroup={setGroup}
+        reload={reload}
+        onAdd={
+          admin
+            ? () => {
+                setEditing('new');
+              }
+            : undefined
+        }
+      />
       {editing && <EndpointForm api={api} existing={editing === 'new' ? undefined : editing} onDone={done} />}
       <ErrorBox error={error} />
       {groups.map((g) => (
         <section key={g} aria-label={g || 'Endpoints'}>
           {g && <h2>{g}</h2>}
-          <Table
+          <EndpointsTable
+            api={api}
             caption={`SCEP endpoints ${g}`}
             rows={rows.filter((e) => keyOf(e) === g)}
-            columns={[
-              ['Name', (e) => <a href={`#/endpoints?name=${e.name}`}>{e.displayName}</a>],
-              ['URL', (e) => <code>{scepUrl(e.name)}</code>],
-              ['Type', (e) => e.type],
-              ['State', (e) => (e.enabled ? 'enabled' : 'disabled') + (e.builtIn ? ' (built-in)' : '')],
-              ['Delegated to', (e) => delegation(e.delegatedTo)],
-              [
-                '',
-                (e) => (
-                  <EndpointActions
-                    api={api}
-                    e={e}
-                    admin={admin}
-                    onEdit={() => {
-                      setEditing(e);
-                    }}
-                    onDone={reload}
-                  />
-                ),
-              ],
-            ]}
+            admin={admin}
+            setEditing={setEditing}
+            reload={reload}
           />
         </section>
       ))}
       {selected && <EndpointDetail api={api} role={role} e={selected} />}
     </>
+  );
+}
+
+type GroupBy = 'none' | 'type' | 'organization';
+
+function Toolbar({
+  filter,
+  setFilter,
+  group,
+  setGroup,
+  reload,
+  onAdd,
+}: {
+  filter: string;
+  setFilter: (f: string) => void;
+  group: GroupBy;
+  setGroup: (g: GroupBy) => void;
+  reload: () => void;
+  /** Set for administrators: opens the form for a new endpoint. */
+  onAdd: (() => void) | undefined;
+}) {
+  return (
+    <div class="toolbar">
+      <Field label="Filter">
+        <input
+          type="search"
+          value={filter}
+          onInput={(e) => {
+            setFilter(e.currentTarget.value);
+          }}
+        />
+      </Field>
+      <Field label="Group by">
+        <select
+          value={group}
+          onChange={(e) => {
+            setGroup(e.currentTarget.value as GroupBy);
+          }}
+        >
+          <option value="none">nothing</option>
+          <option value="type">type</option>
+          <option value="organization">organization</option>
+        </select>
+      </Field>
+      <button type="button" onClick={reload}>
+        Refresh
+      </button>
+      {onAdd && (
+        <button type="button" class="primary" onClick={onAdd}>
+          Add endpoint
+        </button>
+      )}
+    </div>
+  );
+}
+
+function EndpointsTable({
+  api,
+  caption,
+  rows,
+  admin,
+  setEditing,
+  reload,
+}: {
+  api: Api;
+  caption: string;
+  rows: Endpoint[];
+  admin: boolean;
+  setEditing: (e: Endpoint) => void;
+  reload: () => void;
+}) {
+  return (
+    <Table
+      caption={caption}
+      rows={rows}
+      columns={[
+        ['Name', (e) => <a href={`#/endpoints?name=${e.name}`}>{e.displayName}</a>],
+        ['URL', (e) => <code>{scepUrl(e.name)}</code>],
+        ['Type', (e) => e.type],
+        ['State', (e) => (e.enabled ? 'enabled' : 'disabled') + (e.builtIn ? ' (built-in)' : '')],
+        ['Delegated to', (e) => delegation(e.delegatedTo)],
+        [
+          '',
+          (e) => (
+            <EndpointActions
+              api={api}
+              e={e}
+              admin={admin}
+              onEdit={() => {
+                setEditing(e);
+              }}
+              onDone={reload}
+            />
+          ),
+        ],
+      ]}
+    />
   );
 }
 
