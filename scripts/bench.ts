@@ -161,6 +161,29 @@ async function run(
   );
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   agent.destroy();
+  const { ok, duplicates } = await tally(messages, replies);
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  return {
+    target: t.name,
+    phase,
+    size: t.size,
+    concurrency,
+    ok,
+    failed: messages.length - ok,
+    perSecond: ok / seconds,
+    p50: pct(50),
+    p99: pct(99),
+    duplicates,
+  };
+}
+
+/** Successful CertReps (each decrypted and read) and serial numbers issued more than once. */
+async function tally(
+  messages: readonly Message[],
+  replies: readonly (Uint8Array | undefined)[],
+): Promise<{ ok: number; duplicates: number }> {
   let ok = 0;
   const serials = new Map<string, number>();
   const success: number = PKIStatus.SUCCESS;
@@ -178,21 +201,7 @@ async function run(
       /* counted as failed */
     }
   }
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number): number =>
-    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
-  return {
-    target: t.name,
-    phase,
-    size: t.size,
-    concurrency,
-    ok,
-    failed: messages.length - ok,
-    perSecond: ok / seconds,
-    p50: pct(50),
-    p99: pct(99),
-    duplicates: [...serials.values()].reduce((a, n) => a + n - 1, 0),
-  };
+  return { ok, duplicates: [...serials.values()].reduce((a, n) => a + n - 1, 0) };
 }
 
 async function caCertificate(url: string): Promise<Certificate> {

@@ -150,41 +150,8 @@ function envelope_(
   const spec = CIPHERS[cipher];
   const key = randomBytes(spec.keyLength);
   const iv = randomBytes(spec.ivLength);
-  let ciphertext: Buffer;
-  if (cipher === 'DES-CBC') {
-    const c = forge.cipher.createCipher('DES-CBC', forge.util.createBuffer(key.toString('binary')));
-    c.start({ iv: forge.util.createBuffer(iv.toString('binary')) });
-    c.update(forge.util.createBuffer(Buffer.from(content).toString('binary')));
-    c.finish();
-    ciphertext = Buffer.from(c.output.getBytes(), 'binary');
-  } else {
-    const c = createCipheriv(spec.node, key, iv);
-    ciphertext = Buffer.concat([c.update(content), c.final()]);
-  }
-  const ris = recipients.map((r) => {
-    const pub = createPublicKey({
-      key: Buffer.from(AsnConvert.serialize(r.tbsCertificate.subjectPublicKeyInfo)),
-      format: 'der',
-      type: 'spki',
-    });
-    const wrapped = publicEncrypt(
-      transport === 'RSA1_5'
-        ? { key: pub, padding: constants.RSA_PKCS1_PADDING }
-        : { key: pub, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
-      key,
-    );
-    return new RecipientInfo({
-      ktri: new KeyTransRecipientInfo({
-        version: CMSVersion.v0,
-        rid: new RecipientIdentifier({ issuerAndSerialNumber: ias(r) }),
-        keyEncryptionAlgorithm: new KeyEncryptionAlgorithmIdentifier({
-          algorithm: transport === 'RSA1_5' ? OID.rsaEncryption : '1.2.840.113549.1.1.7',
-          parameters: null,
-        }),
-        encryptedKey: new OctetString(wrapped),
-      }),
-    });
-  });
+  const ciphertext = encrypt(cipher, key, iv, content);
+  const ris = recipients.map((r) => recipientInfo(r, key, transport));
   const env = new EnvelopedData({
     version: CMSVersion.v0,
     recipientInfos: new RecipientInfos(ris),
@@ -202,6 +169,45 @@ function envelope_(
       new ContentInfo({ contentType: OID.envelopedData, content: AsnConvert.serialize(env) }),
     ),
   );
+}
+
+/** The content encrypted with `cipher` (single DES through node-forge: Node 20 has no DES-CBC). */
+function encrypt(cipher: ContentCipher, key: Buffer, iv: Buffer, content: Uint8Array): Buffer {
+  if (cipher === 'DES-CBC') {
+    const c = forge.cipher.createCipher('DES-CBC', forge.util.createBuffer(key.toString('binary')));
+    c.start({ iv: forge.util.createBuffer(iv.toString('binary')) });
+    c.update(forge.util.createBuffer(Buffer.from(content).toString('binary')));
+    c.finish();
+    return Buffer.from(c.output.getBytes(), 'binary');
+  }
+  const c = createCipheriv(CIPHERS[cipher].node, key, iv);
+  return Buffer.concat([c.update(content), c.final()]);
+}
+
+/** KeyTransRecipientInfo (RFC 5652 §6.2.1): the content key wrapped to one recipient's RSA key. */
+function recipientInfo(r: Certificate, key: Buffer, transport: 'RSA1_5' | 'RSA-OAEP'): RecipientInfo {
+  const pub = createPublicKey({
+    key: Buffer.from(AsnConvert.serialize(r.tbsCertificate.subjectPublicKeyInfo)),
+    format: 'der',
+    type: 'spki',
+  });
+  const wrapped = publicEncrypt(
+    transport === 'RSA1_5'
+      ? { key: pub, padding: constants.RSA_PKCS1_PADDING }
+      : { key: pub, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+    key,
+  );
+  return new RecipientInfo({
+    ktri: new KeyTransRecipientInfo({
+      version: CMSVersion.v0,
+      rid: new RecipientIdentifier({ issuerAndSerialNumber: ias(r) }),
+      keyEncryptionAlgorithm: new KeyEncryptionAlgorithmIdentifier({
+        algorithm: transport === 'RSA1_5' ? OID.rsaEncryption : '1.2.840.113549.1.1.7',
+        parameters: null,
+      }),
+      encryptedKey: new OctetString(wrapped),
+    }),
+  });
 }
 
 export interface CertRep {

@@ -32,14 +32,6 @@ export function printTable(
   targets: readonly Target[],
   run: { readonly total: number; readonly warmup: number },
 ): void {
-  const peer = (r: Row): Row | undefined =>
-    rows.find(
-      (p) => p.concurrency === r.concurrency && p.phase === r.phase && p.target.startsWith('micromdm'),
-    );
-  const empty = (r: Row): Row | undefined =>
-    rows.find(
-      (e) => e.target === r.target && e.concurrency === r.concurrency && e.phase === r.phase && e.size === 0,
-    );
   const head = [
     'server',
     'phase',
@@ -54,24 +46,7 @@ export function printTable(
     'vs micromdm',
     'vs empty',
   ];
-  const lines = rows.map((r) => {
-    const p = peer(r);
-    const e = empty(r);
-    return [
-      r.target,
-      r.phase,
-      r.size.toLocaleString('en-US'),
-      String(r.concurrency),
-      r.perSecond.toFixed(1),
-      r.p50.toFixed(1),
-      r.p99.toFixed(1),
-      String(r.ok),
-      String(r.failed),
-      String(r.duplicates),
-      p && !r.target.startsWith('micromdm') ? `${(r.perSecond / p.perSecond).toFixed(2)}x` : '',
-      e && r.size > 0 ? `${((100 * r.perSecond) / e.perSecond).toFixed(0)} %` : '',
-    ];
-  });
+  const lines = rows.map((r) => cells(r, rows));
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
   process.stdout.write(
@@ -87,6 +62,30 @@ export function printTable(
   process.stdout.write(
     `(${run.total} enrollments per cell; "first": the first ones after the server started, "warm": after ${run.warmup} untimed ones; RSA-2048 client keys, nproc=${availableParallelism()}, node ${process.version})\n`,
   );
+}
+
+/** One row of the table: the run, and its ratios to micromdm's and to the empty store's row. */
+function cells(r: Row, rows: readonly Row[]): string[] {
+  const p = rows.find(
+    (x) => x.concurrency === r.concurrency && x.phase === r.phase && x.target.startsWith('micromdm'),
+  );
+  const e = rows.find(
+    (x) => x.target === r.target && x.concurrency === r.concurrency && x.phase === r.phase && x.size === 0,
+  );
+  return [
+    r.target,
+    r.phase,
+    r.size.toLocaleString('en-US'),
+    String(r.concurrency),
+    r.perSecond.toFixed(1),
+    r.p50.toFixed(1),
+    r.p99.toFixed(1),
+    String(r.ok),
+    String(r.failed),
+    String(r.duplicates),
+    p && !r.target.startsWith('micromdm') ? `${(r.perSecond / p.perSecond).toFixed(2)}x` : '',
+    e && r.size > 0 ? `${((100 * r.perSecond) / e.perSecond).toFixed(0)} %` : '',
+  ];
 }
 
 export function printQueries(queries: readonly QueryTiming[], preloadMs: number, preloaded: number): void {
