@@ -10,7 +10,7 @@ import {
   octetString,
   seq,
   x509Time,
-} from '../cms/ber.js';
+} from '../cms/der.js';
 import type { KeyUsageName } from '../config/core.js';
 import type { ParsedCsr } from '../csr/parse.js';
 import { verifyWithSpki } from '../csr/parse.js';

@@ -1,4 +1,4 @@
-import { explicit, integer, objectIdentifier, seq, set } from './ber.js';
+import { explicit, integer, objectIdentifier, seq, set } from './der.js';
 
 const SIGNED_DATA = '1.2.840.113549.1.7.2';
 const DATA = '1.2.840.113549.1.7.1';

@@ -11,7 +11,7 @@ import {
   seq,
   tlv,
   x509Time,
-} from '../cms/ber.js';
+} from '../cms/der.js';
 import type { HashAlgorithm, Signer } from '../keys/types.js';
 import type { RevokedEntry } from '../store/types.js';
 import { certView } from '../x509/cert-view.js';

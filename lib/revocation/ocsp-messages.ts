@@ -14,7 +14,7 @@ import {
 } from '@peculiar/asn1-ocsp';
 import { CRLReason, CRLReasons, Extension } from '@peculiar/asn1-x509';
 import { DIGEST_BY_OID } from '../cms/algorithms.js';
-import { bitString, explicit, objectIdentifier, octetString, seq, tlv } from '../cms/ber.js';
+import { bitString, explicit, objectIdentifier, octetString, seq, tlv } from '../cms/der.js';
 import type { HashAlgorithm } from '../keys/types.js';
 import type { RevocationReason } from '../store/types.js';
 import { canonicalSerialHex } from '../x509/cert-view.js';

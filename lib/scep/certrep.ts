@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Certificate } from '@peculiar/asn1-x509';
-import { octetString as octets, printableString, utf8String, x509Time } from '../cms/ber.js';
+import { octetString as octets, printableString, utf8String, x509Time } from '../cms/der.js';
 import type { HashAlgorithm, Signer } from '../keys/types.js';
 import type { CertView } from '../x509/cert-view.js';
 import { attribute, buildSignedData } from './signed-data.js';

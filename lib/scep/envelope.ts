@@ -2,24 +2,26 @@ import { constants, publicEncrypt } from 'node:crypto';
 import type { Certificate } from '@peculiar/asn1-x509';
 import {
   BerError,
-  algorithmWithNull,
-  explicit,
-  implicitPrimitive,
-  integer,
   isContext,
   isUniversal,
   kid,
   kids,
-  objectIdentifier,
-  octetString,
   octets,
   oid,
   parseBer,
   raw,
-  seq,
-  set,
   type Ber,
 } from '../cms/ber.js';
+import {
+  algorithmWithNull,
+  explicit,
+  implicitPrimitive,
+  integer,
+  objectIdentifier,
+  octetString,
+  seq,
+  set,
+} from '../cms/der.js';
 import { CIPHERS, cipherByOid, decryptContent, encryptContent, type ContentCipher } from '../cms/ciphers.js';
 import type { ComparedValue } from '../audit/event.js';
 import { badRequest } from '../errors.js';

@@ -16,7 +16,7 @@ import {
   seq,
   set,
   setOf,
-} from '../cms/ber.js';
+} from '../cms/der.js';
 
 export interface SignedDataParams {
   /** The id-data eContent, or none (a CertRep FAILURE/PENDING). */

@@ -5,7 +5,7 @@ import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
 import { Certificate, Name } from '@peculiar/asn1-x509';
 import { expect } from 'vitest';
 import { getApp } from '../../lib/app.js';
-import { seq } from '../../lib/cms/ber.js';
+import { seq } from '../../lib/cms/der.js';
 import { parseName } from '../../lib/ca/root.js';
 import type { CertificateRecord } from '../../lib/store/types.js';
 import type { TestHost } from './host.js';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Name as X509Name } from '@peculiar/x509';
 import { describe, expect, it } from 'vitest';
-import { objectIdentifier, seq, set, tlv } from '../../lib/cms/ber.js';
+import { objectIdentifier, seq, set, tlv } from '../../lib/cms/der.js';
 import { nameDerToString } from '../../lib/x509/names.js';
 
 /**

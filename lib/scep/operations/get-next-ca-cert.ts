@@ -1,5 +1,5 @@
 import { certsOnly } from '../../cms/certs-only.js';
-import { x509Time } from '../../cms/ber.js';
+import { x509Time } from '../../cms/der.js';
 import type { NextCaCertificate } from '../../ca/next.js';
 import type { Responder } from '../../ra/responder.js';
 import type { ScepResponse } from '../service.js';
