@@ -140,6 +140,32 @@ export function pick(keys: readonly string[], get: (k: string) => string | null)
   return out;
 }
 
+/**
+ * A list page's filter form (role=search): on submit, the non-empty values of `keys` go to
+ * `search`, and paging starts over at the first page.
+ */
+export function FilterForm(p: {
+  keys: readonly string[];
+  setTokens: (t: string[]) => void;
+  search: (filters: Record<string, string>) => void;
+  children: ComponentChildren;
+}) {
+  return (
+    <form
+      class="filters"
+      role="search"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const f = new FormData(e.currentTarget);
+        p.setTokens([]);
+        p.search(pick(p.keys, (k) => formText(f, k)));
+      }}
+    >
+      {p.children}
+    </form>
+  );
+}
+
 /** `contoso, fabrikam/retail` → organization/department pairs (delegations and scopes). */
 export const parseOrgs = (s: string): { organization: string; department?: string }[] =>
   s

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { q, type Api, type Page } from '../api';
-import { date, ErrorBox, Field, formText, pick, Table, useLoad, Pager } from '../ui';
+import { date, ErrorBox, Field, FilterForm, formText, pick, Table, useLoad, Pager } from '../ui';
 
 export interface AuditEvent {
   id: string;
@@ -209,15 +209,10 @@ function EventFilters({
   setTokens: (t: string[]) => void;
 }) {
   return (
-    <form
-      class="filters"
-      role="search"
-      onSubmit={(e) => {
-        e.preventDefault();
-        const f = new FormData(e.currentTarget);
-        setTokens([]);
-        location.hash = `#/audit${q(pick(FILTERS, (k) => formText(f, k)))}`;
-      }}
+    <FilterForm
+      keys={FILTERS}
+      setTokens={setTokens}
+      search={(chosen) => (location.hash = `#/audit${q(chosen)}`)}
     >
       {FILTERS.filter((f) => f !== 'outcome').map((f) => (
         <Field key={f} label={f}>
@@ -246,6 +241,6 @@ function EventFilters({
       >
         Download CSV
       </button>
-    </form>
+    </FilterForm>
   );
 }

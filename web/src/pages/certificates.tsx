@@ -3,7 +3,7 @@ import { q, type Api, type Page } from '../api';
 import type { Role } from '../auth';
 import { decodeCertificate } from '../der';
 import { AuditTimeline } from './audit';
-import { ActionButton, date, ErrorBox, Field, formText, pick, Table, useLoad, Pager } from '../ui';
+import { ActionButton, date, ErrorBox, Field, FilterForm, Table, useLoad, Pager } from '../ui';
 
 export interface Certificate {
   serialNumber: string;
@@ -131,16 +131,7 @@ function CertificateDetail({ api, role, serial }: { api: Api; role: Role; serial
 
 function SearchForm({ filters, setTokens }: { filters: Filters; setTokens: (t: string[]) => void }) {
   return (
-    <form
-      class="filters"
-      role="search"
-      onSubmit={(e) => {
-        e.preventDefault();
-        const f = new FormData(e.currentTarget);
-        setTokens([]);
-        go(pick(FILTERS, (k) => formText(f, k)));
-      }}
-    >
+    <FilterForm keys={FILTERS} setTokens={setTokens} search={go}>
       <Field label="Subject, SAN, serial or thumbprint">
         <input name="search" type="search" defaultValue={filters.search} />
       </Field>
@@ -175,7 +166,7 @@ function SearchForm({ filters, setTokens }: { filters: Filters; setTokens: (t: s
       <button type="submit" class="primary">
         Search
       </button>
-    </form>
+    </FilterForm>
   );
 }
 
