@@ -53,5 +53,8 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ['eslint.config.js', 'scripts/start.mjs'], ...tseslint.configs.disableTypeChecked },
+  {
+    files: ['eslint.config.js', 'scripts/start.mjs', 'scripts/start-stale.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
 );

@@ -2,37 +2,17 @@
 // hundred milliseconds, and only when a source is newer than the last compile), then runs the
 // local host in this process. Type checking stays with `npm run build` and `npm run lint`;
 // `func start` keeps using what `npm run build` writes to dist/ (same layout).
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import module from 'node:module';
 import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mtime, STAMP, staleSources } from './start-stale.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const stamp = join(root, 'dist', '.start-build');
-
-function sources(dir, out = []) {
-  for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
-    const rel = join(dir, e.name);
-    if (e.isDirectory()) sources(rel, out);
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(rel);
-  }
-  return out;
-}
-
-const mtime = (file) => {
-  try {
-    return statSync(join(root, file)).mtimeMs;
-  } catch {
-    return 0;
-  }
-};
-
 // test/fakes: the Key Vault test server that `npm run bench` counts RA-mode operations with;
 // testkit: the SCEP client the benchmarks enroll with.
-const files = ['functions', 'lib', 'scripts', 'test/fakes', 'testkit'].flatMap((d) => sources(d));
-const built = mtime(stamp);
-const stale = [...files, 'package.json', 'tsconfig.json'].some((f) => mtime(f) >= built);
+const { files, stale } = staleSources(root, ['functions', 'lib', 'scripts', 'test/fakes', 'testkit']);
 if (stale) {
   const { build } = await import('esbuild');
   await build({
@@ -46,15 +26,16 @@ if (stale) {
     sourcemap: true,
     logLevel: 'warning',
   });
-  mkdirSync(dirname(stamp), { recursive: true });
-  writeFileSync(stamp, `${new Date().toISOString()}\n`);
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  writeFileSync(join(root, STAMP), `${new Date().toISOString()}\n`);
+  process.stderr.write(`npm start: compiled ${files.length} sources to dist/\n`);
 }
 // The admin console (web/, Preact + Vite) into dist/web, when a web source is newer than the build.
 const webSrc = readdirSync(join(root, 'web', 'src'), { recursive: true }).map((f) => join('web', 'src', f));
 const webFiles = ['web/index.html', 'web/vite.config.ts', ...webSrc];
 if (
   !process.argv.includes('--compile-only') &&
-  webFiles.some((f) => mtime(f) >= mtime('dist/web/index.html'))
+  webFiles.some((f) => mtime(root, f) >= mtime(root, 'dist/web/index.html'))
 ) {
   const { build: vite } = await import('vite');
   await vite({ configFile: join(root, 'web', 'vite.config.ts'), logLevel: 'warn' });

@@ -1,0 +1,91 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { STAMP, staleSources } from '../../scripts/start-stale.mjs';
+
+/** `npm start` compiles only when a source changed since its last compile (scripts/start.mjs). */
+
+const DIRS = ['functions', 'lib'];
+let dir = '';
+
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function project(): string {
+  dir = mkdtempSync(join(tmpdir(), 'start-stale-'));
+  for (const d of [...DIRS, 'lib/nested', 'dist']) mkdirSync(join(dir, d), { recursive: true });
+  for (const f of [
+    'functions/a.ts',
+    'lib/b.ts',
+    'lib/nested/c.ts',
+    'lib/types.d.ts',
+    'package.json',
+    'tsconfig.json',
+  ])
+    writeFileSync(join(dir, f), '');
+  return dir;
+}
+
+const at = (root: string, file: string, seconds: number): void => {
+  utimesSync(join(root, file), seconds, seconds);
+};
+
+describe('npm start compile check', () => {
+  it('compiles every TypeScript source, nested ones included, and no declaration file', () => {
+    const { files } = staleSources(project(), DIRS);
+    expect(files.sort()).toEqual([
+      join('functions', 'a.ts'),
+      join('lib', 'b.ts'),
+      join('lib', 'nested', 'c.ts'),
+    ]);
+  });
+
+  it('compiles when no compile has been stamped yet', () => {
+    expect(staleSources(project(), DIRS).stale).toBe(true);
+  });
+
+  it('skips the compile when nothing changed since the stamp', () => {
+    const root = project();
+    writeFileSync(join(root, STAMP), 'built\n');
+    for (const f of ['functions/a.ts', 'lib/b.ts', 'lib/nested/c.ts', 'package.json', 'tsconfig.json'])
+      at(root, f, 1_000);
+    at(root, STAMP, 2_000);
+    expect(staleSources(root, DIRS).stale).toBe(false);
+  });
+
+  it.each(['lib/nested/c.ts', 'package.json', 'tsconfig.json'])(
+    'compiles again when %s changed',
+    (changed) => {
+      const root = project();
+      writeFileSync(join(root, STAMP), 'built\n');
+      for (const f of ['functions/a.ts', 'lib/b.ts', 'lib/nested/c.ts', 'package.json', 'tsconfig.json'])
+        at(root, f, 1_000);
+      at(root, STAMP, 2_000);
+      at(root, changed, 3_000);
+      expect(staleSources(root, DIRS).stale).toBe(true);
+    },
+  );
+
+  it('a start of this project with nothing changed leaves dist/ as it is', () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const start = () => {
+      const r = spawnSync(process.execPath, ['scripts/start.mjs', '--compile-only'], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return { stamp: statSync(join(root, STAMP)).mtimeMs, compiled: /compiled/.test(r.stderr) };
+    };
+    let before = start().stamp;
+    // Another test's `npm start` may be compiling a fresh clone meanwhile: allow it one stamp.
+    let runs = [start()];
+    if (runs[0]!.stamp !== before) {
+      before = runs[0]!.stamp;
+      runs = [start()];
+    }
+    expect(runs[0]).toEqual({ stamp: before, compiled: false });
+  });
+});
