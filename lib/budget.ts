@@ -7,8 +7,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  */
 const deadlines = new AsyncLocalStorage<number>();
 
-export function withBudget<T>(ms: number, fn: () => Promise<T>, now: () => number = Date.now): Promise<T> {
-  return deadlines.run(now() + ms, fn);
+/** Runs `fn` within a budget of `ms`; with no budget (undefined) it runs `fn` as it is. */
+export function withBudget<T>(
+  ms: number | undefined,
+  fn: () => Promise<T>,
+  now: () => number = Date.now,
+): Promise<T> {
+  return ms === undefined ? fn() : deadlines.run(now() + ms, fn);
 }
 
 /** Milliseconds left of the current request's budget; undefined outside a request. */

@@ -67,7 +67,8 @@ export async function createScep(
     pki,
     cas,
     new ConcurrencyLimit(core.concurrentScepRequestLimit),
-    core.requestBudgetMs,
+    // Only Key Vault calls wait on the budget; with local keys no request opens one.
+    settings.keyVault.url === undefined ? undefined : core.requestBudgetMs,
     audit,
     { nextCa, clock },
   );

@@ -40,8 +40,13 @@ export class ScepService {
     /** The issuing CA and its CA-mode responder, one snapshot per request (lib/ca/holder.ts). */
     private readonly cas: { get(): Promise<Pick<CaSnapshot, 'active' | 'responder'>> },
     private readonly limit: ConcurrencyLimit = new ConcurrencyLimit(50),
-    /** One time budget per PKIOperation, every Key Vault call included (AppConfig__RequestBudgetSeconds). */
-    private readonly budgetMs = 25_000,
+    /**
+     * One time budget per PKIOperation, every Key Vault call included
+     * (AppConfig__RequestBudgetSeconds). Undefined when the keys are local: nothing in a request
+     * then waits on a call the budget bounds, and the scope it opens costs every request (an
+     * AsyncLocalStorage turns on a promise hook for the whole process).
+     */
+    private readonly budgetMs: number | undefined,
     private readonly audit?: AuditLog,
     /** The next CA (GetNextCACert); where the endpoint has no RA, the issuing CA signs it. */
     private readonly rollover?: {
