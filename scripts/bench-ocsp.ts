@@ -1,24 +1,18 @@
 import 'reflect-metadata';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitForLine } from './local/bench-http.js';
+import { enroll, startHost, startOpensslResponder } from './local/bench-ocsp-servers.js';
 import { KeepAliveClient } from './local/keep-alive-client.js';
 import { createRootCertificate } from '../lib/ca/root.js';
-import { buildCsr } from '../lib/csr/build.js';
 import { LocalKey } from '../lib/keys/local.js';
 import { buildCrl } from '../lib/revocation/crl.js';
 import { ResponderCertificates } from '../lib/revocation/responder.js';
-import { buildPkiMessage, readCertRep } from '../testkit/scep-client.js';
-import { MessageType, PKIStatus } from '../lib/scep/types.js';
 import { MemoryCertificateStore } from '../lib/store/memory.js';
 import type { CertificateRecord } from '../lib/store/types.js';
-import { AsnParser } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
 
 /**
  * `npm run bench:ocsp`: revocation speed.
@@ -58,14 +52,14 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'bench-ocsp-'));
   const lines: string[] = [];
   try {
-    const ours = await startHost(join(work, 'data'));
+    const ours = await startHost(root, join(work, 'data'), CHALLENGE);
     let cert: string;
     let req: Uint8Array;
     let ourLoad: Load;
     let nonceLoad: Load;
     let coldLoad: Load;
     try {
-      cert = await enroll(ours.url);
+      cert = await enroll(ours.url, CHALLENGE);
       writeFileSync(join(work, 'cert.pem'), cert);
       writeFileSync(join(work, 'ca.pem'), readFileSync(join(work, 'data', 'ca', 'ca.pem')));
       const args = ['ocsp', '-issuer', join(work, 'ca.pem'), '-cert', join(work, 'cert.pem')];
@@ -224,112 +218,17 @@ function successful(der: Uint8Array): boolean {
 
 /** OpenSSL's responder over an index with the same certificate, signing with the CA key itself. */
 async function peerLoad(work: string, req: Uint8Array): Promise<Load | undefined> {
-  const cert = new X509Certificate(readFileSync(join(work, 'cert.pem')));
-  const expires = cert.validTo; // e.g. "Dec  2 01:50:02 2028 GMT"
-  const d = new Date(expires);
-  const yymmdd = d.toISOString().replace(/[-:T]/g, '').slice(2, 14);
-  const subject = `/${cert.subject.split('\n').join('/')}`;
-  writeFileSync(join(work, 'index.txt'), `V\t${yymmdd}Z\t\t${cert.serialNumber}\tunknown\t${subject}\n`);
-  const port = 18300 + Math.floor(Math.random() * 500);
-  const child = spawn(
-    'openssl',
-    [
-      'ocsp',
-      '-index',
-      join(work, 'index.txt'),
-      '-port',
-      String(port),
-      '-rsigner',
-      join(work, 'ca.pem'),
-      '-rkey',
-      join(work, 'data', 'ca', 'ca.key.pem'),
-      '-CA',
-      join(work, 'ca.pem'),
-      '-multi',
-      '2',
-      '-ignore_err',
-    ],
-    { stdio: ['ignore', 'ignore', openSync(join(work, 'peer.log'), 'w')] },
-  );
+  const peer = startOpensslResponder(work);
   try {
-    await waitForPort(port);
-    await load(`http://127.0.0.1:${port}/`, () => req, CONCURRENCY, WARMUP);
-    return await load(`http://127.0.0.1:${port}/`, () => req);
+    await peer.ready;
+    await load(peer.url, () => req, CONCURRENCY, WARMUP);
+    return await load(peer.url, () => req);
   } catch (e) {
-    const log = readFileSync(join(work, 'peer.log'), 'utf8');
-    process.stderr.write(`bench: openssl ocsp peer failed: ${String(e)}\n${log}\n`);
+    process.stderr.write(`bench: openssl ocsp peer failed: ${String(e)}\n${peer.log()}\n`);
     return undefined;
   } finally {
-    // The responder forks (-multi): stop its children (by parent id), then it.
-    if (child.pid !== undefined) spawnSync('pkill', ['-P', String(child.pid)]);
-    child.kill('SIGTERM');
+    peer.stop();
   }
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    const up = await new Promise<boolean>((r) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        r(true);
-      }).on('error', () => {
-        r(false);
-      });
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
-
-async function startHost(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = 17000 + Math.floor(Math.random() * 2000);
-  const nodeArgs = (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'scripts', 'host.js')], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      AppConfig__DataDir: dataDir,
-      AppConfig__StaticValidation__RequestPassword: CHALLENGE,
-      LOCAL_STORE: 'sqlite', // what npm start uses
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await waitForLine(child, /listening on/);
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
-}
-
-/** One certificate from the static endpoint, as a SCEP client gets it. */
-async function enroll(baseUrl: string): Promise<string> {
-  const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-  const signer = new LocalKey(key, 'bench-client');
-  const signerCert = AsnParser.parse(
-    await createRootCertificate({ signer, subject: 'CN=SCEP SIGNER', days: 1 }),
-    Certificate,
-  );
-  const caDer = new Uint8Array(await (await fetch(`${baseUrl}/ca.cer`)).arrayBuffer());
-  const csr = await buildCsr({ signer, subject: 'CN=ocsp-bench-device', challenge: CHALLENGE });
-  const message = buildPkiMessage({
-    messageType: MessageType.PKCSReq,
-    transactionId: randomBytes(8).toString('hex'),
-    content: csr,
-    recipients: [AsnParser.parse(caDer, Certificate)],
-    signerKey: key,
-    signerCert,
-    cipher: 'AES-128-CBC',
-  });
-  const res = await fetch(`${baseUrl}/scep/static?operation=PKIOperation`, { method: 'POST', body: message });
-  const rep = await readCertRep(new Uint8Array(await res.arrayBuffer()), key, signerCert);
-  const cert = rep.certificates[0];
-  const success: number = PKIStatus.SUCCESS;
-  if (rep.status !== success || !cert) throw new Error('bench: enrollment failed');
-  return cert.toString();
 }
 
 function header(): string {
