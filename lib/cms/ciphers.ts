@@ -1,5 +1,4 @@
-import { createCipheriv, createDecipheriv, getCiphers, randomBytes } from 'node:crypto';
-import forge from 'node-forge';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 export type ContentCipher = 'DES-CBC' | 'DES-EDE3-CBC' | 'AES-128-CBC' | 'AES-192-CBC' | 'AES-256-CBC';
 
@@ -23,20 +22,17 @@ export function cipherByOid(oid: string): ContentCipher | undefined {
 }
 
 /**
- * Single DES is only in OpenSSL 3's legacy provider, which Node does not load by default
- * (and Azure's Node workers don't either). micromdm scepclient 2.1.0 encrypts every request
- * with DES-CBC, so requests are decrypted with node-forge's DES when the provider is absent.
- * Single DES is only ever used to READ a request: replies are never encrypted with it.
+ * Single DES is only in OpenSSL 3's legacy provider, which Node does not load by default (nor do
+ * Azure's Node workers), and micromdm scepclient 2.1.0 encrypts every request with DES-CBC.
+ * Triple DES with one key three times (K1 = K2 = K3) is single DES: the decryption and the
+ * second encryption cancel (NIST SP 800-67, keying option 3; ANSI X9.52), and des-ede3-cbc is
+ * in the default provider. Single DES is only ever used to READ a request: replies are never
+ * encrypted with it.
  */
-const nodeHasDes = getCiphers().includes('des-cbc') && probeNodeDes();
-
-function probeNodeDes(): boolean {
-  try {
-    createDecipheriv('des-cbc', Buffer.alloc(8), Buffer.alloc(8));
-    return true;
-  } catch {
-    return false;
-  }
+function nodeCipherOf(cipher: ContentCipher, key: Uint8Array): { name: string; key: Uint8Array } {
+  return cipher === 'DES-CBC'
+    ? { name: 'des-ede3-cbc', key: Buffer.concat([key, key, key]) }
+    : { name: CIPHERS[cipher].node, key };
 }
 
 export function decryptContent(
@@ -49,20 +45,9 @@ export function decryptContent(
   if (key.length !== spec.keyLength || iv.length !== spec.ivLength) {
     throw new Error(`${cipher}: wrong key or IV length`);
   }
-  if (cipher === 'DES-CBC' && !nodeHasDes) return forgeDesDecrypt(key, iv, data);
-  const d = createDecipheriv(spec.node, key, iv);
+  const node = nodeCipherOf(cipher, key);
+  const d = createDecipheriv(node.name, node.key, iv);
   return new Uint8Array(Buffer.concat([d.update(data), d.final()]));
-}
-
-function forgeDesDecrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
-  const d = forge.cipher.createDecipher(
-    'DES-CBC',
-    forge.util.createBuffer(Buffer.from(key).toString('binary')),
-  );
-  d.start({ iv: forge.util.createBuffer(Buffer.from(iv).toString('binary')) });
-  d.update(forge.util.createBuffer(Buffer.from(data).toString('binary')));
-  if (!d.finish()) throw new Error('DES-CBC: bad padding');
-  return new Uint8Array(Buffer.from(d.output.getBytes(), 'binary'));
 }
 
 export function encryptContent(
