@@ -131,7 +131,7 @@ const ENVELOPE = {
   'cipher-not-supported': entry(
     'envelope',
     'The request uses a content cipher this CA does not accept.',
-    'Configure the client for AES-128/256-CBC or 3DES (GetCACaps lists them); single DES and RC2 are refused.',
+    'Configure the client for AES-128/256-CBC or 3DES (GetCACaps lists them). Single DES is read (micromdm scepclient sends it); RC2 and other ciphers are refused.',
   ),
   'ca-key-unavailable': entry(
     'availability',
