@@ -1,6 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { id_kp_OCSPSigning } from '@peculiar/asn1-x509';
+import { createRootCertificate } from '../../lib/ca/root.js';
+import { LocalKey } from '../../lib/keys/local.js';
 import type { CaKeys } from '../../lib/keys/types.js';
 import { memoryLogger } from '../../lib/log.js';
 import { EpochWatcher } from '../../lib/revocation/epoch.js';
@@ -8,6 +10,7 @@ import { OcspResponder } from '../../lib/revocation/ocsp.js';
 import { ResponderCertificates } from '../../lib/revocation/responder.js';
 import { MemoryCertificateStore } from '../../lib/store/memory.js';
 import type { CertificateStore } from '../../lib/store/types.js';
+import { ecKey } from '../helpers/pki.js';
 import { ocspRequest, readOcspResponse, testCaKeys } from '../helpers/revocation.js';
 import { testRecord } from './store-contract.js';
 
@@ -171,5 +174,27 @@ describe('OCSP responder', () => {
     const second = await t.ocsp.respond(req);
     expect(second.der).not.toBe(first.der);
     expect(second.thisUpdate!.getTime() - first.thisUpdate!.getTime()).toBe(301_000);
+  });
+});
+
+describe('OCSP responder certificate', () => {
+  it('ok/a CA that expires before half the responder validity is not asked to sign on every request', async () => {
+    const key = new LocalKey(ecKey('P-256'), 'test:expiring-ca');
+    const now = new Date(Date.UTC(2026, 5, 1, 12, 0, 0));
+    // The CA expires in 12 hours: every responder certificate ends then, 36 hours short of 48.
+    const der = await createRootCertificate({ signer: key, subject: 'CN=Expiring CA', days: 0.5, now });
+    const expiring: CaKeys = { certificateDer: der, chainDer: [], signer: key, decrypter: key };
+    const issuedAt: Date[] = [];
+    const certs = new ResponderCertificates(expiring, {
+      now: () => now,
+      onIssued: (d) => void issuedAt.push(new X509Certificate(d).validToDate),
+    });
+    const first = await certs.get();
+    for (let i = 0; i < 3; i++) {
+      expect(await certs.get()).toBe(first);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(issuedAt).toHaveLength(1);
+    expect(first.notAfter.getTime()).toBe(now.getTime() + 12 * 3_600_000);
   });
 });
