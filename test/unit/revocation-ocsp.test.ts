@@ -121,6 +121,17 @@ describe('OCSP responder', () => {
     expect(r2.answers).toEqual([{ serial: '55ee', state: 'unknown' }]);
   });
 
+  it('ok/a serial another CA issued (the one before a rollover) is unknown for this CA, not good', async () => {
+    const r = await t.store.create(testRecord(9, { serialNumber: '5a9b', issuer: 'CN=Previous CA' }));
+    if (!r.created) throw new Error('not created');
+    await t.store.update(r.record, {
+      status: 'revoked',
+      revocation: { reason: 'keyCompromise', date: '2026-05-01T00:00:00Z' },
+    });
+    const a = readOcspResponse((await t.ocsp.respond(ocspRequest(ca.certificateDer, ['5a9b']))).der);
+    expect(a.answers).toEqual([{ serial: '5a9b', state: 'unknown' }]);
+  });
+
   it('ok/echoes the nonce and does not let such a response be cached', async () => {
     await issued(t.store, 6, '66ff');
     const nonce = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
