@@ -51,7 +51,7 @@ export class RevocationService {
       }
       // RFC 5280 §3.3: a certificate on hold may be revoked for good; it has not been trusted
       // since the hold, so its revocation date stays that of the hold.
-      const date = held && record.revocation ? record.revocation.date : this.now().toISOString();
+      const date = held ? record.revocation.date : this.now().toISOString();
       return { status: 'revoked', revocation: { reason, date } };
     });
   }

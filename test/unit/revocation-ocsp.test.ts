@@ -198,7 +198,7 @@ describe('OCSP responder certificate', () => {
     const issuedAt: Date[] = [];
     const certs = new ResponderCertificates(expiring, {
       now: () => now,
-      onIssued: (d) => void issuedAt.push(new X509Certificate(d).validToDate),
+      onIssued: (d) => void issuedAt.push(new Date(new X509Certificate(d).validTo)),
     });
     const first = await certs.get();
     for (let i = 0; i < 3; i++) {
