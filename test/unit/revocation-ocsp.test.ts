@@ -154,6 +154,18 @@ describe('OCSP responder', () => {
     expect(readOcspResponse((await t.ocsp.respond(long)).der).status).toBe(1);
   });
 
+  it('fail/a certID that parses but cannot be encoded again (hash parameters an empty UTCTime) is malformedRequest', async () => {
+    const valid = Buffer.from(ocspRequest(ca.certificateDer, ['01']));
+    // SHA-1 AlgorithmIdentifier: OID 1.3.14.3.2.26, then NULL (05 00) turned into UTCTime (17 00).
+    const sha1 = Buffer.from('06052b0e03021a0500', 'hex');
+    const at = valid.indexOf(sha1);
+    expect(at).toBeGreaterThan(0);
+    valid[at + sha1.length - 2] = 0x17;
+    const a = await t.ocsp.respond(new Uint8Array(valid));
+    expect(readOcspResponse(a.der).status).toBe(1);
+    expect(a.maxAge).toBe(0);
+  });
+
   it('fail/a store that does not answer gives tryLater', async () => {
     const broken = new MemoryCertificateStore();
     broken.getBySerial = () => Promise.reject(new Error('down'));
