@@ -379,6 +379,16 @@ describe('management API', () => {
       expect(r.body).toMatchObject({ serialNumber: certA.serialNumber, organization: 'org-a' });
       expect((await admin('GET', 'certificates/abcdef')).status).toBe(404);
     });
+
+    it('fail/a revoke body with a misspelt field or not an object is 400, and nothing is revoked', async () => {
+      const path = `certificates/${certA.serialNumber}/revoke`;
+      for (const body of [{ reasons: 'keyCompromise' }, ['keyCompromise']]) {
+        const r = await admin('POST', path, body);
+        expect(r.status).toBe(400);
+        expect(String(r.body.detail)).toMatch(/reason/);
+      }
+      expect((await admin('GET', `certificates/${certA.serialNumber}`)).body.status).toBe('issued');
+    });
   });
 
   describe('organizations and departments', () => {
