@@ -380,6 +380,13 @@ describe('management API', () => {
       expect((await admin('GET', 'certificates/abcdef')).status).toBe(404);
     });
 
+    it('ok/detail (and revoke, which finds it the same way) takes a serial as openssl -text prints it', async () => {
+      const colons = certB.serialNumber.toUpperCase().replace(/(..)(?=.)/g, '$1:');
+      const r = await admin('GET', `certificates/${colons}`);
+      expect(r.status).toBe(200);
+      expect(r.body.serialNumber).toBe(certB.serialNumber);
+    });
+
     it('fail/a revoke body with a misspelt field or not an object is 400, and nothing is revoked', async () => {
       const path = `certificates/${certA.serialNumber}/revoke`;
       for (const body of [{ reasons: 'keyCompromise' }, ['keyCompromise']]) {
