@@ -84,8 +84,14 @@ export class Accounts {
   ): Promise<Versioned<AccountView>> {
     const before = await this.get(actor, endpoint, id);
     requirePermission(actor, 'operate');
-    if (patch !== null && typeof patch === 'object' && 'organization' in patch) {
-      requireOwnerInScope(actor, await this.endpoints.find(actor, endpoint), patch);
+    if (patch !== null && typeof patch === 'object' && ('organization' in patch || 'department' in patch)) {
+      // The owner the patch leaves: a department alone moves the account within its organization.
+      const p = patch as { organization?: unknown; department?: unknown };
+      const owner = {
+        organization: 'organization' in p ? p.organization : before.value.organization,
+        department: 'department' in p ? p.department : before.value.department,
+      };
+      requireOwnerInScope(actor, await this.endpoints.find(actor, endpoint), owner);
     }
     const a = await updateAccount(this.d, endpoint, id, patch, ifMatch ?? before.etag);
     this.changes.recordChange(

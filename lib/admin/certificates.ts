@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { pemCertificates } from '../rest/response.js';
-import { canonicalSerialHex } from '../x509/cert-view.js';
 import type { CertificateQuery, CertificateRecord, CertificateStore } from '../store/types.js';
 import type { Page, PageRequest } from './paging.js';
 import { pageFor } from './scoped-page.js';
@@ -8,6 +7,7 @@ import { DEFAULT_SEARCH_LIMIT } from '../store/cosmos-query.js';
 import { requirePermission, type Actor } from './roles.js';
 import { hidden, inScope, soleOrganization } from './scope.js';
 import { invalid, zodProblems } from '../model/problems.js';
+import { canonicalSerial } from '../revocation/reasons.js';
 
 /** What the management API shows of a certificate record (never the request or secrets). */
 export type CertificateSummary = Pick<
@@ -77,10 +77,6 @@ const searchParams = z.strictObject({
   expiringBefore: instant.optional(),
 });
 
-/** A serial typed by a person (any case, odd length) in the store's canonical form. */
-const canonicalSerial = (s: string): string =>
-  canonicalSerialHex(Buffer.from(s.length % 2 === 1 ? `0${s}` : s, 'hex'));
-
 /** Certificate search and detail, limited to the actor's scope (unowned records: CA.Admin only). */
 export class Certificates {
   constructor(private readonly store: CertificateStore) {}
@@ -100,7 +96,7 @@ export class Certificates {
       ...(p.search !== undefined ? { text: p.search } : {}),
       ...(p.subject !== undefined ? { subjectContains: p.subject } : {}),
       ...(p.san !== undefined ? { sanContains: p.san } : {}),
-      ...(p.serial !== undefined ? { serialNumber: canonicalSerial(p.serial) } : {}),
+      ...(p.serial !== undefined ? { serialNumber: canonicalSerial(p.serial) ?? p.serial } : {}),
       ...(p.thumbprint !== undefined ? { thumbprint: p.thumbprint.toUpperCase() } : {}),
       ...(p.endpoint !== undefined ? { endpoint: p.endpoint } : {}),
       ...(p.account !== undefined ? { accountId: p.account } : {}),
@@ -143,10 +139,9 @@ export class Certificates {
 
   /** The record, when it exists and the actor may see it. */
   async find(actor: Actor, serial: string): Promise<CertificateRecord> {
-    const r =
-      HEX.test(serial) && serial.length <= 64
-        ? await this.store.getBySerial(canonicalSerial(serial))
-        : undefined;
+    // Read as revocation reads it: colons (`openssl x509 -text`), `0x`, leading zeros stripped.
+    const canonical = serial.length <= 128 ? canonicalSerial(serial) : undefined;
+    const r = canonical === undefined ? undefined : await this.store.getBySerial(canonical);
     if (!r || !inScope(actor, [r])) throw hidden(`certificate '${serial}'`);
     requirePermission(actor, 'read');
     return r;

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { canonicalSerial } from '../revocation/reasons.js';
 import { AUDIT_OUTCOMES, type AuditOutcome } from './event.js';
 import { parseReason } from './reasons.js';
 import type { AuditPageRequest, AuditQuery } from './store.js';
@@ -64,10 +65,13 @@ function time(v: string | undefined, name: string): string | undefined {
   return new Date(t).toISOString();
 }
 
-/** Serials as the store keeps them: lower-case hex without separators or leading zero octets. */
+/**
+ * Serials as the store keeps them, read the way revocation reads them (colons, `0x`, upper case,
+ * leading zeros stripped to an odd number of digits).
+ */
 export function serial(v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
-  const hex = v.replace(/[\s:]/g, '').toLowerCase();
-  if (!/^[0-9a-f]+$/.test(hex)) throw bad('serial must be hexadecimal');
-  return hex.replace(/^(00)+(?=..)/, '');
+  const hex = canonicalSerial(v);
+  if (hex === undefined) throw bad('serial must be hexadecimal');
+  return hex;
 }

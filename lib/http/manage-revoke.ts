@@ -41,7 +41,14 @@ function reasonOf(body: Uint8Array): ReturnType<typeof parseReason> {
 }
 
 function parseReason(json: unknown): (typeof REVOCATION_REASONS)[number] | undefined {
-  if (typeof json !== 'object' || json === null) throw new AppError('BAD_REQUEST', 'expected a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new AppError('BAD_REQUEST', 'expected a JSON object: {"reason": "<RFC 5280 CRLReason>"}');
+  }
+  // A misspelt field must not revoke with the default reason: revocation cannot be undone.
+  const unknown = Object.keys(json).filter((k) => k !== 'reason');
+  if (unknown.length > 0) {
+    throw new AppError('BAD_REQUEST', `unknown field ${unknown.join(', ')}: only reason is accepted`);
+  }
   const reason = (json as { reason?: unknown }).reason;
   if (reason === undefined || reason === null) return undefined;
   if (!isRevocationReason(reason)) {

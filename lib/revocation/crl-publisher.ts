@@ -66,6 +66,9 @@ export class CrlPublisher {
     });
     const c = this.current;
     if (!c || c.generation !== this.o.epoch.generation) return (await this.build()).crl;
+    // An instance that slept through its timers (a scaled-in Functions host) may hold a CRL past
+    // nextUpdate, which relying parties must not use (RFC 5280 §6.3.3): wait for a new one.
+    if (this.now().getTime() >= c.crl.nextUpdate.getTime()) return (await this.build()).crl;
     if (this.pastHalf(c)) this.schedule(0);
     return c.crl;
   }

@@ -44,6 +44,9 @@ export function parseOcspRequest(der: Uint8Array): ParsedOcspRequest | undefined
   let req: OCSPRequest;
   try {
     req = AsnParser.parse(der, OCSPRequest);
+    // Each certID is echoed in the response: one the parser accepts but cannot encode again
+    // (hash algorithm parameters of an unexpected type) would fail only when signing.
+    for (const r of req.tbsRequest.requestList) AsnConvert.serialize(r.reqCert);
   } catch {
     return undefined;
   }

@@ -8,6 +8,7 @@ import type { CaKeys, HashAlgorithm } from '../keys/types.js';
 import type { Logger } from '../log.js';
 import type { CertificateStore } from '../store/types.js';
 import { certView } from '../x509/cert-view.js';
+import { nameDerToString } from '../x509/names.js';
 import type { EpochWatcher } from './epoch.js';
 import { errorResponse, parseOcspRequest, signedResponse, type CertState } from './ocsp-messages.js';
 import type { ResponderCertificates } from './responder.js';
@@ -58,6 +59,8 @@ export class OcspResponder {
   private readonly cache = new Map<string, Cached>();
   private readonly issuerHashes = new Map<HashAlgorithm, { name: Buffer; key: Buffer }>();
   private readonly caSubject: Uint8Array;
+  /** The CA as its certificate records name it (`issuer`). */
+  private readonly caName: string;
   private readonly caKeyBits: Uint8Array;
   private readonly now: () => Date;
   private readonly validityMs: number;
@@ -68,6 +71,7 @@ export class OcspResponder {
   constructor(private readonly o: OcspOptions) {
     const ca = certView(o.ca.certificateDer);
     this.caSubject = ca.subject;
+    this.caName = nameDerToString(ca.subject);
     this.caKeyBits = new Uint8Array(AsnParser.parse(ca.spki, SubjectPublicKeyInfo).subjectPublicKey);
     this.now = o.now ?? (() => new Date());
     this.validityMs = (o.validitySeconds ?? 3600) * 1000;
@@ -144,7 +148,8 @@ export class OcspResponder {
   private async state(certId: CertID, hash: HashAlgorithm | undefined, serial: string): Promise<CertState> {
     if (!hash || !this.answersFor(certId, hash)) return { kind: 'unknown' };
     const record = await this.o.store.getBySerial(serial);
-    if (!record) return { kind: 'unknown' };
+    // Serials are looked up across CAs: one another CA issued is not this CA's to answer.
+    if (!record || record.issuer !== this.caName) return { kind: 'unknown' };
     if (record.status === 'revoked' && record.revocation) {
       return { kind: 'revoked', date: new Date(record.revocation.date), reason: record.revocation.reason };
     }

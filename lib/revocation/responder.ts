@@ -71,11 +71,16 @@ export class ResponderCertificates {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** The identity in force; renews in the background when half its life is gone. */
+  /**
+   * The identity in force; renews in the background when half its life is gone, unless it
+   * already ends with the CA certificate: a new one could not outlive it, so renewing would cost
+   * a CA signature (and an audit event) on every request until the CA expires.
+   */
   async get(): Promise<ResponderIdentity> {
     const c = this.current;
     const now = this.now().getTime();
     if (c && c.notAfter.getTime() - now > this.validityMs / 2) return c;
+    if (c && c.notAfter.getTime() >= certView(this.ca.certificateDer).notAfter.getTime()) return c;
     const next = (this.renewing ??= this.issue().finally(() => {
       this.renewing = undefined;
     }));

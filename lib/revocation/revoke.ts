@@ -30,8 +30,8 @@ const ATTEMPTS = 3;
 /**
  * Revoke and release (unrevoke) certificates: the one place that changes a record's revocation
  * state. Typed errors: NOT_FOUND (unknown serial, or outside the caller's scope), CONFLICT
- * (already revoked; release of anything but certificateHold, RFC 5280 §5.3.1), BAD_REQUEST (not
- * a serial). Every change is one audit event, whoever asked (API, Intune, a renewal).
+ * (already revoked, unless on hold and now revoked for good; release of anything but
+ * certificateHold, RFC 5280 §5.3.1), BAD_REQUEST (not a serial). Every change is one audit event, whoever asked (API, Intune, a renewal).
  */
 export class RevocationService {
   private readonly now: () => Date;
@@ -43,12 +43,16 @@ export class RevocationService {
   revoke(r: RevokeRequest): Promise<CertificateRecord> {
     const reason = r.reason ?? 'unspecified';
     return this.change(r, 'revoked', (record) => {
-      if (record.status === 'revoked') {
+      const held = record.revocation?.reason === 'certificateHold';
+      if (record.status === 'revoked' && !(held && reason !== 'certificateHold')) {
         throw new AppError('CONFLICT', 'the certificate is already revoked', {
           detail: { serialNumber: record.serialNumber, reason: record.revocation?.reason },
         });
       }
-      return { status: 'revoked', revocation: { reason, date: this.now().toISOString() } };
+      // RFC 5280 §3.3: a certificate on hold may be revoked for good; it has not been trusted
+      // since the hold, so its revocation date stays that of the hold.
+      const date = held ? record.revocation.date : this.now().toISOString();
+      return { status: 'revoked', revocation: { reason, date } };
     });
   }
 

@@ -27,6 +27,7 @@ import { verifyWithSpki } from '../csr/parse.js';
 import { badRequest, isAppError } from '../errors.js';
 import type { HashAlgorithm } from '../keys/types.js';
 import { certView, type CertView } from '../x509/cert-view.js';
+import { nameDerToString } from '../x509/names.js';
 import { MessageType, OID } from './types.js';
 import {
   DIGEST_BY_OID,
@@ -100,6 +101,14 @@ function parse(der: Uint8Array): PkiMessage {
   const signerNode = findSigner(sd.certificates, si.sid);
   if (!signerNode) throw badRequest('the SCEP message does not carry its signer certificate');
   const signer = certView(signerNode);
+  try {
+    // Its names are read later (audit actor, renewal identity): a Name that does not decode
+    // would throw there, as a 500, instead of refusing the message here.
+    nameDerToString(signer.subject);
+    nameDerToString(signer.issuer);
+  } catch (e) {
+    throw badRequest('the signer certificate names cannot be read', e);
+  }
   const messageDigest = attrs.get(OID.messageDigest);
   const valid = messageDigest
     ? signatureVerifies(sd.content, si, signer.spki, digestAlgorithm, messageDigest)

@@ -8,6 +8,7 @@ import { testRecord } from '../unit/store-contract.js';
 const OPERATOR_A = '0a0a0a0a-0000-4000-8000-00000000000a';
 const AUDITOR_A = '0b0b0b0b-0000-4000-8000-00000000000b';
 const GROUP_B = '0c0c0c0c-0000-4000-8000-00000000000c';
+const OPERATOR_A_IT = '0e0e0e0e-0000-4000-8000-00000000000e';
 
 /** The management API through the local host: admin key, Entra roles, scope, ETags, paging. */
 describe('management API', () => {
@@ -264,6 +265,27 @@ describe('management API', () => {
       ).toBe(403);
     });
 
+    it('fail/a department operator cannot move an account to another department (403)', async () => {
+      expect(
+        (await admin('POST', 'organizations/org-a/departments', { id: 'ops', displayName: 'Ops' })).status,
+      ).toBe(201);
+      await admin('PUT', `administrators/${OPERATOR_A_IT}`, {
+        scopes: [{ organization: 'org-a', department: 'it' }],
+      });
+      const itOperator = manageClient(host.baseUrl, await identity.token(OPERATOR_A_IT, ['CA.Operator']));
+      const body = { name: 'it-only', organization: 'org-a', department: 'it' };
+      const id = String((await admin('POST', 'endpoints/lab-a/accounts', body)).body.id);
+      const moved = await itOperator('PATCH', `endpoints/lab-a/accounts/${id}`, { department: 'ops' });
+      expect(moved.status).toBe(403);
+      expect((await admin('GET', `endpoints/lab-a/accounts/${id}`)).body.department).toBe('it');
+      expect((await itOperator('PATCH', `endpoints/lab-a/accounts/${id}`, { enabled: false })).status).toBe(
+        200,
+      );
+      await admin('DELETE', `endpoints/lab-a/accounts/${id}`);
+      await admin('DELETE', `administrators/${OPERATOR_A_IT}`);
+      expect((await admin('DELETE', 'organizations/org-a/departments/ops')).status).toBe(204);
+    });
+
     it('fail/an operator cannot configure endpoints, organizations or administrators (403)', async () => {
       expect((await operatorA('POST', 'endpoints', { name: 'op-made', type: 'device-scep' })).status).toBe(
         403,
@@ -356,6 +378,23 @@ describe('management API', () => {
       expect(r.body.certificate).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
       expect(r.body).toMatchObject({ serialNumber: certA.serialNumber, organization: 'org-a' });
       expect((await admin('GET', 'certificates/abcdef')).status).toBe(404);
+    });
+
+    it('ok/detail (and revoke, which finds it the same way) takes a serial as openssl -text prints it', async () => {
+      const colons = certB.serialNumber.toUpperCase().replace(/(..)(?=.)/g, '$1:');
+      const r = await admin('GET', `certificates/${colons}`);
+      expect(r.status).toBe(200);
+      expect(r.body.serialNumber).toBe(certB.serialNumber);
+    });
+
+    it('fail/a revoke body with a misspelt field or not an object is 400, and nothing is revoked', async () => {
+      const path = `certificates/${certA.serialNumber}/revoke`;
+      for (const body of [{ reasons: 'keyCompromise' }, ['keyCompromise']]) {
+        const r = await admin('POST', path, body);
+        expect(r.status).toBe(400);
+        expect(String(r.body.detail)).toMatch(/reason/);
+      }
+      expect((await admin('GET', `certificates/${certA.serialNumber}`)).body.status).toBe('issued');
     });
   });
 

@@ -194,4 +194,14 @@ describe('CRL publisher', () => {
     expect((await p.publisher.get()).thisUpdate.getTime()).toBeGreaterThan(first.thisUpdate.getTime());
     p.publisher.close();
   });
+
+  it('ok/a download after nextUpdate (an instance idle that long) gets a new CRL, never the expired one', async () => {
+    const p = setup();
+    const first = await p.publisher.get();
+    p.advance(8 * 86_400_000);
+    const next = await p.publisher.get();
+    expect(next).not.toBe(first);
+    expect(next.nextUpdate.getTime()).toBeGreaterThan(THIS_UPDATE.getTime() + 8 * 86_400_000);
+    p.publisher.close();
+  });
 });

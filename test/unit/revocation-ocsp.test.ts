@@ -1,6 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { id_kp_OCSPSigning } from '@peculiar/asn1-x509';
+import { createRootCertificate } from '../../lib/ca/root.js';
+import { LocalKey } from '../../lib/keys/local.js';
 import type { CaKeys } from '../../lib/keys/types.js';
 import { memoryLogger } from '../../lib/log.js';
 import { EpochWatcher } from '../../lib/revocation/epoch.js';
@@ -8,6 +10,7 @@ import { OcspResponder } from '../../lib/revocation/ocsp.js';
 import { ResponderCertificates } from '../../lib/revocation/responder.js';
 import { MemoryCertificateStore } from '../../lib/store/memory.js';
 import type { CertificateStore } from '../../lib/store/types.js';
+import { ecKey } from '../helpers/pki.js';
 import { ocspRequest, readOcspResponse, testCaKeys } from '../helpers/revocation.js';
 import { testRecord } from './store-contract.js';
 
@@ -118,6 +121,17 @@ describe('OCSP responder', () => {
     expect(r2.answers).toEqual([{ serial: '55ee', state: 'unknown' }]);
   });
 
+  it('ok/a serial another CA issued (the one before a rollover) is unknown for this CA, not good', async () => {
+    const r = await t.store.create(testRecord(9, { serialNumber: '5a9b', issuer: 'CN=Previous CA' }));
+    if (!r.created) throw new Error('not created');
+    await t.store.update(r.record, {
+      status: 'revoked',
+      revocation: { reason: 'keyCompromise', date: '2026-05-01T00:00:00Z' },
+    });
+    const a = readOcspResponse((await t.ocsp.respond(ocspRequest(ca.certificateDer, ['5a9b']))).der);
+    expect(a.answers).toEqual([{ serial: '5a9b', state: 'unknown' }]);
+  });
+
   it('ok/echoes the nonce and does not let such a response be cached', async () => {
     await issued(t.store, 6, '66ff');
     const nonce = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
@@ -138,6 +152,18 @@ describe('OCSP responder', () => {
     }
     const long = ocspRequest(ca.certificateDer, ['01'], { nonce: new Uint8Array(40) });
     expect(readOcspResponse((await t.ocsp.respond(long)).der).status).toBe(1);
+  });
+
+  it('fail/a certID that parses but cannot be encoded again (hash parameters an empty UTCTime) is malformedRequest', async () => {
+    const valid = Buffer.from(ocspRequest(ca.certificateDer, ['01']));
+    // SHA-1 AlgorithmIdentifier: OID 1.3.14.3.2.26, then NULL (05 00) turned into UTCTime (17 00).
+    const sha1 = Buffer.from('06052b0e03021a0500', 'hex');
+    const at = valid.indexOf(sha1);
+    expect(at).toBeGreaterThan(0);
+    valid[at + sha1.length - 2] = 0x17;
+    const a = await t.ocsp.respond(new Uint8Array(valid));
+    expect(readOcspResponse(a.der).status).toBe(1);
+    expect(a.maxAge).toBe(0);
   });
 
   it('fail/a store that does not answer gives tryLater', async () => {
@@ -171,5 +197,27 @@ describe('OCSP responder', () => {
     const second = await t.ocsp.respond(req);
     expect(second.der).not.toBe(first.der);
     expect(second.thisUpdate!.getTime() - first.thisUpdate!.getTime()).toBe(301_000);
+  });
+});
+
+describe('OCSP responder certificate', () => {
+  it('ok/a CA that expires before half the responder validity is not asked to sign on every request', async () => {
+    const key = new LocalKey(ecKey('P-256'), 'test:expiring-ca');
+    const now = new Date(Date.UTC(2026, 5, 1, 12, 0, 0));
+    // The CA expires in 12 hours: every responder certificate ends then, 36 hours short of 48.
+    const der = await createRootCertificate({ signer: key, subject: 'CN=Expiring CA', days: 0.5, now });
+    const expiring: CaKeys = { certificateDer: der, chainDer: [], signer: key, decrypter: key };
+    const issuedAt: Date[] = [];
+    const certs = new ResponderCertificates(expiring, {
+      now: () => now,
+      onIssued: (d) => void issuedAt.push(new Date(new X509Certificate(d).validTo)),
+    });
+    const first = await certs.get();
+    for (let i = 0; i < 3; i++) {
+      expect(await certs.get()).toBe(first);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(issuedAt).toHaveLength(1);
+    expect(first.notAfter.getTime()).toBe(now.getTime() + 12 * 3_600_000);
   });
 });

@@ -114,6 +114,26 @@ describe('revoke and unrevoke', () => {
     expect(changes).toBe(2);
   });
 
+  it('ok/a certificate on hold is revoked for good without being released first', async () => {
+    await service.revoke({ serial: '0a1b2c', reason: 'certificateHold', actor: 'a' });
+    const held = (await store.getBySerial('0a1b2c'))?.revocation;
+    const out = await service.revoke({ serial: '0a1b2c', reason: 'keyCompromise', actor: 'b' });
+    expect(out.status).toBe('revoked');
+    // The certificate has not been trusted since the hold: its revocation date stays.
+    expect(out.revocation).toEqual({ reason: 'keyCompromise', date: held?.date });
+    expect(changes).toBe(2);
+    await expect(
+      service.revoke({ serial: '0a1b2c', reason: 'certificateHold', actor: 'a' }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('fail/a certificate on hold put on hold again is CONFLICT', async () => {
+    await service.revoke({ serial: '0a1b2c', reason: 'certificateHold', actor: 'a' });
+    await expect(
+      service.revoke({ serial: '0a1b2c', reason: 'certificateHold', actor: 'a' }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
   it('fail/unrevoke of a certificate not revoked, or revoked for good, is CONFLICT', async () => {
     await expect(service.unrevoke({ serial: '0a1b2c', actor: 'a' })).rejects.toMatchObject({
       code: 'CONFLICT',

@@ -91,6 +91,21 @@ describe('pkiMessage parser fuzz', () => {
     }
   });
 
+  it('fail/a signer certificate whose subject cannot be decoded is refused (400), not read and named later', () => {
+    const original = ORIGINALS[0]!.der;
+    const msg = parsePkiMessage(original);
+    const cert = Buffer.from(msg.signerCertificateDer);
+    const subject = Buffer.from(msg.signer.subject);
+    // Self-signed: issuer, then subject, carry the same Name; break the subject's first RDN tag.
+    const inCert = cert.indexOf(subject, cert.indexOf(subject) + 1);
+    const header = (subject[1] ?? 0) < 0x80 ? 2 : 2 + ((subject[1] ?? 0) & 0x7f);
+    const mutant = Buffer.from(original);
+    mutant[mutant.indexOf(cert) + inCert + header] = 0x04;
+    expect(() => parsePkiMessage(new Uint8Array(mutant))).toThrow(
+      expect.objectContaining({ code: 'BAD_REQUEST' }),
+    );
+  });
+
   it(`fail/${CASES} mutated real messages (seed ${SEED}): 0 crashes, 0 mutants that could be answered SUCCESS`, () => {
     const rnd = prng(SEED);
     const heads = ORIGINALS.map((o) => headerOffsets(parseBer(o.der)));
