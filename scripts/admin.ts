@@ -70,6 +70,8 @@ interface Call {
   readonly body?: unknown;
   /** Certificate files sent as the body (PEM), instead of JSON. */
   readonly files?: readonly string[];
+  /** The answer is a download (text), printed as it is, rather than the API's JSON. */
+  readonly download?: boolean;
 }
 
 export interface AdminCliDeps {
@@ -194,7 +196,7 @@ export function toCall(args: readonly string[], v: Values): Call | undefined {
         body: defined({ subject: a, parent: v.parent }),
       };
     case 'ca next-request':
-      return { method: 'GET', path: 'ca-certificates/next/request?format=pem' };
+      return { method: 'GET', path: 'ca-certificates/next/request?format=pem', download: true };
     case 'ca next-install':
       return args.length > 2
         ? { method: 'POST', path: 'ca-certificates/next/certificate', files: args.slice(2) }
@@ -246,11 +248,20 @@ export async function runAdmin(argv: readonly string[], d: AdminCliDeps): Promis
     return 1;
   }
   const text = await res.text();
-  if (res.ok && !(res.headers.get('content-type') ?? '').includes('json')) {
-    d.out(text.trimEnd()); // a download (the pending request as PEM)
+  if (res.ok && call.download) {
+    d.out(text.trimEnd()); // the pending request as PEM
     return 0;
   }
-  const body = text === '' ? undefined : (JSON.parse(text) as unknown);
+  const body = apiJson(res, text);
+  if (body === NOT_API) {
+    // A --url that is not the app (the console's page, a proxy's or another server's answer).
+    const type = res.headers.get('content-type') ?? 'no content type';
+    const first = text.trim().split('\n')[0]?.slice(0, 120) ?? '';
+    d.err(
+      `error ${res.status}: ${type} answer "${first}", not the management API's; is --url the app's base URL?`,
+    );
+    return 1;
+  }
   if (!res.ok) {
     d.err(v.json ? text : problemText(res.status, body));
     return 1;
@@ -258,6 +269,19 @@ export async function runAdmin(argv: readonly string[], d: AdminCliDeps): Promis
   if (v.json) d.out(text === '' ? '{}' : text);
   else d.out(humanText(body));
   return 0;
+}
+
+const NOT_API = Symbol('not the management API');
+
+/** The API's JSON answer (undefined when empty), or NOT_API for anything else. */
+function apiJson(res: Response, text: string): unknown {
+  if (text === '') return undefined;
+  if (!(res.headers.get('content-type') ?? '').includes('json')) return NOT_API;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return NOT_API;
+  }
 }
 
 /** JSON, or certificate files as PEM (each file PEM, DER or PKCS#7). */
