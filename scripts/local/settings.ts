@@ -33,10 +33,15 @@ export async function prepareSettings(
   return { env, dataDir, staticChallenge };
 }
 
-function localSettings(): Record<string, string> {
-  const file = join(root, 'local.settings.json');
+/** local.settings.json's Values; a file that is not JSON stops the start, naming the file. */
+export function localSettings(file = join(root, 'local.settings.json')): Record<string, string> {
   if (!existsSync(file)) return {};
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, string> };
+  let parsed: { Values?: Record<string, string> };
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as typeof parsed;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+  }
   return parsed.Values ?? {};
 }
 
