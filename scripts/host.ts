@@ -102,7 +102,7 @@ async function start(
   services.push({ close: () => warmedUp });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://${urlHost(address)}:${port}`;
   const { fingerprints } = await import('../lib/ca/issue.js');
   const { X509Certificate } = await import('node:crypto');
   const caPem = new X509Certificate(app.ca.certificateDer).toString();
@@ -142,6 +142,16 @@ async function startHttps(
   if (o.httpsPort === undefined && !(env.AppConfig__Local__HttpsPort ?? env.HTTPS_PORT)) return undefined;
   const { startLocalHttps: serveHttps } = await import('./local/local-https.js');
   return serveHttps(app, { port: o.httpsPort, env, ...at, quiet: o.quiet });
+}
+
+/**
+ * Where this process reaches the server (the banner, the HTTPS front's target): 127.0.0.1 when
+ * it listens on every address, else the one address it listens on (`HOST=192.168.1.20`, `::1`).
+ */
+function urlHost(address: ReturnType<Server['address']>): string {
+  if (typeof address !== 'object' || !address || ['0.0.0.0', '::'].includes(address.address))
+    return '127.0.0.1';
+  return address.family === 'IPv6' ? `[${address.address}]` : address.address;
 }
 
 /** Listen on `port` at `bind`; the service pushed drops open connections and closes the server. */
