@@ -218,9 +218,13 @@ export async function runAdmin(argv: readonly string[], d: AdminCliDeps): Promis
     return 2;
   }
   const { values: v, positionals } = parsed;
+  if (v.help) {
+    d.out(USAGE); // asked for: stdout and success, so `npm run admin -- --help` ends without npm's error
+    return 0;
+  }
   let call: Call | undefined;
   try {
-    call = v.help ? undefined : toCall(positionals, v);
+    call = toCall(positionals, v);
   } catch {
     call = undefined; // --patch that is not JSON
   }
@@ -247,6 +251,11 @@ export async function runAdmin(argv: readonly string[], d: AdminCliDeps): Promis
     );
     return 1;
   }
+  return printAnswer(res, call, v.json === true, d);
+}
+
+/** The API's answer on stdout (success) or stderr (a refusal, or not the API at all); the exit code. */
+async function printAnswer(res: Response, call: Call, json: boolean, d: AdminCliDeps): Promise<number> {
   const text = await res.text();
   if (res.ok && call.download) {
     d.out(text.trimEnd()); // the pending request as PEM
@@ -263,10 +272,10 @@ export async function runAdmin(argv: readonly string[], d: AdminCliDeps): Promis
     return 1;
   }
   if (!res.ok) {
-    d.err(v.json ? text : problemText(res.status, body));
+    d.err(json ? text : problemText(res.status, body));
     return 1;
   }
-  if (v.json) d.out(text === '' ? '{}' : text);
+  if (json) d.out(text === '' ? '{}' : text);
   else d.out(humanText(body));
   return 0;
 }

@@ -95,6 +95,13 @@ describe('admin CLI', () => {
     expect(r.err).toMatch(/^error 200: text\/html.*is --url the app's base URL\?/s);
   });
 
+  it('ok/--help (what the npm start banner suggests) prints the usage on stdout and exits 0', async () => {
+    const r = await run('--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Usage: npm run -s admin -- <command>/);
+    expect(r.err).toBe('');
+  });
+
   it('fail/usage errors exit 2', async () => {
     expect((await run('endpoints', 'create', 'x')).code).toBe(2);
     expect((await run('frobnicate')).code).toBe(2);
