@@ -251,7 +251,10 @@ export async function runAdmin(argv: readonly string[], d: AdminCliDeps): Promis
     );
     return 1;
   }
-  return printAnswer(res, call, v.json === true, d);
+  const code = await printAnswer(res, call, v.json === true, d);
+  if (res.status === 401 && key === undefined)
+    d.err(`no admin key: none given with --key, none in ${keyFile(d.env)}`);
+  return code;
 }
 
 /** The API's answer on stdout (success) or stderr (a refusal, or not the API at all); the exit code. */
@@ -302,9 +305,12 @@ async function requestBody(call: Call): Promise<{ type: string; text: string } |
   return call.body === undefined ? undefined : { type: 'application/json', text: JSON.stringify(call.body) };
 }
 
+const keyFile = (env: AdminCliDeps['env']): string =>
+  join(env.AppConfig__DataDir ?? '.data', 'admin-key.txt');
+
 async function localKey(env: AdminCliDeps['env']): Promise<string | undefined> {
   try {
-    return (await readFile(join(env.AppConfig__DataDir ?? '.data', 'admin-key.txt'), 'utf8')).trim();
+    return (await readFile(keyFile(env), 'utf8')).trim();
   } catch {
     return undefined;
   }

@@ -102,6 +102,25 @@ describe('admin CLI', () => {
     expect(r.err).toBe('');
   });
 
+  it('fail/without --key and without an admin key in the data folder, the 401 says where the key was looked for', async () => {
+    const err: string[] = [];
+    const empty = mkdtempSync(join(tmpdir(), 'admin-nokey-'));
+    try {
+      const code = await runAdmin(['endpoints', 'list', '--url', host.baseUrl], {
+        env: { AppConfig__DataDir: empty },
+        out: () => undefined,
+        err: (l) => err.push(l),
+      });
+      expect(code).toBe(1);
+      expect(err.join('\n')).toMatch(/^error 401/);
+      expect(err.join('\n')).toContain(
+        `no admin key: none given with --key, none in ${join(empty, 'admin-key.txt')}`,
+      );
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
   it('fail/usage errors exit 2', async () => {
     expect((await run('endpoints', 'create', 'x')).code).toBe(2);
     expect((await run('frobnicate')).code).toBe(2);
