@@ -7,7 +7,7 @@ import { startAppInstance } from './local/app-instance.js';
 import { httpRoutes, invoker } from './local/function-table.js';
 import { registrations } from './local/functions-core.js';
 import type { startLocalHttps } from './local/local-https.js';
-import { prepareSettings } from './local/settings.js';
+import { hostEnvironment, prepareSettings } from './local/settings.js';
 import { startBackgroundTriggers } from './local/triggers.js';
 
 export interface LocalHostOptions {
@@ -181,36 +181,33 @@ async function listen(server: Server, port: number, bind: string, services: Serv
  * everything started so far has been stopped.
  */
 export function main(): void {
-  // LOCAL_STORE: sqlite (default, `.data/ca.db`), memory (a throwaway run), cosmos (the
-  // Cosmos-compatible server persisted to `.data/cosmos.json`, as earlier versions did).
-  const store =
-    (['memory', 'sqlite', 'cosmos'] as const).find((s) => s === process.env.LOCAL_STORE) ?? 'sqlite';
-  const bindHost = process.env.HOST?.trim() || undefined;
-  startLocalHost({
-    port: Number(process.env.PORT ?? 7071),
-    ...(bindHost ? { host: bindHost } : {}),
-    loadLocalSettings: true,
-    store,
-  }).then(
-    (host) => {
-      const stop = (): void => {
-        void host.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      process.once('SIGHUP', stop);
-      // `npm start` killed without passing the signal on (npm does not always forward SIGTERM)
-      // leaves this process re-parented: stop then rather than serve on with no one to stop it.
-      const parent = process.ppid;
-      setInterval(() => {
-        if (process.ppid !== parent) stop();
-      }, 500).unref();
-    },
-    (e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-      process.exit(1);
-    },
-  );
+  const fail = (e: unknown): void => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  };
+  let local: ReturnType<typeof hostEnvironment>;
+  try {
+    // PORT, HOST, LOCAL_STORE: sqlite (default, `.data/ca.db`), memory (a throwaway run), cosmos
+    // (the Cosmos-compatible server persisted to `.data/cosmos.json`, as earlier versions did).
+    local = hostEnvironment(process.env);
+  } catch (e) {
+    fail(e);
+    return;
+  }
+  startLocalHost({ ...local, loadLocalSettings: true }).then((host) => {
+    const stop = (): void => {
+      void host.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    process.once('SIGHUP', stop);
+    // `npm start` killed without passing the signal on (npm does not always forward SIGTERM)
+    // leaves this process re-parented: stop then rather than serve on with no one to stop it.
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) stop();
+    }, 500).unref();
+  }, fail);
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;

@@ -72,3 +72,26 @@ async function ensureStaticChallenge(
   env.AppConfig__StaticValidation__RequestPassword = secret;
   return secret;
 }
+
+const STORES = ['sqlite', 'memory', 'cosmos'] as const;
+
+/**
+ * `npm start`'s own variables: PORT (7071), HOST (127.0.0.1) and LOCAL_STORE (sqlite). A value
+ * that is not one of them stops the start naming the variable, rather than a listen error about
+ * NaN or, for a mistyped LOCAL_STORE=Memory, records kept in the database after all.
+ */
+export function hostEnvironment(env: NodeJS.ProcessEnv): {
+  port: number;
+  host?: string;
+  store: (typeof STORES)[number];
+} {
+  const portText = env.PORT?.trim() || '7071';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535)
+    throw new Error(`PORT: expected a port number from 0 to 65535, got "${env.PORT ?? ''}"`);
+  const store = STORES.find((s) => s === (env.LOCAL_STORE?.trim() || 'sqlite'));
+  if (!store)
+    throw new Error(`LOCAL_STORE: expected sqlite, memory or cosmos, got "${env.LOCAL_STORE ?? ''}"`);
+  const host = env.HOST?.trim();
+  return { port, ...(host ? { host } : {}), store };
+}
