@@ -7,7 +7,7 @@ import { startAppInstance } from './local/app-instance.js';
 import { httpRoutes, invoker } from './local/function-table.js';
 import { registrations } from './local/functions-core.js';
 import type { startLocalHttps } from './local/local-https.js';
-import { hostEnvironment, prepareSettings } from './local/settings.js';
+import { hostEnvironment, localSettings, prepareSettings } from './local/settings.js';
 import { startBackgroundTriggers } from './local/triggers.js';
 
 export interface LocalHostOptions {
@@ -187,9 +187,9 @@ export function main(): void {
   };
   let local: ReturnType<typeof hostEnvironment>;
   try {
-    // PORT, HOST, LOCAL_STORE: sqlite (default, `.data/ca.db`), memory (a throwaway run), cosmos
-    // (the Cosmos-compatible server persisted to `.data/cosmos.json`, as earlier versions did).
-    local = hostEnvironment(process.env);
+    // PORT, HOST, LOCAL_STORE (or AppConfig__LocalStore): sqlite (default, `.data/ca.db`), memory
+    // (a throwaway run), cosmos (the Cosmos-compatible server persisted to `.data/cosmos.json`).
+    local = hostEnvironment(process.env, localSettings());
   } catch (e) {
     fail(e);
     return;

@@ -76,22 +76,27 @@ async function ensureStaticChallenge(
 const STORES = ['sqlite', 'memory', 'cosmos'] as const;
 
 /**
- * `npm start`'s own variables: PORT (7071), HOST (127.0.0.1) and LOCAL_STORE (sqlite). A value
- * that is not one of them stops the start naming the variable, rather than a listen error about
- * NaN or, for a mistyped LOCAL_STORE=Memory, records kept in the database after all.
+ * `npm start`'s own variables: PORT (7071), HOST (127.0.0.1) and LOCAL_STORE, else the app
+ * setting AppConfig__LocalStore (environment, then local.settings.json), else
+ * sqlite. A value that is not one of them stops the start naming the variable, rather than a
+ * listen error about NaN or, for a mistyped LOCAL_STORE=Memory, records kept in the database.
  */
-export function hostEnvironment(env: NodeJS.ProcessEnv): {
-  port: number;
-  host?: string;
-  store: (typeof STORES)[number];
-} {
+export function hostEnvironment(
+  env: NodeJS.ProcessEnv,
+  appSettings: Readonly<Record<string, string>> = {},
+): { port: number; host?: string; store: (typeof STORES)[number] } {
   const portText = env.PORT?.trim() || '7071';
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535)
     throw new Error(`PORT: expected a port number from 0 to 65535, got "${env.PORT ?? ''}"`);
-  const store = STORES.find((s) => s === (env.LOCAL_STORE?.trim() || 'sqlite'));
-  if (!store)
-    throw new Error(`LOCAL_STORE: expected sqlite, memory or cosmos, got "${env.LOCAL_STORE ?? ''}"`);
+  const [name, value] = (
+    [
+      ['LOCAL_STORE', env.LOCAL_STORE],
+      ['AppConfig__LocalStore', env.AppConfig__LocalStore ?? appSettings.AppConfig__LocalStore],
+    ] as const
+  ).find(([, v]) => v?.trim()) ?? ['LOCAL_STORE', 'sqlite'];
+  const store = STORES.find((s) => s === value?.trim());
+  if (!store) throw new Error(`${name}: expected sqlite, memory or cosmos, got "${value ?? ''}"`);
   const host = env.HOST?.trim();
   return { port, ...(host ? { host } : {}), store };
 }

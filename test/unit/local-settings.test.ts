@@ -47,6 +47,15 @@ describe('npm start environment', () => {
     expect(() => hostEnvironment({ PORT: '99999' })).toThrow(/^PORT: /);
   });
 
+  it('ok/AppConfig__LocalStore=memory (the app setting store.md documents), from the environment or local.settings.json, keeps records in memory; LOCAL_STORE wins', () => {
+    expect(hostEnvironment({ AppConfig__LocalStore: 'memory' }).store).toBe('memory');
+    expect(hostEnvironment({}, { AppConfig__LocalStore: 'memory' }).store).toBe('memory');
+    expect(
+      hostEnvironment({ AppConfig__LocalStore: 'sqlite' }, { AppConfig__LocalStore: 'memory' }).store,
+    ).toBe('sqlite');
+    expect(hostEnvironment({ LOCAL_STORE: 'cosmos', AppConfig__LocalStore: 'memory' }).store).toBe('cosmos');
+  });
+
   it('fail/a LOCAL_STORE other than sqlite, memory or cosmos stops the start instead of keeping records in sqlite', () => {
     expect(() => hostEnvironment({ LOCAL_STORE: 'Memory' })).toThrow(
       'LOCAL_STORE: expected sqlite, memory or cosmos, got "Memory"',
