@@ -70,6 +70,8 @@ interface Call {
   readonly body?: unknown;
   /** Certificate files sent as the body (PEM), instead of JSON. */
   readonly files?: readonly string[];
+  /** The answer is a download (text), printed as it is, rather than the API's JSON. */
+  readonly download?: boolean;
 }
 
 export interface AdminCliDeps {
@@ -194,7 +196,7 @@ export function toCall(args: readonly string[], v: Values): Call | undefined {
         body: defined({ subject: a, parent: v.parent }),
       };
     case 'ca next-request':
-      return { method: 'GET', path: 'ca-certificates/next/request?format=pem' };
+      return { method: 'GET', path: 'ca-certificates/next/request?format=pem', download: true };
     case 'ca next-install':
       return args.length > 2
         ? { method: 'POST', path: 'ca-certificates/next/certificate', files: args.slice(2) }
@@ -216,9 +218,13 @@ export async function runAdmin(argv: readonly string[], d: AdminCliDeps): Promis
     return 2;
   }
   const { values: v, positionals } = parsed;
+  if (v.help) {
+    d.out(USAGE); // asked for: stdout and success, so `npm run admin -- --help` ends without npm's error
+    return 0;
+  }
   let call: Call | undefined;
   try {
-    call = v.help ? undefined : toCall(positionals, v);
+    call = toCall(positionals, v);
   } catch {
     call = undefined; // --patch that is not JSON
   }
@@ -245,19 +251,49 @@ export async function runAdmin(argv: readonly string[], d: AdminCliDeps): Promis
     );
     return 1;
   }
+  const code = await printAnswer(res, call, v.json === true, d);
+  if (res.status === 401 && key === undefined)
+    d.err(`no admin key: none given with --key, none in ${keyFile(d.env)}`);
+  return code;
+}
+
+/** The API's answer on stdout (success) or stderr (a refusal, or not the API at all); the exit code. */
+async function printAnswer(res: Response, call: Call, json: boolean, d: AdminCliDeps): Promise<number> {
   const text = await res.text();
-  if (res.ok && !(res.headers.get('content-type') ?? '').includes('json')) {
-    d.out(text.trimEnd()); // a download (the pending request as PEM)
+  if (res.ok && call.download) {
+    d.out(text.trimEnd()); // the pending request as PEM
     return 0;
   }
-  const body = text === '' ? undefined : (JSON.parse(text) as unknown);
-  if (!res.ok) {
-    d.err(v.json ? text : problemText(res.status, body));
+  const body = apiJson(res, text);
+  if (body === NOT_API) {
+    // A --url that is not the app (the console's page, a proxy's or another server's answer).
+    const type = res.headers.get('content-type') ?? 'no content type';
+    const first = text.trim().split('\n')[0]?.slice(0, 120) ?? '';
+    d.err(
+      `error ${res.status}: ${type} answer "${first}", not the management API's; is --url the app's base URL?`,
+    );
     return 1;
   }
-  if (v.json) d.out(text === '' ? '{}' : text);
+  if (!res.ok) {
+    d.err(json ? text : problemText(res.status, body));
+    return 1;
+  }
+  if (json) d.out(text === '' ? '{}' : text);
   else d.out(humanText(body));
   return 0;
+}
+
+const NOT_API = Symbol('not the management API');
+
+/** The API's JSON answer (undefined when empty), or NOT_API for anything else. */
+function apiJson(res: Response, text: string): unknown {
+  if (text === '') return undefined;
+  if (!(res.headers.get('content-type') ?? '').includes('json')) return NOT_API;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return NOT_API;
+  }
 }
 
 /** JSON, or certificate files as PEM (each file PEM, DER or PKCS#7). */
@@ -269,9 +305,12 @@ async function requestBody(call: Call): Promise<{ type: string; text: string } |
   return call.body === undefined ? undefined : { type: 'application/json', text: JSON.stringify(call.body) };
 }
 
+const keyFile = (env: AdminCliDeps['env']): string =>
+  join(env.AppConfig__DataDir ?? '.data', 'admin-key.txt');
+
 async function localKey(env: AdminCliDeps['env']): Promise<string | undefined> {
   try {
-    return (await readFile(join(env.AppConfig__DataDir ?? '.data', 'admin-key.txt'), 'utf8')).trim();
+    return (await readFile(keyFile(env), 'utf8')).trim();
   } catch {
     return undefined;
   }

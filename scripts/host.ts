@@ -7,7 +7,7 @@ import { startAppInstance } from './local/app-instance.js';
 import { httpRoutes, invoker } from './local/function-table.js';
 import { registrations } from './local/functions-core.js';
 import type { startLocalHttps } from './local/local-https.js';
-import { prepareSettings } from './local/settings.js';
+import { hostEnvironment, localSettings, prepareSettings } from './local/settings.js';
 import { startBackgroundTriggers } from './local/triggers.js';
 
 export interface LocalHostOptions {
@@ -102,7 +102,7 @@ async function start(
   services.push({ close: () => warmedUp });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://${urlHost(address)}:${port}`;
   const { fingerprints } = await import('../lib/ca/issue.js');
   const { X509Certificate } = await import('node:crypto');
   const caPem = new X509Certificate(app.ca.certificateDer).toString();
@@ -144,6 +144,16 @@ async function startHttps(
   return serveHttps(app, { port: o.httpsPort, env, ...at, quiet: o.quiet });
 }
 
+/**
+ * Where this process reaches the server (the banner, the HTTPS front's target): 127.0.0.1 when
+ * it listens on every address, else the one address it listens on (`HOST=192.168.1.20`, `::1`).
+ */
+function urlHost(address: ReturnType<Server['address']>): string {
+  if (typeof address !== 'object' || !address || ['0.0.0.0', '::'].includes(address.address))
+    return '127.0.0.1';
+  return address.family === 'IPv6' ? `[${address.address}]` : address.address;
+}
+
 /** Listen on `port` at `bind`; the service pushed drops open connections and closes the server. */
 async function listen(server: Server, port: number, bind: string, services: Service[]): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -171,36 +181,33 @@ async function listen(server: Server, port: number, bind: string, services: Serv
  * everything started so far has been stopped.
  */
 export function main(): void {
-  // LOCAL_STORE: sqlite (default, `.data/ca.db`), memory (a throwaway run), cosmos (the
-  // Cosmos-compatible server persisted to `.data/cosmos.json`, as earlier versions did).
-  const store =
-    (['memory', 'sqlite', 'cosmos'] as const).find((s) => s === process.env.LOCAL_STORE) ?? 'sqlite';
-  const bindHost = process.env.HOST?.trim() || undefined;
-  startLocalHost({
-    port: Number(process.env.PORT ?? 7071),
-    ...(bindHost ? { host: bindHost } : {}),
-    loadLocalSettings: true,
-    store,
-  }).then(
-    (host) => {
-      const stop = (): void => {
-        void host.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      process.once('SIGHUP', stop);
-      // `npm start` killed without passing the signal on (npm does not always forward SIGTERM)
-      // leaves this process re-parented: stop then rather than serve on with no one to stop it.
-      const parent = process.ppid;
-      setInterval(() => {
-        if (process.ppid !== parent) stop();
-      }, 500).unref();
-    },
-    (e: unknown) => {
-      process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-      process.exit(1);
-    },
-  );
+  const fail = (e: unknown): void => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  };
+  let local: ReturnType<typeof hostEnvironment>;
+  try {
+    // PORT, HOST, LOCAL_STORE (or AppConfig__LocalStore): sqlite (default, `.data/ca.db`), memory
+    // (a throwaway run), cosmos (the Cosmos-compatible server persisted to `.data/cosmos.json`).
+    local = hostEnvironment(process.env, localSettings());
+  } catch (e) {
+    fail(e);
+    return;
+  }
+  startLocalHost({ ...local, loadLocalSettings: true }).then((host) => {
+    const stop = (): void => {
+      void host.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    process.once('SIGHUP', stop);
+    // `npm start` killed without passing the signal on (npm does not always forward SIGTERM)
+    // leaves this process re-parented: stop then rather than serve on with no one to stop it.
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) stop();
+    }, 500).unref();
+  }, fail);
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;

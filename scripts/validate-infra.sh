@@ -57,8 +57,9 @@ AZURE_ENV_NAME="$env_name" node -e '
 ' "$root/infra/main.parameters.json" >"$params"
 
 # staticChallenge has no default: without SCEP_STATIC_CHALLENGE, what-if plans with '' (keep
-# the secret in the vault; a first deployment would then create none).
-if ! grep -q '"staticChallenge"' "$params"; then extra=("staticChallenge=" "${extra[@]}"); fi
+# the secret in the vault; a first deployment would then create none). `${extra[@]+…}`: an empty
+# array under `set -u` is an unbound variable to bash before 4.4 (macOS's /bin/bash is 3.2).
+if ! grep -q '"staticChallenge"' "$params"; then extra=("staticChallenge=" ${extra[@]+"${extra[@]}"}); fi
 
 echo "== az deployment group what-if (resource group $group, environment $env_name)"
 az deployment group what-if \

@@ -33,10 +33,15 @@ export async function prepareSettings(
   return { env, dataDir, staticChallenge };
 }
 
-function localSettings(): Record<string, string> {
-  const file = join(root, 'local.settings.json');
+/** local.settings.json's Values; a file that is not JSON stops the start, naming the file. */
+export function localSettings(file = join(root, 'local.settings.json')): Record<string, string> {
   if (!existsSync(file)) return {};
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, string> };
+  let parsed: { Values?: Record<string, string> };
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as typeof parsed;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+  }
   return parsed.Values ?? {};
 }
 
@@ -66,4 +71,32 @@ async function ensureStaticChallenge(
   }
   env.AppConfig__StaticValidation__RequestPassword = secret;
   return secret;
+}
+
+const STORES = ['sqlite', 'memory', 'cosmos'] as const;
+
+/**
+ * `npm start`'s own variables: PORT (7071), HOST (127.0.0.1) and LOCAL_STORE, else the app
+ * setting AppConfig__LocalStore (environment, then local.settings.json), else
+ * sqlite. A value that is not one of them stops the start naming the variable, rather than a
+ * listen error about NaN or, for a mistyped LOCAL_STORE=Memory, records kept in the database.
+ */
+export function hostEnvironment(
+  env: NodeJS.ProcessEnv,
+  appSettings: Readonly<Record<string, string>> = {},
+): { port: number; host?: string; store: (typeof STORES)[number] } {
+  const portText = env.PORT?.trim() || '7071';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535)
+    throw new Error(`PORT: expected a port number from 0 to 65535, got "${env.PORT ?? ''}"`);
+  const [name, value] = (
+    [
+      ['LOCAL_STORE', env.LOCAL_STORE],
+      ['AppConfig__LocalStore', env.AppConfig__LocalStore ?? appSettings.AppConfig__LocalStore],
+    ] as const
+  ).find(([, v]) => v?.trim()) ?? ['LOCAL_STORE', 'sqlite'];
+  const store = STORES.find((s) => s === value?.trim());
+  if (!store) throw new Error(`${name}: expected sqlite, memory or cosmos, got "${value ?? ''}"`);
+  const host = env.HOST?.trim();
+  return { port, ...(host ? { host } : {}), store };
 }

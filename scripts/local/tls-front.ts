@@ -84,7 +84,14 @@ export async function startFrontEnd(o: FrontEndOptions): Promise<FrontEnd> {
       req.pipe(upstream);
     },
   );
-  await new Promise<void>((resolve) => server.listen(o.port ?? 0, '127.0.0.1', resolve));
+  // A port in use (EADDRINUSE) fails the start like the HTTP port does, not as an uncaught 'error'.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `https://127.0.0.1:${port}`,

@@ -70,6 +70,12 @@ describe('scripts/validate-infra.sh', () => {
     expect(r.calls).toMatch(/--parameters=staticChallenge= --parameters=maximumInstanceCount=40$/m);
   });
 
+  it('plans with staticChallenge empty when neither a challenge nor a -p is given (an empty array under set -u)', () => {
+    const r = run(['-g', 'rg', '-e', 'e']);
+    expect(r.status, r.out).toBe(0);
+    expect(r.calls).toMatch(/--parameters @\S+ --parameters=staticChallenge=$/m);
+  });
+
   it('fail/ stops before what-if when the Bicep build fails', () => {
     const r = run(['-g', 'rg', '-e', 'e'], { FAIL_BUILD: '1' });
     expect(r.status).not.toBe(0);

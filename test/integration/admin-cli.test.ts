@@ -16,7 +16,8 @@ describe('admin CLI', () => {
   const run = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runAdmin([...argv, '--url', host.baseUrl], {
+    // The host's URL first: a test's own --url comes later and wins.
+    const code = await runAdmin(['--url', host.baseUrl, ...argv], {
       env: { AppConfig__DataDir: host.dataDir },
       out: (l) => out.push(l),
       err: (l) => err.push(l),
@@ -78,6 +79,46 @@ describe('admin CLI', () => {
     const r = await run('endpoints', 'list', '--key', 'wrong');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^error 401/);
+  });
+
+  it('fail/a --url that is not the app (text answer) exits 1 with the status, not a JSON parse stack', async () => {
+    const r = await run('endpoints', 'list', '--url', `${host.baseUrl}/nothing`);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error 404: .*not found.*is --url the app's base URL\?/s);
+    expect(r.err).not.toMatch(/SyntaxError|at JSON\.parse/);
+  });
+
+  it("fail/a --url that answers a web page (the console's URL) exits 1 instead of printing the page", async () => {
+    const r = await run('endpoints', 'list', '--url', `${host.baseUrl}/admin`);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/^error 200: text\/html.*is --url the app's base URL\?/s);
+  });
+
+  it('ok/--help (what the npm start banner suggests) prints the usage on stdout and exits 0', async () => {
+    const r = await run('--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Usage: npm run -s admin -- <command>/);
+    expect(r.err).toBe('');
+  });
+
+  it('fail/without --key and without an admin key in the data folder, the 401 says where the key was looked for', async () => {
+    const err: string[] = [];
+    const empty = mkdtempSync(join(tmpdir(), 'admin-nokey-'));
+    try {
+      const code = await runAdmin(['endpoints', 'list', '--url', host.baseUrl], {
+        env: { AppConfig__DataDir: empty },
+        out: () => undefined,
+        err: (l) => err.push(l),
+      });
+      expect(code).toBe(1);
+      expect(err.join('\n')).toMatch(/^error 401/);
+      expect(err.join('\n')).toContain(
+        `no admin key: none given with --key, none in ${join(empty, 'admin-key.txt')}`,
+      );
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('fail/usage errors exit 2', async () => {

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,5 +46,23 @@ describe('local host start and stop', () => {
       }),
     ).rejects.toThrow(/AppConfig__ValidityPeriodDays/);
     await expect.poll(() => children(), { timeout: 5000 }).toEqual([]);
+  });
+
+  it('fail/an HTTPS port already in use: the start fails with EADDRINUSE instead of crashing the process', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      await expect(
+        startLocalHost({
+          port: 0,
+          quiet: true,
+          dataDir: join(dir, 'https-busy'),
+          httpsPort: (busy.address() as AddressInfo).port,
+          env: { AppConfig__StaticValidation__RequestPassword: 'test-challenge-1' },
+        }),
+      ).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      busy.close();
+    }
   });
 });

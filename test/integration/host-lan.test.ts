@@ -41,6 +41,27 @@ describe('npm start bind address (HOST)', () => {
     }
   });
 
+  const lanIpv4 = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && !a.internal && a.family === 'IPv4')?.address;
+  it.runIf(lanIpv4 !== undefined)(
+    'ok/HOST=<one LAN address> prints and answers at that address, where it listens, not at 127.0.0.1',
+    async () => {
+      const bind = lanIpv4 ?? '';
+      const [host, out] = await printed(() =>
+        startLocalHost({ port: 0, host: bind, dataDir, store: 'memory' }),
+      );
+      try {
+        expect(host.baseUrl).toMatch(new RegExp(`^http://${bind.replaceAll('.', '\\.')}:\\d+$`));
+        expect(out).toContain(`azure-scep-ca is listening on ${host.baseUrl}`);
+        expect(out).toContain(`LAN: ${host.baseUrl}/`);
+        expect((await fetch(`${host.baseUrl}/probe`)).status).toBe(200);
+      } finally {
+        await host.close();
+      }
+    },
+  );
+
   it('ok/by default it listens on 127.0.0.1 only and prints no warning', async () => {
     const [host, out] = await printed(() => startLocalHost({ port: 0, dataDir, store: 'memory' }));
     await host.close();
