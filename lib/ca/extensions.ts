@@ -6,6 +6,7 @@ import {
   AuthorityKeyIdentifier,
   BasicConstraints,
   CRLDistributionPoints,
+  Certificate,
   DistributionPoint,
   DistributionPointName,
   ExtendedKeyUsage,
@@ -34,6 +35,19 @@ export function extension(extnID: string, critical: boolean, value: unknown): Ex
 export function keyIdentifier(spkiDer: Uint8Array): Uint8Array {
   const spki = AsnParser.parse(spkiDer, SubjectPublicKeyInfo);
   return new Uint8Array(createHash('sha1').update(new Uint8Array(spki.subjectPublicKey)).digest());
+}
+
+/**
+ * The key identifier what this CA signs carries in its AuthorityKeyIdentifier: the CA
+ * certificate's own SubjectKeyIdentifier (RFC 5280 §4.2.1.1: path building matches one against
+ * the other), whatever method its issuer used for it (SHA-1 of the key, RFC 7093's truncated
+ * SHA-256, …); SHA-1 of the key when it has none.
+ */
+export function issuerKeyIdentifier(caCertificateDer: Uint8Array): Uint8Array {
+  const tbs = AsnParser.parse(caCertificateDer, Certificate).tbsCertificate;
+  const ski = tbs.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
+  if (ski) return new Uint8Array(AsnParser.parse(ski.extnValue.buffer, SubjectKeyIdentifier).buffer);
+  return keyIdentifier(new Uint8Array(AsnConvert.serialize(tbs.subjectPublicKeyInfo)));
 }
 
 export const basicConstraints = (ca: boolean, pathLen?: number): Extension =>

@@ -24,7 +24,7 @@ import {
   basicConstraints,
   crlDistributionPoints,
   extendedKeyUsage,
-  keyIdentifier,
+  issuerKeyIdentifier,
   keyUsage,
 } from './extensions.js';
 import { randomSerial, serialHex, signatureAlgorithm } from './sign.js';
@@ -92,7 +92,7 @@ export class CertificateIssuer {
     this.caCertificate = AsnParser.parse(keys.certificateDer, Certificate);
     this.ca = certView(keys.certificateDer);
     this.caName = nameDerToString(this.ca.subject);
-    this.caSki = keyIdentifier(this.ca.spki);
+    this.caSki = issuerKeyIdentifier(keys.certificateDer);
     this.hash = options.hash ?? 'SHA-256';
     this.sigAlg = new Uint8Array(AsnConvert.serialize(signatureAlgorithm(keys.signer.keyType, this.hash)));
     const urls = options.revocationUrls;

@@ -1,6 +1,6 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CRLReasons, id_ce_cRLNumber, id_ce_cRLReasons } from '@peculiar/asn1-x509';
-import { authorityKeyIdentifier, keyIdentifier } from '../ca/extensions.js';
+import { authorityKeyIdentifier, issuerKeyIdentifier } from '../ca/extensions.js';
 import { signatureAlgorithm } from '../ca/sign.js';
 import {
   bitString,
@@ -63,7 +63,7 @@ export async function buildCrl(p: CrlParams): Promise<Uint8Array> {
   const extensions = explicit(
     0,
     seq(
-      new Uint8Array(AsnConvert.serialize(authorityKeyIdentifier(keyIdentifier(ca.spki)))),
+      new Uint8Array(AsnConvert.serialize(authorityKeyIdentifier(issuerKeyIdentifier(p.caCertificateDer)))),
       seq(
         objectIdentifier(id_ce_cRLNumber),
         octetString(integer(serialContent(number.length % 2 ? `0${number}` : number))),

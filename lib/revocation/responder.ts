@@ -14,7 +14,7 @@ import {
   authorityKeyIdentifier,
   basicConstraints,
   extendedKeyUsage,
-  keyIdentifier,
+  issuerKeyIdentifier,
   keyUsage,
   ocspNoCheck,
   subjectKeyIdentifier,
@@ -117,7 +117,7 @@ export class ResponderCertificates {
         extendedKeyUsage([id_kp_OCSPSigning]),
         ocspNoCheck(),
         subjectKeyIdentifier(signer.publicKeySpki),
-        authorityKeyIdentifier(keyIdentifier(ca.spki)),
+        authorityKeyIdentifier(issuerKeyIdentifier(this.ca.certificateDer)),
       ]),
     });
     const certificateDer = await signTbs(tbs, this.ca.signer, hash);
