@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
+import { watchAncestors } from './local/ancestors.js';
 import { applyEnvironment, type Service, startBackingServices } from './local/backing.js';
 import { printBanner, printLanWarning } from './local/banner.js';
 import { dispatcher } from './local/dispatch.js';
@@ -201,12 +202,9 @@ export function main(): void {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     process.once('SIGHUP', stop);
-    // `npm start` killed without passing the signal on (npm does not always forward SIGTERM)
-    // leaves this process re-parented: stop then rather than serve on with no one to stop it.
-    const parent = process.ppid;
-    setInterval(() => {
-      if (process.ppid !== parent) stop();
-    }, 500).unref();
+    // `npm start` killed without passing the signal on (npm does not always forward SIGTERM,
+    // and SIGKILL never is): stop rather than serve on with no one to stop it.
+    watchAncestors(stop);
   }, fail);
 }
 
