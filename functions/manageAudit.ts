@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { handleAudit } from '../lib/http/audit.js';
+import { problemResponse } from '../lib/http/errors.js';
 import { httpHandler } from '../lib/http/handler.js';
 
 /**
@@ -7,7 +8,7 @@ import { httpHandler } from '../lib/http/handler.js';
  * &reason=&transactionId=&subject=&serial=&actor=&device=&top=&continuationToken=`, and
  * `&format=csv|json` for a download of every match. Scoped to what the caller administers.
  */
-export const manageAudit = httpHandler((a, request) => handleAudit(a, request));
+export const manageAudit = httpHandler((a, request) => handleAudit(a, request), problemResponse);
 
 app.http('manageAudit', {
   route: 'api/manage/audit',

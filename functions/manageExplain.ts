@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { handleExplain } from '../lib/http/audit.js';
+import { problemResponse } from '../lib/http/errors.js';
 import { httpHandler } from '../lib/http/handler.js';
 
 /**
@@ -7,7 +8,7 @@ import { httpHandler } from '../lib/http/handler.js';
  * `subject=`, `serial=`, `device=` for the Intune device id) answers
  * `{ attempts: [{ time, endpoint, outcome, reason, message, fix, check, compared, … }] }`, oldest first.
  */
-export const manageExplain = httpHandler((a, request) => handleExplain(a, request));
+export const manageExplain = httpHandler((a, request) => handleExplain(a, request), problemResponse);
 
 app.http('manageExplain', {
   route: 'api/manage/explain',

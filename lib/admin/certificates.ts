@@ -8,6 +8,7 @@ import { requirePermission, type Actor } from './roles.js';
 import { hidden, inScope, soleOrganization } from './scope.js';
 import { invalid, zodProblems } from '../model/problems.js';
 import { canonicalSerial } from '../revocation/reasons.js';
+import { instant } from '../model/instant.js';
 
 /** What the management API shows of a certificate record (never the request or secrets). */
 export type CertificateSummary = Pick<
@@ -56,10 +57,6 @@ export const summary = (r: CertificateRecord): CertificateSummary => ({
 });
 
 const text = z.string().min(1).max(256);
-const instant = z.iso
-  .datetime({ offset: true })
-  .or(z.iso.date())
-  .transform((s) => new Date(s).toISOString());
 const HEX = /^[0-9a-fA-F]+$/;
 
 /** Query string filters of `GET api/manage/certificates`. */

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { instant } from '../model/instant.js';
 import { canonicalSerial } from '../revocation/reasons.js';
 import { AUDIT_OUTCOMES, type AuditOutcome } from './event.js';
 import { parseReason } from './reasons.js';
@@ -60,9 +61,10 @@ export function parseAuditRequest(params: URLSearchParams): AuditRequest {
 
 function time(v: string | undefined, name: string): string | undefined {
   if (v === undefined) return undefined;
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw bad(`${name} must be an ISO 8601 time, e.g. 2026-12-01T00:00:00Z`);
-  return new Date(t).toISOString();
+  const t = instant.safeParse(v);
+  if (!t.success)
+    throw bad(`${name} must be an ISO 8601 date or time, e.g. 2026-12-01 or 2026-12-01T00:00:00Z`);
+  return t.data;
 }
 
 /**

@@ -241,16 +241,39 @@ describe('audit: access', () => {
     expect((await auditEvents(host, 'subject=ax-ok', 'admin')).length).toBe(1);
   });
 
-  it('bad filters are a 400 that names the filter', async () => {
-    for (const q of ['reason=no-such-code', 'outcome=maybe', 'from=yesterday', 'serial=xyz', 'format=xml']) {
+  it('bad filters are a 400 RFC 9457 problem that names the filter, as on every management route', async () => {
+    const filters = [
+      'reason=no-such-code',
+      'outcome=maybe',
+      'from=yesterday',
+      'to=2026-02-30',
+      'from=2026-12-01T25:00:00Z',
+      'serial=xyz',
+      'format=xml',
+    ];
+    for (const q of filters) {
       const res = await fetch(`${host.baseUrl}/api/manage/audit?${q}`, {
         headers: { authorization: 'Bearer admin' },
       });
       expect(res.status, q).toBe(400);
+      expect(res.headers.get('content-type'), q).toMatch(/^application\/problem\+json/);
+      const problem = (await res.json()) as { status?: number; detail?: string };
+      expect(problem.status, q).toBe(400);
+      expect(problem.detail, q).toContain(q.split('=')[0]);
     }
     const res = await fetch(`${host.baseUrl}/api/manage/explain?subject=a&serial=01`, {
       headers: { authorization: 'Bearer admin' },
     });
     expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
+  it('a calendar date (the console’s date input) and a date-time with its offset are accepted', async () => {
+    for (const q of ['from=2026-02-28', 'to=2028-02-29', 'from=2026-12-01T10:00:00%2B02:00']) {
+      const res = await fetch(`${host.baseUrl}/api/manage/audit?${q}`, {
+        headers: { authorization: 'Bearer admin' },
+      });
+      expect(res.status, q).toBe(200);
+    }
   });
 });
