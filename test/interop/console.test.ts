@@ -155,13 +155,20 @@ describeWithClient('admin console in chromium', both(checkChromium(), checkScepc
     await b.shot('certificate', { fullPage: true });
   });
 
-  it('revokes the certificate with a reason, and OCSP answers revoked', async () => {
+  it('puts the certificate on hold, then revokes it for good, and OCSP answers revoked', async () => {
     const p = b.page;
+    p.once('dialog', (d) => void d.accept());
+    await p.getByLabel('Reason').selectOption('certificateHold');
+    await p.getByRole('button', { name: 'Revoke certificate' }).click();
+    await p.getByRole('heading', { name: 'Revoke for good' }).waitFor();
+    expect(await p.locator('dd.st-revoked').innerText()).toContain('certificateHold');
+    // On hold, only a permanent reason is offered.
+    expect(await p.getByLabel('Reason').locator('option').allInnerTexts()).not.toContain('certificateHold');
     p.once('dialog', (d) => void d.accept());
     await p.getByLabel('Reason').selectOption('keyCompromise');
     await p.getByRole('button', { name: 'Revoke certificate' }).click();
-    await p.locator('dd.st-revoked').waitFor();
-    expect(await p.locator('dd.st-revoked').innerText()).toContain('keyCompromise');
+    await expect.poll(() => p.locator('dd.st-revoked').innerText()).toContain('keyCompromise');
+    expect(await p.getByRole('button', { name: 'Release hold' }).count()).toBe(0);
     const dir = await mkdtemp(join(root, 'ocsp-'));
     await writeFile(join(dir, 'ca.pem'), host.caCertificatePem);
     const certs = (await (

@@ -24,8 +24,10 @@ export function CertificateDetail({ api, role, serial }: { api: Api; role: Role;
     reload,
   } = useLoad(() => api.get<Certificate>(`certificates/${encodeURIComponent(serial)}`), [serial]);
   const [reason, setReason] = useState('keyCompromise');
-  const canRevoke = role !== 'CA.Auditor' && c?.status === 'issued';
-  const canRelease = role !== 'CA.Auditor' && c?.revocation?.reason === 'certificateHold';
+  const held = c?.revocation?.reason === 'certificateHold';
+  // A certificate on hold can still be revoked for good (RFC 5280 §3.3), with a permanent reason.
+  const canRevoke = role !== 'CA.Auditor' && (c?.status === 'issued' || held);
+  const canRelease = role !== 'CA.Auditor' && held;
   return (
     <>
       <p>
@@ -119,9 +121,12 @@ function RevokeSection({
   setReason: (r: string) => void;
   reload: () => void;
 }) {
+  // On hold: only a permanent reason is left to choose.
+  const held = c.revocation?.reason === 'certificateHold';
+  const reasons = held ? REASONS.filter((r) => r !== 'certificateHold') : REASONS;
   return (
     <section aria-labelledby="revoke">
-      <h3 id="revoke">Revoke</h3>
+      <h3 id="revoke">{held ? 'Revoke for good' : 'Revoke'}</h3>
       <Field label="Reason">
         <select
           value={reason}
@@ -129,7 +134,7 @@ function RevokeSection({
             setReason(e.currentTarget.value);
           }}
         >
-          {REASONS.map((r) => (
+          {reasons.map((r) => (
             <option key={r}>{r}</option>
           ))}
         </select>
