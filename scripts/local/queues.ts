@@ -33,16 +33,29 @@ export async function startQueueTriggers(
     const trigger = Object.values(r.metadata.bindings).find((b) => b.type === 'queueTrigger');
     if (!trigger) continue;
     const queueName = resolve(String(trigger.queueName), o.env);
-    const connectionSetting = trigger.connection ?? 'AzureWebJobsStorage';
-    const connection = typeof connectionSetting === 'string' ? o.env[connectionSetting] : undefined;
-    if (!queueName || !connection || !connection.includes('QueueEndpoint=')) {
+    const setting = trigger.connection ?? 'AzureWebJobsStorage';
+    const connection = typeof setting === 'string' ? o.env[setting] : undefined;
+    // No storage configured (Intune validation off: no Azurite): nothing to poll, nothing to say.
+    if (!connection || typeof setting !== 'string') continue;
+    if (!queueName) {
       o.onError(
-        `queue trigger ${r.metadata.name}: no local queue connection (${String(trigger.connection)}); not polling`,
+        `queue trigger ${r.metadata.name}: queue name ${String(trigger.queueName)} not set; not polling`,
       );
       continue;
     }
-    const queue = new QueueClient(connection, queueName);
-    const poison = new QueueClient(connection, `${queueName}-poison`);
+    let queue: QueueClient;
+    let poison: QueueClient;
+    try {
+      // Any form the SDK reads: account key, QueueEndpoint=, UseDevelopmentStorage=true.
+      queue = new QueueClient(connection, queueName);
+      poison = new QueueClient(connection, `${queueName}-poison`);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      o.onError(
+        `queue trigger ${r.metadata.name}: ${setting} is not a storage connection string (${why}); not polling`,
+      );
+      continue;
+    }
     await queue.createIfNotExists();
     await poison.createIfNotExists();
     stops.push(poll({ queue, poison, queueName, functionName: r.metadata.name }, o, invoke));
