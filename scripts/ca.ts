@@ -72,6 +72,10 @@ export async function runCa(argv: readonly string[], d: CaCliDeps): Promise<numb
   const [command, ...args] = argv;
   // Activation writes the app's store, which this CLI does not open: the management API does it.
   if (command === 'next-activate') return runAdmin(['ca', 'next-activate', ...args], d);
+  if (command === '--help' || command === '-h' || command === 'help') {
+    d.out(USAGE);
+    return 0;
+  }
   if (command === undefined || !Object.hasOwn(commands, command)) {
     d.err(USAGE);
     return 2;
@@ -88,13 +92,21 @@ export async function runCa(argv: readonly string[], d: CaCliDeps): Promise<numb
   const credential = d.credential ?? createAzureCredential(s);
   const log = d.log ?? jsonLogger((l) => process.stderr.write(`${l}\n`));
   const ctx = vaultContext(s, credential, d.clientOptions, { log });
-  d.out(`Key Vault ${ctx.url}, certificate "${ctx.name}"`);
+  // On stderr when the request itself goes to stdout (`csr`, `next-csr` without FILE).
+  (requestToStdout(command, args) ? d.err : d.out)(`Key Vault ${ctx.url}, certificate "${ctx.name}"`);
   try {
     return await commands[command as keyof typeof commands](ctx, s, args, d);
   } catch (e) {
     d.err(isAppError(e) ? `${e.code}: ${e.message}` : describeError(e));
     return 1;
   }
+}
+
+/** Whether `csr` or `next-csr [--subject SUBJECT]` was given no FILE. */
+function requestToStdout(command: string, args: readonly string[]): boolean {
+  if (command === 'csr') return args[0] === undefined;
+  if (command === 'next-csr') return (args[0] === '--subject' ? args[2] : args[0]) === undefined;
+  return false;
 }
 
 type Command = (
@@ -169,7 +181,8 @@ async function writeRequest(
 ): Promise<number> {
   const r = await subordinateCsr(ctx, s);
   const pem = pemBlock('CERTIFICATE REQUEST', r.csrDer);
-  d.out(
+  // Without FILE the request goes to stdout alone, so that `> req.pem` holds nothing else.
+  (file === undefined ? d.err : d.out)(
     r.created
       ? `Created the CA key "${ctx.name}" (${s.keyType} ${s.keySize}) and a request for "${r.subject}".`
       : 'A request is already pending; here it is again (same key).',

@@ -168,6 +168,22 @@ describe('npm run ca -- csr / import (subordinate of an enterprise root)', () =>
     return { cert, issue };
   }
 
+  it('ok/csr without FILE writes the request alone to stdout (status on stderr), so `> req.pem` is a clean PEM', async () => {
+    const r = await cli(['csr'], nextName());
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(
+      /^-----BEGIN CERTIFICATE REQUEST-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE REQUEST-----\n?$/,
+    );
+    expect(r.err).toContain('Created the CA key');
+  });
+
+  it('ok/--help prints the usage on stdout and succeeds', async () => {
+    const r = await cli(['--help'], nextName());
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Usage: npm run ca -- <command>/);
+    expect(r.err).toBe('');
+  });
+
   it('ok/csr is a PKCS#10 signed by the Key Vault key asking for a CA certificate; import merges it with its chain', async () => {
     const name = nextName();
     const files: Record<string, string | Uint8Array> = {};
