@@ -5,3 +5,9 @@ export declare function staleSources(
   dirs: readonly string[],
 ): { files: string[]; stale: boolean };
 export declare function mtime(root: string, file: string): number;
+export declare function writeStamp(root: string, files: readonly string[]): void;
+export declare function pruneOutputs(
+  root: string,
+  dirs: readonly string[],
+  files: readonly string[],
+): string[];

@@ -2,17 +2,18 @@
 // hundred milliseconds, and only when a source is newer than the last compile), then runs the
 // local host in this process. Type checking stays with `npm run build` and `npm run lint`;
 // `func start` keeps using what `npm run build` writes to dist/ (same layout).
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import module from 'node:module';
 import { dirname, join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { mtime, STAMP, staleSources } from './start-stale.mjs';
+import { mtime, pruneOutputs, staleSources, writeStamp } from './start-stale.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 // test/fakes: the Key Vault test server that `npm run bench` counts RA-mode operations with;
 // testkit: the SCEP client the benchmarks enroll with.
-const { files, stale } = staleSources(root, ['functions', 'lib', 'scripts', 'test/fakes', 'testkit']);
+const dirs = ['functions', 'lib', 'scripts', 'test/fakes', 'testkit'];
+const { files, stale } = staleSources(root, dirs);
 if (stale) {
   const { build } = await import('esbuild');
   await build({
@@ -26,9 +27,12 @@ if (stale) {
     sourcemap: true,
     logLevel: 'warning',
   });
+  const removed = pruneOutputs(root, dirs, files);
   mkdirSync(join(root, 'dist'), { recursive: true });
-  writeFileSync(join(root, STAMP), `${new Date().toISOString()}\n`);
-  process.stderr.write(`npm start: compiled ${files.length} sources to dist/\n`);
+  writeStamp(root, files);
+  process.stderr.write(
+    `npm start: compiled ${files.length} sources to dist/${removed.length ? `, removed ${removed.length} outputs of deleted sources` : ''}\n`,
+  );
 }
 // The admin console (web/, Preact + Vite) into dist/web, when a web source is newer than the build.
 const webSrc = readdirSync(join(root, 'web', 'src'), { recursive: true }).map((f) => join('web', 'src', f));

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STAMP, staleSources } from '../../scripts/start-stale.mjs';
+import { pruneOutputs, STAMP, staleSources, writeStamp } from '../../scripts/start-stale.mjs';
 
 /** `npm start` compiles only when a source changed since its last compile (scripts/start.mjs). */
 
@@ -16,7 +16,8 @@ afterEach(() => {
 
 function project(): string {
   dir = mkdtempSync(join(tmpdir(), 'start-stale-'));
-  for (const d of [...DIRS, 'lib/nested', 'dist']) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of [...DIRS, 'lib/nested', 'dist/functions', 'dist/lib/nested'])
+    mkdirSync(join(dir, d), { recursive: true });
   for (const f of [
     'functions/a.ts',
     'lib/b.ts',
@@ -49,7 +50,7 @@ describe('npm start compile check', () => {
 
   it('skips the compile when nothing changed since the stamp', () => {
     const root = project();
-    writeFileSync(join(root, STAMP), 'built\n');
+    writeStamp(root, staleSources(root, DIRS).files);
     for (const f of ['functions/a.ts', 'lib/b.ts', 'lib/nested/c.ts', 'package.json', 'tsconfig.json'])
       at(root, f, 1_000);
     at(root, STAMP, 2_000);
@@ -68,6 +69,35 @@ describe('npm start compile check', () => {
       expect(staleSources(root, DIRS).stale).toBe(true);
     },
   );
+
+  it('compiles again when a source was deleted, though nothing is newer than the stamp', () => {
+    const root = project();
+    writeStamp(root, staleSources(root, DIRS).files);
+    for (const f of ['functions/a.ts', 'lib/b.ts', 'lib/nested/c.ts', 'package.json', 'tsconfig.json'])
+      at(root, f, 1_000);
+    at(root, STAMP, 2_000);
+    rmSync(join(root, 'lib/b.ts'));
+    expect(staleSources(root, DIRS).stale).toBe(true);
+  });
+
+  it('removes the compiled output of a deleted source, and only that', () => {
+    const root = project();
+    for (const f of [
+      'functions/a.js',
+      'functions/gone.js',
+      'functions/gone.js.map',
+      'lib/nested/c.js',
+      'lib/nested/c.js.map',
+    ])
+      writeFileSync(join(root, 'dist', f), '', { flag: 'w' });
+    const { files } = staleSources(root, DIRS);
+    expect(pruneOutputs(root, DIRS, files).sort()).toEqual([
+      join('dist', 'functions', 'gone.js'),
+      join('dist', 'functions', 'gone.js.map'),
+    ]);
+    expect(existsSync(join(root, 'dist', 'functions', 'a.js'))).toBe(true);
+    expect(existsSync(join(root, 'dist', 'lib', 'nested', 'c.js.map'))).toBe(true);
+  });
 
   it('a start of this project with nothing changed leaves dist/ as it is', () => {
     const root = join(import.meta.dirname, '..', '..');
