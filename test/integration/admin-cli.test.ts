@@ -1,4 +1,6 @@
 import { X509Certificate } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,11 +90,22 @@ describe('admin CLI', () => {
     expect(r.err).not.toMatch(/SyntaxError|at JSON\.parse/);
   });
 
-  it("fail/a --url that answers a web page (the console's URL) exits 1 instead of printing the page", async () => {
-    const r = await run('endpoints', 'list', '--url', `${host.baseUrl}/admin`);
-    expect(r.code).toBe(1);
-    expect(r.out).toBe('');
-    expect(r.err).toMatch(/^error 200: text\/html.*is --url the app's base URL\?/s);
+  it("fail/a --url that answers a web page (such as the console's URL) exits 1 instead of printing the page", async () => {
+    // A page of its own: whether the console is built (dist/web) must not decide this test.
+    const page = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><title>azure-scep-ca</title><div id="app"></div>');
+    });
+    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = page.address() as AddressInfo;
+      const r = await run('endpoints', 'list', '--url', `http://127.0.0.1:${port}/admin`);
+      expect(r.code).toBe(1);
+      expect(r.out).toBe('');
+      expect(r.err).toMatch(/^error 200: text\/html.*is --url the app's base URL\?/s);
+    } finally {
+      page.close();
+    }
   });
 
   it('ok/--help (what the npm start banner suggests) prints the usage on stdout and exits 0', async () => {
