@@ -45,6 +45,8 @@ export interface PkiMessage {
   readonly digestAlgorithm: HashAlgorithm;
   /** The request signer's certificate: self-signed, or an earlier certificate for renewal. */
   readonly signer: CertView;
+  /** The signer's subject as RFC 4514 text (the audit actor), decoded once here. */
+  readonly signerSubject: string;
   readonly signerCertificateDer: Uint8Array;
   /** The signer certificate as an @peculiar/asn1-x509 object (parsed on first use). */
   readonly signerCertificate: Certificate;
@@ -101,10 +103,11 @@ function parse(der: Uint8Array): PkiMessage {
   const signerNode = findSigner(sd.certificates, si.sid);
   if (!signerNode) throw badRequest('the SCEP message does not carry its signer certificate');
   const signer = certView(signerNode);
+  let signerSubject: string;
   try {
     // Its names are read later (audit actor, renewal identity): a Name that does not decode
     // would throw there, as a 500, instead of refusing the message here.
-    nameDerToString(signer.subject);
+    signerSubject = nameDerToString(signer.subject);
     nameDerToString(signer.issuer);
   } catch (e) {
     throw badRequest('the signer certificate names cannot be read', e);
@@ -120,6 +123,7 @@ function parse(der: Uint8Array): PkiMessage {
     senderNonce,
     digestAlgorithm,
     signer,
+    signerSubject,
     signerCertificateDer: signer.der,
     get signerCertificate(): Certificate {
       parsedCert ??= AsnParser.parse(signer.der, Certificate);

@@ -4,7 +4,6 @@ import type { RenewalRule } from '../enroll/renewal-rule.js';
 import { describeError, isAppError } from '../errors.js';
 import type { Responder } from '../ra/responder.js';
 import type { CertificateRecord, CertificateStore } from '../store/types.js';
-import { nameDerToString } from '../x509/names.js';
 import { buildCertRep } from './certrep.js';
 import type { ScepEndpoint } from './endpoint.js';
 import { isKnownMessageType, parsePkiMessage, type PkiMessage } from './message.js';
@@ -63,7 +62,7 @@ export class PkiOperation {
       this.d.audit.record({
         ...pkiEvent(endpoint),
         transactionId: msg.transactionId,
-        actor: nameDerToString(msg.signer.subject),
+        actor: msg.signerSubject,
         outcome: 'failed',
         reason: 'internal',
         message: describeError(e),

@@ -6,7 +6,6 @@ import { certsOnly } from '../cms/certs-only.js';
 import type { ResponseCipher } from '../config/core.js';
 import type { EnrollmentResult } from '../enroll/request.js';
 import type { HashAlgorithm } from '../keys/types.js';
-import { nameDerToString } from '../x509/names.js';
 import type { CertRepOutcome } from './certrep.js';
 import type { ScepEndpoint } from './endpoint.js';
 import { sealEnvelope } from './envelope.js';
@@ -62,8 +61,8 @@ export function refuser(audit: AuditLog, endpoint: ScepEndpoint, msg: PkiMessage
       ...endpoint.owner,
       operation: MessageType[msg.messageType] ?? `messageType ${msg.messageType}`,
       transactionId: msg.transactionId,
-      actor: nameDerToString(msg.signer.subject),
-      subject: nameDerToString(msg.signer.subject),
+      actor: msg.signerSubject,
+      subject: msg.signerSubject,
       // An outage is not the device's fault: recorded as failed, like the enrollment layer does.
       outcome: reasonEntry(reason).check === 'availability' ? 'failed' : 'refused',
       reason,

@@ -7,7 +7,6 @@ import { describeError } from '../errors.js';
 import type { Responder } from '../ra/responder.js';
 import { hasStoredCertificate } from '../store/storage-policy.js';
 import type { CertificateRecord, CertificateStore } from '../store/types.js';
-import { nameDerToString } from '../x509/names.js';
 import type { ScepEndpoint } from './endpoint.js';
 import { envelopeCipher } from './envelope.js';
 import type { PkiMessage } from './message.js';
@@ -104,7 +103,7 @@ function redeliver(
           ...endpoint.owner,
           operation: MessageType[msg.messageType] ?? 'PKIOperation',
           transactionId: msg.transactionId,
-          actor: nameDerToString(msg.signer.subject),
+          actor: msg.signerSubject,
           subject: record.subject,
           outcome: 'failed',
           reason: 'delivery-refused',
