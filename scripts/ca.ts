@@ -102,11 +102,16 @@ export async function runCa(argv: readonly string[], d: CaCliDeps): Promise<numb
   }
 }
 
-/** Whether `csr` or `next-csr [--subject SUBJECT]` was given no FILE. */
+/** `next-csr [--subject SUBJECT] [FILE]`. */
+function nextCsrArgs(args: readonly string[]): { subject?: string | undefined; file?: string | undefined } {
+  const [first, second, third] = args;
+  return first === '--subject' ? { subject: second, file: third } : { file: first };
+}
+
+/** Whether `csr` or `next-csr` was given no FILE. */
 function requestToStdout(command: string, args: readonly string[]): boolean {
   if (command === 'csr') return args[0] === undefined;
-  if (command === 'next-csr') return (args[0] === '--subject' ? args[2] : args[0]) === undefined;
-  return false;
+  return command === 'next-csr' && nextCsrArgs(args).file === undefined;
 }
 
 type Command = (
@@ -153,9 +158,7 @@ const commands: Record<Name, Command> = {
     return 0;
   },
   'next-csr'(ctx, s, args, d) {
-    const [first, second, third] = args;
-    const subject = first === '--subject' ? second : undefined;
-    const file = first === '--subject' ? third : first;
+    const { subject, file } = nextCsrArgs(args);
     const next = { ...ctx, name: nextCaName(ctx.name) };
     return writeRequest(next, { ...s, subject: subject ?? s.subject }, file, d, 'next-import');
   },
