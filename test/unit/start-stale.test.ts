@@ -34,6 +34,16 @@ const at = (root: string, file: string, seconds: number): void => {
   utimesSync(join(root, file), seconds, seconds);
 };
 
+/** A project compiled once: its stamp lists its sources and is newer than all of them. */
+function compiled(): string {
+  const root = project();
+  writeStamp(root, staleSources(root, DIRS).files);
+  for (const f of ['functions/a.ts', 'lib/b.ts', 'lib/nested/c.ts', 'package.json', 'tsconfig.json'])
+    at(root, f, 1_000);
+  at(root, STAMP, 2_000);
+  return root;
+}
+
 describe('npm start compile check', () => {
   it('compiles every TypeScript source, nested ones included, and no declaration file', () => {
     const { files } = staleSources(project(), DIRS);
@@ -49,33 +59,20 @@ describe('npm start compile check', () => {
   });
 
   it('skips the compile when nothing changed since the stamp', () => {
-    const root = project();
-    writeStamp(root, staleSources(root, DIRS).files);
-    for (const f of ['functions/a.ts', 'lib/b.ts', 'lib/nested/c.ts', 'package.json', 'tsconfig.json'])
-      at(root, f, 1_000);
-    at(root, STAMP, 2_000);
-    expect(staleSources(root, DIRS).stale).toBe(false);
+    expect(staleSources(compiled(), DIRS).stale).toBe(false);
   });
 
   it.each(['lib/nested/c.ts', 'package.json', 'tsconfig.json'])(
     'compiles again when %s changed',
     (changed) => {
-      const root = project();
-      writeFileSync(join(root, STAMP), 'built\n');
-      for (const f of ['functions/a.ts', 'lib/b.ts', 'lib/nested/c.ts', 'package.json', 'tsconfig.json'])
-        at(root, f, 1_000);
-      at(root, STAMP, 2_000);
+      const root = compiled();
       at(root, changed, 3_000);
       expect(staleSources(root, DIRS).stale).toBe(true);
     },
   );
 
   it('compiles again when a source was deleted, though nothing is newer than the stamp', () => {
-    const root = project();
-    writeStamp(root, staleSources(root, DIRS).files);
-    for (const f of ['functions/a.ts', 'lib/b.ts', 'lib/nested/c.ts', 'package.json', 'tsconfig.json'])
-      at(root, f, 1_000);
-    at(root, STAMP, 2_000);
+    const root = compiled();
     rmSync(join(root, 'lib/b.ts'));
     expect(staleSources(root, DIRS).stale).toBe(true);
   });
