@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { certificatesIn } from '../lib/ca/subordinate.js';
 import { pemBlock } from '../lib/x509/pem.js';
 import { humanText, problemText } from './admin-text.js';
+import { localSettings, root } from './local/settings.js';
 
 const USAGE = `Usage: npm run -s admin -- <command> [options]
 
@@ -28,8 +29,9 @@ const USAGE = `Usage: npm run -s admin -- <command> [options]
   ca next-request   print the pending request (PEM) for the external parent CA
   ca next-install FILE...   install what the parent CA signed (PEM, DER or PKCS#7 with chain)
 
-Options: --url URL (default http://127.0.0.1:7071), --key KEY (default: the admin key in
-AppConfig__DataDir or .data, admin-key.txt), --json (print the API's JSON).
+Options: --url URL (default http://127.0.0.1:7071, or the port in PORT), --key KEY (default:
+admin-key.txt in the data folder: AppConfig__DataDir from the environment or
+local.settings.json, else .data), --json (print the API's JSON).
 The CLI speaks only the management API (api/manage/), so it works against Azure as well with
 --key set to an Entra ID access token.`;
 
@@ -233,7 +235,7 @@ export async function runAdmin(argv: readonly string[], d: AdminCliDeps): Promis
     return 2;
   }
   const key = v.key ?? (await localKey(d.env));
-  const url = (v.url ?? 'http://127.0.0.1:7071').replace(/\/+$/, '');
+  const url = (v.url ?? `http://127.0.0.1:${d.env.PORT?.trim() || '7071'}`).replace(/\/+$/, '');
   let res: Response;
   try {
     const payload = await requestBody(call);
@@ -305,8 +307,17 @@ async function requestBody(call: Call): Promise<{ type: string; text: string } |
   return call.body === undefined ? undefined : { type: 'application/json', text: JSON.stringify(call.body) };
 }
 
+/** local.settings.json's Values under the environment, as `npm start` reads them (PORT, AppConfig__DataDir). */
+export function adminEnvironment(
+  env: NodeJS.ProcessEnv,
+  settingsFile?: string,
+): Record<string, string | undefined> {
+  return { ...localSettings(settingsFile), ...env };
+}
+
+/** Where `npm start` keeps the admin key: the same data folder rule as scripts/local/settings.ts. */
 const keyFile = (env: AdminCliDeps['env']): string =>
-  join(env.AppConfig__DataDir ?? '.data', 'admin-key.txt');
+  join(env.AppConfig__DataDir ?? join(root, '.data'), 'admin-key.txt');
 
 async function localKey(env: AdminCliDeps['env']): Promise<string | undefined> {
   try {
@@ -320,7 +331,15 @@ const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileUR
 if (isMain) {
   const out = (l: string): void => void process.stdout.write(`${l}\n`);
   const err = (l: string): void => void process.stderr.write(`${l}\n`);
-  void runAdmin(process.argv.slice(2), { env: process.env, out, err }).then((code) => {
-    process.exitCode = code;
-  });
+  let env: AdminCliDeps['env'] | undefined;
+  try {
+    env = adminEnvironment(process.env);
+  } catch (e) {
+    err(`admin: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 2;
+  }
+  if (env)
+    void runAdmin(process.argv.slice(2), { env, out, err }).then((code) => {
+      process.exitCode = code;
+    });
 }

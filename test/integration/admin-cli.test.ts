@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAdmin, toCall } from '../../scripts/admin.js';
+import { adminEnvironment, runAdmin, toCall } from '../../scripts/admin.js';
 import { startTestHost, type TestHost } from '../helpers/host.js';
 import { startParentCa, SUBORDINATE_CA } from '../helpers/parent-ca.js';
 import { requireTools } from '../helpers/tools.js';
@@ -131,6 +131,31 @@ describe('admin CLI', () => {
       );
     } finally {
       rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('ok/without --url and --key, it finds the host by PORT and the key by AppConfig__DataDir from local.settings.json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'admin-settings-'));
+    try {
+      const file = join(dir, 'local.settings.json');
+      writeFileSync(file, JSON.stringify({ Values: { AppConfig__DataDir: host.dataDir } }));
+      const port = new URL(host.baseUrl).port;
+      const env = adminEnvironment({ PORT: port }, file);
+      expect(env.AppConfig__DataDir).toBe(host.dataDir);
+      const out: string[] = [];
+      const code = await runAdmin(['organizations', 'list'], {
+        env,
+        out: (l) => out.push(l),
+        err: () => undefined,
+      });
+      expect(code).toBe(0);
+      expect(out.join('\n')).toContain('contoso');
+      // The environment wins over local.settings.json, as for npm start.
+      expect(adminEnvironment({ AppConfig__DataDir: dir }, file).AppConfig__DataDir).toBe(dir);
+      writeFileSync(file, '{ not json');
+      expect(() => adminEnvironment({}, file)).toThrow(`${file}: not valid JSON`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
