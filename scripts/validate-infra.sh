@@ -38,8 +38,10 @@ command -v node >/dev/null 2>&1 || { echo "$0: node is needed to read infra/main
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 template="$root/infra/main.bicep"
-params="$(mktemp "${TMPDIR:-/tmp}/scep-params.XXXXXX.json")"
-trap 'rm -f "$params"' EXIT
+# A folder, not `mktemp name.XXXXXX.json`: BSD mktemp (macOS) fills in only trailing X's.
+workdir="$(mktemp -d "${TMPDIR:-/tmp}/scep-params.XXXXXX")"
+params="$workdir/main.parameters.json"
+trap 'rm -rf "$workdir"' EXIT
 
 echo "== az bicep build ($template)"
 az bicep build --file "$template" --stdout >/dev/null

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -74,6 +74,17 @@ describe('scripts/validate-infra.sh', () => {
     const r = run(['-g', 'rg', '-e', 'e']);
     expect(r.status, r.out).toBe(0);
     expect(r.calls).toMatch(/--parameters @\S+ --parameters=staticChallenge=$/m);
+  });
+
+  it('writes the parameters file in a folder of its own under TMPDIR, named .json, and removes it', () => {
+    const tmp = join(dir, 'tmp');
+    mkdirSync(tmp, { recursive: true });
+    const r = run(['-g', 'rg', '-e', 'e'], { TMPDIR: tmp });
+    expect(r.status, r.out).toBe(0);
+    const file = /--parameters @(\S+)/.exec(r.calls)?.[1] ?? '';
+    expect(file).toMatch(new RegExp(`^${tmp}/scep-params\\.\\w{6}/main\\.parameters\\.json$`));
+    expect(file).not.toContain('XXXXXX');
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   it('fail/ stops before what-if when the Bicep build fails', () => {
