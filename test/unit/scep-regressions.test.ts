@@ -8,9 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../lib/app.js';
 import { coreSection } from '../../lib/config/core.js';
 import { silentLogger } from '../../lib/log.js';
-import { MessageType, PKIStatus } from '../../lib/scep/types.js';
+import { FailInfo, MessageType, PKIStatus } from '../../lib/scep/types.js';
 import { ecKey, makeCert, makeCsr, rsaKey, san } from '../helpers/pki.js';
-import { buildPkiMessage, readCertRep, type PkiMessageOptions } from '../helpers/scep-client.js';
+import {
+  buildPkiMessage,
+  issuerAndSerial,
+  readCertRep,
+  type PkiMessageOptions,
+} from '../helpers/scep-client.js';
 
 /**
  * Regression tests for bugs found by the SCEP core test suite: settings errors that hid
@@ -138,5 +143,49 @@ describe('regressions', () => {
     );
     expect(rep.status).toBe(PKIStatus.FAILURE);
     expect(await records('takeover')).toBe(0);
+  });
+
+  // lib/scep/pki-stored.ts: GetCert and CertPoll answer SUCCESS with the certificate encrypted to
+  // the request signer's key, which must be the certificate's key; for a certificate of an EC
+  // key (PKCSReq signed with an RSA key, or api/csr) that signer is EC, sealEnvelope threw, and
+  // the catch-all answered "the request could not be processed now; retry later" (audited as
+  // an internal failure) at every retry. Expected: the same badAlg refusal as a PKCSReq.
+  it('GetCert and CertPoll signed with an EC key are refused badAlg, not "retry later"', async () => {
+    const rsa = rsaKey(2048, 'ec-record-rsa');
+    const self = await makeCert({ key: rsa, subject: 'CN=SCEP SIGNER' });
+    const ec = ecKey('P-256');
+    const first = await readCertRep(
+      await pki({
+        messageType: MessageType.PKCSReq,
+        transactionId: 'ec-record',
+        content: await makeCsr({ key: ec, subject: 'CN=ec-record', challenge: CHALLENGE }),
+        signerKey: rsa,
+        signerCert: self.cert,
+      }),
+      rsa,
+      self.cert,
+    );
+    expect(first.status).toBe(PKIStatus.SUCCESS);
+    const issued = AsnParser.parse(first.certificates[0]!.raw, Certificate);
+    const ecSigner = await makeCert({ key: ec, subject: 'CN=ec-record' });
+    for (const [messageType, transactionId] of [
+      [MessageType.GetCert, 'ec-record-getcert'],
+      [MessageType.CertPoll, 'ec-record'],
+    ] as const) {
+      const rep = await readCertRep(
+        await pki({
+          messageType,
+          transactionId,
+          content: issuerAndSerial(issued),
+          signerKey: ec,
+          signerCert: ecSigner.cert,
+        }),
+        rsa,
+        self.cert,
+      );
+      expect(rep.status).toBe(PKIStatus.FAILURE);
+      expect(rep.failInfo).toBe(FailInfo.badAlg);
+      expect(rep.failInfoText).toMatch(/RSA key/);
+    }
   });
 });
