@@ -130,12 +130,26 @@ function readAttributes(attrs: Ber | undefined): {
   return { challengePassword, extensions };
 }
 
+/**
+ * The requested subjectAltName, which the certificate carries as encoded: at least one name
+ * (RFC 5280 §4.2.1.6: GeneralNames is SIZE (1..MAX)), and the IA5String names (dNSName,
+ * rfc822Name, URI) printable ASCII, so that no NUL or line break hides part of a name from a
+ * pattern or a relying party.
+ */
 function requestedSans(sanExt: Extension): GeneralName[] {
+  let names: GeneralName[];
   try {
-    return [...AsnParser.parse(sanExt.extnValue.buffer, SubjectAlternativeName)];
+    names = [...AsnParser.parse(sanExt.extnValue.buffer, SubjectAlternativeName)];
   } catch (e) {
     throw badRequest('the requested subjectAltName cannot be parsed', e);
   }
+  if (names.length === 0) throw badRequest('the requested subjectAltName has no names');
+  for (const gn of names) {
+    const ia5 = gn.dNSName ?? gn.rfc822Name ?? gn.uniformResourceIdentifier;
+    if (ia5 !== undefined && /[^\x20-\x7e]/.test(ia5))
+      throw badRequest('a requested subjectAltName has characters other than printable ASCII');
+  }
+  return names;
 }
 
 /** The requested key, or undefined when Node cannot import it (the CSR then fails proof of possession). */

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import { createHash, createPublicKey } from 'node:crypto';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { Extension, GeneralName, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../lib/errors.js';
 import { parseCsr } from '../../lib/csr/parse.js';
@@ -125,7 +127,30 @@ describe('parseCsr', () => {
       );
     }
   });
+
+  // The requested subjectAltName value is copied into the certificate as sent: an empty one
+  // became an extension RFC 5280 §4.2.1.6 forbids (GeneralNames is SIZE (1..MAX)), and a dNSName
+  // with a NUL (`paypal.com\0.contoso.com`, which also passes an endpoint pattern such as
+  // `.*\.contoso\.com`) or a non-ASCII byte was issued as it came (IA5String is 7-bit ASCII).
+  it.each([
+    ['an empty subjectAltName', new Uint8Array([0x30, 0x00])],
+    ['a dNSName with a NUL', sanValue(san.dns('paypal.com\u0000.contoso.com'))],
+    ['a dNSName with a non-ASCII byte', sanValue(san.dns('b\u00fccher.contoso.com'))],
+    ['an rfc822Name with a line break', sanValue(san.email('a@contoso.com\nb@contoso.com'))],
+  ])('fail/%s → BAD_REQUEST', async (_, value) => {
+    const ext = new Extension({
+      extnID: id_ce_subjectAltName,
+      critical: false,
+      extnValue: new OctetString(value),
+    });
+    const der = await makeCsr({ key: rsa, subject: 'CN=dev', extensions: [ext] });
+    expect(() => parseCsr(der)).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }) as Error);
+  });
 });
+
+function sanValue(gn: GeneralName): Uint8Array {
+  return new Uint8Array(AsnConvert.serialize(new SubjectAlternativeName([gn])));
+}
 
 describe('CSR policy (DEFAULT_POLICY)', () => {
   it('ok/RSA 2048, EC P-256 and EC P-384 pass', async () => {
