@@ -103,6 +103,7 @@ export class PkiOperation {
     const sign = (outcome: Reply): Promise<Uint8Array> =>
       buildCertRep({
         transactionId: msg.transactionId,
+        transactionIdValue: msg.transactionIdValue,
         recipientNonce: msg.senderNonce,
         outcome,
         signerCertificate: responder.signerCertificate,

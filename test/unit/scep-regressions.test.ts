@@ -188,4 +188,32 @@ describe('regressions', () => {
       expect(rep.failInfoText).toMatch(/RSA key/);
     }
   });
+
+  // lib/scep/certrep.ts wrote the reply's transactionID as a PrintableString of the string's
+  // Latin-1 bytes, whatever the request carried: a UTF8String transactionID with characters
+  // beyond ASCII came back as other bytes, and the client could not match the reply to its
+  // request (RFC 8894 §3.3.2: the CertRep carries the request's transactionID).
+  it('the CertRep echoes a UTF8String transactionID byte for byte', async () => {
+    const key = rsaKey(2048, 'holder');
+    const self = await makeCert({ key, subject: 'CN=SCEP SIGNER' });
+    const transactionId = 'tx-é-✓-€';
+    const body = buildPkiMessage({
+      messageType: MessageType.PKCSReq,
+      transactionId,
+      transactionIdType: 'utf8',
+      content: await makeCsr({ key, subject: 'CN=utf8-transaction', challenge: CHALLENGE }),
+      recipients: [ca],
+      signerKey: key,
+      signerCert: self.cert,
+    });
+    const res = await app.scep.handle('static', {
+      method: 'POST',
+      operation: 'PKIOperation',
+      rawMessage: undefined,
+      body,
+    });
+    const rep = await readCertRep(res.body as Uint8Array, key, self.cert);
+    expect(rep.status).toBe(PKIStatus.SUCCESS);
+    expect(rep.transactionId).toBe(transactionId);
+  });
 });
