@@ -19,7 +19,7 @@ import { nameDerToString } from '../x509/names.js';
 import { publicKeyFromSpki } from '../x509/public-keys.js';
 
 export type KeyInfo =
-  | { readonly type: 'RSA'; readonly bits: number }
+  | { readonly type: 'RSA'; readonly bits: number; readonly exponent: bigint }
   /** `curve`: 'P-256', 'P-384' or 'P-521', else the curve name Node reports (e.g. 'secp256k1'). */
   | { readonly type: 'EC'; readonly curve: string }
   | { readonly type: 'other'; readonly oid: string };
@@ -163,7 +163,8 @@ function publicKeyOrUndefined(spki: Uint8Array): KeyObject | undefined {
 
 function keyInfo(key: KeyObject | undefined, algorithmOid: string): KeyInfo {
   if (key?.asymmetricKeyType === 'rsa' || key?.asymmetricKeyType === 'rsa-pss') {
-    return { type: 'RSA', bits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
+    const details = key.asymmetricKeyDetails;
+    return { type: 'RSA', bits: details?.modulusLength ?? 0, exponent: details?.publicExponent ?? 0n };
   }
   if (key?.asymmetricKeyType === 'ec') {
     const named = key.asymmetricKeyDetails?.namedCurve ?? '';

@@ -1,7 +1,14 @@
 import 'reflect-metadata';
 import { createHash, createPublicKey } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { Extension, GeneralName, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509';
+import { AsnConvert, AsnParser, OctetString } from '@peculiar/asn1-schema';
+import { CertificationRequest } from '@peculiar/asn1-csr';
+import {
+  Extension,
+  GeneralName,
+  SubjectAlternativeName,
+  SubjectPublicKeyInfo,
+  id_ce_subjectAltName,
+} from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../lib/errors.js';
 import { parseCsr } from '../../lib/csr/parse.js';
@@ -67,7 +74,7 @@ describe('parseCsr', () => {
   it('ok/RSA 2048 key info, digests of the request and the key', async () => {
     const der = await makeCsr({ key: rsa, subject: 'CN=dev' });
     const csr = parseCsr(der);
-    expect(csr.key).toEqual({ type: 'RSA', bits: 2048 });
+    expect(csr.key).toEqual({ type: 'RSA', bits: 2048, exponent: 65537n });
     expect(csr.sha256).toBe(createHash('sha256').update(der).digest('hex'));
     const spki = createPublicKey(rsa).export({ format: 'der', type: 'spki' });
     expect(Buffer.from(csr.spki).equals(spki)).toBe(true);
@@ -193,6 +200,16 @@ describe('CSR policy (DEFAULT_POLICY)', () => {
     expect(proofOfPossession(csr)).toMatchObject({ reason: 'csr-signature-invalid' });
   });
 
+  // With e = 1 a "signature" is the padded digest itself: the proof of possession of any
+  // modulus verifies without a private key, and the certificate certifies a key whose
+  // signatures anyone can make. RFC 8017 §3.1: 3 <= e, e odd.
+  it('fail/an RSA key with public exponent 1 passes proof of possession unsigned; it is refused key-exponent-invalid', async () => {
+    const csr = parseCsr(await exponentOneCsr());
+    expect(csr.verifySignature()).toBe(true);
+    for (const policy of [DEFAULT_POLICY, [allowedKeys({ minRsaBits: 2048, maxRsaBits: 8192, curves: [] })]])
+      expect(checkPolicy(csr, policy)).toMatchObject({ reason: 'key-exponent-invalid' });
+  });
+
   it('fail/RSA above the maximum is refused key-too-large', async () => {
     const csr = parseCsr(await makeCsr({ key: rsa, subject: 'CN=big' }));
     expect(allowedKeys({ minRsaBits: 1024, maxRsaBits: 1024, curves: [] })(csr)).toMatchObject({
@@ -200,3 +217,27 @@ describe('CSR policy (DEFAULT_POLICY)', () => {
     });
   });
 });
+
+/** A CSR for an RSA modulus with e = 1, "signed" with the PKCS#1 v1.5 encoding of its digest. */
+async function exponentOneCsr(): Promise<Uint8Array> {
+  const req = AsnParser.parse(await makeCsr({ key: rsa, subject: 'CN=e1' }), CertificationRequest);
+  const jwk = createPublicKey(rsa).export({ format: 'jwk' });
+  const spki = createPublicKey({ key: { ...jwk, e: 'AQ' }, format: 'jwk' }).export({
+    format: 'der',
+    type: 'spki',
+  });
+  req.certificationRequestInfo.subjectPKInfo = AsnParser.parse(spki, SubjectPublicKeyInfo);
+  const info = AsnConvert.serialize(req.certificationRequestInfo);
+  const digestInfo = Buffer.concat([
+    Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+    createHash('sha256').update(Buffer.from(info)).digest(),
+  ]);
+  const em = Buffer.concat([
+    Buffer.from([0, 1]),
+    Buffer.alloc(256 - 3 - digestInfo.length, 0xff),
+    Buffer.from([0]),
+    digestInfo,
+  ]);
+  req.signature = new Uint8Array(em).buffer;
+  return new Uint8Array(AsnConvert.serialize(req));
+}
