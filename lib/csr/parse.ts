@@ -11,9 +11,11 @@ import {
   GeneralName,
   Name,
   SubjectAlternativeName,
+  id_ce_extKeyUsage,
+  id_ce_keyUsage,
   id_ce_subjectAltName,
 } from '@peculiar/asn1-x509';
-import { bits, kid, kids, oid, parseBer, raw, text, type Ber } from '../cms/ber.js';
+import { bits, isDerFramed, kid, kids, oid, parseBer, raw, text, type Ber } from '../cms/ber.js';
 import { badRequest, isAppError } from '../errors.js';
 import { nameDerToString } from '../x509/names.js';
 import { publicKeyFromSpki } from '../x509/public-keys.js';
@@ -72,6 +74,7 @@ function parse(der: Uint8Array): ParsedCsr {
   const spkiNode = kid(info, 2);
   const spki = raw(spkiNode);
   const { challengePassword, extensions } = readAttributes(kids(info)[3]);
+  requireDer(kid(info, 1), spkiNode, extensions);
   const sanExt = extensions.find((e) => e.extnID === id_ce_subjectAltName);
   const sans = sanExt ? requestedSans(sanExt) : [];
   const publicKey = publicKeyOrUndefined(spki);
@@ -102,6 +105,29 @@ function parse(der: Uint8Array): ParsedCsr {
       publicKey !== undefined &&
       verifyWithKey(publicKey, sigOid, sigParams ? raw(sigParams).slice().buffer : null, tbs, signature),
   };
+}
+
+/** Requested extensions a certificate may carry as sent: SAN; key usage and EKU where copied. */
+const COPIED_EXTENSIONS = new Set([id_ce_subjectAltName, id_ce_keyUsage, id_ce_extKeyUsage]);
+
+/**
+ * What the certificate copies from the request as encoded (subject, key, the extensions above)
+ * is DER (RFC 5280 §4.1): the BER reader and the signature accept BER, which would otherwise end
+ * up signed in the certificate, for strict parsers to refuse and lenient ones to read otherwise.
+ */
+function requireDer(subject: Ber, spki: Ber, extensions: readonly Extension[]): void {
+  if (!isDerFramed(subject)) throw badRequest('the subject of the certificate request is not DER');
+  if (!isDerFramed(spki)) throw badRequest('the public key of the certificate request is not DER');
+  for (const e of extensions) {
+    if (!COPIED_EXTENSIONS.has(e.extnID)) continue;
+    let der = false;
+    try {
+      der = isDerFramed(parseBer(new Uint8Array(e.extnValue.buffer)));
+    } catch {
+      // not one element: not DER either
+    }
+    if (!der) throw badRequest(`the requested extension ${e.extnID} is not DER`);
+  }
 }
 
 /** The CSR attributes (RFC 2986 §4.1) this CA reads: challengePassword and extensionRequest. */

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey, sign } from 'node:crypto';
 import { AsnConvert, AsnParser, OctetString } from '@peculiar/asn1-schema';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import {
@@ -10,6 +10,8 @@ import {
   id_ce_subjectAltName,
 } from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
+import { kids, parseBer, raw } from '../../lib/cms/ber.js';
+import { bitString, seq } from '../../lib/cms/der.js';
 import { AppError } from '../../lib/errors.js';
 import { parseCsr } from '../../lib/csr/parse.js';
 import {
@@ -144,6 +146,12 @@ describe('parseCsr', () => {
     ['a dNSName with a NUL', sanValue(san.dns('paypal.com\u0000.contoso.com'))],
     ['a dNSName with a non-ASCII byte', sanValue(san.dns('b\u00fccher.contoso.com'))],
     ['an rfc822Name with a line break', sanValue(san.email('a@contoso.com\nb@contoso.com'))],
+    // 30 80 (indefinite length) [2] "a.b" 00 00: BER, which the certificate would carry.
+    ['a subjectAltName in BER', Uint8Array.from([0x30, 0x80, 0x82, 0x03, 0x61, 0x2e, 0x62, 0, 0])],
+    [
+      'a subjectAltName with trailing bytes',
+      Uint8Array.from([0x30, 0x05, 0x82, 0x03, 0x61, 0x2e, 0x62, 0xde, 0xad]),
+    ],
   ])('fail/%s → BAD_REQUEST', async (_, value) => {
     const ext = new Extension({
       extnID: id_ce_subjectAltName,
@@ -154,6 +162,41 @@ describe('parseCsr', () => {
     expect(() => parseCsr(der)).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }) as Error);
   });
 });
+
+// The subject and the key are copied into the certificate as the request encodes them, and the
+// request's signature covers that encoding: a BER subject or key (accepted by the BER reader,
+// and by OpenSSL) became a certificate that is not DER (RFC 5280 §4.1), which strict parsers
+// refuse and lenient ones may read otherwise.
+describe('parseCsr: what the certificate copies must be DER', () => {
+  it.each([
+    [
+      'the subject with an indefinite length',
+      1,
+      (b: Buffer) => Buffer.concat([Buffer.from([0x30, 0x80]), b.subarray(2), Buffer.from([0, 0])]),
+    ],
+    [
+      'the key with a length in too many octets',
+      2,
+      (b: Buffer) => Buffer.concat([Buffer.from([0x30, 0x83, 0x00]), b.subarray(2)]),
+    ],
+  ] as const)('fail/%s → BAD_REQUEST', async (_, index, reframe) => {
+    const der = await reframedCsr(index, reframe);
+    expect(() => parseCsr(der)).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }) as Error);
+  });
+
+  it('ok/the same request unchanged parses', async () => {
+    expect(parseCsr(await reframedCsr(1, (b) => b)).verifySignature()).toBe(true);
+  });
+});
+
+/** A CSR whose CertificationRequestInfo element `index` is re-encoded by `reframe`, then signed. */
+async function reframedCsr(index: number, reframe: (element: Buffer) => Buffer): Promise<Uint8Array> {
+  const csr = await makeCsr({ key: rsa, subject: 'CN=reframed' });
+  const [info, alg] = kids(parseBer(csr));
+  const parts = kids(info).map((k, i) => (i === index ? reframe(Buffer.from(raw(k))) : Buffer.from(raw(k))));
+  const tbs = seq(...parts);
+  return seq(tbs, raw(alg!), bitString(sign('sha256', tbs, rsa)));
+}
 
 function sanValue(gn: GeneralName): Uint8Array {
   return new Uint8Array(AsnConvert.serialize(new SubjectAlternativeName([gn])));
