@@ -64,19 +64,19 @@ async function strictCertificate(cn: string): Promise<Uint8Array> {
   const account = await createAccount(app.manage, 'strict', { name: cn });
   if (!('challenge' in account)) throw new Error('expected a challenge');
   const signer = await makeCert({ key: strongKey, subject: 'CN=SCEP SIGNER' });
-  const msg = buildPkiMessage({
+  const csr = await makeCsr({ key: strongKey, subject: `CN=${cn}`, challenge: account.challenge });
+  const signed = { signerKey: strongKey, signerCert: signer.cert, recipients: [ca] };
+  const body = buildPkiMessage({
+    ...signed,
     messageType: MessageType.PKCSReq,
-    transactionId: `strict-${cn}`,
-    content: await makeCsr({ key: strongKey, subject: `CN=${cn}`, challenge: account.challenge }),
-    recipients: [ca],
-    signerKey: strongKey,
-    signerCert: signer.cert,
+    transactionId: cn,
+    content: csr,
   });
   const res = await app.scep.handle('strict', {
     method: 'POST',
     operation: 'PKIOperation',
     rawMessage: undefined,
-    body: msg,
+    body,
   });
   const rep = await readCertRep(res.body as Uint8Array, strongKey, signer.cert);
   expect(rep.status, rep.failInfoText).toBe(PKIStatus.SUCCESS);

@@ -154,35 +154,23 @@ describe('regressions', () => {
     const rsa = rsaKey(2048, 'ec-record-rsa');
     const self = await makeCert({ key: rsa, subject: 'CN=SCEP SIGNER' });
     const ec = ecKey('P-256');
+    // The certificate for the EC key, requested by a holder of an RSA signer key.
+    const ecCsr = await makeCsr({ key: ec, subject: 'CN=ec-record', challenge: CHALLENGE });
+    const request = { messageType: MessageType.PKCSReq, transactionId: 'ec-record', content: ecCsr };
     const first = await readCertRep(
-      await pki({
-        messageType: MessageType.PKCSReq,
-        transactionId: 'ec-record',
-        content: await makeCsr({ key: ec, subject: 'CN=ec-record', challenge: CHALLENGE }),
-        signerKey: rsa,
-        signerCert: self.cert,
-      }),
+      await pki({ ...request, signerKey: rsa, signerCert: self.cert }),
       rsa,
       self.cert,
     );
     expect(first.status).toBe(PKIStatus.SUCCESS);
     const issued = AsnParser.parse(first.certificates[0]!.raw, Certificate);
     const ecSigner = await makeCert({ key: ec, subject: 'CN=ec-record' });
+    const fetch = { content: issuerAndSerial(issued), signerKey: ec, signerCert: ecSigner.cert };
     for (const [messageType, transactionId] of [
       [MessageType.GetCert, 'ec-record-getcert'],
       [MessageType.CertPoll, 'ec-record'],
     ] as const) {
-      const rep = await readCertRep(
-        await pki({
-          messageType,
-          transactionId,
-          content: issuerAndSerial(issued),
-          signerKey: ec,
-          signerCert: ecSigner.cert,
-        }),
-        rsa,
-        self.cert,
-      );
+      const rep = await readCertRep(await pki({ ...fetch, messageType, transactionId }), rsa, self.cert);
       expect(rep.status).toBe(PKIStatus.FAILURE);
       expect(rep.failInfo).toBe(FailInfo.badAlg);
       expect(rep.failInfoText).toMatch(/RSA key/);
@@ -197,22 +185,10 @@ describe('regressions', () => {
     const key = rsaKey(2048, 'holder');
     const self = await makeCert({ key, subject: 'CN=SCEP SIGNER' });
     const transactionId = 'tx-é-✓-€';
-    const body = buildPkiMessage({
-      messageType: MessageType.PKCSReq,
-      transactionId,
-      transactionIdType: 'utf8',
-      content: await makeCsr({ key, subject: 'CN=utf8-transaction', challenge: CHALLENGE }),
-      recipients: [ca],
-      signerKey: key,
-      signerCert: self.cert,
-    });
-    const res = await app.scep.handle('static', {
-      method: 'POST',
-      operation: 'PKIOperation',
-      rawMessage: undefined,
-      body,
-    });
-    const rep = await readCertRep(res.body as Uint8Array, key, self.cert);
+    const csr = await makeCsr({ key, subject: 'CN=utf8-transaction', challenge: CHALLENGE });
+    const message = { messageType: MessageType.PKCSReq, transactionId, content: csr };
+    const body = await pki({ ...message, transactionIdType: 'utf8', signerKey: key, signerCert: self.cert });
+    const rep = await readCertRep(body, key, self.cert);
     expect(rep.status).toBe(PKIStatus.SUCCESS);
     expect(rep.transactionId).toBe(transactionId);
   });
