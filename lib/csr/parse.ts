@@ -1,4 +1,5 @@
 import { constants, createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
 import { AsnParser } from '@peculiar/asn1-schema';
 import {
   ExtensionRequest,
@@ -158,9 +159,9 @@ function readAttributes(attrs: Ber | undefined): {
 
 /**
  * The requested subjectAltName, which the certificate carries as encoded: at least one name
- * (RFC 5280 §4.2.1.6: GeneralNames is SIZE (1..MAX)), and the IA5String names (dNSName,
+ * (RFC 5280 §4.2.1.6: GeneralNames is SIZE (1..MAX)), the IA5String names (dNSName,
  * rfc822Name, URI) printable ASCII, so that no NUL or line break hides part of a name from a
- * pattern or a relying party.
+ * pattern or a relying party, and IP addresses of 4 or 16 octets.
  */
 function requestedSans(sanExt: Extension): GeneralName[] {
   let names: GeneralName[];
@@ -174,6 +175,9 @@ function requestedSans(sanExt: Extension): GeneralName[] {
     const ia5 = gn.dNSName ?? gn.rfc822Name ?? gn.uniformResourceIdentifier;
     if (ia5 !== undefined && /[^\x20-\x7e]/.test(ia5))
       throw badRequest('a requested subjectAltName has characters other than printable ASCII');
+    // 4 or 16 octets; the schema writes any other length as something isIP refuses.
+    if (gn.iPAddress !== undefined && isIP(gn.iPAddress) === 0)
+      throw badRequest('a requested subjectAltName IP address is neither 4 nor 16 octets');
   }
   return names;
 }

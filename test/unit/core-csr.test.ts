@@ -148,6 +148,9 @@ describe('parseCsr', () => {
     ['an rfc822Name with a line break', sanValue(san.email('a@contoso.com\nb@contoso.com'))],
     // 30 80 (indefinite length) [2] "a.b" 00 00: BER, which the certificate would carry.
     ['a subjectAltName in BER', Uint8Array.from([0x30, 0x80, 0x82, 0x03, 0x61, 0x2e, 0x62, 0, 0])],
+    // RFC 5280 §4.2.1.6: an iPAddress is 4 octets (IPv4) or 16 (IPv6); 8 is a name constraint.
+    ['an iPAddress of 8 octets', Uint8Array.from([0x30, 0x0a, 0x87, 0x08, 10, 0, 0, 1, 255, 255, 255, 0])],
+    ['an iPAddress of 3 octets', Uint8Array.from([0x30, 0x05, 0x87, 0x03, 10, 0, 0])],
     [
       'a subjectAltName with trailing bytes',
       Uint8Array.from([0x30, 0x05, 0x82, 0x03, 0x61, 0x2e, 0x62, 0xde, 0xad]),
