@@ -64,6 +64,8 @@ export function readString(value: ArrayBuffer): string {
 export interface PkiMessageOptions {
   messageType: MessageType | number;
   transactionId: string;
+  /** The transactionID's string type: PrintableString (RFC 8894 §3.2.1.1) unless told. */
+  transactionIdType?: 'printable' | 'utf8';
   senderNonce?: Uint8Array;
   /** Content to encrypt: a CSR (PKCSReq/RenewalReq), IssuerAndSubject (CertPoll), IssuerAndSerialNumber (GetCert). */
   content: Uint8Array;
@@ -94,7 +96,12 @@ export function buildPkiMessage(o: PkiMessageOptions): Uint8Array {
       AsnConvert.serialize(new OctetString(createHash(NODE_HASH[digest]).update(envelope).digest())),
     ),
     attr(OID.messageType, new asn1js.PrintableString({ value: String(o.messageType) }).toBER()),
-    attr(OID.transactionID, new asn1js.PrintableString({ value: o.transactionId }).toBER()),
+    attr(
+      OID.transactionID,
+      o.transactionIdType === 'utf8'
+        ? new asn1js.Utf8String({ value: o.transactionId }).toBER()
+        : new asn1js.PrintableString({ value: o.transactionId }).toBER(),
+    ),
     attr(OID.senderNonce, AsnConvert.serialize(new OctetString(o.senderNonce ?? randomBytes(16)))),
     attr(OID.signingTime, new asn1js.UTCTime({ valueDate: new Date() }).toBER()),
   ];

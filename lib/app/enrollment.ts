@@ -60,7 +60,7 @@ export function createEnrollment(o: {
   const renewal = new RenewalRule({
     caCertificates: trusted(cas.current),
     store,
-    profileOf: async (name) => (await profileOf(name))?.issuance,
+    profileOf,
     now: clock,
   });
   cas.onSwitch((s) => {

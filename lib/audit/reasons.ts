@@ -166,6 +166,11 @@ const CSR = {
     'The CSR’s RSA key is longer than the endpoint allows.',
     'Lower the key size in the device profile to the maximum named in the event.',
   ),
+  'key-exponent-invalid': entry(
+    'key',
+    'The CSR’s RSA public exponent is even or below 3 (RFC 8017 §3.1): such a key proves nothing.',
+    'Generate the key with a standard public exponent (65537).',
+  ),
   'curve-not-allowed': entry(
     'key',
     'The CSR’s EC key uses a curve the endpoint does not allow.',

@@ -135,6 +135,25 @@ function readChildren(buf: Uint8Array, at: number, end: number, depth: number, c
   }
 }
 
+/**
+ * `n` and everything in it are framed as DER frames them (X.690 §10.1, §10.2): definite lengths
+ * in the fewest octets, tags in the fewest octets, bit, octet and character strings primitive.
+ * What a request contributes to a certificate verbatim must be (RFC 5280 §4.1); contents rules
+ * (INTEGER, BOOLEAN, SET OF order) are not checked here.
+ */
+export function isDerFramed(n: Ber): boolean {
+  if (n.end !== n.contentEnd) return false; // indefinite length
+  const length = n.contentEnd - n.contentStart;
+  let lengthOctets = 1;
+  for (let x = length; length >= 0x80 && x > 0; x = Math.floor(x / 256)) lengthOctets++;
+  let tagOctets = 1;
+  for (let x = n.tag; n.tag >= 0x1f && x > 0; x = Math.floor(x / 128)) tagOctets++;
+  if (n.contentStart - n.start !== tagOctets + lengthOctets) return false;
+  if (n.constructed && n.tagClass === 0 && (n.tag === 3 || n.tag === 4 || STRING_TAGS.has(n.tag)))
+    return false;
+  return n.children.every(isDerFramed);
+}
+
 /** The exact encoding of an element, as received (a view: copy before changing it). */
 export function raw(n: Ber): Uint8Array {
   return n.buf.subarray(n.start, n.end);

@@ -1,4 +1,5 @@
 import { constants, createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
 import { AsnParser } from '@peculiar/asn1-schema';
 import {
   ExtensionRequest,
@@ -11,15 +12,17 @@ import {
   GeneralName,
   Name,
   SubjectAlternativeName,
+  id_ce_extKeyUsage,
+  id_ce_keyUsage,
   id_ce_subjectAltName,
 } from '@peculiar/asn1-x509';
-import { bits, kid, kids, oid, parseBer, raw, text, type Ber } from '../cms/ber.js';
+import { bits, isDerFramed, kid, kids, oid, parseBer, raw, text, type Ber } from '../cms/ber.js';
 import { badRequest, isAppError } from '../errors.js';
 import { nameDerToString } from '../x509/names.js';
 import { publicKeyFromSpki } from '../x509/public-keys.js';
 
 export type KeyInfo =
-  | { readonly type: 'RSA'; readonly bits: number }
+  | { readonly type: 'RSA'; readonly bits: number; readonly exponent: bigint }
   /** `curve`: 'P-256', 'P-384' or 'P-521', else the curve name Node reports (e.g. 'secp256k1'). */
   | { readonly type: 'EC'; readonly curve: string }
   | { readonly type: 'other'; readonly oid: string };
@@ -72,6 +75,7 @@ function parse(der: Uint8Array): ParsedCsr {
   const spkiNode = kid(info, 2);
   const spki = raw(spkiNode);
   const { challengePassword, extensions } = readAttributes(kids(info)[3]);
+  requireDer(kid(info, 1), spkiNode, extensions);
   const sanExt = extensions.find((e) => e.extnID === id_ce_subjectAltName);
   const sans = sanExt ? requestedSans(sanExt) : [];
   const publicKey = publicKeyOrUndefined(spki);
@@ -104,6 +108,29 @@ function parse(der: Uint8Array): ParsedCsr {
   };
 }
 
+/** Requested extensions a certificate may carry as sent: SAN; key usage and EKU where copied. */
+const COPIED_EXTENSIONS = new Set([id_ce_subjectAltName, id_ce_keyUsage, id_ce_extKeyUsage]);
+
+/**
+ * What the certificate copies from the request as encoded (subject, key, the extensions above)
+ * is DER (RFC 5280 §4.1): the BER reader and the signature accept BER, which would otherwise end
+ * up signed in the certificate, for strict parsers to refuse and lenient ones to read otherwise.
+ */
+function requireDer(subject: Ber, spki: Ber, extensions: readonly Extension[]): void {
+  if (!isDerFramed(subject)) throw badRequest('the subject of the certificate request is not DER');
+  if (!isDerFramed(spki)) throw badRequest('the public key of the certificate request is not DER');
+  for (const e of extensions) {
+    if (!COPIED_EXTENSIONS.has(e.extnID)) continue;
+    let der = false;
+    try {
+      der = isDerFramed(parseBer(new Uint8Array(e.extnValue.buffer)));
+    } catch {
+      // not one element: not DER either
+    }
+    if (!der) throw badRequest(`the requested extension ${e.extnID} is not DER`);
+  }
+}
+
 /** The CSR attributes (RFC 2986 §4.1) this CA reads: challengePassword and extensionRequest. */
 function readAttributes(attrs: Ber | undefined): {
   challengePassword: string | undefined;
@@ -130,12 +157,29 @@ function readAttributes(attrs: Ber | undefined): {
   return { challengePassword, extensions };
 }
 
+/**
+ * The requested subjectAltName, which the certificate carries as encoded: at least one name
+ * (RFC 5280 §4.2.1.6: GeneralNames is SIZE (1..MAX)), the IA5String names (dNSName,
+ * rfc822Name, URI) printable ASCII, so that no NUL or line break hides part of a name from a
+ * pattern or a relying party, and IP addresses of 4 or 16 octets.
+ */
 function requestedSans(sanExt: Extension): GeneralName[] {
+  let names: GeneralName[];
   try {
-    return [...AsnParser.parse(sanExt.extnValue.buffer, SubjectAlternativeName)];
+    names = [...AsnParser.parse(sanExt.extnValue.buffer, SubjectAlternativeName)];
   } catch (e) {
     throw badRequest('the requested subjectAltName cannot be parsed', e);
   }
+  if (names.length === 0) throw badRequest('the requested subjectAltName has no names');
+  for (const gn of names) {
+    const ia5 = gn.dNSName ?? gn.rfc822Name ?? gn.uniformResourceIdentifier;
+    if (ia5 !== undefined && /[^\x20-\x7e]/.test(ia5))
+      throw badRequest('a requested subjectAltName has characters other than printable ASCII');
+    // 4 or 16 octets; the schema writes any other length as something isIP refuses.
+    if (gn.iPAddress !== undefined && isIP(gn.iPAddress) === 0)
+      throw badRequest('a requested subjectAltName IP address is neither 4 nor 16 octets');
+  }
+  return names;
 }
 
 /** The requested key, or undefined when Node cannot import it (the CSR then fails proof of possession). */
@@ -149,7 +193,8 @@ function publicKeyOrUndefined(spki: Uint8Array): KeyObject | undefined {
 
 function keyInfo(key: KeyObject | undefined, algorithmOid: string): KeyInfo {
   if (key?.asymmetricKeyType === 'rsa' || key?.asymmetricKeyType === 'rsa-pss') {
-    return { type: 'RSA', bits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
+    const details = key.asymmetricKeyDetails;
+    return { type: 'RSA', bits: details?.modulusLength ?? 0, exponent: details?.publicExponent ?? 0n };
   }
   if (key?.asymmetricKeyType === 'ec') {
     const named = key.asymmetricKeyDetails?.namedCurve ?? '';

@@ -34,6 +34,14 @@ export function allowedKeys(o: {
           message: `RSA keys must have at least ${o.minRsaBits} bits (got ${k.bits})`,
           compared: [{ name: 'rsaBits', actual: k.bits, required: `>= ${o.minRsaBits}` }],
         };
+      // RFC 8017 §3.1: 3 <= e, and e odd. With e = 1 any padded digest is a valid signature,
+      // so proof of possession proves nothing; Node imports and verifies such keys.
+      if (k.exponent < 3n || k.exponent % 2n === 0n)
+        return {
+          reason: 'key-exponent-invalid',
+          message: `the RSA public exponent ${k.exponent} is not an odd number of at least 3`,
+          compared: [{ name: 'rsaExponent', actual: String(k.exponent), required: 'odd, >= 3' }],
+        };
       if (k.bits > o.maxRsaBits)
         return {
           reason: 'key-too-large',

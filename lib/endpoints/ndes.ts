@@ -1,5 +1,6 @@
 import { AppError } from '../errors.js';
 import type { Account } from '../model/account.js';
+import { ENDPOINT_NAME } from '../model/endpoint.js';
 import { accountsOf, endpointsOf, type ManageDeps } from './manage.js';
 import { createOneTimeChallenge } from './accounts.js';
 import { ACCOUNT_ID_HEX, verifySecret } from './secrets.js';
@@ -12,6 +13,8 @@ import { ACCOUNT_ID_HEX, verifySecret } from './secrets.js';
  * valid for 60 minutes, as NDES does.
  */
 export const NDES_REALM = 'Basic realm="mscep_admin", charset="UTF-8"';
+
+const ACCOUNT_ID = new RegExp(`^[0-9A-F]{${ACCOUNT_ID_HEX}}$`);
 
 const unauthorized = (): AppError =>
   new AppError('UNAUTHORIZED', 'valid credentials of an NDES account are required', {
@@ -40,7 +43,9 @@ function accountKey(
   const dot = name.lastIndexOf('.');
   const id = (dot < 0 ? name : name.slice(dot + 1)).toUpperCase();
   const ep = dot < 0 ? endpoint : name.slice(0, dot).toLowerCase();
-  if (ep === undefined || ep === '' || id.length !== ACCOUNT_ID_HEX) return undefined;
+  // Both parts are store keys: only the shapes ids and names have (the Cosmos DB SDK throws on
+  // an id with `/`, `\` or `#`, which would be reported as an outage instead of a 401).
+  if (ep === undefined || !ENDPOINT_NAME.test(ep) || !ACCOUNT_ID.test(id)) return undefined;
   if (endpoint !== undefined && ep !== endpoint) return undefined;
   return { endpoint: ep, id };
 }

@@ -1,6 +1,6 @@
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Endpoint } from '../model/endpoint.js';
+import { ENDPOINT_NAME, type Endpoint } from '../model/endpoint.js';
 import type { ScepEndpoint } from '../scep/endpoint.js';
 import type { DocumentCollection, Stored } from '../store/documents.js';
 
@@ -59,6 +59,9 @@ export class EndpointRegistry {
     const key = name.toLowerCase();
     const builtIn = this.d.builtIns.get(key);
     if (builtIn) return Promise.resolve(builtIn);
+    // A name no endpoint can have (it comes from the URL) is unknown without a store read: the
+    // Cosmos DB SDK throws on an id with `/`, `\` or `#`, which would be reported as an outage.
+    if (!ENDPOINT_NAME.test(key)) return Promise.resolve(undefined);
     const hit = this.cache.get(key);
     if (hit && this.now() - hit.at < this.ttlMs) return Promise.resolve(hit.endpoint);
     let p = this.inflight.get(key);

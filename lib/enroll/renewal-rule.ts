@@ -5,6 +5,7 @@ import type { IssuanceProfile } from '../ca/issue.js';
 import { serialHex } from '../ca/sign.js';
 import type { AccountRef, Authorization } from '../challenge/types.js';
 import type { ParsedCsr } from '../csr/parse.js';
+import type { CsrValidator } from '../csr/policy.js';
 import type { CertificateRecord, CertificateStore } from '../store/types.js';
 import { nameToString } from '../x509/names.js';
 
@@ -21,7 +22,8 @@ import { nameToString } from '../x509/names.js';
  *    compared on their full encoded values for every GeneralName type (RFC 5280 §4.2.1.6);
  *    x400Address and ediPartyName are refused, not compared.
  * 4. The new certificate gets the original endpoint's current profile (key usage, EKUs,
- *    validity), never the CSR's requested extensions.
+ *    validity), never the CSR's requested extensions, and its request must pass that endpoint's
+ *    CSR policy (key rules) whichever door it came through.
  */
 
 /** Stable reason codes (audit logs, REST `reason`, SCEP failInfoText). */
@@ -50,6 +52,8 @@ export interface RenewalGrant {
   readonly renewalOf: string;
   readonly endpoint: string;
   readonly profile: IssuanceProfile;
+  /** The original endpoint's CSR validators: the renewal request must pass them too. */
+  readonly policy: readonly CsrValidator[];
   /** The account (and its organization) the renewed certificate belongs to, carried over. */
   readonly account?: AccountRef;
 }
@@ -69,10 +73,14 @@ export interface RenewalRuleDeps {
   readonly caCertificates: readonly Uint8Array[];
   readonly store: Pick<CertificateStore, 'getBySerial'>;
   /** The current profile of an endpoint by name (`static`, `intune`, `api`, a stored one, …). */
-  readonly profileOf: (
-    endpoint: string,
-  ) => IssuanceProfile | undefined | Promise<IssuanceProfile | undefined>;
+  readonly profileOf: (endpoint: string) => RenewalProfile | undefined | Promise<RenewalProfile | undefined>;
   readonly now: () => Date;
+}
+
+/** What a renewal takes from the endpoint that issued the certificate. */
+export interface RenewalProfile {
+  readonly issuance: IssuanceProfile;
+  readonly policy: readonly CsrValidator[];
 }
 
 const refuse = (reason: RenewalReason, message: string, serialNumber?: string): RenewalDecision =>
@@ -159,24 +167,7 @@ export class RenewalRule {
     const profile = await this.d.profileOf(record.endpoint);
     if (!profile)
       return refuse('profile_unavailable', `the endpoint that issued ${serial} is not enabled`, serial);
-    return {
-      ok: true,
-      record,
-      grant: {
-        renewalOf: serial,
-        endpoint: record.endpoint,
-        profile: { ...profile, copyRequestedExtensions: false },
-        ...(record.accountId === undefined
-          ? {}
-          : {
-              account: {
-                id: record.accountId,
-                organization: record.organization,
-                department: record.department,
-              },
-            }),
-      },
-    };
+    return { ok: true, record, grant: grantOf(record, serial, profile) };
   }
 
   /** Steps 1–4: may `csr` renew the certificate `der`, and with which profile? */
@@ -205,6 +196,25 @@ export class RenewalRule {
       );
     return checked;
   }
+}
+
+/** Step 4: the original endpoint's profile and policy, and the account the record belongs to. */
+function grantOf(record: CertificateRecord, serial: string, profile: RenewalProfile): RenewalGrant {
+  return {
+    renewalOf: serial,
+    endpoint: record.endpoint,
+    profile: { ...profile.issuance, copyRequestedExtensions: false },
+    policy: profile.policy,
+    ...(record.accountId === undefined
+      ? {}
+      : {
+          account: {
+            id: record.accountId,
+            organization: record.organization,
+            department: record.department,
+          },
+        }),
+  };
 }
 
 function certificateSans(cert: Certificate): readonly GeneralName[] {

@@ -63,6 +63,19 @@ export class EnrollmentService {
         auth.compared,
       );
     }
+    // A renewal gets the profile of the endpoint that issued the certificate, so its request
+    // meets that endpoint's CSR policy too (a REST renewal of a stored endpoint's certificate).
+    const renewalPolicy = auth.renewal?.policy;
+    const renewalRefusal =
+      renewalPolicy && renewalPolicy !== req.profile.policy ? checkPolicy(req.csr, renewalPolicy) : undefined;
+    if (renewalRefusal)
+      return refuse(
+        'policy',
+        renewalRefusal.reason,
+        renewalRefusal.message,
+        undefined,
+        renewalRefusal.compared,
+      );
 
     const now = this.clock();
     // A renewal re-issues the original certificate: its endpoint's profile, whatever the

@@ -12,8 +12,8 @@ export async function handleScep(
   o: { readonly caWithoutEndpoint?: boolean } = {},
 ): Promise<HttpResponseInit> {
   try {
-    const body =
-      request.method === 'POST' ? await readBody(request, app.settings.core.maxBodyBytes) : new Uint8Array(0);
+    const max = app.settings.core.maxBodyBytes;
+    const body = request.method === 'POST' ? await readBody(request, max) : new Uint8Array(0);
     const res = await app.scep.handle(
       endpoint,
       {
@@ -22,6 +22,7 @@ export async function handleScep(
         contentType: request.headers.get('content-type') ?? undefined,
         rawMessage: rawQueryParam(request.url, 'message'),
         body,
+        maxMessageBytes: max,
       },
       o,
     );

@@ -1,4 +1,5 @@
 import { createHash, X509Certificate } from 'node:crypto';
+import { Name, RelativeDistinguishedName, type Certificate } from '@peculiar/asn1-x509';
 import { recordKeyEvent } from '../audit/keys.js';
 import type { AuditLog } from '../audit/sink.js';
 import type { CaSnapshot } from '../ca/holder.js';
@@ -9,6 +10,7 @@ import { parseCsr } from '../csr/parse.js';
 import { isAppError } from '../errors.js';
 import type { CaKeys } from '../keys/types.js';
 import type { DocumentCollection, DocumentStore } from '../store/documents.js';
+import { nameToString } from '../x509/names.js';
 import type { RaKey, RaKeyStore } from './keys.js';
 import { raResponder, type Responder } from './responder.js';
 
@@ -180,7 +182,7 @@ export class RaCertificates {
   /** A new RA key and its certificate: keyEncipherment + digitalSignature, naming the endpoint. */
   private async issue(endpoint: string, issuer: CertificateIssuer, now: Date): Promise<RaCertificate> {
     const { ref, key } = await this.d.keyStore.create(endpoint);
-    const subject = `CN=${endpoint} SCEP RA, O=${issuer.caName.match(/O=([^,]+)/)?.[1] ?? 'azure-scep-ca'}`;
+    const subject = `CN=${endpoint} SCEP RA, ${organizationOf(issuer.caCertificate)}`;
     const csr = parseCsr(
       await createCsr({ signer: key, subject, extensions: [subjectKeyIdentifier(key.publicKeySpki)] }),
     );
@@ -211,6 +213,17 @@ export class RaCertificates {
 const RA_KEY_USAGE = ['DigitalSignature', 'KeyEncipherment'] as const;
 
 const stateId = (endpoint: string): string => `ra:${endpoint}`;
+
+/** The CA's organization as RFC 4514 text (`O=Contoso\, Inc.`, escaped), or the default. */
+function organizationOf(ca: Certificate): string {
+  for (const rdn of ca.tbsCertificate.subject) {
+    const o = rdn.find((atv) => atv.type === ORGANIZATION_OID);
+    if (o) return nameToString(new Name([new RelativeDistinguishedName([o])]));
+  }
+  return 'O=azure-scep-ca';
+}
+
+const ORGANIZATION_OID = '2.5.4.10';
 
 /** After a CA activation, an RA certificate of the previous CA no longer chains to GetCACert's CA. */
 function issuedBy(c: RaCertificate, ca: Pick<CaKeys, 'certificateDer'>): boolean {

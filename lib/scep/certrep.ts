@@ -13,6 +13,11 @@ export type CertRepOutcome =
 
 export interface CertRepParams {
   readonly transactionId: string;
+  /**
+   * The request's transactionID value as encoded (DER, its own string type), echoed as is;
+   * absent, `transactionId` is written as a PrintableString.
+   */
+  readonly transactionIdValue?: Uint8Array;
   /** The request's senderNonce, returned as recipientNonce (RFC 8894 §3.2.1.5). */
   readonly recipientNonce: Uint8Array;
   readonly outcome: CertRepOutcome;
@@ -38,7 +43,7 @@ export async function buildCertRep(p: CertRepParams): Promise<Uint8Array> {
     attribute(OID.signingTime, x509Time(p.now ?? new Date())),
     printable(OID.messageType, String(MessageType.CertRep)),
     printable(OID.pkiStatus, String(p.outcome.status)),
-    printable(OID.transactionID, p.transactionId),
+    attribute(OID.transactionID, p.transactionIdValue ?? printableString(p.transactionId)),
     octetString(OID.senderNonce, new Uint8Array(randomBytes(16))),
     octetString(OID.recipientNonce, p.recipientNonce),
   ];

@@ -9,12 +9,14 @@ import {
   isUniversal,
   kid,
   kids,
+  octets,
   oid,
   parseBer,
   raw,
   text,
   type Ber,
 } from '../cms/ber.js';
+import { tlv } from '../cms/der.js';
 import {
   algorithmIdentifier,
   explicitOf,
@@ -41,6 +43,8 @@ export interface PkiMessage {
   readonly messageType: number;
   /** Verbatim transactionID (base64, hex or decimal as the client made it). */
   readonly transactionId: string;
+  /** The transactionID value as DER, in the client's string type: the CertRep echoes it. */
+  readonly transactionIdValue: Uint8Array;
   readonly senderNonce: Uint8Array;
   readonly digestAlgorithm: HashAlgorithm;
   /** The request signer's certificate: self-signed, or an earlier certificate for renewal. */
@@ -95,7 +99,8 @@ function parse(der: Uint8Array): PkiMessage {
     return v;
   };
   const messageType = Number.parseInt(text(need(OID.messageType, 'messageType')), 10);
-  const transactionId = text(need(OID.transactionID, 'transactionID'));
+  const transactionIdNode = need(OID.transactionID, 'transactionID');
+  const transactionId = text(transactionIdNode);
   const senderNonce = octetStringValue(need(OID.senderNonce, 'senderNonce'), 'senderNonce');
   if (!Number.isInteger(messageType)) throw badRequest('the messageType attribute is not a number');
   if (transactionId === '') throw badRequest('the transactionID attribute is empty');
@@ -120,6 +125,8 @@ function parse(der: Uint8Array): PkiMessage {
   return {
     messageType,
     transactionId,
+    // text() accepted a universal string type (tag below 31); BER segments are joined.
+    transactionIdValue: tlv(transactionIdNode.tag, octets(transactionIdNode)),
     senderNonce,
     digestAlgorithm,
     signer,

@@ -16,7 +16,7 @@ import {
   type Refuse,
   type Reply,
 } from './pki-reply.js';
-import { checkSigner, isRsaKey, transactionRef } from './pki-request.js';
+import { checkSigner, transactionRef } from './pki-request.js';
 import { authorizeScepRequest, renewalReqRefusal, signerSerial } from './renewal.js';
 import { FailInfo, MessageType } from './types.js';
 
@@ -35,15 +35,8 @@ export async function enroll(
   refuse: Refuse,
 ): Promise<Reply | Delivery> {
   // Everything that can refuse without the CA key comes before the envelope is opened: an
-  // unauthenticated request costs one private-key operation, the FAILURE's signature.
-  if (!isRsaKey(msg.signer.spki)) {
-    // The reply is encrypted to the request signer's key with RSA key transport.
-    return refuse(
-      'signer-key-not-rsa',
-      'the request signer certificate must carry an RSA key: the reply is encrypted to it',
-      FailInfo.badAlg,
-    );
-  }
+  // unauthenticated request costs one private-key operation, the FAILURE's signature. The
+  // signer's key type is checked before this (pki-operation.ts).
   const receiver = { kind: 'scep', endpoint: endpoint.name } as const;
   const signer = await checkSigner(d.renewal, endpoint, msg);
   const isRenewalReq = isKnownMessageType(msg.messageType) && msg.messageType === MessageType.RenewalReq;

@@ -10,7 +10,7 @@ import { isKnownMessageType, parsePkiMessage, type PkiMessage } from './message.
 import { enroll } from './pki-enroll.js';
 import { responderFor } from './pki-open.js';
 import { fail, refuser, replyHash, type Delivery, type Reply } from './pki-reply.js';
-import { checkSigner } from './pki-request.js';
+import { checkSigner, isRsaKey } from './pki-request.js';
 import { getCert, poll } from './pki-stored.js';
 import { signerIsOurs } from './renewal.js';
 import { FailInfo, MessageType } from './types.js';
@@ -103,6 +103,7 @@ export class PkiOperation {
     const sign = (outcome: Reply): Promise<Uint8Array> =>
       buildCertRep({
         transactionId: msg.transactionId,
+        transactionIdValue: msg.transactionIdValue,
         recipientNonce: msg.senderNonce,
         outcome,
         signerCertificate: responder.signerCertificate,
@@ -142,7 +143,14 @@ export class PkiOperation {
           FailInfo.badMessageCheck,
         );
     }
-    switch (isKnownMessageType(msg.messageType) ? msg.messageType : undefined) {
+    const type = isKnownMessageType(msg.messageType) ? msg.messageType : undefined;
+    if (type !== undefined && ANSWERED_ENCRYPTED.includes(type) && !isRsaKey(msg.signer.spki))
+      return refuse(
+        'signer-key-not-rsa',
+        'the request signer certificate must carry an RSA key: the reply is encrypted to it',
+        FailInfo.badAlg,
+      );
+    switch (type) {
       case MessageType.PKCSReq:
       case MessageType.RenewalReq:
         return enroll(this.d, endpoint, msg, refuse);
@@ -157,6 +165,18 @@ export class PkiOperation {
     }
   }
 }
+
+/**
+ * Messages whose SUCCESS carries a certificate encrypted to the request signer's key, with RSA
+ * key transport (RFC 8894 §3.3.2): PKCSReq and RenewalReq, and CertPoll and GetCert, which are
+ * signed by the key of the certificate they fetch.
+ */
+const ANSWERED_ENCRYPTED: readonly MessageType[] = [
+  MessageType.PKCSReq,
+  MessageType.RenewalReq,
+  MessageType.CertPoll,
+  MessageType.GetCert,
+];
 
 /** The fields a PKIOperation event starts with before its messageType is known. */
 function pkiEvent(endpoint: ScepEndpoint) {

@@ -21,6 +21,8 @@ export interface ScepRequest {
   /** The `message` query parameter exactly as it appears in the URL (not decoded). */
   readonly rawMessage: string | undefined;
   readonly body: Uint8Array;
+  /** The largest pkiMessage accepted in the query (AppConfig__MaxRequestBytes, as for a body). */
+  readonly maxMessageBytes?: number;
 }
 
 export interface ScepResponse {
@@ -146,5 +148,8 @@ function messageOf(req: ScepRequest): Uint8Array {
   if (req.rawMessage === undefined || req.rawMessage === '') {
     throw new AppError('BAD_REQUEST', 'the message query parameter is missing');
   }
-  return decodeMessageParam(req.rawMessage);
+  const message = decodeMessageParam(req.rawMessage);
+  if (req.maxMessageBytes !== undefined && message.length > req.maxMessageBytes)
+    throw new AppError('BODY_TOO_LARGE', `the message is larger than ${req.maxMessageBytes} bytes`);
+  return message;
 }

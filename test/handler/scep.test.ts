@@ -14,7 +14,7 @@ import { silentLogger } from '../../lib/log.js';
 import { CAPABILITIES } from '../../lib/scep/operations/get-ca-caps.js';
 import { PKIStatus } from '../../lib/scep/types.js';
 import { MessageType } from '../../lib/scep/types.js';
-import { makeCert, makeCsr, rsaKey } from '../helpers/pki.js';
+import { makeCert, makeCsr, rsaKey, san } from '../helpers/pki.js';
 import { buildPkiMessage, readCertRep } from '../helpers/scep-client.js';
 
 /**
@@ -195,6 +195,31 @@ describe('scep handler: errors', () => {
       headers: { 'content-length': '100' },
     });
     expect(r.status).toBe(413);
+  });
+
+  // The cap held for POST bodies only: the same pkiMessage sent as GET ?message= was decoded
+  // and answered whatever its size (here with a certificate).
+  it('fail/a GET message over AppConfig__MaxRequestBytes → 413, as the same message POSTed', async () => {
+    const key = rsaKey(2048, 'handler-client');
+    const signer = await makeCert({ key, subject: 'CN=SCEP SIGNER' });
+    const sans = Array.from({ length: 40 }, (_, i) =>
+      san.dns(`host-${i}.a-rather-long-department-name.contoso.com`),
+    );
+    const msg = buildPkiMessage({
+      messageType: MessageType.PKCSReq,
+      transactionId: 'tx-get-oversize',
+      content: await makeCsr({ key, subject: 'CN=get-oversize', challenge: CHALLENGE, sans }),
+      recipients: [ca],
+      signerKey: key,
+      signerCert: signer.cert,
+    });
+    expect(msg.length).toBeGreaterThan(MAX_BODY);
+    const r = await call({
+      query: `?operation=PKIOperation&message=${encodeURIComponent(Buffer.from(msg).toString('base64'))}`,
+    });
+    expect(r.status).toBe(413);
+    expect(r.jsonBody).toMatchObject({ error: 'BODY_TOO_LARGE' });
+    expect((await call({ method: 'POST', query: '?operation=PKIOperation', body: msg })).status).toBe(413);
   });
 
   it('fail/a Content-Length over the cap → 413 before the body is read', async () => {

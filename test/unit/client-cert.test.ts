@@ -40,7 +40,7 @@ function renewal(
   const rule = new RenewalRule({
     caCertificates: o.caCertificates ?? [ca.der],
     store: o.store ?? store,
-    profileOf: () => PROFILE,
+    profileOf: () => ({ issuance: PROFILE, policy: [] }),
     now: o.now ?? (() => NOW),
   });
   return new ClientCertificateRenewal({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { content, octets, parseBer, raw, type Ber } from '../../lib/cms/ber.js';
+import { content, isDerFramed, octets, parseBer, raw, type Ber } from '../../lib/cms/ber.js';
 
 const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
 const hex = (u: Uint8Array): string => Buffer.from(u).toString('hex');
@@ -65,5 +65,30 @@ describe('BER reader (X.690)', () => {
     ['bytes after the outer element', bytes(0x05, 0x00, 0x00), 'trailing bytes'],
   ])('refuses %s', (_, input, message) => {
     expect(() => parseBer(input)).toThrow(message);
+  });
+});
+
+describe('isDerFramed (X.690 §10.1, §10.2)', () => {
+  it.each([
+    ['a short SEQUENCE', [0x30, 0x03, 0x02, 0x01, 0x05]],
+    [
+      'a 200-byte OCTET STRING, length in one octet after 0x81',
+      [0x04, 0x81, 200, ...new Array<number>(200).fill(0)],
+    ],
+    ['a high tag number in two octets', [0x9f, 0x20, 0x01, 0x00]],
+  ])('ok/%s', (_, b) => {
+    expect(isDerFramed(parseBer(bytes(...b)))).toBe(true);
+  });
+
+  it.each([
+    ['an indefinite length', [0x30, 0x80, 0x05, 0x00, 0x00, 0x00]],
+    ['a short length in the long form', [0x04, 0x81, 0x01, 0x41]],
+    ['a length with a leading zero octet', [0x30, 0x82, 0x00, 0x02, 0x05, 0x00]],
+    ['a low tag number in the high form', [0x1f, 0x04, 0x01, 0x41]],
+    ['a constructed OCTET STRING', [0x24, 0x03, 0x04, 0x01, 0x41]],
+    ['a constructed UTF8String', [0x2c, 0x03, 0x0c, 0x01, 0x41]],
+    ['BER inside a definite-length SEQUENCE', [0x30, 0x04, 0x04, 0x81, 0x01, 0x41]],
+  ])('fail/%s', (_, b) => {
+    expect(isDerFramed(parseBer(bytes(...b)))).toBe(false);
   });
 });

@@ -77,3 +77,32 @@ describe('RA certificate renewal', () => {
     expect((await b.ra.list('lab'))[0]?.thumbprintSha256).toBe(rotated.thumbprintSha256);
   });
 });
+
+describe('RA certificate subject', () => {
+  // The organization was cut out of the CA's RFC 4514 name with a regular expression, which
+  // stopped at the escaped comma of "Contoso, Inc." and left a lone backslash: the RA
+  // certificate was issued with an empty O.
+  it.each(['Contoso, Inc.', 'Contoso + Partners', 'Fabrikam'])(
+    'ok/names the CA organization "%s" as the CA certificate does',
+    async (organization) => {
+      const dir = mkdtempSync(join(tmpdir(), 'ra-subject-'));
+      const escaped = organization.replace(/([,+])/g, '\\$1');
+      const app = await createApp(
+        {
+          AppConfig__DataDir: dir,
+          AppConfig__StaticValidation__RequestPassword: 'ra-subject-challenge',
+          AppConfig__LocalCA__Subject: `CN=Issuing CA, O=${escaped}`,
+        },
+        { documents: new MemoryDocumentStore(), logger: silentLogger },
+      );
+      try {
+        await app.ra.responder('lab');
+        const [ra] = await app.ra.list('lab');
+        expect(ra?.subject).toBe(`CN=lab SCEP RA, O=${escaped}`);
+      } finally {
+        app.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});

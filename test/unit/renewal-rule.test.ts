@@ -34,7 +34,7 @@ beforeAll(async () => {
   rule = new RenewalRule({
     caCertificates: [ca.der],
     store,
-    profileOf: (name) => PROFILES[name],
+    profileOf: (name) => (PROFILES[name] ? { issuance: PROFILES[name], policy: [] } : undefined),
     now: () => NOW,
   });
 });
@@ -126,7 +126,7 @@ describe('RenewalRule', () => {
     const counting = new RenewalRule({
       caCertificates: [ca.der],
       store: { getBySerial: (s) => ((reads += 1), store.getBySerial(s)) },
-      profileOf: (name) => PROFILES[name],
+      profileOf: (name) => (PROFILES[name] ? { issuance: PROFILES[name], policy: [] } : undefined),
       now: () => NOW,
     });
     const spki = new Uint8Array(other.cert.publicKey.rawData);

@@ -53,7 +53,12 @@ function settings(extra: Env = {}): RestSettings {
 }
 const PROFILE = { validityDays: 30, keyUsage: ['DigitalSignature'], ekus: [] } as const;
 const rule = (): RenewalRule =>
-  new RenewalRule({ caCertificates: [ca.der], store, profileOf: () => PROFILE, now: () => NOW });
+  new RenewalRule({
+    caCertificates: [ca.der],
+    store,
+    profileOf: () => ({ issuance: PROFILE, policy: [] }),
+    now: () => NOW,
+  });
 const deps = (extra: Env = {}): RestAuthDeps =>
   createRestAuth(settings(extra), {
     rule: rule(),

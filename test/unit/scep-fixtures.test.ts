@@ -285,7 +285,7 @@ describe('openEnvelope on real client requests (peer CA key)', () => {
     expect(csr.challengePassword).toBe(f.challenge);
     expect(challengeTag(opened.content)).toBe(f.challengeTag);
     expect(csr.sans.map(generalNameToString)).toEqual(f.sans);
-    expect(csr.key).toEqual({ type: 'RSA', bits: 2048 });
+    expect(csr.key).toEqual({ type: 'RSA', bits: 2048, exponent: 65537n });
     expect(csr.verifySignature()).toBe(true);
   });
 

@@ -8,9 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../lib/app.js';
 import { coreSection } from '../../lib/config/core.js';
 import { silentLogger } from '../../lib/log.js';
-import { MessageType, PKIStatus } from '../../lib/scep/types.js';
+import { FailInfo, MessageType, PKIStatus } from '../../lib/scep/types.js';
 import { ecKey, makeCert, makeCsr, rsaKey, san } from '../helpers/pki.js';
-import { buildPkiMessage, readCertRep, type PkiMessageOptions } from '../helpers/scep-client.js';
+import {
+  buildPkiMessage,
+  issuerAndSerial,
+  readCertRep,
+  type PkiMessageOptions,
+} from '../helpers/scep-client.js';
 
 /**
  * Regression tests for bugs found by the SCEP core test suite: settings errors that hid
@@ -138,5 +143,53 @@ describe('regressions', () => {
     );
     expect(rep.status).toBe(PKIStatus.FAILURE);
     expect(await records('takeover')).toBe(0);
+  });
+
+  // lib/scep/pki-stored.ts: GetCert and CertPoll answer SUCCESS with the certificate encrypted to
+  // the request signer's key, which must be the certificate's key; for a certificate of an EC
+  // key (PKCSReq signed with an RSA key, or api/csr) that signer is EC, sealEnvelope threw, and
+  // the catch-all answered "the request could not be processed now; retry later" (audited as
+  // an internal failure) at every retry. Expected: the same badAlg refusal as a PKCSReq.
+  it('GetCert and CertPoll signed with an EC key are refused badAlg, not "retry later"', async () => {
+    const rsa = rsaKey(2048, 'ec-record-rsa');
+    const self = await makeCert({ key: rsa, subject: 'CN=SCEP SIGNER' });
+    const ec = ecKey('P-256');
+    // The certificate for the EC key, requested by a holder of an RSA signer key.
+    const ecCsr = await makeCsr({ key: ec, subject: 'CN=ec-record', challenge: CHALLENGE });
+    const request = { messageType: MessageType.PKCSReq, transactionId: 'ec-record', content: ecCsr };
+    const first = await readCertRep(
+      await pki({ ...request, signerKey: rsa, signerCert: self.cert }),
+      rsa,
+      self.cert,
+    );
+    expect(first.status).toBe(PKIStatus.SUCCESS);
+    const issued = AsnParser.parse(first.certificates[0]!.raw, Certificate);
+    const ecSigner = await makeCert({ key: ec, subject: 'CN=ec-record' });
+    const fetch = { content: issuerAndSerial(issued), signerKey: ec, signerCert: ecSigner.cert };
+    for (const [messageType, transactionId] of [
+      [MessageType.GetCert, 'ec-record-getcert'],
+      [MessageType.CertPoll, 'ec-record'],
+    ] as const) {
+      const rep = await readCertRep(await pki({ ...fetch, messageType, transactionId }), rsa, self.cert);
+      expect(rep.status).toBe(PKIStatus.FAILURE);
+      expect(rep.failInfo).toBe(FailInfo.badAlg);
+      expect(rep.failInfoText).toMatch(/RSA key/);
+    }
+  });
+
+  // lib/scep/certrep.ts wrote the reply's transactionID as a PrintableString of the string's
+  // Latin-1 bytes, whatever the request carried: a UTF8String transactionID with characters
+  // beyond ASCII came back as other bytes, and the client could not match the reply to its
+  // request (RFC 8894 §3.3.2: the CertRep carries the request's transactionID).
+  it('the CertRep echoes a UTF8String transactionID byte for byte', async () => {
+    const key = rsaKey(2048, 'holder');
+    const self = await makeCert({ key, subject: 'CN=SCEP SIGNER' });
+    const transactionId = 'tx-é-✓-€';
+    const csr = await makeCsr({ key, subject: 'CN=utf8-transaction', challenge: CHALLENGE });
+    const message = { messageType: MessageType.PKCSReq, transactionId, content: csr };
+    const body = await pki({ ...message, transactionIdType: 'utf8', signerKey: key, signerCert: self.cert });
+    const rep = await readCertRep(body, key, self.cert);
+    expect(rep.status).toBe(PKIStatus.SUCCESS);
+    expect(rep.transactionId).toBe(transactionId);
   });
 });

@@ -30,7 +30,7 @@ function granted(daysLeft: number): RenewalDecision {
   return {
     ok: true,
     record: { serialNumber: '0A', endpoint: 'static', notAfter } as CertificateRecord,
-    grant: { renewalOf: '0A', endpoint: 'static', profile: ISSUANCE },
+    grant: { renewalOf: '0A', endpoint: 'static', profile: ISSUANCE, policy: [] },
   };
 }
 
