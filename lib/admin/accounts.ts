@@ -12,16 +12,24 @@ import type { AccountView } from '../model/account.js';
 import type { Endpoint } from '../model/endpoint.js';
 import { DEFAULT_PAGE_SIZE, type Stored } from '../store/documents.js';
 import { pageFor } from './scoped-page.js';
-import { AppError } from '../errors.js';
 import type { ChangeLog } from './audit.js';
 import type { Endpoints } from './endpoints.js';
 import type { Page, PageRequest, Versioned } from './paging.js';
 import { requirePermission, type Actor } from './roles.js';
-import { hidden, inScope, type Owner } from './scope.js';
+import { hidden, inScope, requireWritable, type Owner } from './scope.js';
 
-/** An account belongs to its organization/department, or else to its endpoint's delegation. */
-const owners = (a: AccountView, e: Endpoint): readonly Owner[] =>
-  a.organization !== undefined ? [{ organization: a.organization, department: a.department }] : e.delegatedTo;
+/**
+ * An account belongs to its organization/department, or else to its endpoint's delegation. The
+ * same holds for what a create body or an account after a patch names.
+ */
+function owners(a: unknown, e: Endpoint): readonly Owner[] {
+  const { organization, department } = (a !== null && typeof a === 'object' ? a : {}) as {
+    organization?: unknown;
+    department?: unknown;
+  };
+  if (typeof organization !== 'string') return e.delegatedTo;
+  return [{ organization, department: typeof department === 'string' ? department : undefined }];
+}
 
 const view = ({ etag, ...value }: Stored<AccountView>): Versioned<AccountView> => ({ value, etag });
 
@@ -50,10 +58,27 @@ export class Accounts {
   }
 
   async get(actor: Actor, endpoint: string, id: string): Promise<Versioned<AccountView>> {
+    return view((await this.find(actor, endpoint, id)).a);
+  }
+
+  /** The account and its endpoint, when the actor may see both; NOT_FOUND otherwise. */
+  private async find(
+    actor: Actor,
+    endpoint: string,
+    id: string,
+  ): Promise<{ e: Endpoint; a: Stored<AccountView> }> {
     const e = await this.endpoints.find(actor, endpoint);
     const a = await getAccount(this.d, endpoint, id);
     if (!a || !inScope(actor, owners(a, e))) throw hidden(`account '${id}'`);
-    return view(a);
+    return { e, a };
+  }
+
+  /** Find an account to change: in scope (404), a role that operates (403), owned by the actor (403). */
+  private async forChange(actor: Actor, endpoint: string, id: string) {
+    const found = await this.find(actor, endpoint, id);
+    requirePermission(actor, 'operate');
+    requireWritable(actor, owners(found.a, found.e), 'the account');
+    return { e: found.e, before: view(found.a) };
   }
 
   /** 201 body: the account plus `challenge`, or `username` and `password` for an `ndes` account. */
@@ -61,7 +86,7 @@ export class Accounts {
     const e = await this.endpoints.find(actor, endpoint);
     requirePermission(actor, 'operate');
     const input = withOwner(actor, e, body);
-    requireOwnerInScope(actor, e, input);
+    requireWritable(actor, owners(input, e), 'an account');
     const created: CreatedAccount = await createAccount(this.d, endpoint, input);
     const { account, ...secret } = created;
     this.changes.recordChange(
@@ -82,16 +107,16 @@ export class Accounts {
     patch: unknown,
     ifMatch?: string,
   ): Promise<Versioned<AccountView>> {
-    const before = await this.get(actor, endpoint, id);
-    requirePermission(actor, 'operate');
+    const { e, before } = await this.forChange(actor, endpoint, id);
     if (patch !== null && typeof patch === 'object' && ('organization' in patch || 'department' in patch)) {
-      // The owner the patch leaves: a department alone moves the account within its organization.
+      // The owner the patch leaves (null removes): a department alone moves the account within
+      // its organization.
       const p = patch as { organization?: unknown; department?: unknown };
       const owner = {
         organization: 'organization' in p ? p.organization : before.value.organization,
         department: 'department' in p ? p.department : before.value.department,
       };
-      requireOwnerInScope(actor, await this.endpoints.find(actor, endpoint), owner);
+      requireWritable(actor, owners(owner, e), 'an account');
     }
     const a = await updateAccount(this.d, endpoint, id, patch, ifMatch ?? before.etag);
     this.changes.recordChange(
@@ -106,8 +131,7 @@ export class Accounts {
   }
 
   async delete(actor: Actor, endpoint: string, id: string, ifMatch?: string): Promise<void> {
-    const before = await this.get(actor, endpoint, id);
-    requirePermission(actor, 'operate');
+    const { before } = await this.forChange(actor, endpoint, id);
     await deleteAccount(this.d, endpoint, id, ifMatch ?? before.etag);
     this.changes.recordChange(
       actor,
@@ -128,7 +152,7 @@ export class Accounts {
     const e = await this.endpoints.find(actor, endpoint);
     requirePermission(actor, 'operate');
     const input = withOwner(actor, e, body ?? {});
-    requireOwnerInScope(actor, e, input);
+    requireWritable(actor, owners(input, e), 'a one-time challenge');
     const r = await createOneTimeChallenge(this.d, endpoint, input);
     this.changes.recordChange(
       actor,
@@ -152,35 +176,12 @@ function withOwner(actor: Actor, e: Endpoint, body: unknown): unknown {
   const b = body as Record<string, unknown>;
   if (b.organization !== undefined) return body;
   const entry = actor.scope.find((s) => inScope({ ...actor, scope: [s] }, e.delegatedTo));
+  // A department named in the body stays: the owner check refuses one outside the scope.
   return entry
     ? {
-        ...b,
         organization: entry.organization,
         ...(entry.department ? { department: entry.department } : {}),
+        ...b,
       }
     : body;
-}
-
-/** A scoped caller may only give accounts to organizations/departments it administers (403). */
-function requireOwnerInScope(actor: Actor, e: Endpoint, input: unknown): void {
-  if (actor.scope === 'all') return;
-  const b = (input ?? {}) as { organization?: unknown; department?: unknown };
-  const owner: readonly Owner[] =
-    typeof b.organization === 'string'
-      ? [
-          {
-            organization: b.organization,
-            department: typeof b.department === 'string' ? b.department : undefined,
-          },
-        ]
-      : e.delegatedTo;
-  if (!inScope(actor, owner)) {
-    throw new AppError(
-      'FORBIDDEN',
-      'accounts can only belong to organizations and departments you administer',
-      {
-        detail: { reason: 'owner_out_of_scope' },
-      },
-    );
-  }
 }

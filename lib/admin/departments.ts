@@ -6,7 +6,7 @@ import { AppError } from '../errors.js';
 import type { Organizations } from './organizations.js';
 import type { Page, Versioned } from './paging.js';
 import { requirePermission, type Actor } from './roles.js';
-import { hidden, inScope } from './scope.js';
+import { hidden, inScope, requireWritable } from './scope.js';
 
 /**
  * Departments live inside their organization's document, so a department's etag is its
@@ -32,6 +32,7 @@ export class Departments {
     const parsed = departmentSchema.safeParse(body);
     if (!parsed.success) throw invalid('department', zodProblems(parsed.error));
     const dept = parsed.data;
+    requireWritable(actor, [{ organization, department: dept.id }], 'the department');
     if (org.departments.some((d) => d.id === dept.id)) {
       throw new AppError('CONFLICT', `department '${dept.id}' already exists in '${organization}'`);
     }
@@ -52,6 +53,7 @@ export class Departments {
     const org = await this.orgs.find(actor, organization);
     const before = pick(actor, org, id);
     requirePermission(actor, 'configure');
+    requireWritable(actor, [{ organization, department: id }], 'the department');
     const parsed = departmentSchema.safeParse(mergePatch(before, patch));
     if (!parsed.success) throw invalid('department', zodProblems(parsed.error));
     if (parsed.data.id !== id) throw invalid('department', ['id: cannot be changed']);
@@ -64,6 +66,7 @@ export class Departments {
     const org = await this.orgs.find(actor, organization);
     pick(actor, org, id);
     requirePermission(actor, 'configure');
+    requireWritable(actor, [{ organization, department: id }], 'the department');
     await this.orgs.references.requireUnused(organization, id);
     const departments = org.departments.filter((d) => d.id !== id);
     await this.orgs.save(actor, 'department.delete', org, { ...org, departments }, ifMatch);

@@ -8,7 +8,7 @@ import type { ChangeLog } from './audit.js';
 import type { OwnerReferences } from './references.js';
 import type { Page, PageRequest, Versioned } from './paging.js';
 import { requirePermission, type Actor } from './roles.js';
-import { hidden, inScope } from './scope.js';
+import { hidden, inScope, requireWritable } from './scope.js';
 
 export const orgView = ({ etag, ...value }: Stored<Organization>): Versioned<Organization> => ({
   value,
@@ -59,6 +59,7 @@ export class Organizations {
     requirePermission(actor, 'configure');
     const parsed = organizationInputSchema.safeParse(body);
     if (!parsed.success) throw invalid('organization', zodProblems(parsed.error));
+    requireWritable(actor, [{ organization: parsed.data.id }], 'the organization');
     const now = this.clock().toISOString();
     const org: Organization = { ...parsed.data, createdAt: now, updatedAt: now };
     const stored = await this.docs.create(org);
@@ -71,6 +72,7 @@ export class Organizations {
   async update(actor: Actor, id: string, patch: unknown, ifMatch?: string): Promise<Versioned<Organization>> {
     const current = await this.find(actor, id);
     requirePermission(actor, 'configure');
+    requireWritable(actor, [{ organization: id }], 'the organization');
     const editable = { id: current.id, displayName: current.displayName, departments: current.departments };
     const parsed = organizationInputSchema.safeParse(mergePatch(editable, patch));
     if (!parsed.success) throw invalid('organization', zodProblems(parsed.error));
@@ -87,6 +89,7 @@ export class Organizations {
   async delete(actor: Actor, id: string, ifMatch?: string): Promise<void> {
     const current = await this.find(actor, id);
     requirePermission(actor, 'configure');
+    requireWritable(actor, [{ organization: id }], 'the organization');
     await this.references.requireUnused(id);
     await this.docs.delete(id, id, ifMatch ?? current.etag);
     this.changes.recordChange(

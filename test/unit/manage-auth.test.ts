@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditChangeLog } from '../../lib/admin/audit.js';
 import { Certificates } from '../../lib/admin/certificates.js';
-import { inScope } from '../../lib/admin/scope.js';
+import { inScope, requireWritable } from '../../lib/admin/scope.js';
 import type { Actor } from '../../lib/admin/roles.js';
 import { createManagement } from '../../lib/app/management.js';
 import { loadSettings } from '../../lib/config/index.js';
@@ -149,6 +149,35 @@ describe('scope', () => {
     ['unowned things are CA.Admin only', org, [{}], false],
   ])('%s', (_name, actor, owners, expected) => {
     expect(inScope(actor, owners)).toBe(expected);
+  });
+
+  const writes = (actor: Actor, owners: Parameters<typeof requireWritable>[1]): boolean => {
+    try {
+      requireWritable(actor, owners, 'it');
+      return true;
+    } catch (e) {
+      expect(e).toMatchObject({ code: 'FORBIDDEN', detail: { reason: 'owner_out_of_scope' } });
+      return false;
+    }
+  };
+  it.each([
+    ['an organization scope writes its departments', org, [{ organization: 'a', department: 'hr' }], true],
+    ['an organization scope writes organization-wide', org, [{ organization: 'a' }], true],
+    ['a department scope writes its own department', dept, [{ organization: 'a', department: 'it' }], true],
+    ['a department scope does not write organization-wide', dept, [{ organization: 'a' }], false],
+    [
+      'a record of several owners needs them all',
+      dept,
+      [
+        { organization: 'a', department: 'it' },
+        { organization: 'a', department: 'hr' },
+      ],
+      false,
+    ],
+    ['nothing owned by no one (delegated to nobody)', org, [], false],
+    ['CA-wide scope writes anything', { ...org, scope: 'all' as const }, [], true],
+  ])('writes: %s', (_name, actor, owners, expected) => {
+    expect(writes(actor, owners)).toBe(expected);
   });
 });
 
