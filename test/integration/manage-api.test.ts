@@ -219,6 +219,27 @@ describe('management API', () => {
       expect((await admin('GET', `endpoints/lab-a/accounts/${id}`)).status).toBe(404);
     });
 
+    it('ok/PATCH null removes an expiry, a use limit or a department (RFC 7396)', async () => {
+      const body = {
+        name: 'limited',
+        organization: 'org-a',
+        department: 'it',
+        expiresAt: '2099-01-01T00:00:00Z',
+        maxUses: 3,
+      };
+      const id = String((await admin('POST', 'endpoints/lab-a/accounts', body)).body.id);
+      const patch = { expiresAt: null, maxUses: null, department: null };
+      const r = await admin('PATCH', `endpoints/lab-a/accounts/${id}`, patch);
+      expect(r.status).toBe(200);
+      for (const read of [r.body, (await admin('GET', `endpoints/lab-a/accounts/${id}`)).body]) {
+        expect(read).toMatchObject({ name: 'limited', organization: 'org-a', uses: 0 });
+        expect(read).not.toHaveProperty('expiresAt');
+        expect(read).not.toHaveProperty('maxUses');
+        expect(read).not.toHaveProperty('department');
+      }
+      await admin('DELETE', `endpoints/lab-a/accounts/${id}`);
+    });
+
     it('ok/POST challenges returns a one-time challenge and its expiry', async () => {
       const r = await admin('POST', 'endpoints/lab-a/challenges');
       expect(r.status).toBe(201);
