@@ -3,7 +3,7 @@ import { departmentSchema, type Department, type Organization } from '../model/o
 import { invalid, zodProblems } from '../model/problems.js';
 import type { Stored } from '../store/documents.js';
 import { AppError } from '../errors.js';
-import type { Organizations } from './organizations.js';
+import { seenBy, type Organizations } from './organizations.js';
 import type { Page, Versioned } from './paging.js';
 import { requirePermission, type Actor } from './roles.js';
 import { hidden, inScope, requireWritable } from './scope.js';
@@ -18,7 +18,7 @@ export class Departments {
 
   async list(actor: Actor, organization: string): Promise<Page<Department>> {
     const org = await this.orgs.find(actor, organization);
-    return { value: org.departments.filter((d) => visible(actor, org, d.id)) };
+    return { value: [...seenBy(actor, org).departments] };
   }
 
   async get(actor: Actor, organization: string, id: string): Promise<Versioned<Department>> {

@@ -15,6 +15,15 @@ export const orgView = ({ etag, ...value }: Stored<Organization>): Versioned<Org
   etag,
 });
 
+/** What an actor sees of an organization: an administrator of a department not its siblings. */
+export const seenBy = (actor: Actor, o: Organization): Organization =>
+  actor.scope === 'all'
+    ? o
+    : {
+        ...o,
+        departments: o.departments.filter((d) => inScope(actor, [{ organization: o.id, department: d.id }])),
+      };
+
 /** Organization use cases: read in scope, change as CA.Admin. Departments: ./departments.ts. */
 export class Organizations {
   constructor(
@@ -34,11 +43,15 @@ export class Organizations {
       page,
       DEFAULT_PAGE_SIZE,
     );
-    return { value: r.items.map((d) => orgView(d).value), continuationToken: r.continuationToken };
+    return {
+      value: r.items.map((d) => seenBy(actor, orgView(d).value)),
+      continuationToken: r.continuationToken,
+    };
   }
 
   async get(actor: Actor, id: string): Promise<Versioned<Organization>> {
-    return orgView(await this.find(actor, id));
+    const v = orgView(await this.find(actor, id));
+    return { ...v, value: seenBy(actor, v.value) };
   }
 
   /** The stored organization; NOT_FOUND when absent or outside the actor's scope. */

@@ -131,6 +131,14 @@ describe('management writes stay in the owner scope', () => {
     expect(r.status).toBe(200);
   });
 
+  it('ok/a department operator sees its own department of the organization, not its siblings', async () => {
+    const ids = (v: unknown): unknown => (v as { id: string }[] | undefined)?.map((d) => d.id);
+    expect(ids((await itOp('GET', 'organizations/org-a')).body.departments)).toEqual(['it']);
+    expect(ids((await itOp('GET', 'organizations')).body.value?.[0]?.departments)).toEqual(['it']);
+    expect(ids((await itOp('GET', 'organizations/org-a/departments')).body.value)).toEqual(['it']);
+    expect(ids((await orgOp('GET', 'organizations/org-a')).body.departments)).toEqual(['it', 'hr']);
+  });
+
   it('ok/an organization operator uses any department of it, or the whole organization', async () => {
     const r = await orgOp('POST', 'endpoints/lab/accounts', { name: 'o', organization: 'org-a' });
     expect(r.status).toBe(201);
