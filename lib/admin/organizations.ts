@@ -90,6 +90,10 @@ export class Organizations {
     const parsed = organizationInputSchema.safeParse(mergePatch(editable, patch));
     if (!parsed.success) throw invalid('organization', zodProblems(parsed.error));
     if (parsed.data.id !== id) throw invalid('organization', ['id: cannot be changed']);
+    // Departments dropped by the patch are deleted: refused, as DELETE is, while still in use.
+    for (const d of current.departments) {
+      if (!parsed.data.departments.some((x) => x.id === d.id)) await this.references.requireUnused(id, d.id);
+    }
     return this.save(
       actor,
       'organization.update',

@@ -463,6 +463,29 @@ describe('management API', () => {
       expect((await admin('DELETE', 'organizations/org-empty')).status).toBe(204);
     });
 
+    it('fail/a PATCH of the organization cannot drop a department still in use (409) or name one twice (400)', async () => {
+      await admin('PATCH', 'endpoints/lab-a', { delegatedTo: [{ organization: 'org-a', department: 'it' }] });
+      for (const departments of [[], null]) {
+        const r = await admin('PATCH', 'organizations/org-a', { departments });
+        expect(r.status).toBe(409);
+        expect(r.body.detail).toMatch(/endpoint lab-a/);
+      }
+      const twice = [
+        { id: 'it', displayName: 'IT' },
+        { id: 'it', displayName: 'IT again' },
+      ];
+      const r = await admin('PATCH', 'organizations/org-a', { departments: twice });
+      expect(r.status).toBe(400);
+      expect(r.body.errors).toEqual([expect.objectContaining({ pointer: '/departments' })]);
+      expect(
+        (await admin('POST', 'organizations', { id: 'org-c', displayName: 'C', departments: twice })).status,
+      ).toBe(400);
+      expect((await admin('GET', 'organizations/org-a/departments')).body.value).toEqual([
+        { id: 'it', displayName: 'IT' },
+      ]);
+      await admin('PATCH', 'endpoints/lab-a', { delegatedTo: [{ organization: 'org-a' }] });
+    });
+
     it('fail/a scope naming an unknown organization is 400', async () => {
       const r = await admin('PUT', `administrators/${OPERATOR_A}`, { scopes: [{ organization: 'nowhere' }] });
       expect(r.status).toBe(400);
