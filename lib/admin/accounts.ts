@@ -14,6 +14,8 @@ import { DEFAULT_PAGE_SIZE, type Stored } from '../store/documents.js';
 import { pageFor } from './scoped-page.js';
 import type { ChangeLog } from './audit.js';
 import type { Endpoints } from './endpoints.js';
+import type { Organizations } from './organizations.js';
+import { invalid } from '../model/problems.js';
 import type { Page, PageRequest, Versioned } from './paging.js';
 import { requirePermission, type Actor } from './roles.js';
 import { hidden, inScope, requireWritable, type Owner } from './scope.js';
@@ -43,6 +45,7 @@ export class Accounts {
     private readonly d: ManageDeps,
     private readonly endpoints: Endpoints,
     private readonly changes: ChangeLog,
+    private readonly orgs: Pick<Organizations, 'exists'>,
   ) {}
 
   async list(actor: Actor, endpoint: string, page: PageRequest): Promise<Page<AccountView>> {
@@ -87,6 +90,7 @@ export class Accounts {
     requirePermission(actor, 'operate');
     const input = withOwner(actor, e, body);
     requireWritable(actor, owners(input, e), 'an account');
+    await this.requireKnownOwner(input, 'account');
     const created: CreatedAccount = await createAccount(this.d, endpoint, input);
     const { account, ...secret } = created;
     this.changes.recordChange(
@@ -117,6 +121,7 @@ export class Accounts {
         department: 'department' in p ? p.department : before.value.department,
       };
       requireWritable(actor, owners(owner, e), 'an account');
+      await this.requireKnownOwner(owner, 'account');
     }
     const a = await updateAccount(this.d, endpoint, id, patch, ifMatch ?? before.etag);
     this.changes.recordChange(
@@ -153,6 +158,7 @@ export class Accounts {
     requirePermission(actor, 'operate');
     const input = withOwner(actor, e, body ?? {});
     requireWritable(actor, owners(input, e), 'a one-time challenge');
+    await this.requireKnownOwner(input, 'challenge');
     const r = await createOneTimeChallenge(this.d, endpoint, input);
     this.changes.recordChange(
       actor,
@@ -164,6 +170,24 @@ export class Accounts {
     );
     const location = `/api/manage/endpoints/${encodeURIComponent(endpoint)}/accounts/${r.account.id}`;
     return { value: { challenge: r.challenge, expiresAt: r.expiresAt, id: r.account.id }, location };
+  }
+
+  /**
+   * The organization and department an account names must exist (400), as an endpoint's
+   * delegation must: an account of a misspelt department is in no administrator's scope.
+   * Values of the wrong type are left to the schema.
+   */
+  private async requireKnownOwner(input: unknown, what: string): Promise<void> {
+    const { organization: org, department: dept } = (input ?? {}) as Record<string, unknown>;
+    const named = (v: unknown): v is string => typeof v === 'string';
+    if (!named(org)) {
+      if (named(dept) && org == null) throw invalid(what, ['department: needs an organization']);
+      return;
+    }
+    if (!(await this.orgs.exists(org)))
+      throw invalid(what, [`organization: there is no organization "${org}"`]);
+    if (named(dept) && !(await this.orgs.exists(org, dept)))
+      throw invalid(what, [`department: "${org}" has no department "${dept}"`]);
   }
 }
 

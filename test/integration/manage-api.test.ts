@@ -240,6 +240,36 @@ describe('management API', () => {
       await admin('DELETE', `endpoints/lab-a/accounts/${id}`);
     });
 
+    it('fail/an account or challenge of an unknown organization or department is 400', async () => {
+      const id = String((await admin('POST', 'endpoints/lab-a/accounts', { name: 'typo' })).body.id);
+      const cases: [string, string, Record<string, unknown>, string][] = [
+        ['POST', 'endpoints/lab-a/accounts', { name: 'a', organization: 'nowhere' }, '/organization'],
+        [
+          'POST',
+          'endpoints/lab-a/accounts',
+          { name: 'a', organization: 'org-a', department: 'ghost' },
+          '/department',
+        ],
+        ['POST', 'endpoints/lab-a/accounts', { name: 'a', department: 'it' }, '/department'],
+        ['POST', 'endpoints/lab-a/challenges', { organization: 'nowhere' }, '/organization'],
+        [
+          'PATCH',
+          `endpoints/lab-a/accounts/${id}`,
+          { organization: 'org-a', department: 'ghost' },
+          '/department',
+        ],
+      ];
+      for (const [method, path, body, pointer] of cases) {
+        const r = await admin(method, path, body);
+        expect(r.status, JSON.stringify(body)).toBe(400);
+        expect(r.body).toMatchObject({ code: 'BAD_REQUEST', errors: [expect.objectContaining({ pointer })] });
+      }
+      const names = (await admin('GET', 'endpoints/lab-a/accounts?top=1000')).body.value?.map((a) => a.name);
+      expect(names).not.toContain('a');
+      expect((await admin('GET', `endpoints/lab-a/accounts/${id}`)).body).not.toHaveProperty('organization');
+      await admin('DELETE', `endpoints/lab-a/accounts/${id}`);
+    });
+
     it('ok/POST challenges returns a one-time challenge and its expiry', async () => {
       const r = await admin('POST', 'endpoints/lab-a/challenges');
       expect(r.status).toBe(201);
