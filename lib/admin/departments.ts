@@ -36,10 +36,14 @@ export class Departments {
     if (org.departments.some((d) => d.id === dept.id)) {
       throw new AppError('CONFLICT', `department '${dept.id}' already exists in '${organization}'`);
     }
-    const saved = await this.orgs.save(actor, 'department.create', org, {
-      ...org,
-      departments: [...org.departments, dept],
-    });
+    const saved = await this.orgs.save(
+      actor,
+      'department.create',
+      org,
+      { ...org, departments: [...org.departments, dept] },
+      undefined,
+      { id: dept.id, before: null, after: dept },
+    );
     return { value: dept, etag: saved.etag };
   }
 
@@ -58,18 +62,26 @@ export class Departments {
     if (!parsed.success) throw invalid('department', zodProblems(parsed.error));
     if (parsed.data.id !== id) throw invalid('department', ['id: cannot be changed']);
     const departments = org.departments.map((d) => (d.id === id ? parsed.data : d));
-    const saved = await this.orgs.save(actor, 'department.update', org, { ...org, departments }, ifMatch);
+    const saved = await this.orgs.save(actor, 'department.update', org, { ...org, departments }, ifMatch, {
+      id,
+      before,
+      after: parsed.data,
+    });
     return { value: parsed.data, etag: saved.etag };
   }
 
   async delete(actor: Actor, organization: string, id: string, ifMatch?: string): Promise<void> {
     const org = await this.orgs.find(actor, organization);
-    pick(actor, org, id);
+    const before = pick(actor, org, id);
     requirePermission(actor, 'configure');
     requireWritable(actor, [{ organization, department: id }], 'the department');
     await this.orgs.references.requireUnused(organization, id);
     const departments = org.departments.filter((d) => d.id !== id);
-    await this.orgs.save(actor, 'department.delete', org, { ...org, departments }, ifMatch);
+    await this.orgs.save(actor, 'department.delete', org, { ...org, departments }, ifMatch, {
+      id,
+      before,
+      after: null,
+    });
   }
 }
 

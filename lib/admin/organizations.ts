@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js';
 import { mergePatch } from '../model/merge-patch.js';
-import { organizationInputSchema, type Organization } from '../model/organization.js';
+import { organizationInputSchema, type Department, type Organization } from '../model/organization.js';
 import { invalid, zodProblems } from '../model/problems.js';
 import { DEFAULT_PAGE_SIZE, type DocumentCollection, type Stored } from '../store/documents.js';
 import { pageFor } from './scoped-page.js';
@@ -119,13 +119,18 @@ export class Organizations {
     );
   }
 
-  /** Replace `current` with `next` (If-Match, else the etag read) and record the change. */
+  /**
+   * Replace `current` with `next` (If-Match, else the etag read) and record the change. A change
+   * of one department is recorded as that department's (`dept`: its id, before and after), so
+   * that the administrators of the other departments do not read it in the audit trail.
+   */
   async save(
     actor: Actor,
     action: string,
     current: Stored<Organization>,
     next: Omit<Organization, 'updatedAt'>,
     ifMatch?: string,
+    dept?: { readonly id: string; readonly before: Department | null; readonly after: Department | null },
   ): Promise<Versioned<Organization>> {
     if (next.id !== current.id) throw new AppError('BAD_REQUEST', 'the id of an organization cannot change');
     const doc: Organization = {
@@ -136,9 +141,20 @@ export class Organizations {
       updatedAt: this.clock().toISOString(),
     };
     const stored = await this.docs.replace(doc, ifMatch ?? current.etag);
-    this.changes.recordChange(actor, action, `organizations/${current.id}`, orgView(current).value, doc, {
-      organization: current.id,
-    });
+    if (dept) {
+      this.changes.recordChange(
+        actor,
+        action,
+        `organizations/${current.id}/departments/${dept.id}`,
+        dept.before,
+        dept.after,
+        { organization: current.id, department: dept.id },
+      );
+    } else {
+      this.changes.recordChange(actor, action, `organizations/${current.id}`, orgView(current).value, doc, {
+        organization: current.id,
+      });
+    }
     return orgView(stored);
   }
 }

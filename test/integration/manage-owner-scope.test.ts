@@ -139,6 +139,19 @@ describe('management writes stay in the owner scope', () => {
     expect(ids((await orgOp('GET', 'organizations/org-a')).body.departments)).toEqual(['it', 'hr']);
   });
 
+  it('ok/a department operator does not read its sibling department’s changes in the audit trail', async () => {
+    const patch = { displayName: 'People' };
+    expect((await admin('PATCH', 'organizations/org-a/departments/hr', patch)).status).toBe(200);
+    const changes = async (client: ManageClient): Promise<unknown[]> =>
+      ((await client('GET', 'audit?organization=org-a&outcome=changed')).body.value ?? [])
+        .filter((e) => String(e.operation).startsWith('department.'))
+        .map((e) => [e.operation, e.department, e.changes]);
+    expect(await changes(itOp)).toEqual([]);
+    expect(await changes(orgOp)).toEqual([
+      ['department.update', 'hr', [{ field: 'displayName', before: 'HR', after: 'People' }]],
+    ]);
+  });
+
   it('ok/an organization operator uses any department of it, or the whole organization', async () => {
     const r = await orgOp('POST', 'endpoints/lab/accounts', { name: 'o', organization: 'org-a' });
     expect(r.status).toBe(201);
