@@ -1,12 +1,13 @@
 /**
  * The admin console's state after actions, in chromium against `npm start`: what one endpoint's
- * panel or form showed does not follow the user to the next endpoint, a failed download says why, and a
- * certificate on hold is revoked for good with the reason shown. Answers the console must react
- * to (a refusal, a held certificate) are served by the test through page.route.
+ * panel or form showed does not follow the user to the next endpoint, a failed download says
+ * why, and a certificate on hold is revoked for good with the reason shown. Answers the console
+ * must react to (a refusal, a held certificate) are served by the test through page.route.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Route } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { checkChromium, launch, type Browser } from '../browser/chromium.js';
 import { npmStart, type NpmStart } from '../browser/npm-start.js';
@@ -80,5 +81,26 @@ describeWithClient('admin console actions in chromium', checkChromium(), () => {
     await form.waitFor();
     expect(await form.getByLabel('Delegated to').inputValue()).toBe('contoso');
     expect(await form.getByRole('alert').count()).toBe(0);
+  });
+
+  it('says why a download failed', async () => {
+    const p = b.page;
+    const refuse = (route: Route) =>
+      route.fulfill({
+        status: 403,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ status: 403, code: 'FORBIDDEN', detail: 'exports are switched off here' }),
+      });
+    await p.route(
+      (u) => u.pathname === '/api/manage/audit' && u.searchParams.get('format') === 'csv',
+      refuse,
+    );
+    await open('#/audit?endpoint=alpha');
+    await p.getByRole('button', { name: 'Download CSV' }).click();
+    await p.getByRole('alert').filter({ hasText: 'exports are switched off here' }).waitFor();
+    await open('#/endpoints');
+    await p.getByRole('button', { name: 'CSV', exact: true }).first().click();
+    await p.getByRole('alert').filter({ hasText: 'exports are switched off here' }).waitFor();
+    await p.unrouteAll();
   });
 });

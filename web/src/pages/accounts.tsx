@@ -226,20 +226,14 @@ export function RaCertificates({ api, endpoint }: { api: Api; endpoint: string }
             'Download',
             (r) => (
               <span class="actions">
-                <button
-                  type="button"
-                  onClick={() => void api.download(`${path}/${r.thumbprintSha256}`, file(r, 'cer'))}
-                >
-                  DER
-                </button>
-                <button
-                  type="button"
-                  onClick={() =>
-                    void api.download(`${path}/${r.thumbprintSha256}?format=pem`, file(r, 'pem'))
-                  }
-                >
-                  PEM
-                </button>
+                <ActionButton
+                  label="DER"
+                  action={() => api.download(`${path}/${r.thumbprintSha256}`, file(r, 'cer'))}
+                />
+                <ActionButton
+                  label="PEM"
+                  action={() => api.download(`${path}/${r.thumbprintSha256}?format=pem`, file(r, 'pem'))}
+                />
               </span>
             ),
           ],

@@ -251,14 +251,10 @@ function EndpointActions(p: {
   return (
     <span class="actions">
       <a href={`#/audit?endpoint=${e.name}`}>View audit</a>
-      <button
-        type="button"
-        onClick={() =>
-          void api.download(`audit${q({ endpoint: e.name, format: 'csv' })}`, `audit-${e.name}.csv`)
-        }
-      >
-        CSV
-      </button>
+      <ActionButton
+        label="CSV"
+        action={() => api.download(`audit${q({ endpoint: e.name, format: 'csv' })}`, `audit-${e.name}.csv`)}
+      />
       {p.admin && !e.builtIn && (
         <>
           <button type="button" onClick={p.onEdit}>
