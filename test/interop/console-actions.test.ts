@@ -103,4 +103,49 @@ describeWithClient('admin console actions in chromium', checkChromium(), () => {
     await p.getByRole('alert').filter({ hasText: 'exports are switched off here' }).waitFor();
     await p.unrouteAll();
   });
+
+  it('revokes a held certificate for good with the reason it shows, not the hold again', async () => {
+    const p = b.page;
+    const subject = 'CN=<img src=x onerror="document.title=1">';
+    const cert = {
+      serialNumber: '0a1b2c',
+      subject,
+      sans: [],
+      issuer: 'CN=test CA',
+      notBefore: '2026-01-01T00:00:00Z',
+      notAfter: '2027-01-01T00:00:00Z',
+      thumbprintSha1: 'AA',
+      thumbprintSha256: 'BB',
+      endpoint: 'alpha',
+      authorization: 'account',
+      createdAt: '2026-01-01T00:00:00Z',
+      status: 'issued',
+    };
+    let record: Record<string, unknown> = cert;
+    const reasons: unknown[] = [];
+    await p.route('**/api/manage/certificates/0a1b2c', (route) => route.fulfill({ json: record }));
+    await p.route('**/api/manage/certificates/0a1b2c/revoke', (route) => {
+      const { reason } = route.request().postDataJSON() as { reason: string };
+      reasons.push(reason);
+      record = { ...cert, status: 'revoked', revocation: { reason, date: '2026-06-01T00:00:00Z' } };
+      return route.fulfill({ json: record });
+    });
+    await open('#/certificates?show=0a1b2c');
+    await p.getByRole('heading', { name: subject }).waitFor();
+    expect(await p.locator('main img').count()).toBe(0);
+    await p.getByLabel('Reason').selectOption('certificateHold');
+    p.once('dialog', (d) => void d.accept());
+    await p.getByRole('button', { name: 'Revoke certificate' }).click();
+    await p.getByRole('heading', { name: 'Revoke for good' }).waitFor();
+    expect(await p.getByLabel('Reason').inputValue()).toBe('keyCompromise');
+    let asked = '';
+    p.once('dialog', (d) => {
+      asked = d.message();
+      void d.accept();
+    });
+    await p.getByRole('button', { name: 'Revoke certificate' }).click();
+    await expect.poll(() => reasons).toEqual(['certificateHold', 'keyCompromise']);
+    expect(asked).toContain('(keyCompromise)');
+    await p.unrouteAll();
+  });
 });
