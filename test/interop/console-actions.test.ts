@@ -148,4 +148,39 @@ describeWithClient('admin console actions in chromium', checkChromium(), () => {
     expect(asked).toContain('(keyCompromise)');
     await p.unrouteAll();
   });
+
+  it('keeps a failed action’s error with its row when a row above it is deleted', async () => {
+    const p = b.page;
+    const ids = new Map<string, string>();
+    for (const name of ['b1', 'b2', 'b3']) {
+      const r = await fetch(`${host.baseUrl}/api/manage/endpoints/beta/accounts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${host.adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name }),
+      });
+      ids.set(name, String(((await r.json()) as { id: string }).id));
+    }
+    await open('#/endpoints?name=beta');
+    const table = p.getByRole('table', { name: 'Accounts' });
+    const rows = table.locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(3);
+    const [first = '', second = ''] = await table.locator('td[data-label="Name"]').allInnerTexts();
+    await p.route(`**/api/manage/endpoints/beta/accounts/${ids.get(second) ?? ''}`, (route) =>
+      route.request().method() === 'PATCH'
+        ? route.fulfill({
+            status: 412,
+            contentType: 'application/problem+json',
+            body: JSON.stringify({ status: 412, code: 'PRECONDITION_FAILED', detail: 'changed meanwhile' }),
+          })
+        : route.fallback(),
+    );
+    await rows.nth(1).getByRole('button', { name: 'Disable' }).click();
+    await rows.nth(1).getByRole('alert').filter({ hasText: 'changed meanwhile' }).waitFor();
+    p.once('dialog', (d) => void d.accept());
+    await rows.nth(0).getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => table.locator('td[data-label="Name"]').allInnerTexts()).not.toContain(first);
+    const withError = rows.filter({ has: p.getByRole('alert') });
+    expect(await withError.locator('td[data-label="Name"]').allInnerTexts()).toEqual([second]);
+    await p.unrouteAll();
+  });
 });

@@ -89,6 +89,11 @@ export function ActionButton(p: {
 export function Table<T>(p: {
   caption: string;
   rows: readonly T[] | undefined;
+  /**
+   * What identifies a row: a row's actions (an error shown next to a button) stay with it when
+   * the rows above it change, instead of passing to whatever row takes its place.
+   */
+  rowKey: (row: T) => string;
   columns: readonly [string, (row: T) => ComponentChildren][];
   empty?: string;
 }) {
@@ -107,8 +112,8 @@ export function Table<T>(p: {
           </tr>
         </thead>
         <tbody>
-          {(p.rows ?? []).map((r, i) => (
-            <tr key={i}>
+          {(p.rows ?? []).map((r) => (
+            <tr key={p.rowKey(r)}>
               {p.columns.map(([h, cell]) => (
                 <td key={h} data-label={h}>
                   {cell(r)}

@@ -76,6 +76,7 @@ function EventTable({ rows }: { rows: AuditEvent[] | undefined }) {
     <Table
       caption="Audit events"
       rows={rows}
+      rowKey={(e) => e.id}
       empty="No event matches."
       columns={[
         ['Time', (e) => date(e.time)],

@@ -215,6 +215,7 @@ function EndpointsTable({
     <Table
       caption={caption}
       rows={rows}
+      rowKey={(e) => e.name}
       columns={[
         ['Name', (e) => <a href={`#/endpoints?name=${e.name}`}>{e.displayName}</a>],
         ['URL', (e) => <code>{scepUrl(e.name)}</code>],

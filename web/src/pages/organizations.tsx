@@ -86,6 +86,7 @@ function OrganizationsTable({ api, orgs }: { api: Api; orgs: Load<Page<Organizat
     <Table
       caption="Organizations"
       rows={orgs.data?.value}
+      rowKey={(o) => o.id}
       columns={[
         ['Id', (o) => o.id],
         ['Name', (o) => o.displayName],
@@ -155,6 +156,7 @@ function AdministratorsTable({ api, admins }: { api: Api; admins: Load<Page<Admi
     <Table
       caption="Administrators"
       rows={admins.data?.value}
+      rowKey={(a) => a.principalId}
       empty="No administrator scope yet."
       columns={[
         ['Object id', (a) => <code>{a.principalId}</code>],
