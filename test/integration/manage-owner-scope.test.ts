@@ -39,19 +39,16 @@ describe('management writes stay in the owner scope', () => {
     identity = await startManageIdentity();
     host = await startTestHost(identity.settings);
     admin = manageClient(host.baseUrl, host.adminKey);
-    const departments = [
-      { id: 'it', displayName: 'IT' },
-      { id: 'hr', displayName: 'HR' },
-    ];
+    const departments = ['it', 'hr'].map((id) => ({ id, displayName: id.toUpperCase() }));
     expect(
       (await admin('POST', 'organizations', { id: 'org-a', displayName: 'A', departments })).status,
     ).toBe(201);
-    const scopes = {
-      [OPERATOR_IT]: [{ organization: 'org-a', department: 'it' }],
-      [OPERATOR_ORG]: [{ organization: 'org-a' }],
-    };
-    for (const [id, s] of Object.entries(scopes)) {
-      expect((await admin('PUT', `administrators/${id}`, { scopes: s })).status).toBe(200);
+    const itDept = { organization: 'org-a', department: 'it' };
+    for (const [id, scope] of [
+      [OPERATOR_IT, itDept],
+      [OPERATOR_ORG, { organization: 'org-a' }],
+    ] as const) {
+      expect((await admin('PUT', `administrators/${id}`, { scopes: [scope] })).status).toBe(200);
     }
     const delegatedTo = [{ organization: 'org-a' }];
     expect((await admin('POST', 'endpoints', { name: 'lab', type: 'device-scep', delegatedTo })).status).toBe(

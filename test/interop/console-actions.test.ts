@@ -18,13 +18,14 @@ describeWithClient('admin console actions in chromium', checkChromium(), () => {
   let b: Browser;
   let root: string;
 
-  const api = async (method: string, path: string, body: unknown): Promise<void> => {
+  const create = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
     const r = await fetch(`${host.baseUrl}/api/manage/${path}`, {
-      method,
+      method: 'POST',
       headers: { authorization: `Bearer ${host.adminKey}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
     expect(r.status, path).toBe(201);
+    return (await r.json()) as Record<string, unknown>;
   };
   const open = async (hash: string): Promise<void> => {
     await b.page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
@@ -34,10 +35,10 @@ describeWithClient('admin console actions in chromium', checkChromium(), () => {
     root = await mkdtemp(join(tmpdir(), 'scep-console-actions-'));
     host = await npmStart(join(root, 'data'));
     b = await launch(root);
-    await api('POST', 'organizations', { id: 'contoso', displayName: 'Contoso' });
+    await create('organizations', { id: 'contoso', displayName: 'Contoso' });
     for (const name of ['alpha', 'beta']) {
       const delegatedTo = [{ organization: 'contoso' }];
-      await api('POST', 'endpoints', {
+      await create('endpoints', {
         name,
         type: 'device-scep',
         displayName: name.toUpperCase(),
@@ -153,12 +154,7 @@ describeWithClient('admin console actions in chromium', checkChromium(), () => {
     const p = b.page;
     const ids = new Map<string, string>();
     for (const name of ['b1', 'b2', 'b3']) {
-      const r = await fetch(`${host.baseUrl}/api/manage/endpoints/beta/accounts`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${host.adminKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name }),
-      });
-      ids.set(name, String(((await r.json()) as { id: string }).id));
+      ids.set(name, String((await create('endpoints/beta/accounts', { name })).id));
     }
     await open('#/endpoints?name=beta');
     const table = p.getByRole('table', { name: 'Accounts' });

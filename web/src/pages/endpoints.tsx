@@ -85,6 +85,8 @@ export function EndpointsPage({ api, role, params }: { api: Api; role: Role; par
   const [filter, setFilter] = useState('');
   const [group, setGroup] = useState<GroupBy>('none');
   const [editing, setEditing] = useState<Endpoint | 'new'>();
+  // The form is keyed by it: another endpoint's form starts with its own values, no earlier error.
+  const existing = editing === 'new' ? undefined : editing;
   const open = params.get('name');
   const admin = role === 'CA.Admin';
   const rows = (data?.value ?? []).filter((e) =>
@@ -114,15 +116,7 @@ export function EndpointsPage({ api, role, params }: { api: Api; role: Role; par
             : undefined
         }
       />
-      {editing && (
-        // Keyed: another endpoint's form starts with its own values and no earlier error.
-        <EndpointForm
-          key={editing === 'new' ? '' : editing.name}
-          api={api}
-          existing={editing === 'new' ? undefined : editing}
-          onDone={done}
-        />
-      )}
+      {editing && <EndpointForm key={existing?.name ?? ''} api={api} existing={existing} onDone={done} />}
       <ErrorBox error={error} />
       {groups.map((g) => (
         <section key={g} aria-label={g || 'Endpoints'}>
