@@ -179,4 +179,18 @@ describeWithClient('admin console actions in chromium', checkChromium(), () => {
     expect(await withError.locator('td[data-label="Name"]').allInnerTexts()).toEqual([second]);
     await p.unrouteAll();
   });
+
+  it('shows a validation problem once', async () => {
+    const p = b.page;
+    await open('#/endpoints?name=alpha');
+    await p.locator('#ep-detail', { hasText: 'ALPHA' }).waitFor();
+    await p.getByLabel('Account name').fill('typo');
+    await p.getByLabel('Organization/department').fill('contoso/retial');
+    await p.getByRole('button', { name: 'Create account' }).click();
+    const alert = p.getByRole('alert').filter({ hasText: 'retial' });
+    await alert.waitFor();
+    expect(await alert.innerText()).toBe(
+      'the account is invalid: department: "contoso" has no department "retial"',
+    );
+  });
 });
