@@ -87,7 +87,9 @@ export class Endpoints {
   async update(actor: Actor, name: string, patch: unknown, ifMatch?: string): Promise<Versioned<Endpoint>> {
     const before = await this.find(actor, name);
     requirePermission(actor, 'configure');
-    requireWritable(actor, [...endpointOwners(before), ...(delegationsNamed(patch) ?? [])], 'the endpoint');
+    requireWritable(actor, endpointOwners(before), 'the endpoint');
+    const after = delegationsNamed(patch);
+    if (after) requireWritable(actor, after, 'the endpoint');
     const e = await updateEndpoint(this.d, name, patch, ifMatch);
     this.cache.forget(name);
     this.changes.recordChange(

@@ -197,3 +197,36 @@ describe('revocation authorization', () => {
     expect(await refusal(certificates.forRevocation(operatorB, serial))).toBe('NOT_FOUND');
   });
 });
+
+describe('configuration writes stay in the owner scope', () => {
+  // Authentication gives CA.Admin the whole CA; the rule holds for any actor that configures.
+  const all: Actor = { id: 'k', role: 'CA.Admin', scope: 'all' };
+  const orgA: Actor = { id: 'a', role: 'CA.Admin', scope: [{ organization: 'a' }] };
+  const itA: Actor = { id: 'i', role: 'CA.Admin', scope: [{ organization: 'a', department: 'it' }] };
+
+  it('fail/an organization or department administrator configures nothing outside it (403)', async () => {
+    const { manage } = await management({ AppConfig__DataDir: dataDir() });
+    const departments = ['it', 'hr'].map((id) => ({ id, displayName: id }));
+    await manage.organizations.create(all, { id: 'a', displayName: 'A', departments });
+    await manage.organizations.create(all, { id: 'b', displayName: 'B' });
+    const lab = { name: 'lab', type: 'device-scep', delegatedTo: [{ organization: 'a' }] };
+    expect((await manage.endpoints.create(orgA, lab)).value.name).toBe('lab');
+    const refused = [
+      () => manage.endpoints.create(orgA, { name: 'wide', type: 'device-scep' }),
+      () => manage.endpoints.update(orgA, 'lab', { delegatedTo: null }),
+      () => manage.endpoints.update(orgA, 'lab', { delegatedTo: [{ organization: 'b' }] }),
+      () => manage.endpoints.update(itA, 'lab', { displayName: 'x' }),
+      () => manage.departments.create(itA, 'a', { id: 'ops', displayName: 'Ops' }),
+      () => manage.organizations.update(itA, 'a', { displayName: 'x' }),
+      () =>
+        manage.administrators.put(orgA, '0a0a0a0a-0000-4000-8000-00000000000a', {
+          scopes: [{ organization: 'b' }],
+        }),
+    ];
+    for (const write of refused) expect(await refusal(write())).toBe('FORBIDDEN');
+    expect((await manage.departments.update(itA, 'a', 'it', { displayName: 'IT' })).value.displayName).toBe(
+      'IT',
+    );
+    expect((await manage.endpoints.get(all, 'lab')).value.delegatedTo).toEqual([{ organization: 'a' }]);
+  });
+});
