@@ -216,6 +216,7 @@ describe('configuration writes stay in the owner scope', () => {
       () => manage.endpoints.update(orgA, 'lab', { delegatedTo: null }),
       () => manage.endpoints.update(orgA, 'lab', { delegatedTo: [{ organization: 'b' }] }),
       () => manage.endpoints.update(itA, 'lab', { displayName: 'x' }),
+      () => manage.raCertificates.renew(itA, 'lab'),
       () => manage.departments.create(itA, 'a', { id: 'ops', displayName: 'Ops' }),
       () => manage.organizations.update(itA, 'a', { displayName: 'x' }),
       () =>
