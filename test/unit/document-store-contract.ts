@@ -153,6 +153,14 @@ export function documentStoreContract(
       expect(pages).toBe(3);
     });
 
+    it('bad/list refuses a continuation token the store did not issue', async () => {
+      const c = store.collection<Account>('accounts');
+      await c.create(account('a'));
+      for (const continuationToken of ['abc', '-1', '{', '1.5']) {
+        expect(await codeOf(c.list({}, { continuationToken })), continuationToken).toBe('BAD_REQUEST');
+      }
+    });
+
     it('ok/collections are separate', async () => {
       await store.collection<Account>('accounts').create(account('x'));
       expect((await store.collection<{ id: string }>('organizations').list()).items).toEqual([]);
