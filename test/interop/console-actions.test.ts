@@ -193,4 +193,21 @@ describeWithClient('admin console actions in chromium', checkChromium(), () => {
       'the account is invalid: department: "contoso" has no department "retial"',
     );
   });
+
+  it('shows a failed scope save under its form, and clears it when a save succeeds', async () => {
+    const p = b.page;
+    await open('#/organizations');
+    const form = p.getByRole('form', { name: "Set an administrator's scope" });
+    await form.getByLabel('Entra object id').fill('not-a-guid');
+    await form.getByLabel('Scopes').fill('contoso');
+    await form.getByRole('button', { name: 'Save scope' }).click();
+    const refused = p.getByRole('alert').filter({ hasText: 'principalId' });
+    await refused.waitFor();
+    // Under the administrators' form, not under the organizations.
+    expect(await form.locator('xpath=following-sibling::*[1]').innerText()).toContain('principalId');
+    await form.getByLabel('Entra object id').fill('0a0a0a0a-0000-4000-8000-00000000000a');
+    await form.getByRole('button', { name: 'Save scope' }).click();
+    await p.getByRole('cell', { name: '0a0a0a0a-0000-4000-8000-00000000000a' }).waitFor();
+    expect(await refused.count()).toBe(0);
+  });
 });
