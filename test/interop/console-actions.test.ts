@@ -210,4 +210,26 @@ describeWithClient('admin console actions in chromium', checkChromium(), () => {
     await p.getByRole('cell', { name: '0a0a0a0a-0000-4000-8000-00000000000a' }).waitFor();
     expect(await refused.count()).toBe(0);
   });
+
+  it('shows the latest search, not an earlier one that answered later', async () => {
+    const p = b.page;
+    const row = (subject: string) => ({
+      serialNumber: subject === 'CN=slow' ? '01' : '02',
+      subject,
+      endpoint: 'alpha',
+      status: 'issued',
+      notAfter: '2027-01-01T00:00:00Z',
+    });
+    await p.route('**/api/manage/certificates?*', async (route) => {
+      const subject = new URL(route.request().url()).searchParams.get('subject');
+      if (subject === 'slow') await new Promise((r) => setTimeout(r, 1500));
+      await route.fulfill({ json: { value: [row(`CN=${subject ?? ''}`)], continuationToken: null } });
+    });
+    await open('#/certificates?subject=slow');
+    await open('#/certificates?subject=fast');
+    await p.getByRole('link', { name: 'CN=fast' }).waitFor();
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await p.locator('td[data-label="Subject"]').allInnerTexts()).toEqual(['CN=fast']);
+    await p.unrouteAll();
+  });
 });
