@@ -9,7 +9,8 @@ import {
 } from '../endpoints/accounts.js';
 import type { ManageDeps } from '../endpoints/manage.js';
 import type { AccountView } from '../model/account.js';
-import type { Endpoint } from '../model/endpoint.js';
+import { soleOwner, type Endpoint } from '../model/endpoint.js';
+import type { ChangePlace } from '../audit/changes.js';
 import { DEFAULT_PAGE_SIZE, type Stored } from '../store/documents.js';
 import { pageFor } from './scoped-page.js';
 import type { ChangeLog } from './audit.js';
@@ -34,6 +35,15 @@ function owners(a: unknown, e: Endpoint): readonly Owner[] {
 }
 
 const view = ({ etag, ...value }: Stored<AccountView>): Versioned<AccountView> => ({ value, etag });
+
+/**
+ * Where an account's change is audited: its endpoint and its owner, which for an account that
+ * names none is the endpoint's delegation, so that its organization's administrators read it.
+ */
+const where = (e: Endpoint, a: AccountView): ChangePlace => ({
+  endpoint: e.name,
+  ...soleOwner(owners(a, e)),
+});
 
 /**
  * Accounts and one-time challenges of an endpoint: CA.Admin and CA.Operator (in scope) manage
@@ -99,7 +109,7 @@ export class Accounts {
       `endpoints/${endpoint}/accounts/${account.id}`,
       null,
       view(account).value,
-      { endpoint },
+      where(e, account),
     );
     return { value: { ...view(account).value, ...secret }, etag: account.etag };
   }
@@ -130,13 +140,13 @@ export class Accounts {
       `endpoints/${endpoint}/accounts/${id}`,
       before.value,
       view(a).value,
-      { endpoint },
+      where(e, a),
     );
     return view(a);
   }
 
   async delete(actor: Actor, endpoint: string, id: string, ifMatch?: string): Promise<void> {
-    const { before } = await this.forChange(actor, endpoint, id);
+    const { e, before } = await this.forChange(actor, endpoint, id);
     await deleteAccount(this.d, endpoint, id, ifMatch ?? before.etag);
     this.changes.recordChange(
       actor,
@@ -144,7 +154,7 @@ export class Accounts {
       `endpoints/${endpoint}/accounts/${id}`,
       before.value,
       null,
-      { endpoint },
+      where(e, before.value),
     );
   }
 
@@ -166,7 +176,7 @@ export class Accounts {
       `endpoints/${endpoint}/accounts/${r.account.id}`,
       null,
       view(r.account).value,
-      { endpoint },
+      where(e, r.account),
     );
     const location = `/api/manage/endpoints/${encodeURIComponent(endpoint)}/accounts/${r.account.id}`;
     return { value: { challenge: r.challenge, expiresAt: r.expiresAt, id: r.account.id }, location };

@@ -149,6 +149,13 @@ describe('management writes stay in the owner scope', () => {
     ]);
   });
 
+  it('ok/the organization reads the changes of an account owned through the endpoint’s delegation', async () => {
+    const id = String((await admin('POST', 'endpoints/lab/challenges', {})).body.id);
+    const r = await orgOp('GET', 'audit?endpoint=lab&outcome=changed');
+    const created = r.body.value?.find((e) => String(e.message).includes(id));
+    expect(created).toMatchObject({ operation: 'challenge.create', organization: 'org-a' });
+  });
+
   it('ok/an organization operator uses any department of it, or the whole organization', async () => {
     const r = await orgOp('POST', 'endpoints/lab/accounts', { name: 'o', organization: 'org-a' });
     expect(r.status).toBe(201);
