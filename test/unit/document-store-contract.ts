@@ -161,6 +161,16 @@ export function documentStoreContract(
       }
     });
 
+    it('ok/an id no stored document can have (a URL path: / ? #) is simply not found', async () => {
+      const c = store.collection<Account>('accounts');
+      await c.create(account('a'));
+      for (const id of ['a#b', 'a?b', 'a/b', 'x'.repeat(300)]) {
+        expect(await c.get(id, 'lab'), id).toBeUndefined();
+        expect(await c.get('a', id), id).toBeUndefined();
+        expect(await c.delete(id, 'lab'), id).toBe(false);
+      }
+    });
+
     it('ok/collections are separate', async () => {
       await store.collection<Account>('accounts').create(account('x'));
       expect((await store.collection<{ id: string }>('organizations').list()).items).toEqual([]);
