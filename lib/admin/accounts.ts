@@ -9,21 +9,41 @@ import {
 } from '../endpoints/accounts.js';
 import type { ManageDeps } from '../endpoints/manage.js';
 import type { AccountView } from '../model/account.js';
-import type { Endpoint } from '../model/endpoint.js';
+import { soleOwner, type Endpoint } from '../model/endpoint.js';
+import type { ChangePlace } from '../audit/changes.js';
 import { DEFAULT_PAGE_SIZE, type Stored } from '../store/documents.js';
 import { pageFor } from './scoped-page.js';
-import { AppError } from '../errors.js';
 import type { ChangeLog } from './audit.js';
 import type { Endpoints } from './endpoints.js';
+import type { Organizations } from './organizations.js';
+import { invalid } from '../model/problems.js';
 import type { Page, PageRequest, Versioned } from './paging.js';
 import { requirePermission, type Actor } from './roles.js';
-import { hidden, inScope, type Owner } from './scope.js';
+import { hidden, inScope, requireWritable, type Owner } from './scope.js';
 
-/** An account belongs to its organization/department, or else to its endpoint's delegation. */
-const owners = (a: AccountView, e: Endpoint): readonly Owner[] =>
-  a.organization !== undefined ? [{ organization: a.organization, department: a.department }] : e.delegatedTo;
+/**
+ * An account belongs to its organization/department, or else to its endpoint's delegation. The
+ * same holds for what a create body or an account after a patch names.
+ */
+function owners(a: unknown, e: Endpoint): readonly Owner[] {
+  const { organization, department } = (a !== null && typeof a === 'object' ? a : {}) as {
+    organization?: unknown;
+    department?: unknown;
+  };
+  if (typeof organization !== 'string') return e.delegatedTo;
+  return [{ organization, department: typeof department === 'string' ? department : undefined }];
+}
 
 const view = ({ etag, ...value }: Stored<AccountView>): Versioned<AccountView> => ({ value, etag });
+
+/**
+ * Where an account's change is audited: its endpoint and its owner, which for an account that
+ * names none is the endpoint's delegation, so that its organization's administrators read it.
+ */
+const where = (e: Endpoint, a: AccountView): ChangePlace => ({
+  endpoint: e.name,
+  ...soleOwner(owners(a, e)),
+});
 
 /**
  * Accounts and one-time challenges of an endpoint: CA.Admin and CA.Operator (in scope) manage
@@ -35,6 +55,7 @@ export class Accounts {
     private readonly d: ManageDeps,
     private readonly endpoints: Endpoints,
     private readonly changes: ChangeLog,
+    private readonly orgs: Pick<Organizations, 'exists'>,
   ) {}
 
   async list(actor: Actor, endpoint: string, page: PageRequest): Promise<Page<AccountView>> {
@@ -50,10 +71,27 @@ export class Accounts {
   }
 
   async get(actor: Actor, endpoint: string, id: string): Promise<Versioned<AccountView>> {
+    return view((await this.find(actor, endpoint, id)).a);
+  }
+
+  /** The account and its endpoint, when the actor may see both; NOT_FOUND otherwise. */
+  private async find(
+    actor: Actor,
+    endpoint: string,
+    id: string,
+  ): Promise<{ e: Endpoint; a: Stored<AccountView> }> {
     const e = await this.endpoints.find(actor, endpoint);
     const a = await getAccount(this.d, endpoint, id);
     if (!a || !inScope(actor, owners(a, e))) throw hidden(`account '${id}'`);
-    return view(a);
+    return { e, a };
+  }
+
+  /** Find an account to change: in scope (404), a role that operates (403), owned by the actor (403). */
+  private async forChange(actor: Actor, endpoint: string, id: string) {
+    const found = await this.find(actor, endpoint, id);
+    requirePermission(actor, 'operate');
+    requireWritable(actor, owners(found.a, found.e), 'the account');
+    return { e: found.e, before: view(found.a) };
   }
 
   /** 201 body: the account plus `challenge`, or `username` and `password` for an `ndes` account. */
@@ -61,7 +99,8 @@ export class Accounts {
     const e = await this.endpoints.find(actor, endpoint);
     requirePermission(actor, 'operate');
     const input = withOwner(actor, e, body);
-    requireOwnerInScope(actor, e, input);
+    requireWritable(actor, owners(input, e), 'an account');
+    await this.requireKnownOwner(input, 'account');
     const created: CreatedAccount = await createAccount(this.d, endpoint, input);
     const { account, ...secret } = created;
     this.changes.recordChange(
@@ -70,7 +109,7 @@ export class Accounts {
       `endpoints/${endpoint}/accounts/${account.id}`,
       null,
       view(account).value,
-      { endpoint },
+      where(e, account),
     );
     return { value: { ...view(account).value, ...secret }, etag: account.etag };
   }
@@ -82,16 +121,17 @@ export class Accounts {
     patch: unknown,
     ifMatch?: string,
   ): Promise<Versioned<AccountView>> {
-    const before = await this.get(actor, endpoint, id);
-    requirePermission(actor, 'operate');
+    const { e, before } = await this.forChange(actor, endpoint, id);
     if (patch !== null && typeof patch === 'object' && ('organization' in patch || 'department' in patch)) {
-      // The owner the patch leaves: a department alone moves the account within its organization.
+      // The owner the patch leaves (null removes): a department alone moves the account within
+      // its organization.
       const p = patch as { organization?: unknown; department?: unknown };
       const owner = {
         organization: 'organization' in p ? p.organization : before.value.organization,
         department: 'department' in p ? p.department : before.value.department,
       };
-      requireOwnerInScope(actor, await this.endpoints.find(actor, endpoint), owner);
+      requireWritable(actor, owners(owner, e), 'an account');
+      await this.requireKnownOwner(owner, 'account');
     }
     const a = await updateAccount(this.d, endpoint, id, patch, ifMatch ?? before.etag);
     this.changes.recordChange(
@@ -100,14 +140,13 @@ export class Accounts {
       `endpoints/${endpoint}/accounts/${id}`,
       before.value,
       view(a).value,
-      { endpoint },
+      where(e, a),
     );
     return view(a);
   }
 
   async delete(actor: Actor, endpoint: string, id: string, ifMatch?: string): Promise<void> {
-    const before = await this.get(actor, endpoint, id);
-    requirePermission(actor, 'operate');
+    const { e, before } = await this.forChange(actor, endpoint, id);
     await deleteAccount(this.d, endpoint, id, ifMatch ?? before.etag);
     this.changes.recordChange(
       actor,
@@ -115,7 +154,7 @@ export class Accounts {
       `endpoints/${endpoint}/accounts/${id}`,
       before.value,
       null,
-      { endpoint },
+      where(e, before.value),
     );
   }
 
@@ -128,7 +167,8 @@ export class Accounts {
     const e = await this.endpoints.find(actor, endpoint);
     requirePermission(actor, 'operate');
     const input = withOwner(actor, e, body ?? {});
-    requireOwnerInScope(actor, e, input);
+    requireWritable(actor, owners(input, e), 'a one-time challenge');
+    await this.requireKnownOwner(input, 'challenge');
     const r = await createOneTimeChallenge(this.d, endpoint, input);
     this.changes.recordChange(
       actor,
@@ -136,10 +176,28 @@ export class Accounts {
       `endpoints/${endpoint}/accounts/${r.account.id}`,
       null,
       view(r.account).value,
-      { endpoint },
+      where(e, r.account),
     );
     const location = `/api/manage/endpoints/${encodeURIComponent(endpoint)}/accounts/${r.account.id}`;
     return { value: { challenge: r.challenge, expiresAt: r.expiresAt, id: r.account.id }, location };
+  }
+
+  /**
+   * The organization and department an account names must exist (400), as an endpoint's
+   * delegation must: an account of a misspelt department is in no administrator's scope.
+   * Values of the wrong type are left to the schema.
+   */
+  private async requireKnownOwner(input: unknown, what: string): Promise<void> {
+    const { organization: org, department: dept } = (input ?? {}) as Record<string, unknown>;
+    const named = (v: unknown): v is string => typeof v === 'string';
+    if (!named(org)) {
+      if (named(dept) && org == null) throw invalid(what, ['department: needs an organization']);
+      return;
+    }
+    if (!(await this.orgs.exists(org)))
+      throw invalid(what, [`organization: there is no organization "${org}"`]);
+    if (named(dept) && !(await this.orgs.exists(org, dept)))
+      throw invalid(what, [`department: "${org}" has no department "${dept}"`]);
   }
 }
 
@@ -152,35 +210,12 @@ function withOwner(actor: Actor, e: Endpoint, body: unknown): unknown {
   const b = body as Record<string, unknown>;
   if (b.organization !== undefined) return body;
   const entry = actor.scope.find((s) => inScope({ ...actor, scope: [s] }, e.delegatedTo));
+  // A department named in the body stays: the owner check refuses one outside the scope.
   return entry
     ? {
-        ...b,
         organization: entry.organization,
         ...(entry.department ? { department: entry.department } : {}),
+        ...b,
       }
     : body;
-}
-
-/** A scoped caller may only give accounts to organizations/departments it administers (403). */
-function requireOwnerInScope(actor: Actor, e: Endpoint, input: unknown): void {
-  if (actor.scope === 'all') return;
-  const b = (input ?? {}) as { organization?: unknown; department?: unknown };
-  const owner: readonly Owner[] =
-    typeof b.organization === 'string'
-      ? [
-          {
-            organization: b.organization,
-            department: typeof b.department === 'string' ? b.department : undefined,
-          },
-        ]
-      : e.delegatedTo;
-  if (!inScope(actor, owner)) {
-    throw new AppError(
-      'FORBIDDEN',
-      'accounts can only belong to organizations and departments you administer',
-      {
-        detail: { reason: 'owner_out_of_scope' },
-      },
-    );
-  }
 }

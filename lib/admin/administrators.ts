@@ -7,7 +7,7 @@ import { soleOwner } from '../model/endpoint.js';
 import type { Organizations } from './organizations.js';
 import { docPage, type Page, type PageRequest, type Versioned } from './paging.js';
 import { ROLES, requirePermission, type Actor } from './roles.js';
-import { hidden } from './scope.js';
+import { hidden, requireWritable } from './scope.js';
 
 /**
  * Administrators' scopes: an Entra user or group object id mapped to the organizations and
@@ -66,6 +66,7 @@ export class Administrators {
     if (!parsed.success || problems.length > 0) throw invalid('administrator', problems);
     const doc: AdministratorDoc = { ...parsed.data, id };
     const current = await this.docs.get(id, id);
+    requireWritable(actor, [...(current?.scopes ?? []), ...doc.scopes], 'the administrator');
     const stored = current
       ? await this.docs.replace(doc, ifMatch ?? current.etag)
       : await this.docs.create(doc);
@@ -84,6 +85,7 @@ export class Administrators {
   async delete(actor: Actor, principalId: string, ifMatch?: string): Promise<void> {
     requirePermission(actor, 'configure');
     const current = await this.find(principalId);
+    requireWritable(actor, current.scopes, 'the administrator');
     await this.docs.delete(current.id, current.id, ifMatch ?? current.etag);
     this.changes.recordChange(
       actor,

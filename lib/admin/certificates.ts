@@ -5,7 +5,7 @@ import type { Page, PageRequest } from './paging.js';
 import { pageFor } from './scoped-page.js';
 import { DEFAULT_SEARCH_LIMIT } from '../store/cosmos-query.js';
 import { requirePermission, type Actor } from './roles.js';
-import { hidden, inScope, soleOrganization } from './scope.js';
+import { hidden, inScope, requireWritable, soleOrganization } from './scope.js';
 import { invalid, zodProblems } from '../model/problems.js';
 import { canonicalSerial } from '../revocation/reasons.js';
 import { instant } from '../model/instant.js';
@@ -124,13 +124,15 @@ export class Certificates {
   }
 
   /**
-   * The record an actor may revoke or release: in scope (else NOT_FOUND) and with a role that
-   * operates (CA.Admin, CA.Operator; else FORBIDDEN). `POST certificates/{serial}/revoke` calls
-   * this, then the revocation use case, then ChangeLog.recordChange.
+   * The record an actor may revoke or release: in scope (else NOT_FOUND), with a role that
+   * operates (CA.Admin, CA.Operator; else FORBIDDEN) and owned where the actor may write (a
+   * department's operator does not revoke an organization-wide certificate; else FORBIDDEN).
+   * `POST certificates/{serial}/revoke` calls this, then the revocation use case.
    */
   async forRevocation(actor: Actor, serial: string): Promise<CertificateRecord> {
     const r = await this.find(actor, serial);
     requirePermission(actor, 'operate');
+    requireWritable(actor, [r], 'the certificate');
     return r;
   }
 

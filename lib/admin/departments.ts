@@ -3,10 +3,10 @@ import { departmentSchema, type Department, type Organization } from '../model/o
 import { invalid, zodProblems } from '../model/problems.js';
 import type { Stored } from '../store/documents.js';
 import { AppError } from '../errors.js';
-import type { Organizations } from './organizations.js';
+import { seenBy, type Organizations } from './organizations.js';
 import type { Page, Versioned } from './paging.js';
 import { requirePermission, type Actor } from './roles.js';
-import { hidden, inScope } from './scope.js';
+import { hidden, inScope, requireWritable } from './scope.js';
 
 /**
  * Departments live inside their organization's document, so a department's etag is its
@@ -18,7 +18,7 @@ export class Departments {
 
   async list(actor: Actor, organization: string): Promise<Page<Department>> {
     const org = await this.orgs.find(actor, organization);
-    return { value: org.departments.filter((d) => visible(actor, org, d.id)) };
+    return { value: [...seenBy(actor, org).departments] };
   }
 
   async get(actor: Actor, organization: string, id: string): Promise<Versioned<Department>> {
@@ -32,13 +32,18 @@ export class Departments {
     const parsed = departmentSchema.safeParse(body);
     if (!parsed.success) throw invalid('department', zodProblems(parsed.error));
     const dept = parsed.data;
+    requireWritable(actor, [{ organization, department: dept.id }], 'the department');
     if (org.departments.some((d) => d.id === dept.id)) {
       throw new AppError('CONFLICT', `department '${dept.id}' already exists in '${organization}'`);
     }
-    const saved = await this.orgs.save(actor, 'department.create', org, {
-      ...org,
-      departments: [...org.departments, dept],
-    });
+    const saved = await this.orgs.save(
+      actor,
+      'department.create',
+      org,
+      { ...org, departments: [...org.departments, dept] },
+      undefined,
+      { id: dept.id, before: null, after: dept },
+    );
     return { value: dept, etag: saved.etag };
   }
 
@@ -52,21 +57,31 @@ export class Departments {
     const org = await this.orgs.find(actor, organization);
     const before = pick(actor, org, id);
     requirePermission(actor, 'configure');
+    requireWritable(actor, [{ organization, department: id }], 'the department');
     const parsed = departmentSchema.safeParse(mergePatch(before, patch));
     if (!parsed.success) throw invalid('department', zodProblems(parsed.error));
     if (parsed.data.id !== id) throw invalid('department', ['id: cannot be changed']);
     const departments = org.departments.map((d) => (d.id === id ? parsed.data : d));
-    const saved = await this.orgs.save(actor, 'department.update', org, { ...org, departments }, ifMatch);
+    const saved = await this.orgs.save(actor, 'department.update', org, { ...org, departments }, ifMatch, {
+      id,
+      before,
+      after: parsed.data,
+    });
     return { value: parsed.data, etag: saved.etag };
   }
 
   async delete(actor: Actor, organization: string, id: string, ifMatch?: string): Promise<void> {
     const org = await this.orgs.find(actor, organization);
-    pick(actor, org, id);
+    const before = pick(actor, org, id);
     requirePermission(actor, 'configure');
+    requireWritable(actor, [{ organization, department: id }], 'the department');
     await this.orgs.references.requireUnused(organization, id);
     const departments = org.departments.filter((d) => d.id !== id);
-    await this.orgs.save(actor, 'department.delete', org, { ...org, departments }, ifMatch);
+    await this.orgs.save(actor, 'department.delete', org, { ...org, departments }, ifMatch, {
+      id,
+      before,
+      after: null,
+    });
   }
 }
 

@@ -7,16 +7,25 @@ import {
   type ManageDeps,
 } from '../endpoints/manage.js';
 import type { ChangePlace } from '../audit/changes.js';
-import { soleOwner, type Endpoint } from '../model/endpoint.js';
+import { delegationSchema, soleOwner, type Endpoint } from '../model/endpoint.js';
 import { DEFAULT_PAGE_SIZE, type Stored } from '../store/documents.js';
 import { pageFor } from './scoped-page.js';
 import type { ChangeLog } from './audit.js';
 import type { Page, PageRequest, Versioned } from './paging.js';
 import { requirePermission, type Actor } from './roles.js';
-import { hidden, inScope } from './scope.js';
+import { hidden, inScope, requireWritable, type Owner } from './scope.js';
 
 /** An endpoint's owners: the organizations/departments it is delegated to (built-ins: none). */
 export const endpointOwners = (e: Endpoint): Endpoint['delegatedTo'] => e.delegatedTo;
+
+/**
+ * The delegations a create body or a patch names (undefined: the patch leaves them); a value
+ * the schema refuses names none here and is answered 400 by the use case.
+ */
+function delegationsNamed(body: unknown): readonly Owner[] | undefined {
+  if (body === null || typeof body !== 'object' || !('delegatedTo' in body)) return undefined;
+  return delegationSchema.array().safeParse(body.delegatedTo).data ?? [];
+}
 
 /** Where an endpoint's changes are audited: its partition, its one owner if it has one. */
 export const place = (e: Endpoint): ChangePlace => ({ endpoint: e.name, ...soleOwner(endpointOwners(e)) });
@@ -68,6 +77,7 @@ export class Endpoints {
 
   async create(actor: Actor, body: unknown): Promise<Versioned<Endpoint>> {
     requirePermission(actor, 'configure');
+    requireWritable(actor, delegationsNamed(body) ?? [], 'the endpoint');
     const e = await createEndpoint(this.d, body);
     this.cache.forget(e.name);
     this.changes.recordChange(actor, 'endpoint.create', `endpoints/${e.name}`, null, view(e).value, place(e));
@@ -77,6 +87,9 @@ export class Endpoints {
   async update(actor: Actor, name: string, patch: unknown, ifMatch?: string): Promise<Versioned<Endpoint>> {
     const before = await this.find(actor, name);
     requirePermission(actor, 'configure');
+    requireWritable(actor, endpointOwners(before), 'the endpoint');
+    const after = delegationsNamed(patch);
+    if (after) requireWritable(actor, after, 'the endpoint');
     const e = await updateEndpoint(this.d, name, patch, ifMatch);
     this.cache.forget(name);
     this.changes.recordChange(
@@ -93,6 +106,7 @@ export class Endpoints {
   async delete(actor: Actor, name: string, ifMatch?: string): Promise<void> {
     const before = await this.find(actor, name);
     requirePermission(actor, 'configure');
+    requireWritable(actor, endpointOwners(before), 'the endpoint');
     if (!(await deleteEndpoint(this.d, name, ifMatch))) throw hidden(`endpoint '${name}'`);
     this.cache.forget(name);
     this.changes.recordChange(

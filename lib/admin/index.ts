@@ -65,7 +65,7 @@ export function createManageApi(d: ManageApiDeps): ManageApi {
     auth: new ManageAuth({ adminKey: d.adminKey, tokens: d.tokens, admins, realm: d.realm }),
     changes,
     endpoints,
-    accounts: new Accounts(d.endpoints, endpoints, changes),
+    accounts: new Accounts(d.endpoints, endpoints, changes, organizations),
     organizations,
     departments: new Departments(organizations),
     administrators: new Administrators(admins, organizations, changes),

@@ -3,10 +3,10 @@ import { certificateFile, type CertificateFile } from './cert-file.js';
 import type { Endpoints } from './endpoints.js';
 import type { Page } from './paging.js';
 import type { Actor } from './roles.js';
-import { hidden } from './scope.js';
+import { hidden, requireWritable } from './scope.js';
 import { requirePermission } from './roles.js';
 import type { ChangeLog } from './audit.js';
-import { place } from './endpoints.js';
+import { endpointOwners, place } from './endpoints.js';
 import { AppError } from '../errors.js';
 
 /** What the management API shows of an RA certificate (never its key reference). */
@@ -54,6 +54,7 @@ export class RaCertificatesApi {
   async renew(actor: Actor, endpoint: string): Promise<RaCertificateSummary> {
     const e = await this.endpoints.find(actor, endpoint);
     requirePermission(actor, 'configure');
+    requireWritable(actor, endpointOwners(e), 'the endpoint');
     if (!this.ra) throw new AppError('METHOD_NOT_ALLOWED', 'RA certificates are managed by the running app');
     const c = await this.ra.renew(endpoint, actor.id);
     this.changes.recordChange(

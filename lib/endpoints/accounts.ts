@@ -145,7 +145,13 @@ export async function updateAccount(
   };
   const parsed = accountUpdateSchema.safeParse(stripUndefined(mergePatch(editable, patch)));
   if (!parsed.success) throw invalid('account', zodProblems(parsed.error));
-  const next: Account = { ...current, ...parsed.data, updatedAt: d.clock().toISOString() };
+  // What the patch removed (null, RFC 7396) is absent from parsed.data: not kept from current.
+  const kept = Object.fromEntries(Object.entries(current).filter(([k]) => !(k in editable)));
+  const next: Account = {
+    ...(kept as Omit<Account, keyof typeof editable>),
+    ...parsed.data,
+    updatedAt: d.clock().toISOString(),
+  };
   return accountView(await accountsOf(d.docs).replace(next, ifMatch ?? current.etag));
 }
 

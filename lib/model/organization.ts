@@ -24,6 +24,9 @@ export const departmentSchema = z.strictObject({
 export const organizationInputSchema = z.strictObject({
   id: z.string().regex(ID, 'must be 1-64 letters, digits, dots, underscores or hyphens'),
   displayName: z.string().min(1).max(200),
-  departments: z.array(departmentSchema).default([]),
+  departments: z
+    .array(departmentSchema)
+    .refine((ds) => new Set(ds.map((d) => d.id)).size === ds.length, 'must not name a department twice')
+    .default([]),
 });
 export type OrganizationInput = z.input<typeof organizationInputSchema>;

@@ -12,7 +12,7 @@ import {
   type DocumentStore,
   type Stored,
 } from './documents.js';
-import { statusOf } from './cosmos-calls.js';
+import { isStorableId, statusOf } from './cosmos-calls.js';
 import { decodeContinuation, encodeContinuation } from './cosmos-query.js';
 import { DOCUMENT_CONTAINERS } from './cosmos-schema.js';
 
@@ -47,6 +47,8 @@ class CosmosCollection<T extends Doc> extends CollectionBase<T> implements Docum
   }
 
   get(id: string, partition: string): Promise<Stored<T> | undefined> {
+    // An id Cosmos DB cannot hold (a URL path: / ? #) names no document; asked, it fails the read.
+    if (!isStorableId(id) || !isStorableId(partition)) return Promise.resolve(undefined);
     return this.run('read', async (abortSignal) => {
       const { resource } = await this.container.item(id, partition).read<T>({ abortSignal });
       return resource === undefined ? undefined : stored<T>(resource);
@@ -84,6 +86,7 @@ class CosmosCollection<T extends Doc> extends CollectionBase<T> implements Docum
   }
 
   delete(id: string, partition: string, ifMatch?: string): Promise<boolean> {
+    if (!isStorableId(id) || !isStorableId(partition)) return Promise.resolve(false);
     return this.run('delete', async (abortSignal) => {
       try {
         await this.container.item(id, partition).delete({

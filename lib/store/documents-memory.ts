@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AppError } from '../errors.js';
 import {
   CollectionBase,
   pageSize,
@@ -63,6 +64,10 @@ class MemoryCollection<T extends Doc> extends CollectionBase<T> implements Docum
         .filter((d) => page.partition === undefined || this.partitionOf(d) === page.partition)
         .filter((d) => conditions.every(([f, v]) => (d as unknown as Record<string, unknown>)[f] === v))
         .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      // Its own tokens are offsets; anything else would silently read from the start or the end.
+      if (page.continuationToken !== undefined && !/^\d{1,9}$/.test(page.continuationToken)) {
+        throw new AppError('BAD_REQUEST', 'the continuation token is not valid for this store');
+      }
       const start = page.continuationToken === undefined ? 0 : Number(page.continuationToken);
       const size = pageSize(page.top);
       const items = all.slice(start, start + size).map((d) => structuredClone(d));

@@ -219,6 +219,57 @@ describe('management API', () => {
       expect((await admin('GET', `endpoints/lab-a/accounts/${id}`)).status).toBe(404);
     });
 
+    it('ok/PATCH null removes an expiry, a use limit or a department (RFC 7396)', async () => {
+      const body = {
+        name: 'limited',
+        organization: 'org-a',
+        department: 'it',
+        expiresAt: '2099-01-01T00:00:00Z',
+        maxUses: 3,
+      };
+      const id = String((await admin('POST', 'endpoints/lab-a/accounts', body)).body.id);
+      const patch = { expiresAt: null, maxUses: null, department: null };
+      const r = await admin('PATCH', `endpoints/lab-a/accounts/${id}`, patch);
+      expect(r.status).toBe(200);
+      for (const read of [r.body, (await admin('GET', `endpoints/lab-a/accounts/${id}`)).body]) {
+        expect(read).toMatchObject({ name: 'limited', organization: 'org-a', uses: 0 });
+        expect(read).not.toHaveProperty('expiresAt');
+        expect(read).not.toHaveProperty('maxUses');
+        expect(read).not.toHaveProperty('department');
+      }
+      await admin('DELETE', `endpoints/lab-a/accounts/${id}`);
+    });
+
+    it('fail/an account or challenge of an unknown organization or department is 400', async () => {
+      const id = String((await admin('POST', 'endpoints/lab-a/accounts', { name: 'typo' })).body.id);
+      const cases: [string, string, Record<string, unknown>, string][] = [
+        ['POST', 'endpoints/lab-a/accounts', { name: 'a', organization: 'nowhere' }, '/organization'],
+        [
+          'POST',
+          'endpoints/lab-a/accounts',
+          { name: 'a', organization: 'org-a', department: 'ghost' },
+          '/department',
+        ],
+        ['POST', 'endpoints/lab-a/accounts', { name: 'a', department: 'it' }, '/department'],
+        ['POST', 'endpoints/lab-a/challenges', { organization: 'nowhere' }, '/organization'],
+        [
+          'PATCH',
+          `endpoints/lab-a/accounts/${id}`,
+          { organization: 'org-a', department: 'ghost' },
+          '/department',
+        ],
+      ];
+      for (const [method, path, body, pointer] of cases) {
+        const r = await admin(method, path, body);
+        expect(r.status, JSON.stringify(body)).toBe(400);
+        expect(r.body).toMatchObject({ code: 'BAD_REQUEST', errors: [expect.objectContaining({ pointer })] });
+      }
+      const names = (await admin('GET', 'endpoints/lab-a/accounts?top=1000')).body.value?.map((a) => a.name);
+      expect(names).not.toContain('a');
+      expect((await admin('GET', `endpoints/lab-a/accounts/${id}`)).body).not.toHaveProperty('organization');
+      await admin('DELETE', `endpoints/lab-a/accounts/${id}`);
+    });
+
     it('ok/POST challenges returns a one-time challenge and its expiry', async () => {
       const r = await admin('POST', 'endpoints/lab-a/challenges');
       expect(r.status).toBe(201);
@@ -440,6 +491,29 @@ describe('management API', () => {
       await admin('PATCH', 'endpoints/lab-a', { delegatedTo: [{ organization: 'org-a' }] });
       await admin('POST', 'organizations', { id: 'org-empty', displayName: 'Empty' });
       expect((await admin('DELETE', 'organizations/org-empty')).status).toBe(204);
+    });
+
+    it('fail/a PATCH of the organization cannot drop a department still in use (409) or name one twice (400)', async () => {
+      await admin('PATCH', 'endpoints/lab-a', { delegatedTo: [{ organization: 'org-a', department: 'it' }] });
+      for (const departments of [[], null]) {
+        const r = await admin('PATCH', 'organizations/org-a', { departments });
+        expect(r.status).toBe(409);
+        expect(r.body.detail).toMatch(/endpoint lab-a/);
+      }
+      const twice = [
+        { id: 'it', displayName: 'IT' },
+        { id: 'it', displayName: 'IT again' },
+      ];
+      const r = await admin('PATCH', 'organizations/org-a', { departments: twice });
+      expect(r.status).toBe(400);
+      expect(r.body.errors).toEqual([expect.objectContaining({ pointer: '/departments' })]);
+      expect(
+        (await admin('POST', 'organizations', { id: 'org-c', displayName: 'C', departments: twice })).status,
+      ).toBe(400);
+      expect((await admin('GET', 'organizations/org-a/departments')).body.value).toEqual([
+        { id: 'it', displayName: 'IT' },
+      ]);
+      await admin('PATCH', 'endpoints/lab-a', { delegatedTo: [{ organization: 'org-a' }] });
     });
 
     it('fail/a scope naming an unknown organization is 400', async () => {

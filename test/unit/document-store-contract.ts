@@ -153,6 +153,24 @@ export function documentStoreContract(
       expect(pages).toBe(3);
     });
 
+    it('bad/list refuses a continuation token the store did not issue', async () => {
+      const c = store.collection<Account>('accounts');
+      await c.create(account('a'));
+      for (const continuationToken of ['abc', '-1', '{', '1.5']) {
+        expect(await codeOf(c.list({}, { continuationToken })), continuationToken).toBe('BAD_REQUEST');
+      }
+    });
+
+    it('ok/an id no stored document can have (a URL path: / ? #) is simply not found', async () => {
+      const c = store.collection<Account>('accounts');
+      await c.create(account('a'));
+      for (const id of ['a#b', 'a?b', 'a/b', 'x'.repeat(300)]) {
+        expect(await c.get(id, 'lab'), id).toBeUndefined();
+        expect(await c.get('a', id), id).toBeUndefined();
+        expect(await c.delete(id, 'lab'), id).toBe(false);
+      }
+    });
+
     it('ok/collections are separate', async () => {
       await store.collection<Account>('accounts').create(account('x'));
       expect((await store.collection<{ id: string }>('organizations').list()).items).toEqual([]);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditChangeLog } from '../../lib/admin/audit.js';
 import { Certificates } from '../../lib/admin/certificates.js';
-import { inScope } from '../../lib/admin/scope.js';
+import { inScope, requireWritable } from '../../lib/admin/scope.js';
 import type { Actor } from '../../lib/admin/roles.js';
 import { createManagement } from '../../lib/app/management.js';
 import { loadSettings } from '../../lib/config/index.js';
@@ -150,6 +150,35 @@ describe('scope', () => {
   ])('%s', (_name, actor, owners, expected) => {
     expect(inScope(actor, owners)).toBe(expected);
   });
+
+  const writes = (actor: Actor, owners: Parameters<typeof requireWritable>[1]): boolean => {
+    try {
+      requireWritable(actor, owners, 'it');
+      return true;
+    } catch (e) {
+      expect(e).toMatchObject({ code: 'FORBIDDEN', detail: { reason: 'owner_out_of_scope' } });
+      return false;
+    }
+  };
+  it.each([
+    ['an organization scope writes its departments', org, [{ organization: 'a', department: 'hr' }], true],
+    ['an organization scope writes organization-wide', org, [{ organization: 'a' }], true],
+    ['a department scope writes its own department', dept, [{ organization: 'a', department: 'it' }], true],
+    ['a department scope does not write organization-wide', dept, [{ organization: 'a' }], false],
+    [
+      'a record of several owners needs them all',
+      dept,
+      [
+        { organization: 'a', department: 'it' },
+        { organization: 'a', department: 'hr' },
+      ],
+      false,
+    ],
+    ['nothing owned by no one (delegated to nobody)', org, [], false],
+    ['CA-wide scope writes anything', { ...org, scope: 'all' as const }, [], true],
+  ])('writes: %s', (_name, actor, owners, expected) => {
+    expect(writes(actor, owners)).toBe(expected);
+  });
 });
 
 describe('revocation authorization', () => {
@@ -166,5 +195,39 @@ describe('revocation authorization', () => {
     expect((await certificates.forRevocation(operatorA, serial)).serialNumber).toBe(serial);
     expect(await refusal(certificates.forRevocation(auditorA, serial))).toBe('FORBIDDEN');
     expect(await refusal(certificates.forRevocation(operatorB, serial))).toBe('NOT_FOUND');
+  });
+});
+
+describe('configuration writes stay in the owner scope', () => {
+  // Authentication gives CA.Admin the whole CA; the rule holds for any actor that configures.
+  const all: Actor = { id: 'k', role: 'CA.Admin', scope: 'all' };
+  const orgA: Actor = { id: 'a', role: 'CA.Admin', scope: [{ organization: 'a' }] };
+  const itA: Actor = { id: 'i', role: 'CA.Admin', scope: [{ organization: 'a', department: 'it' }] };
+
+  it('fail/an organization or department administrator configures nothing outside it (403)', async () => {
+    const { manage } = await management({ AppConfig__DataDir: dataDir() });
+    const departments = ['it', 'hr'].map((id) => ({ id, displayName: id }));
+    await manage.organizations.create(all, { id: 'a', displayName: 'A', departments });
+    await manage.organizations.create(all, { id: 'b', displayName: 'B' });
+    const lab = { name: 'lab', type: 'device-scep', delegatedTo: [{ organization: 'a' }] };
+    expect((await manage.endpoints.create(orgA, lab)).value.name).toBe('lab');
+    const refused = [
+      () => manage.endpoints.create(orgA, { name: 'wide', type: 'device-scep' }),
+      () => manage.endpoints.update(orgA, 'lab', { delegatedTo: null }),
+      () => manage.endpoints.update(orgA, 'lab', { delegatedTo: [{ organization: 'b' }] }),
+      () => manage.endpoints.update(itA, 'lab', { displayName: 'x' }),
+      () => manage.raCertificates.renew(itA, 'lab'),
+      () => manage.departments.create(itA, 'a', { id: 'ops', displayName: 'Ops' }),
+      () => manage.organizations.update(itA, 'a', { displayName: 'x' }),
+      () =>
+        manage.administrators.put(orgA, '0a0a0a0a-0000-4000-8000-00000000000a', {
+          scopes: [{ organization: 'b' }],
+        }),
+    ];
+    for (const write of refused) expect(await refusal(write())).toBe('FORBIDDEN');
+    expect((await manage.departments.update(itA, 'a', 'it', { displayName: 'IT' })).value.displayName).toBe(
+      'IT',
+    );
+    expect((await manage.endpoints.get(all, 'lab')).value.delegatedTo).toEqual([{ organization: 'a' }]);
   });
 });

@@ -9,11 +9,12 @@ export interface Problem {
 
 export class ApiError extends Error {
   constructor(readonly problem: Problem) {
+    // The API's detail already lists every entry of `errors` (lib/model/problems.ts: invalid).
     super(
-      [
-        problem.detail ?? problem.title ?? `HTTP ${problem.status}`,
-        ...(problem.errors ?? []).map((e) => e.detail),
-      ].join('; '),
+      problem.detail ??
+        [problem.title ?? `HTTP ${problem.status}`, ...(problem.errors ?? []).map((e) => e.detail)].join(
+          '; ',
+        ),
     );
   }
 }

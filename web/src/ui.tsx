@@ -1,18 +1,23 @@
 import { cloneElement, type ComponentChildren, type VNode } from 'preact';
-import { useCallback, useEffect, useId, useState } from 'preact/hooks';
+import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 
-/** A load that re-runs when `deps` change; `reload` runs it again. */
+/**
+ * A load that re-runs when `deps` change; `reload` runs it again. Only the latest load's answer
+ * is shown: an earlier one that comes back later (a slow search, then another) is dropped.
+ */
 export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]) {
   const [state, set] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: true });
+  const latest = useRef(0);
   const run = useCallback(fn, deps);
   const reload = useCallback(() => {
+    const n = ++latest.current;
     set((s) => ({ ...s, loading: true }));
     run().then(
       (data) => {
-        set({ data, loading: false });
+        if (n === latest.current) set({ data, loading: false });
       },
       (e: unknown) => {
-        set({ error: message(e), loading: false });
+        if (n === latest.current) set({ error: message(e), loading: false });
       },
     );
   }, [run]);
@@ -89,6 +94,11 @@ export function ActionButton(p: {
 export function Table<T>(p: {
   caption: string;
   rows: readonly T[] | undefined;
+  /**
+   * What identifies a row: a row's actions (an error shown next to a button) stay with it when
+   * the rows above it change, instead of passing to whatever row takes its place.
+   */
+  rowKey: (row: T) => string;
   columns: readonly [string, (row: T) => ComponentChildren][];
   empty?: string;
 }) {
@@ -107,8 +117,8 @@ export function Table<T>(p: {
           </tr>
         </thead>
         <tbody>
-          {(p.rows ?? []).map((r, i) => (
-            <tr key={i}>
+          {(p.rows ?? []).map((r) => (
+            <tr key={p.rowKey(r)}>
               {p.columns.map(([h, cell]) => (
                 <td key={h} data-label={h}>
                   {cell(r)}

@@ -163,6 +163,7 @@ function AccountsTable({
     <Table
       caption="Accounts"
       rows={rows}
+      rowKey={(a) => a.id}
       empty="No account: create one for each MDM or device group."
       columns={[
         ['Name', (a) => a.name],
@@ -216,6 +217,7 @@ export function RaCertificates({ api, endpoint }: { api: Api; endpoint: string }
       <Table
         caption="RA certificates"
         rows={data?.value}
+        rowKey={(r) => r.thumbprintSha256}
         empty="None: the endpoint is not in RA mode, or has not been asked for its CA certificates yet."
         columns={[
           ['Subject', (r) => r.subject],
@@ -226,20 +228,14 @@ export function RaCertificates({ api, endpoint }: { api: Api; endpoint: string }
             'Download',
             (r) => (
               <span class="actions">
-                <button
-                  type="button"
-                  onClick={() => void api.download(`${path}/${r.thumbprintSha256}`, file(r, 'cer'))}
-                >
-                  DER
-                </button>
-                <button
-                  type="button"
-                  onClick={() =>
-                    void api.download(`${path}/${r.thumbprintSha256}?format=pem`, file(r, 'pem'))
-                  }
-                >
-                  PEM
-                </button>
+                <ActionButton
+                  label="DER"
+                  action={() => api.download(`${path}/${r.thumbprintSha256}`, file(r, 'cer'))}
+                />
+                <ActionButton
+                  label="PEM"
+                  action={() => api.download(`${path}/${r.thumbprintSha256}?format=pem`, file(r, 'pem'))}
+                />
               </span>
             ),
           ],

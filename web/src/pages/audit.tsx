@@ -1,6 +1,17 @@
 import { useState } from 'preact/hooks';
 import { q, type Api, type Page } from '../api';
-import { date, ErrorBox, Field, FilterForm, formText, pick, Table, useLoad, Pager } from '../ui';
+import {
+  ActionButton,
+  date,
+  ErrorBox,
+  Field,
+  FilterForm,
+  formText,
+  pick,
+  Table,
+  useLoad,
+  Pager,
+} from '../ui';
 
 export interface AuditEvent {
   id: string;
@@ -65,6 +76,7 @@ function EventTable({ rows }: { rows: AuditEvent[] | undefined }) {
     <Table
       caption="Audit events"
       rows={rows}
+      rowKey={(e) => e.id}
       empty="No event matches."
       columns={[
         ['Time', (e) => date(e.time)],
@@ -235,12 +247,10 @@ function EventFilters({
       <button type="submit" class="primary">
         Filter
       </button>
-      <button
-        type="button"
-        onClick={() => void api.download(`audit${q({ ...filters, format: 'csv' })}`, 'audit.csv')}
-      >
-        Download CSV
-      </button>
+      <ActionButton
+        label="Download CSV"
+        action={() => api.download(`audit${q({ ...filters, format: 'csv' })}`, 'audit.csv')}
+      />
     </FilterForm>
   );
 }

@@ -15,6 +15,7 @@ const REASONS = [
   'certificateHold',
   'privilegeWithdrawn',
 ];
+const DEFAULT_REASON = 'keyCompromise';
 
 /** One certificate: its record, its decoded fields and downloads, revocation, its audit timeline. */
 export function CertificateDetail({ api, role, serial }: { api: Api; role: Role; serial: string }) {
@@ -23,7 +24,7 @@ export function CertificateDetail({ api, role, serial }: { api: Api; role: Role;
     error,
     reload,
   } = useLoad(() => api.get<Certificate>(`certificates/${encodeURIComponent(serial)}`), [serial]);
-  const [reason, setReason] = useState('keyCompromise');
+  const [reason, setReason] = useState(DEFAULT_REASON);
   const held = c?.revocation?.reason === 'certificateHold';
   // A certificate on hold can still be revoked for good (RFC 5280 §3.3), with a permanent reason.
   const canRevoke = role !== 'CA.Auditor' && (c?.status === 'issued' || held);
@@ -124,12 +125,14 @@ function RevokeSection({
   // On hold: only a permanent reason is left to choose.
   const held = c.revocation?.reason === 'certificateHold';
   const reasons = held ? REASONS.filter((r) => r !== 'certificateHold') : REASONS;
+  // The reason chosen for the hold is not offered any more: the default takes its place.
+  const chosen = reasons.includes(reason) ? reason : DEFAULT_REASON;
   return (
     <section aria-labelledby="revoke">
       <h3 id="revoke">{held ? 'Revoke for good' : 'Revoke'}</h3>
       <Field label="Reason">
         <select
-          value={reason}
+          value={chosen}
           onChange={(e) => {
             setReason(e.currentTarget.value);
           }}
@@ -142,8 +145,8 @@ function RevokeSection({
       <ActionButton
         label="Revoke certificate"
         kind="danger"
-        confirm={`Revoke ${c.subject} (${reason})?`}
-        action={() => api.call('POST', `certificates/${c.serialNumber}/revoke`, { reason })}
+        confirm={`Revoke ${c.subject} (${chosen})?`}
+        action={() => api.call('POST', `certificates/${c.serialNumber}/revoke`, { reason: chosen })}
         onDone={reload}
       />
     </section>

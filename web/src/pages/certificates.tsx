@@ -122,6 +122,7 @@ function CertificatesTable({ rows }: { rows: Certificate[] | undefined }) {
     <Table
       caption="Certificates"
       rows={rows}
+      rowKey={(c) => c.serialNumber}
       empty="No certificate matches."
       columns={[
         [

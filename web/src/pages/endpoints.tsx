@@ -85,6 +85,8 @@ export function EndpointsPage({ api, role, params }: { api: Api; role: Role; par
   const [filter, setFilter] = useState('');
   const [group, setGroup] = useState<GroupBy>('none');
   const [editing, setEditing] = useState<Endpoint | 'new'>();
+  // The form is keyed by it: another endpoint's form starts with its own values, no earlier error.
+  const existing = editing === 'new' ? undefined : editing;
   const open = params.get('name');
   const admin = role === 'CA.Admin';
   const rows = (data?.value ?? []).filter((e) =>
@@ -114,7 +116,7 @@ export function EndpointsPage({ api, role, params }: { api: Api; role: Role; par
             : undefined
         }
       />
-      {editing && <EndpointForm api={api} existing={editing === 'new' ? undefined : editing} onDone={done} />}
+      {editing && <EndpointForm key={existing?.name ?? ''} api={api} existing={existing} onDone={done} />}
       <ErrorBox error={error} />
       {groups.map((g) => (
         <section key={g} aria-label={g || 'Endpoints'}>
@@ -129,7 +131,8 @@ export function EndpointsPage({ api, role, params }: { api: Api; role: Role; par
           />
         </section>
       ))}
-      {selected && <EndpointDetail api={api} role={role} e={selected} />}
+      {/* Keyed: a challenge shown once for one endpoint must not stay on the next one opened. */}
+      {selected && <EndpointDetail key={selected.name} api={api} role={role} e={selected} />}
     </>
   );
 }
@@ -206,6 +209,7 @@ function EndpointsTable({
     <Table
       caption={caption}
       rows={rows}
+      rowKey={(e) => e.name}
       columns={[
         ['Name', (e) => <a href={`#/endpoints?name=${e.name}`}>{e.displayName}</a>],
         ['URL', (e) => <code>{scepUrl(e.name)}</code>],
@@ -242,14 +246,10 @@ function EndpointActions(p: {
   return (
     <span class="actions">
       <a href={`#/audit?endpoint=${e.name}`}>View audit</a>
-      <button
-        type="button"
-        onClick={() =>
-          void api.download(`audit${q({ endpoint: e.name, format: 'csv' })}`, `audit-${e.name}.csv`)
-        }
-      >
-        CSV
-      </button>
+      <ActionButton
+        label="CSV"
+        action={() => api.download(`audit${q({ endpoint: e.name, format: 'csv' })}`, `audit-${e.name}.csv`)}
+      />
       {p.admin && !e.builtIn && (
         <>
           <button type="button" onClick={p.onEdit}>

@@ -1,6 +1,16 @@
 import { useState } from 'preact/hooks';
 import type { Api, Page } from '../api';
-import { ActionButton, ErrorBox, Field, Table, useLoad, formText, parseOrgs, type Load } from '../ui';
+import {
+  ActionButton,
+  ErrorBox,
+  Field,
+  Table,
+  useLoad,
+  formText,
+  message,
+  parseOrgs,
+  type Load,
+} from '../ui';
 
 interface Organization {
   id: string;
@@ -20,18 +30,25 @@ const scopes = parseOrgs;
 export function OrganizationsPage({ api }: { api: Api }) {
   const orgs = useLoad(() => api.get<Page<Organization>>('organizations?top=1000'), []);
   const admins = useLoad(() => api.get<Page<Administrator>>('administrators?top=1000'), []);
+  // Each form's error is shown under it, and cleared when it is sent again.
   const [error, setError] = useState<string>();
-  const fail = (x: unknown) => {
-    setError(x instanceof Error ? x.message : String(x));
+  const [adminError, setAdminError] = useState<string>();
+  const failWith = (set: (e: string) => void) => (x: unknown) => {
+    set(message(x));
   };
   return (
     <>
-      <OrganizationForm api={api} onDone={orgs.reload} fail={fail} setError={setError} />
+      <OrganizationForm api={api} onDone={orgs.reload} fail={failWith(setError)} setError={setError} />
       <ErrorBox error={error ?? orgs.error} />
       <OrganizationsTable api={api} orgs={orgs} />
       <h2>Administrators' scopes</h2>
-      <AdministratorForm api={api} onDone={admins.reload} fail={fail} />
-      <ErrorBox error={admins.error} />
+      <AdministratorForm
+        api={api}
+        onDone={admins.reload}
+        fail={failWith(setAdminError)}
+        setError={setAdminError}
+      />
+      <ErrorBox error={adminError ?? admins.error} />
       <AdministratorsTable api={api} admins={admins} />
     </>
   );
@@ -86,6 +103,7 @@ function OrganizationsTable({ api, orgs }: { api: Api; orgs: Load<Page<Organizat
     <Table
       caption="Organizations"
       rows={orgs.data?.value}
+      rowKey={(o) => o.id}
       columns={[
         ['Id', (o) => o.id],
         ['Name', (o) => o.displayName],
@@ -107,7 +125,12 @@ function OrganizationsTable({ api, orgs }: { api: Api; orgs: Load<Page<Organizat
   );
 }
 
-function AdministratorForm(p: { api: Api; onDone: () => void; fail: (x: unknown) => void }) {
+function AdministratorForm(p: {
+  api: Api;
+  onDone: () => void;
+  fail: (x: unknown) => void;
+  setError: (e: string | undefined) => void;
+}) {
   return (
     <form
       class="filters"
@@ -115,6 +138,7 @@ function AdministratorForm(p: { api: Api; onDone: () => void; fail: (x: unknown)
       onSubmit={(e) => {
         e.preventDefault();
         const f = new FormData(e.currentTarget);
+        p.setError(undefined);
         p.api
           .call('PUT', `administrators/${formText(f, 'objectId')}`, {
             kind: formText(f, 'kind'),
@@ -155,6 +179,7 @@ function AdministratorsTable({ api, admins }: { api: Api; admins: Load<Page<Admi
     <Table
       caption="Administrators"
       rows={admins.data?.value}
+      rowKey={(a) => a.principalId}
       empty="No administrator scope yet."
       columns={[
         ['Object id', (a) => <code>{a.principalId}</code>],
