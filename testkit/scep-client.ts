@@ -62,7 +62,8 @@ export function readString(value: ArrayBuffer): string {
 }
 
 export interface PkiMessageOptions {
-  messageType: MessageType | number;
+  /** The messageType attribute; a string is sent as written (for malformed values). */
+  messageType: MessageType | number | string;
   transactionId: string;
   /** The transactionID's string type: PrintableString (RFC 8894 §3.2.1.1) unless told. */
   transactionIdType?: 'printable' | 'utf8';
@@ -83,6 +84,10 @@ export interface PkiMessageOptions {
   omitSignerCert?: boolean;
   /** Flip a byte of the signature. */
   tamperSignature?: boolean;
+  /** Further signed attributes, sent as given: [type OID, values]. */
+  extraAttributes?: readonly (readonly [string, readonly ArrayBuffer[]])[];
+  /** Signed attributes sent instead of the ones of the same type: [type OID, values]. */
+  replaceAttributes?: readonly (readonly [string, readonly ArrayBuffer[]])[];
 }
 
 export function buildPkiMessage(o: PkiMessageOptions): Uint8Array {
@@ -104,7 +109,16 @@ export function buildPkiMessage(o: PkiMessageOptions): Uint8Array {
     ),
     attr(OID.senderNonce, AsnConvert.serialize(new OctetString(o.senderNonce ?? randomBytes(16)))),
     attr(OID.signingTime, new asn1js.UTCTime({ valueDate: new Date() }).toBER()),
-  ];
+  ]
+    .map((a) => {
+      const values = o.replaceAttributes?.find(([type]) => type === a.attrType)?.[1];
+      return values ? new Attribute({ attrType: a.attrType, attrValues: [...values] }) : a;
+    })
+    .concat(
+      (o.extraAttributes ?? []).map(
+        ([attrType, values]) => new Attribute({ attrType, attrValues: [...values] }),
+      ),
+    );
   // DER SET OF is sorted by encoding (X.690 §11.6); Go's pkcs7 (micromdm) re-sorts before verifying.
   const encoded = attrs
     .map((a) => ({ a, der: Buffer.from(AsnConvert.serialize(a)) }))

@@ -98,7 +98,9 @@ function parse(der: Uint8Array): PkiMessage {
     if (!v) throw badRequest(`the SCEP message lacks the ${name} attribute`);
     return v;
   };
-  const messageType = Number.parseInt(text(need(OID.messageType, 'messageType')), 10);
+  // RFC 8894 §3.2.1.2: a PrintableString of the decimal value; "19abc" is not 19.
+  const messageTypeText = text(need(OID.messageType, 'messageType'));
+  const messageType = /^\d{1,3}$/.test(messageTypeText) ? Number(messageTypeText) : Number.NaN;
   const transactionIdNode = need(OID.transactionID, 'transactionID');
   const transactionId = text(transactionIdNode);
   const senderNonce = octetStringValue(need(OID.senderNonce, 'senderNonce'), 'senderNonce');
@@ -142,13 +144,31 @@ function parse(der: Uint8Array): PkiMessage {
   };
 }
 
-/** The signed attributes by type; the first value of each (RFC 5652 §5.3). */
+/**
+ * The signed attributes by type, each with its value. The attributes read here are
+ * single-valued, and a second instance of a type would leave which one counts to the reader
+ * (RFC 5652 §11.1-11.2 for contentType and messageDigest; RFC 8894 §3.2.1 for SCEP's): a
+ * repeated type, or one of these with other than one value, is refused.
+ */
+const SINGLE_VALUED: ReadonlySet<string> = new Set([
+  OID.contentType,
+  OID.messageDigest,
+  OID.messageType,
+  OID.transactionID,
+  OID.senderNonce,
+]);
+
 function signedAttributes(signedAttrs: Ber): Map<string, Ber> {
   const attrs = new Map<string, Ber>();
   for (const a of kids(signedAttrs)) {
     const [type, values] = sequence(a, 'Attribute');
-    const value = setMembers(values, 'Attribute.values')[0];
-    if (type && value) attrs.set(oid(type), value);
+    if (!type || !values) continue;
+    const id = oid(type);
+    const members = setMembers(values, 'Attribute.values');
+    if (attrs.has(id)) throw badRequest(`the signed attribute ${id} appears more than once`);
+    if (SINGLE_VALUED.has(id) && members.length !== 1)
+      throw badRequest(`the signed attribute ${id} has ${members.length} values, not one`);
+    if (members[0]) attrs.set(id, members[0]);
   }
   return attrs;
 }

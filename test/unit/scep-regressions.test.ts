@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../lib/app.js';
 import { coreSection } from '../../lib/config/core.js';
 import { silentLogger } from '../../lib/log.js';
-import { FailInfo, MessageType, PKIStatus } from '../../lib/scep/types.js';
+import { FailInfo, MessageType, OID, PKIStatus } from '../../lib/scep/types.js';
+import * as asn1js from 'asn1js';
+import { AppError } from '../../lib/errors.js';
 import { ecKey, makeCert, makeCsr, rsaKey, san } from '../helpers/pki.js';
 import {
   buildPkiMessage,
@@ -191,5 +193,62 @@ describe('regressions', () => {
     const rep = await readCertRep(body, key, self.cert);
     expect(rep.status).toBe(PKIStatus.SUCCESS);
     expect(rep.transactionId).toBe(transactionId);
+  });
+
+  describe('strict signed attributes', () => {
+    const printable = (v: string): ArrayBuffer => new asn1js.PrintableString({ value: v }).toBER();
+    /** What the SCEP service answers ('HTTP 200', or the refusal's code and text), and the records made. */
+    const attempt = async (o: Partial<PkiMessageOptions>): Promise<{ outcome: string; records: number }> => {
+      const key = rsaKey(2048, 'holder');
+      const self = await makeCert({ key, subject: 'CN=SCEP SIGNER' });
+      const transactionId = `strict-${Math.random().toString(36).slice(2)}`;
+      const csr = await makeCsr({ key, subject: 'CN=strict-attributes', challenge: CHALLENGE });
+      const body = buildPkiMessage({
+        messageType: MessageType.PKCSReq,
+        transactionId,
+        content: csr,
+        signerKey: key,
+        signerCert: self.cert,
+        recipients: [ca],
+        ...o,
+      });
+      let outcome: string;
+      try {
+        const res = await app.scep.handle('static', {
+          method: 'POST',
+          operation: 'PKIOperation',
+          rawMessage: undefined,
+          body,
+        });
+        outcome = `HTTP ${res.status ?? 200}`;
+      } catch (e) {
+        outcome = e instanceof AppError ? `${e.code}: ${e.message}` : String(e);
+      }
+      return { outcome, records: await records(transactionId) };
+    };
+
+    it('a messageType with trailing characters ("19abc") is not read as PKCSReq', async () => {
+      const r = await attempt({ messageType: '19abc' });
+      expect(r.outcome).toBe('BAD_REQUEST: the messageType attribute is not a number');
+      expect(r.records).toBe(0);
+    });
+
+    it('a transactionID sent twice with different values is refused, and nothing is issued', async () => {
+      const r = await attempt({ extraAttributes: [[OID.transactionID, [printable('another-transaction')]]] });
+      expect(r.outcome).toBe(`BAD_REQUEST: the signed attribute ${OID.transactionID} appears more than once`);
+      expect(r.records).toBe(0);
+    });
+
+    it('a messageType attribute with two values is refused', async () => {
+      const r = await attempt({ replaceAttributes: [[OID.messageType, [printable('19'), printable('17')]]] });
+      expect(r.outcome).toBe(`BAD_REQUEST: the signed attribute ${OID.messageType} has 2 values, not one`);
+      expect(r.records).toBe(0);
+    });
+
+    it('the same request with its attributes as sent once each is issued', async () => {
+      const r = await attempt({ replaceAttributes: [[OID.messageType, [printable('19')]]] });
+      expect(r.outcome).toBe('HTTP 200');
+      expect(r.records).toBe(1);
+    });
   });
 });
