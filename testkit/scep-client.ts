@@ -90,11 +90,10 @@ export interface PkiMessageOptions {
   replaceAttributes?: readonly (readonly [string, readonly ArrayBuffer[]])[];
 }
 
-export function buildPkiMessage(o: PkiMessageOptions): Uint8Array {
-  const digest = o.digest ?? 'SHA-256';
-  const envelope = envelope_(o.content, o.recipients, o.cipher ?? 'AES-128-CBC', o.keyTransport ?? 'RSA1_5');
+/** The pkiMessage's signed attributes (RFC 8894 §3.2.1), with the options' replacements and additions. */
+function signedAttributes(o: PkiMessageOptions, digest: HashAlgorithm, envelope: Uint8Array): Attribute[] {
   const attr = (type: string, value: ArrayBuffer) => new Attribute({ attrType: type, attrValues: [value] });
-  const attrs = [
+  return [
     attr(OID.contentType, new asn1js.ObjectIdentifier({ value: OID.data }).toBER()),
     attr(
       OID.messageDigest,
@@ -119,6 +118,12 @@ export function buildPkiMessage(o: PkiMessageOptions): Uint8Array {
         ([attrType, values]) => new Attribute({ attrType, attrValues: [...values] }),
       ),
     );
+}
+
+export function buildPkiMessage(o: PkiMessageOptions): Uint8Array {
+  const digest = o.digest ?? 'SHA-256';
+  const envelope = envelope_(o.content, o.recipients, o.cipher ?? 'AES-128-CBC', o.keyTransport ?? 'RSA1_5');
+  const attrs = signedAttributes(o, digest, envelope);
   // DER SET OF is sorted by encoding (X.690 §11.6); Go's pkcs7 (micromdm) re-sorts before verifying.
   const encoded = attrs
     .map((a) => ({ a, der: Buffer.from(AsnConvert.serialize(a)) }))

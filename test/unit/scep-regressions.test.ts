@@ -220,7 +220,7 @@ describe('regressions', () => {
           rawMessage: undefined,
           body,
         });
-        outcome = `HTTP ${res.status ?? 200}`;
+        outcome = `HTTP ${res.status}`;
       } catch (e) {
         outcome = e instanceof AppError ? `${e.code}: ${e.message}` : String(e);
       }
