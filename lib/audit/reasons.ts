@@ -431,8 +431,13 @@ const TRANSACTION = {
   ),
   'certificate-unknown': entry(
     'transaction',
-    'GetCert names a serial this CA has no record of.',
-    'Check the serial number.',
+    'GetCert names an issuer and serial number this CA has no record of.',
+    "Check the serial number, and that the issuer is this CA (the certificate's own issuer name).",
+  ),
+  'certificate-not-issued': entry(
+    'transaction',
+    'GetCert names a certificate that is revoked or on hold; it is not handed out again.',
+    'Enroll again: a renewal or a new PKCSReq.',
   ),
   'requester-not-owner': entry(
     'transaction',

@@ -1,4 +1,4 @@
-import { AsnParser } from '@peculiar/asn1-schema';
+import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
 import { IssuerAndSerialNumber } from '@peculiar/asn1-cms';
 import type { AuditLog } from '../audit/sink.js';
 import { serialHex } from '../ca/sign.js';
@@ -6,6 +6,7 @@ import type { RenewalRule } from '../enroll/renewal-rule.js';
 import { describeError } from '../errors.js';
 import type { Responder } from '../ra/responder.js';
 import { hasStoredCertificate } from '../store/storage-policy.js';
+import { nameDerToString } from '../x509/names.js';
 import type { CertificateRecord, CertificateStore } from '../store/types.js';
 import type { ScepEndpoint } from './endpoint.js';
 import { envelopeCipher } from './envelope.js';
@@ -64,20 +65,32 @@ export async function getCert(
   const opened = await openRequest(endpoint, msg, d.caResponder);
   if ('error' in opened) return refuseOpen(refuse, opened);
   let serial: string;
+  let issuer: string;
   try {
-    serial = serialHex(AsnParser.parse(opened.content, IssuerAndSerialNumber).serialNumber);
+    const ias = AsnParser.parse(opened.content, IssuerAndSerialNumber);
+    serial = serialHex(ias.serialNumber);
+    issuer = nameDerToString(new Uint8Array(AsnConvert.serialize(ias.issuer)));
   } catch (e) {
     return refuse(UNREADABLE.reason, UNREADABLE.error, UNREADABLE.failInfo, describeError(e));
   }
   const record = await d.store.getBySerial(serial);
-  if (!record)
-    return refuse('certificate-unknown', `no certificate with serial ${serial}`, FailInfo.badCertId);
+  // The serial alone is not the certificate: RFC 8894 §3.3.4 names it by issuer and serial.
+  if (!record || record.issuer !== issuer)
+    return refuse('certificate-unknown', `no certificate ${serial} of issuer ${issuer}`, FailInfo.badCertId);
   if (!hasStoredCertificate(record)) {
     return refuse('certificate-not-stored', `the certificate ${serial} is not stored`, FailInfo.badCertId);
   }
   // Only the holder of the certificate's key gets it (signed by the certificate itself, or by
   // any certificate for the same key).
   if (!signedByOwner(msg, record)) return notOwner(refuse);
+  // Like CertPoll: a revoked certificate (on hold too) is not handed out again, nor reported
+  // to the endpoint's delivery hook (Intune's success notification).
+  if (record.status !== 'issued')
+    return refuse(
+      'certificate-not-issued',
+      `the certificate ${serial} is ${record.status}`,
+      FailInfo.badCertId,
+    );
   const der = new Uint8Array(Buffer.from(record.der, 'base64'));
   return redeliver(d, endpoint, msg, record, success(endpoint, der, msg, opened.cipher));
 }

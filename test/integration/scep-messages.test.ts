@@ -336,6 +336,33 @@ describe('CertPoll, GetCert, GetCRL and unknown messageTypes', () => {
     expect(got.failInfo).toBe(FailInfo.badCertId);
   });
 
+  it('fail/GetCert naming our serial with another issuer → FAILURE badCertId, no certificate', async () => {
+    const { rep } = await expectSuccess({ cn: 'getcert-issuer' });
+    const parsed = AsnParser.parse(rep.certificates[0]!.raw, Certificate);
+    const foreign = await makeCert({ key: client.key, subject: 'CN=Another CA' });
+    parsed.tbsCertificate.issuer = foreign.cert.tbsCertificate.subject;
+    const got = await other(MessageType.GetCert, issuerAndSerial(parsed), 'getcert-other-issuer');
+    expect(got.status).toBe(PKIStatus.FAILURE);
+    expect(got.failInfo).toBe(FailInfo.badCertId);
+    expect(got.certificates).toHaveLength(0);
+  });
+
+  it('fail/GetCert for a revoked certificate → FAILURE badCertId, like CertPoll', async () => {
+    const { rep } = await expectSuccess({ cn: 'getcert-revoked' });
+    const parsed = AsnParser.parse(rep.certificates[0]!.raw, Certificate);
+    const serial = Buffer.from(parsed.tbsCertificate.serialNumber).toString('hex');
+    const revoked = await fetch(`${host.baseUrl}/api/manage/certificates/${serial}/revoke`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${host.adminKey ?? ''}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'keyCompromise' }),
+    });
+    expect(revoked.status).toBe(200);
+    const got = await other(MessageType.GetCert, issuerAndSerial(parsed), 'getcert-revoked');
+    expect(got.status).toBe(PKIStatus.FAILURE);
+    expect(got.failInfo).toBe(FailInfo.badCertId);
+    expect(got.certificates).toHaveLength(0);
+  });
+
   it('fail/GetCRL → signed FAILURE (no CRLs over SCEP yet)', async () => {
     const crl = await other(MessageType.GetCRL, issuerAndSerial(host.ca), 'getcrl-1');
     expect(crl.status).toBe(PKIStatus.FAILURE);
