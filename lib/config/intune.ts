@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isUnresolvedReference, unresolvedMessage } from './secrets.js';
+import { isCheckedSetting, isUnresolvedReference, unresolvedMessage } from './secrets.js';
 import { CLIENT_AUTH_EKU, ekuSetting, keyUsageSetting, type ProfileSettings } from './core.js';
 import { bool, int, optionalString, optionalUrl, section, type Section } from './parse.js';
 
@@ -208,6 +208,11 @@ export const intuneSection: Section<IntuneSettings> = (env) => {
   const r = b.value;
   const connectionSetting =
     r.AppConfig__IntuneValidation__NotificationQueueConnection ?? 'AzureWebJobsStorage';
+  // A connection setting of another name holding the reference text would otherwise be taken
+  // for a connection string.
+  if (isUnresolvedReference(env[connectionSetting]) && !isCheckedSetting(connectionSetting)) {
+    return { ok: false, problems: [unresolvedMessage(connectionSetting)] };
+  }
   const connection = queueConnection(env, connectionSetting);
   if (r.AppConfig__IntuneValidation__Enabled && connection === undefined) {
     return {

@@ -96,6 +96,23 @@ describe('unresolved Key Vault references', () => {
       expect.stringMatching(/^AppConfig__CosmosDb__Key: holds an unresolved Key Vault reference/),
     );
   });
+
+  it('fail/an unresolved reference in the notification queue connection named by NotificationQueueConnection stops the start', () => {
+    const p = startProblems({
+      AppConfig__StaticValidation__RequestPassword: 'a-static-challenge-0123456789',
+      AppConfig__IntuneValidation__Enabled: 'true',
+      AppConfig__AuthConfig__ApplicationId: '66666666-7777-8888-9999-000000000000',
+      AppConfig__AuthConfig__TenantId: '11111111-2222-3333-4444-555555555555',
+      AppConfig__AuthConfig__UseManagedIdentity: 'true',
+      AppConfig__IntuneValidation__NotificationQueueConnection: 'IntuneQueueStorage',
+      IntuneQueueStorage:
+        '@Microsoft.KeyVault(SecretUri=https://contoso-ca-kv.vault.azure.net/secrets/queue/)',
+    });
+    expect(p).toEqual([
+      expect.stringMatching(/^IntuneQueueStorage: holds an unresolved Key Vault reference/),
+    ]);
+    expect(p.join('\n')).not.toContain('contoso-ca-kv');
+  });
 });
 
 describe('placeholders and weak static challenges', () => {
