@@ -91,7 +91,9 @@ const schema = z.object({
   ),
   AppConfig__IntuneValidation__NotificationQueueConnection: optionalString,
   AppConfig__IntuneValidation__NotificationMaxAttempts: int(8, 1, 100),
-  AppConfig__IntuneValidation__NotificationRedriveAfterMinutes: int(60, 5, 10080),
+  // Past the worker's longest retry delay (15 min, notification-settle.ts) with room for the
+  // queue's polling and the call itself: a shorter age re-drives records whose retry is only waiting.
+  AppConfig__IntuneValidation__NotificationRedriveAfterMinutes: int(60, 30, 10080),
   AppConfig__AuthConfig__ApplicationId: optionalString.refine(
     (s) => s === undefined || GUID.test(s),
     'expected a GUID',
