@@ -67,7 +67,10 @@ export function intuneClientFor(
   });
 }
 
-/** The notification queue and its poison queue (`<name>-poison`, as the Functions host names it). */
+/**
+ * The notification queue and its poison queue (`<name>-poison`, as the Functions host names it),
+ * whose messages never expire.
+ */
 export async function createNotificationQueues(
   s: IntuneSettings,
 ): Promise<{ readonly queue: MessageQueue; readonly poison: MessageQueue }> {
@@ -79,10 +82,12 @@ export async function createNotificationQueues(
     );
   }
   const { createStorageQueue } = await import('../queue/storage.js');
+  // A given-up notification waits for an operator's re-drive; a failure has no record to redo it from.
+  const keep = { keep: true };
   if (connection.kind === 'connectionString') {
     return {
       queue: createStorageQueue(connection, s.queue.name),
-      poison: createStorageQueue(connection, s.queue.poisonName),
+      poison: createStorageQueue(connection, s.queue.poisonName, undefined, keep),
     };
   }
   const { DefaultAzureCredential } = await import('@azure/identity');
@@ -93,6 +98,6 @@ export async function createNotificationQueues(
   );
   return {
     queue: createStorageQueue(connection, s.queue.name, credential),
-    poison: createStorageQueue(connection, s.queue.poisonName, credential),
+    poison: createStorageQueue(connection, s.queue.poisonName, credential, keep),
   };
 }

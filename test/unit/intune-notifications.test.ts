@@ -6,6 +6,8 @@ import { AuditSink } from '../../lib/audit/sink.js';
 import { AppError } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';
 import { IntuneClient } from '../../lib/intune/client.js';
+import { intuneSection } from '../../lib/config/intune.js';
+import { createNotificationQueues } from '../../lib/intune/factory.js';
 import { HRESULT } from '../../lib/intune/hresult.js';
 import { redrivePending, redrivePoison } from '../../lib/intune/notification-redrive.js';
 import {
@@ -308,5 +310,27 @@ describe('notification queue (Azurite)', () => {
     expect(await state(record.serialNumber)).toMatchObject({ state: 'pending', attempts: 0 });
     expect(await deliverNext()).toBe('sent');
     expect(await poison.receive(1, 1)).toEqual([]);
+  });
+
+  it('ok/a given-up notification waits in the poison queue until an operator re-drives it: it never expires', async () => {
+    const name = `n${randomUUID().slice(0, 8)}`;
+    const settings = intuneSection({
+      AzureWebJobsStorage: azurite.connectionString,
+      AppConfig__IntuneValidation__NotificationQueueName: name,
+    });
+    if (!settings.ok) throw new Error(settings.problems.join('; '));
+    const queues = await createNotificationQueues(settings.value);
+    const record = await issued();
+    fake.script({
+      action: 'successNotification',
+      transactionId: record.transactionId!,
+      outcome: { code: 'SomethingWrong' },
+    });
+    await notifyAfterIssue({ queue: queues.queue }, record);
+    expect(await deliverNext(deps(queues))).toBe('failed');
+    // A Storage queue message lives 7 days by default; a failure notification has no record to re-drive.
+    const raw = new QueueClient(azurite.connectionString, `${name}-poison`);
+    const [kept] = (await raw.peekMessages()).peekedMessageItems;
+    expect(kept?.expiresOn.getUTCFullYear()).toBe(9999);
   });
 });
