@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isCheckedSetting, isUnresolvedReference, unresolvedMessage } from './secrets.js';
 import { CLIENT_AUTH_EKU, ekuSetting, keyUsageSetting, type ProfileSettings } from './core.js';
 import { bool, int, optionalString, optionalUrl, section, type Section } from './parse.js';
+import { secureUrl } from './rest.js';
 
 /**
  * Intune dynamic challenge validation (Microsoft Intune "Use a third-party CA with SCEP"
@@ -75,7 +76,7 @@ const schema = z.object({
   AppConfig__IntuneValidation__AllowRenewals: bool(true),
   AppConfig__IntuneValidation__RevokeSupersededOnRenewal: bool(false),
   AppConfig__IntuneValidation__WaitForSuccessNotificationResponse: bool(false),
-  AppConfig__IntuneValidation__GraphBaseUrl: optionalUrl,
+  AppConfig__IntuneValidation__GraphBaseUrl: secureUrl,
   AppConfig__IntuneValidation__GraphApiVersion: optionalString,
   AppConfig__IntuneValidation__IntuneResourceUrl: optionalUrl,
   AppConfig__IntuneValidation__IntuneAppId: optionalString.refine(
@@ -104,7 +105,9 @@ const schema = z.object({
   AppConfig__AuthConfig__ManagedIdentityClientId: optionalString,
   AppConfig__AuthConfig__FederatedTokenAudience: optionalString,
   AppConfig__AuthConfig__TenantId: optionalString,
-  AppConfig__AuthConfig__Authority: optionalUrl,
+  // Client secrets and assertions go to the authority, and the REST and management APIs fetch
+  // their token signing keys under it: https, like every JWKS address (lib/config/rest.ts).
+  AppConfig__AuthConfig__Authority: secureUrl,
 });
 type Raw = z.output<typeof schema>;
 
