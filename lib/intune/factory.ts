@@ -33,9 +33,21 @@ export function createIntuneClient(
     c.kind === 'secret'
       ? { kind: 'secret', secret: c.secret }
       : c.kind === 'certificate'
-        ? certificateCredential(c.pem, auth.applicationId, options.now)
+        ? settingCertificate(c.pem, auth.applicationId, options.now)
         : managedIdentityCredential(c.clientId, c.audience);
   return intuneClientFor(s, auth.tenantId, auth.applicationId, credential, options);
+}
+
+/** The start stops on a PEM it cannot use; the message names the setting to fix. */
+function settingCertificate(pem: string, clientId: string, now?: () => number): ClientCredential {
+  try {
+    return certificateCredential(pem, clientId, now);
+  } catch (e) {
+    const why = e instanceof AppError ? e.message : 'it cannot be read';
+    throw new AppError('CONFIG_INVALID', `AppConfig__AuthConfig__ApplicationCertificatePem: ${why}`, {
+      cause: e,
+    });
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { intuneSection } from '../../lib/config/intune.js';
 import { loadSettings } from '../../lib/config/index.js';
+import { createIntuneClient } from '../../lib/intune/factory.js';
 import { defaultBackoffSeconds } from '../../lib/intune/notification-settle.js';
 
 const enabled = {
@@ -95,6 +96,26 @@ describe('Intune settings', () => {
       kind: 'accountUrl',
       url: 'https://scepstore.queue.core.windows.net',
       managedIdentityClientId: 'mi-client',
+    });
+  });
+
+  it('fail/an unreadable ApplicationCertificatePem stops the start naming the setting (a PFX in base64, as a certificate secret can hold)', () => {
+    const r = intuneSection({
+      ...enabled,
+      AppConfig__AuthConfig__ApplicationKey: undefined,
+      AppConfig__AuthConfig__ApplicationCertificatePem:
+        'MIIKXAIBAzCCChgGCSqGSIb3DQEHAaCCCgkEggoFMIIKATCCBg8GCSqGSIb3DQEHAaCC',
+    });
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    let err: unknown;
+    try {
+      createIntuneClient(r.value);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(/^AppConfig__AuthConfig__ApplicationCertificatePem: /),
     });
   });
 
