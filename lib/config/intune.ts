@@ -44,6 +44,11 @@ export interface IntuneSettings {
   readonly auth: IntuneAuthSettings | undefined;
   /** Entra ID authority host, ends with "/" (also for stored endpoints' Intune connections). */
   readonly authority: string;
+  /**
+   * Audience of a managed identity token used as a federated credential: the cloud's token
+   * exchange (`api://AzureADTokenExchange`, …USGov, …China), for every connection.
+   */
+  readonly federatedTokenAudience: string;
   readonly graphBaseUrl: string;
   readonly graphApiVersion: string;
   readonly intuneResourceUrl: string;
@@ -111,6 +116,9 @@ const schema = z.object({
 });
 type Raw = z.output<typeof schema>;
 
+const federatedAudience = (r: Raw): string =>
+  r.AppConfig__AuthConfig__FederatedTokenAudience ?? 'api://AzureADTokenExchange';
+
 function credentialOf(r: Raw): IntuneCredentialSettings | undefined {
   if (r.AppConfig__AuthConfig__ApplicationCertificatePem !== undefined) {
     return { kind: 'certificate', pem: r.AppConfig__AuthConfig__ApplicationCertificatePem };
@@ -122,7 +130,7 @@ function credentialOf(r: Raw): IntuneCredentialSettings | undefined {
     return {
       kind: 'managedIdentity',
       clientId: r.AppConfig__AuthConfig__ManagedIdentityClientId,
-      audience: r.AppConfig__AuthConfig__FederatedTokenAudience ?? 'api://AzureADTokenExchange',
+      audience: federatedAudience(r),
     };
   }
   return undefined;
@@ -240,6 +248,7 @@ export const intuneSection: Section<IntuneSettings> = (env) => {
       waitForSuccessNotificationResponse: r.AppConfig__IntuneValidation__WaitForSuccessNotificationResponse,
       auth: authOf(r, credential, authority),
       authority,
+      federatedTokenAudience: federatedAudience(r),
       graphBaseUrl: withSlash(r.AppConfig__IntuneValidation__GraphBaseUrl ?? 'https://graph.microsoft.com/'),
       graphApiVersion: r.AppConfig__IntuneValidation__GraphApiVersion ?? '1.0',
       intuneResourceUrl: withSlash(
