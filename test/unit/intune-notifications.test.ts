@@ -15,7 +15,7 @@ import {
   processNotification,
   type WorkerDeps,
 } from '../../lib/intune/notification-worker.js';
-import { notifyAfterIssue, notifyFailure } from '../../lib/intune/notifications.js';
+import { announceDelivered, notifyAfterIssue, notifyFailure } from '../../lib/intune/notifications.js';
 import { MemoryMessageQueue } from '../../lib/queue/memory.js';
 import { createStorageQueue, type StorageMessageQueue } from '../../lib/queue/storage.js';
 import { MemoryCertificateStore } from '../../lib/store/memory.js';
@@ -116,6 +116,29 @@ describe('notification queue (Azurite)', () => {
       certificateRequest: csr.base64,
       attempt: 0,
     });
+  });
+
+  it('ok/two deliveries of one certificate (concurrent replays) announce it once, and a retry in progress keeps its attempts', async () => {
+    const transactionId = `tx-${randomUUID()}`;
+    const serial = randomUUID().replace(/-/g, '');
+    const created = await store.create(
+      intuneRecord(serial, transactionId, csr.base64, { state: 'undelivered' }),
+    );
+    if (!created.created) throw new Error('not created');
+    // Both replays read the record while it was still undelivered.
+    const seen = created.record;
+    const d = { queue, store, now: () => NOW };
+    await announceDelivered(d, seen);
+    const [m] = await queue.receive(1, 30);
+    expect(m).toBeDefined();
+    // The worker tried once meanwhile and scheduled a retry.
+    const pending = (await store.getBySerial(serial))!;
+    await store.update(pending, {
+      notification: { ...pending.notification!, attempts: 1, lastError: 'intune:http-500' },
+    });
+    await announceDelivered(d, seen);
+    expect(await queue.receive(32, 30)).toEqual([]);
+    expect(await state(serial)).toMatchObject({ state: 'pending', attempts: 1 });
   });
 
   it('ok/the worker sends successNotification from the record and marks it sent', async () => {
