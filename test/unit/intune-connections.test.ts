@@ -15,9 +15,12 @@ import { snapshotProcessEnv } from '../helpers/process-env.js';
 let server: Server;
 let restoreEnv: () => void;
 const resources: string[] = [];
+/** The managed identity endpoint takes requests and never answers. */
+let hang = false;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
+    if (hang) return;
     resources.push(new URL(req.url ?? '/', 'http://127.0.0.1').searchParams.get('resource') ?? '');
     const expiresOn = String(Math.floor(Date.now() / 1000) + 3600);
     res
@@ -31,8 +34,15 @@ beforeAll(async () => {
 });
 afterAll(() => {
   restoreEnv();
+  server.closeAllConnections();
   server.close();
 });
+
+const connection = {
+  tenantId: '11111111-2222-3333-4444-555555555555',
+  applicationId: '66666666-7777-8888-9999-000000000000',
+  credential: { kind: 'managedIdentity' },
+} as const;
 
 describe('Intune connections of stored endpoints', () => {
   it("ok/a managed identity connection asks for the cloud's token exchange audience (FederatedTokenAudience)", async () => {
@@ -43,12 +53,32 @@ describe('Intune connections of stored endpoints', () => {
     });
     if (!s.ok) throw new Error(s.problems.join('; '));
     const connections = new IntuneConnections(s.value, () => Promise.reject(new Error('no secret')));
-    const client = connections.clientFor({
-      tenantId: '11111111-2222-3333-4444-555555555555',
-      applicationId: '66666666-7777-8888-9999-000000000000',
-      credential: { kind: 'managedIdentity' },
-    });
+    const client = connections.clientFor(connection);
     await client.tokens.getToken(client.intuneScope);
     expect(resources).toEqual(['api://AzureADTokenExchangeUSGov']);
   });
+
+  it('fail/a managed identity endpoint that does not answer fails the token request within the time box, and the next one asks again', async () => {
+    const s = intuneSection({
+      AppConfig__IntuneValidation__RequestTimeoutSeconds: '1',
+      AppConfig__AuthConfig__Authority: 'http://127.0.0.1:9/',
+    });
+    if (!s.ok) throw new Error(s.problems.join('; '));
+    const client = new IntuneConnections(s.value, () => Promise.reject(new Error('no secret'))).clientFor(
+      connection,
+    );
+    hang = true;
+    const started = performance.now();
+    const r = await Promise.race([
+      client.tokens.getToken(client.intuneScope),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 10_000)),
+    ]);
+    expect(r).toMatchObject({ ok: false, kind: 'token', message: expect.stringContaining('assertion') });
+    expect(performance.now() - started).toBeLessThan(5_000);
+    // Callers sharing that request were released with it; the next one reaches the identity again.
+    hang = false;
+    resources.splice(0);
+    await client.tokens.getToken(client.intuneScope);
+    expect(resources).toHaveLength(1);
+  }, 20_000);
 });
