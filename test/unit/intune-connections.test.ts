@@ -71,7 +71,11 @@ describe('Intune connections of stored endpoints', () => {
     const started = performance.now();
     const r = await Promise.race([
       client.tokens.getToken(client.intuneScope),
-      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 10_000)),
+      new Promise((resolve) => {
+        setTimeout(() => {
+          resolve('still waiting');
+        }, 10_000);
+      }),
     ]);
     expect(r).toMatchObject({ ok: false, kind: 'token', message: expect.stringContaining('assertion') });
     expect(performance.now() - started).toBeLessThan(5_000);
