@@ -1,4 +1,7 @@
 import { constants, createPublicKey, publicEncrypt, randomBytes, verify } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ManagedIdentityCredential } from '@azure/identity';
 import { KeyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../lib/errors.js';
@@ -13,6 +16,7 @@ import {
 import { keyVaultSecretReader } from '../../lib/keys/secrets.js';
 import type { HashAlgorithm } from '../../lib/keys/types.js';
 import { FakeKeyVault, startFakeKeyVault, type FakeKeyOptions } from '../fakes/keyvault-server.js';
+import { snapshotProcessEnv } from '../helpers/process-env.js';
 
 let vault: FakeKeyVault;
 beforeAll(async () => {
@@ -309,6 +313,45 @@ describe('faults: bounded retries and time boxes', () => {
     expect(vault.count('sign')).toBe(3);
     expect(policy.waits).toEqual([200, 400]);
   });
+
+  it('fail/a managed identity endpoint that does not answer is abandoned within the time box too (the SDK does not abort it)', async () => {
+    // App Service's managed identity endpoint, taking requests and never answering.
+    const identity = createServer(() => undefined);
+    await new Promise<void>((resolve) => identity.listen(0, '127.0.0.1', resolve));
+    const restore = snapshotProcessEnv();
+    process.env.IDENTITY_ENDPOINT = `http://127.0.0.1:${(identity.address() as AddressInfo).port}/msi/token`;
+    process.env.IDENTITY_HEADER = 'app-service-header';
+    try {
+      const name = `key-${++keySeq}`;
+      vault.addKey(name);
+      const client = new KeyClient(vault.url, vault.credential, sdkClientOptions(vault.clientOptions));
+      const policy = testPolicy({ attemptTimeoutMs: 300 });
+      const h = new KeyVaultKeyHandle(
+        await client.getKey(name),
+        new ManagedIdentityCredential(),
+        vault.clientOptions,
+        policy,
+      );
+      const started = performance.now();
+      const err: unknown = await Promise.race([
+        new KeyVaultSigner(h).sign(data, 'SHA-256').catch((e: unknown) => e),
+        new Promise((resolve) => {
+          setTimeout(() => {
+            resolve('still waiting');
+          }, 10_000);
+        }),
+      ]);
+      expect(err).toMatchObject({
+        code: 'DEPENDENCY_UNAVAILABLE',
+        message: expect.stringContaining('in time'),
+      });
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      restore();
+      identity.closeAllConnections();
+      identity.close();
+    }
+  }, 20_000);
 
   it('fail/a vault that does not answer is abandoned after each attempt time box', async () => {
     const policy = testPolicy({ attemptTimeoutMs: 500 });
