@@ -66,7 +66,7 @@ export async function createIntune(
       settings: s,
       builtIn: intune,
       queues,
-      connections: new IntuneConnections(s, keyVaultSecretReader(o.credential)),
+      connections: new IntuneConnections(s, keyVaultSecretReader(o.credential, { log: o.logger })),
       endpoints: endpointsOf(o.documents),
       ...common,
     },

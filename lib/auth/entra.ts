@@ -17,7 +17,7 @@ import { AppError, dependencyUnavailable } from '../errors.js';
 
 export type AuthFailureReason =
   | 'missing_token' // no Authorization: Bearer header
-  | 'malformed_token' // not a JWS compact JWT, or required claims missing
+  | 'malformed_token' // not a JWS compact JWT, required claims missing, or an ID token
   | 'bad_algorithm' // anything but RS256 (none, HS256 with the public key, ...)
   | 'unknown_key' // kid not in the tenant's JWKS, even after a refresh
   | 'bad_signature'
@@ -32,7 +32,7 @@ export interface EntraPrincipal {
   /** Object id of the caller (service principal, managed identity or user). */
   readonly oid: string;
   /** Client id of the calling application: `appid` (v1 tokens) or `azp` (v2 tokens). */
-  readonly appId: string | undefined;
+  readonly appId: string;
   readonly tid: string;
   readonly sub: string | undefined;
   readonly roles: readonly string[];
@@ -180,12 +180,16 @@ export class EntraTokenValidator {
     const oid = p.oid;
     if (typeof oid !== 'string' || oid === '')
       return fail(401, 'malformed_token', 'the token has no object id');
+    // Every access token names its client (v1 `appid`, v2 `azp`); an ID token names none, and
+    // carries the same aud, tid, oid and roles when a user signs in to the API's own
+    // registration. Microsoft identity platform, "ID tokens": not for calling APIs.
+    const appId = typeof p.appid === 'string' ? p.appid : typeof p.azp === 'string' ? p.azp : undefined;
+    if (appId === undefined) return fail(401, 'malformed_token', 'the token is not an access token');
     const roles = strings(p.roles);
     const required = typeof this.o.requiredRole === 'string' ? [this.o.requiredRole] : this.o.requiredRole;
     if (!required.some((r) => roles.includes(r))) {
       return fail(403, 'missing_role', `the caller lacks the app role ${required.join(' or ')}`);
     }
-    const appId = typeof p.appid === 'string' ? p.appid : typeof p.azp === 'string' ? p.azp : undefined;
     return {
       ok: true,
       principal: {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { isUnresolvedReference, unresolvedMessage } from './secrets.js';
+import { isCheckedSetting, isUnresolvedReference, unresolvedMessage } from './secrets.js';
 import { CLIENT_AUTH_EKU, ekuSetting, keyUsageSetting, type ProfileSettings } from './core.js';
 import { bool, int, optionalString, optionalUrl, section, type Section } from './parse.js';
+import { secureUrl } from './rest.js';
 
 /**
  * Intune dynamic challenge validation (Microsoft Intune "Use a third-party CA with SCEP"
@@ -43,6 +44,11 @@ export interface IntuneSettings {
   readonly auth: IntuneAuthSettings | undefined;
   /** Entra ID authority host, ends with "/" (also for stored endpoints' Intune connections). */
   readonly authority: string;
+  /**
+   * Audience of a managed identity token used as a federated credential: the cloud's token
+   * exchange (`api://AzureADTokenExchange`, …USGov, …China), for every connection.
+   */
+  readonly federatedTokenAudience: string;
   readonly graphBaseUrl: string;
   readonly graphApiVersion: string;
   readonly intuneResourceUrl: string;
@@ -75,7 +81,7 @@ const schema = z.object({
   AppConfig__IntuneValidation__AllowRenewals: bool(true),
   AppConfig__IntuneValidation__RevokeSupersededOnRenewal: bool(false),
   AppConfig__IntuneValidation__WaitForSuccessNotificationResponse: bool(false),
-  AppConfig__IntuneValidation__GraphBaseUrl: optionalUrl,
+  AppConfig__IntuneValidation__GraphBaseUrl: secureUrl,
   AppConfig__IntuneValidation__GraphApiVersion: optionalString,
   AppConfig__IntuneValidation__IntuneResourceUrl: optionalUrl,
   AppConfig__IntuneValidation__IntuneAppId: optionalString.refine(
@@ -91,7 +97,9 @@ const schema = z.object({
   ),
   AppConfig__IntuneValidation__NotificationQueueConnection: optionalString,
   AppConfig__IntuneValidation__NotificationMaxAttempts: int(8, 1, 100),
-  AppConfig__IntuneValidation__NotificationRedriveAfterMinutes: int(60, 5, 10080),
+  // Past the worker's longest retry delay (15 min, notification-settle.ts) with room for the
+  // queue's polling and the call itself: a shorter age re-drives records whose retry is only waiting.
+  AppConfig__IntuneValidation__NotificationRedriveAfterMinutes: int(60, 30, 10080),
   AppConfig__AuthConfig__ApplicationId: optionalString.refine(
     (s) => s === undefined || GUID.test(s),
     'expected a GUID',
@@ -102,9 +110,14 @@ const schema = z.object({
   AppConfig__AuthConfig__ManagedIdentityClientId: optionalString,
   AppConfig__AuthConfig__FederatedTokenAudience: optionalString,
   AppConfig__AuthConfig__TenantId: optionalString,
-  AppConfig__AuthConfig__Authority: optionalUrl,
+  // Client secrets and assertions go to the authority, and the REST and management APIs fetch
+  // their token signing keys under it: https, like every JWKS address (lib/config/rest.ts).
+  AppConfig__AuthConfig__Authority: secureUrl,
 });
 type Raw = z.output<typeof schema>;
+
+const federatedAudience = (r: Raw): string =>
+  r.AppConfig__AuthConfig__FederatedTokenAudience ?? 'api://AzureADTokenExchange';
 
 function credentialOf(r: Raw): IntuneCredentialSettings | undefined {
   if (r.AppConfig__AuthConfig__ApplicationCertificatePem !== undefined) {
@@ -117,7 +130,7 @@ function credentialOf(r: Raw): IntuneCredentialSettings | undefined {
     return {
       kind: 'managedIdentity',
       clientId: r.AppConfig__AuthConfig__ManagedIdentityClientId,
-      audience: r.AppConfig__AuthConfig__FederatedTokenAudience ?? 'api://AzureADTokenExchange',
+      audience: federatedAudience(r),
     };
   }
   return undefined;
@@ -208,6 +221,11 @@ export const intuneSection: Section<IntuneSettings> = (env) => {
   const r = b.value;
   const connectionSetting =
     r.AppConfig__IntuneValidation__NotificationQueueConnection ?? 'AzureWebJobsStorage';
+  // A connection setting of another name holding the reference text would otherwise be taken
+  // for a connection string.
+  if (isUnresolvedReference(env[connectionSetting]) && !isCheckedSetting(connectionSetting)) {
+    return { ok: false, problems: [unresolvedMessage(connectionSetting)] };
+  }
   const connection = queueConnection(env, connectionSetting);
   if (r.AppConfig__IntuneValidation__Enabled && connection === undefined) {
     return {
@@ -230,6 +248,7 @@ export const intuneSection: Section<IntuneSettings> = (env) => {
       waitForSuccessNotificationResponse: r.AppConfig__IntuneValidation__WaitForSuccessNotificationResponse,
       auth: authOf(r, credential, authority),
       authority,
+      federatedTokenAudience: federatedAudience(r),
       graphBaseUrl: withSlash(r.AppConfig__IntuneValidation__GraphBaseUrl ?? 'https://graph.microsoft.com/'),
       graphApiVersion: r.AppConfig__IntuneValidation__GraphApiVersion ?? '1.0',
       intuneResourceUrl: withSlash(

@@ -91,7 +91,8 @@ const ekuList = ekuSetting([SERVER_AUTH_EKU, CLIENT_AUTH_EKU]);
 
 /** https anywhere; plain http only to this machine (tests, local JWKS). */
 export const secureUrl = optionalUrl.refine((s) => {
-  if (s === undefined) return true;
+  // Not a URL at all: optionalUrl has said so already.
+  if (s === undefined || !URL.canParse(s)) return true;
   const u = new URL(s);
   return (
     u.protocol === 'https:' ||

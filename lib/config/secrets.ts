@@ -38,11 +38,15 @@ export const FEATURE_SECRETS: Readonly<Record<string, 'static' | 'intune'>> = {
   AppConfig__AuthConfig__ApplicationCertificatePem: 'intune',
 };
 
+/** Settings secretProblems looks at; a section that reads another one checks it itself. */
+export const isCheckedSetting = (name: string): boolean =>
+  name.startsWith('AppConfig__') || name === 'AzureWebJobsStorage';
+
 /** Start-time problems: placeholders anywhere, unresolved references outside FEATURE_SECRETS. */
 export function secretProblems(env: Env): string[] {
   const problems: string[] = [];
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith('AppConfig__') && name !== 'AzureWebJobsStorage') continue;
+    if (!isCheckedSetting(name)) continue;
     if (isPlaceholder(value)) {
       problems.push(
         `${name}: still holds the sample placeholder "${(value ?? '').trim().slice(0, 40)}"; fill it with the real value`,

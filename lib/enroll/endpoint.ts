@@ -58,7 +58,7 @@ export interface IssuanceHooks {
    * fetched with GetCert); a rejection withholds the certificate (EnrollmentService.deliver).
    */
   afterRecord(record: CertificateRecord, replayed: boolean): Promise<void>;
-  /** Issuance failed after authorization succeeded. */
+  /** Issuance failed after authorization succeeded; called once the reply refusing it exists. */
   issueFailed(
     ctx: { transactionId: string | undefined; csr: ParsedCsr },
     reason: string,

@@ -53,6 +53,11 @@ export type EnrollmentResult =
       readonly reason: ReasonCode;
       /** Safe to show to the requester. */
       readonly message: string;
+      /**
+       * Who must hear of this refusal (Intune's failureNotification), told once the reply that
+       * carries it exists: a requester that got no reply retries, and the retry settles it.
+       */
+      readonly announce?: () => Promise<void>;
     };
 
 /** Audit a refusal and answer it. */

@@ -85,13 +85,16 @@ export class EnrollmentService {
     try {
       issued = await this.issuer.issue(req.csr, profile, now);
     } catch (e) {
-      await this.issueFailed(req, 'signing-unavailable', 'the CA could not sign the certificate');
-      return refuse(
+      const refused = refuse(
         'unavailable',
         'signing-unavailable',
         'the CA could not sign the certificate; retry later',
         describeError(e),
       );
+      if (refused.ok) return refused;
+      const announce = () =>
+        this.issueFailed(req, 'signing-unavailable', 'the CA could not sign the certificate');
+      return { ...refused, announce };
     }
     const draft = draftRecord({ req, issued, auth, profile, transactionKey, now });
     const created = await this.transactions.record(draft, req, refuse);

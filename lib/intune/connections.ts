@@ -41,7 +41,8 @@ export class IntuneConnections {
 
   private credential(c: IntuneConnection): ClientCredential {
     const cred = c.credential;
-    if (cred.kind === 'managedIdentity') return managedIdentityCredential(cred.clientId);
+    if (cred.kind === 'managedIdentity')
+      return managedIdentityCredential(cred.clientId, this.settings.federatedTokenAudience);
     const read = this.cachedSecret(cred.keyVaultSecretUri);
     if (cred.kind === 'secret') return { kind: 'secret', secret: read };
     return {

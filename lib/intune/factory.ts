@@ -33,9 +33,21 @@ export function createIntuneClient(
     c.kind === 'secret'
       ? { kind: 'secret', secret: c.secret }
       : c.kind === 'certificate'
-        ? certificateCredential(c.pem, auth.applicationId, options.now)
+        ? settingCertificate(c.pem, auth.applicationId, options.now)
         : managedIdentityCredential(c.clientId, c.audience);
   return intuneClientFor(s, auth.tenantId, auth.applicationId, credential, options);
+}
+
+/** The start stops on a PEM it cannot use; the message names the setting to fix. */
+function settingCertificate(pem: string, clientId: string, now?: () => number): ClientCredential {
+  try {
+    return certificateCredential(pem, clientId, now);
+  } catch (e) {
+    const why = e instanceof AppError ? e.message : 'it cannot be read';
+    throw new AppError('CONFIG_INVALID', `AppConfig__AuthConfig__ApplicationCertificatePem: ${why}`, {
+      cause: e,
+    });
+  }
 }
 
 /**
@@ -67,7 +79,10 @@ export function intuneClientFor(
   });
 }
 
-/** The notification queue and its poison queue (`<name>-poison`, as the Functions host names it). */
+/**
+ * The notification queue and its poison queue (`<name>-poison`, as the Functions host names it),
+ * whose messages never expire.
+ */
 export async function createNotificationQueues(
   s: IntuneSettings,
 ): Promise<{ readonly queue: MessageQueue; readonly poison: MessageQueue }> {
@@ -79,10 +94,12 @@ export async function createNotificationQueues(
     );
   }
   const { createStorageQueue } = await import('../queue/storage.js');
+  // A given-up notification waits for an operator's re-drive; a failure has no record to redo it from.
+  const keep = { keep: true };
   if (connection.kind === 'connectionString') {
     return {
       queue: createStorageQueue(connection, s.queue.name),
-      poison: createStorageQueue(connection, s.queue.poisonName),
+      poison: createStorageQueue(connection, s.queue.poisonName, undefined, keep),
     };
   }
   const { DefaultAzureCredential } = await import('@azure/identity');
@@ -93,6 +110,6 @@ export async function createNotificationQueues(
   );
   return {
     queue: createStorageQueue(connection, s.queue.name, credential),
-    poison: createStorageQueue(connection, s.queue.poisonName, credential),
+    poison: createStorageQueue(connection, s.queue.poisonName, credential, keep),
   };
 }

@@ -73,11 +73,9 @@ export async function announceDelivered(
 ): Promise<void> {
   const n = record.notification;
   if (n?.state !== 'undelivered') return;
-  const marked = await markNotification(deps.store, record, {
-    state: 'pending',
-    attempts: n.attempts,
-    updatedAt: deps.now().toISOString(),
-  });
+  // Only from `undelivered`: a concurrent delivery of the same certificate announced it already.
+  const next = { state: 'pending', attempts: n.attempts, updatedAt: deps.now().toISOString() } as const;
+  const marked = await markNotification(deps.store, record, next, false, 'undelivered');
   if (marked?.notification?.state === 'pending') await notifyAfterIssue(deps, marked);
 }
 

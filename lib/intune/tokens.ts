@@ -79,14 +79,15 @@ export class TokenProvider {
     const cred = this.opts.credential;
     if (cred.kind === 'secret') {
       try {
-        form.set('client_secret', typeof cred.secret === 'string' ? cred.secret : await cred.secret());
+        const secret = typeof cred.secret === 'string' ? cred.secret : await this.timeBoxed(cred.secret());
+        form.set('client_secret', secret);
       } catch (e) {
         return fail(`could not read the client secret: ${e instanceof Error ? e.message : String(e)}`);
       }
     } else {
       let assertion: string;
       try {
-        assertion = await cred.getAssertion(this.tokenEndpoint);
+        assertion = await this.timeBoxed(cred.getAssertion(this.tokenEndpoint));
       } catch (e) {
         return fail(`could not build the client assertion: ${e instanceof Error ? e.message : String(e)}`);
       }
@@ -126,6 +127,25 @@ export class TokenProvider {
     const margin = Math.min(300, lifetime / 2);
     this.cache.set(scope, { token, refreshAt: started + (lifetime - margin) * 1000 });
     return { ok: true, token };
+  }
+
+  /**
+   * The credential step within the same time box as the HTTP exchanges: a managed identity
+   * endpoint that never answers (@azure/identity sets no timeout of its own) would otherwise
+   * hold this request, and every caller sharing it, for good.
+   */
+  private async timeBoxed<T>(step: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`no answer within ${this.opts.timeoutMs} ms`));
+      }, this.opts.timeoutMs);
+    });
+    try {
+      return await Promise.race([step, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

@@ -112,7 +112,7 @@ export async function callKeyVault<T>(
     policy.counter.add(target.operation);
     let failure: Failure;
     try {
-      return await fn(signal);
+      return await abortable(fn(signal), signal);
     } catch (e) {
       failure = classify(e, signal.aborted, policy.now());
       if (failure.status === 429) policy.counter.add('throttled');
@@ -138,6 +138,24 @@ export async function callKeyVault<T>(
       throw new KeyVaultError(describe(target, failure, attempt), failure.status, failure.code, e, logFields);
     }
   }
+}
+
+/**
+ * `p`, or an AbortError once `signal` aborts. The SDK passes the signal to the HTTP request but
+ * not to every step before it: @azure/identity's ManagedIdentityCredential does not abort a token
+ * request, so an identity endpoint that never answers would outlast every time box here.
+ */
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const aborted = (): void => {
+      reject(new DOMException('the time box ran out', 'AbortError'));
+    };
+    if (signal.aborted) aborted();
+    signal.addEventListener('abort', aborted, { once: true });
+    p.then(resolve, reject).finally(() => {
+      signal.removeEventListener('abort', aborted);
+    });
+  });
 }
 
 function describe(t: CallTarget, f: Failure, attempts: number): string {

@@ -13,10 +13,21 @@ import type { MessageQueue, ReceivedMessage } from './types.js';
 
 const PIPELINE: StoragePipelineOptions = { retryOptions: { maxTries: 3, tryTimeoutInMs: 10_000 } };
 
+export interface StorageQueueOptions {
+  /**
+   * Messages never expire (time-to-live -1) instead of Storage's default 7 days: a poison queue
+   * holds what only an operator's re-drive takes out.
+   */
+  readonly keep?: boolean;
+}
+
 export class StorageMessageQueue implements MessageQueue {
   private ensured: Promise<unknown> | undefined;
 
-  constructor(private readonly client: QueueClient) {}
+  constructor(
+    private readonly client: QueueClient,
+    private readonly o: StorageQueueOptions = {},
+  ) {}
 
   get name(): string {
     return this.client.name;
@@ -28,6 +39,7 @@ export class StorageMessageQueue implements MessageQueue {
       const delay = Math.min(Math.max(Math.ceil(options?.delaySeconds ?? 0), 0), 7 * 24 * 3600);
       await this.client.sendMessage(Buffer.from(text, 'utf8').toString('base64'), {
         ...(delay > 0 ? { visibilityTimeout: delay } : {}),
+        ...(this.o.keep ? { messageTimeToLive: -1 } : {}),
       });
     });
   }
@@ -74,13 +86,14 @@ export function createStorageQueue(
   connection: QueueConnection,
   name: string,
   credential?: TokenCredential,
+  options?: StorageQueueOptions,
 ): StorageMessageQueue {
   if (connection.kind === 'connectionString') {
-    return new StorageMessageQueue(new QueueClient(connection.connectionString, name, PIPELINE));
+    return new StorageMessageQueue(new QueueClient(connection.connectionString, name, PIPELINE), options);
   }
   if (!credential) throw new Error('createStorageQueue: an account URL needs a TokenCredential');
   const url = `${connection.url.replace(/\/+$/, '')}/${name}`;
-  return new StorageMessageQueue(new QueueClient(url, credential, PIPELINE));
+  return new StorageMessageQueue(new QueueClient(url, credential, PIPELINE), options);
 }
 
 /** Messages written by others (the portal, older tools) may be plain text: keep those as is. */

@@ -1,4 +1,5 @@
 import { parseKeyVaultKeyIdentifier, type KeyVaultKey } from '@azure/keyvault-keys';
+import { AppError } from '../errors.js';
 import { getKey, target, type VaultContext } from '../keys/keyvault-ca.js';
 import { callKeyVault } from '../keys/keyvault-call.js';
 import { KeyVaultDecrypter, KeyVaultKeyHandle, KeyVaultSigner } from '../keys/keyvault.js';
@@ -38,7 +39,10 @@ export class KeyVaultRaKeyStore implements RaKeyStore {
   }
 
   async open(ref: string): Promise<RaKey> {
-    parseKeyVaultKeyIdentifier(ref); // a versioned key id, or it throws
+    // The SDK parses an id without a version too, and getKey would then open the newest version:
+    // a key that the RA certificate does not name.
+    if (parseKeyVaultKeyIdentifier(ref).version === undefined)
+      throw new AppError('CONFIG_INVALID', `the RA key reference ${ref} names no key version`);
     return this.handle(await getKey(this.ctx, ref));
   }
 

@@ -24,14 +24,15 @@ export interface RevocationDeps {
   readonly now?: () => Date;
 }
 
-/** Optimistic update attempts before a concurrently changing record is reported as CONFLICT. */
+/** Optimistic update attempts before a concurrently changing record is reported as unavailable. */
 const ATTEMPTS = 3;
 
 /**
  * Revoke and release (unrevoke) certificates: the one place that changes a record's revocation
  * state. Typed errors: NOT_FOUND (unknown serial, or outside the caller's scope), CONFLICT
  * (already revoked, unless on hold and now revoked for good; release of anything but
- * certificateHold, RFC 5280 §5.3.1), BAD_REQUEST (not a serial). Every change is one audit event, whoever asked (API, Intune, a renewal).
+ * certificateHold, RFC 5280 §5.3.1), BAD_REQUEST (not a serial), DEPENDENCY_UNAVAILABLE (the
+ * record kept changing; nothing was changed). Every change is one audit event, whoever asked (API, Intune, a renewal).
  */
 export class RevocationService {
   private readonly now: () => Date;
@@ -86,7 +87,12 @@ export class RevocationService {
       this.record(r, outcome, record, updated);
       return updated;
     }
-    throw new AppError('CONFLICT', 'the certificate changed while it was being updated; try again');
+    // Not CONFLICT: callers read CONFLICT as "already revoked" (Intune's pull reports it done,
+    // a superseded renewal stops there); a record that kept changing was not revoked at all.
+    throw new AppError(
+      'DEPENDENCY_UNAVAILABLE',
+      'the certificate changed while it was being updated; try again',
+    );
   }
 
   private record(

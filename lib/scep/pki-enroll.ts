@@ -1,5 +1,5 @@
 import type { RenewalDecision, RenewalRule } from '../enroll/renewal-rule.js';
-import type { EnrollmentRequest } from '../enroll/request.js';
+import type { EnrollmentRequest, EnrollmentResult } from '../enroll/request.js';
 import type { EnrollmentService } from '../enroll/service.js';
 import { parseCsr, type ParsedCsr } from '../csr/parse.js';
 import { describeError } from '../errors.js';
@@ -65,7 +65,7 @@ export async function enroll(
   const decision = await d.renewal.decide(msg.signerCertificateDer, csr, receiver, signer);
   const request = enrollmentRequest(d, endpoint, msg, csr, isRenewalReq, decision);
   const result = await d.enrollment.enroll(request);
-  if (!result.ok) return fail(FailInfo.badRequest, refusalText(result));
+  if (!result.ok) return refusal(result);
   return {
     outcome: success(endpoint, result.issued.der, msg, opened.cipher),
     afterSigned: async () => {
@@ -74,6 +74,24 @@ export async function enroll(
     },
     notSigned: (e) => {
       d.enrollment.undelivered(request, result, e);
+    },
+  };
+}
+
+/**
+ * A refused enrollment's FAILURE. One that someone must hear of (Intune's failureNotification) is
+ * announced once the FAILURE is signed, as a SUCCESS is: a client that got no CertRep (HTTP 503)
+ * sends the transaction again, and Intune must not hear it failed and then succeeded.
+ */
+function refusal(result: Extract<EnrollmentResult, { ok: false }>): Reply | Delivery {
+  const refused = fail(FailInfo.badRequest, refusalText(result));
+  const announce = result.announce;
+  if (!announce) return refused;
+  return {
+    outcome: refused,
+    afterSigned: async () => {
+      await announce();
+      return undefined;
     },
   };
 }

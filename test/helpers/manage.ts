@@ -55,6 +55,7 @@ export async function startManageIdentity() {
         iss: `https://sts.windows.net/${TENANT}/`,
         tid: TENANT,
         oid,
+        appid: '8d7c6b5a-4f3e-4d2c-9b1a-0f9e8d7c6b5a',
         roles: [...roles],
         groups: [...groups],
         nbf: now - 60,

@@ -67,17 +67,17 @@ afterAll(async () => {
 
 /**
  * An enrollment on `tenant-<t>` that Intune validated but the CA could not sign: the vault
- * refuses the certificate signature and the FAILURE signature, so the device gets HTTP 503.
+ * refuses the certificate signature, and the device gets a signed FAILURE.
  */
 async function enrollWithSignFault(t: 'a' | 'b', transactionId: string): Promise<void> {
-  vault.fail('sign', { status: 403, code: 'Forbidden', times: 2 });
-  const failed = enrollIntune(host, {
+  vault.fail('sign', { status: 403, code: 'Forbidden', times: 1 });
+  const e = await enrollIntune(host, {
     subject: `CN=${transactionId.toLowerCase()}`,
     challenge: fake.challengeFor(tenants[t].tenantId),
     path: `/scep/tenant-${t}`,
     transactionId,
   });
-  await expect(failed).rejects.toThrow(/HTTP 503/);
+  expect(e.rep.status).toBe(PKIStatus.FAILURE);
   vault.clearFaults();
 }
 
@@ -138,6 +138,30 @@ describe('stored Intune endpoints, one tenant each', () => {
     expect(callsFor(fake, 'validateRequest', 'TENANT-B-SIGN-FAULT').map((c) => c.tenantId)).toEqual([
       tenantId,
     ]);
+  });
+
+  it('fail/regression: a validated transaction whose FAILURE could not be signed (HTTP 503) is not announced as failed; the retry completes it and Intune hears only the success', async () => {
+    const tx = 'TENANT-B-RETRIED';
+    const request = {
+      subject: `CN=${tx.toLowerCase()}`,
+      challenge: fake.challengeFor(tenants.b.tenantId),
+      path: '/scep/tenant-b',
+      transactionId: tx,
+    };
+    // The vault refuses the certificate signature and the FAILURE's: HTTP 503, no CertRep.
+    vault.fail('sign', { status: 403, code: 'Forbidden', times: 2 });
+    await expect(enrollIntune(host, request)).rejects.toThrow(/HTTP 503/);
+    vault.clearFaults();
+    // The device got no CertRep, so it sends the same request again once the vault is back.
+    const e = await enrollIntune(host, request);
+    expect(e.rep.status, e.rep.failInfoText).toBe(PKIStatus.SUCCESS);
+    const [sent] = await waitFor('successNotification', () => {
+      const calls = callsFor(fake, 'successNotification', tx);
+      return calls.length > 0 ? calls : undefined;
+    });
+    expect(sent).toMatchObject({ tenantId: tenants.b.tenantId, status: 200 });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(callsFor(fake, 'failureNotification', tx)).toHaveLength(0);
   });
 
   it('ok/regression: a failure notification whose queue write failed is kept and, once the queue is back, delivered exactly once', async () => {

@@ -221,6 +221,15 @@ describe('EntraTokenValidator: refused tokens', () => {
     expectFailure(await validator().validate(bearer(t)), 'wrong_issuer');
   });
 
+  it('fail/refuses an ID token (no appid or azp) even with the audience, tenant and role', async () => {
+    // What a sign-in to the API's own registration returns: aud = its client id, roles, oid.
+    // (undefined claims are left out of the JSON)
+    const id = v2Claims({ azp: undefined, azpacr: undefined, nonce: 'n-1', preferred_username: 'a@contoso' });
+    expectFailure(await validator().validate(bearer(await mint(id))), 'malformed_token');
+    const v1Id = v1Claims({ aud: CLIENT_ID, appid: undefined, appidacr: undefined });
+    expectFailure(await validator().validate(bearer(await mint(v1Id))), 'malformed_token');
+  });
+
   it('fail/refuses a token whose audience is another app', async () => {
     const t = await mint(v2Claims({ aud: '00000003-0000-0000-c000-000000000000' }));
     expectFailure(await validator().validate(bearer(t)), 'wrong_audience');

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { intuneSection } from '../../lib/config/intune.js';
 import { loadSettings } from '../../lib/config/index.js';
+import { createIntuneClient } from '../../lib/intune/factory.js';
+import { defaultBackoffSeconds } from '../../lib/intune/notification-settle.js';
 
 const enabled = {
   AppConfig__IntuneValidation__Enabled: 'true',
@@ -97,6 +99,26 @@ describe('Intune settings', () => {
     });
   });
 
+  it('fail/an unreadable ApplicationCertificatePem stops the start naming the setting (a PFX in base64, as a certificate secret can hold)', () => {
+    const r = intuneSection({
+      ...enabled,
+      AppConfig__AuthConfig__ApplicationKey: undefined,
+      AppConfig__AuthConfig__ApplicationCertificatePem:
+        'MIIKXAIBAzCCChgGCSqGSIb3DQEHAaCCCgkEggoFMIIKATCCBg8GCSqGSIb3DQEHAaCC',
+    });
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    let err: unknown;
+    try {
+      createIntuneClient(r.value);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(/^AppConfig__AuthConfig__ApplicationCertificatePem: /),
+    });
+  });
+
   it('ok/validity is capped by AppConfig__ValidityPeriodDays', () => {
     const r = intuneSection({
       AppConfig__IntuneValidation__ValidityPeriodDays: '900',
@@ -118,6 +140,25 @@ describe('Intune settings', () => {
   ])('fail/%s=%s is named in the problem', (name, value) => {
     const r = intuneSection({ [name]: value });
     expect(r.ok ? [] : r.problems).toEqual([expect.stringContaining(name)]);
+  });
+
+  it('fail/a re-drive age within the longest retry delay is refused: the timer would queue a second copy of a notification still waiting for its retry', () => {
+    // The worker marks the record when it schedules a retry, then waits up to this long.
+    const longestRetryMinutes = defaultBackoffSeconds(100) / 60;
+    for (const minutes of [5, longestRetryMinutes, 20]) {
+      const r = intuneSection({
+        ...enabled,
+        AppConfig__IntuneValidation__NotificationRedriveAfterMinutes: `${minutes}`,
+      });
+      expect(r.ok ? [] : r.problems).toEqual([
+        expect.stringMatching(/^AppConfig__IntuneValidation__NotificationRedriveAfterMinutes: expected/),
+      ]);
+    }
+    const ok = intuneSection({
+      ...enabled,
+      AppConfig__IntuneValidation__NotificationRedriveAfterMinutes: '30',
+    });
+    expect(ok.ok && ok.value.notifications.redriveAfterMinutes).toBe(30);
   });
 
   it('ok/is part of loadSettings', () => {

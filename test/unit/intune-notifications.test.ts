@@ -6,6 +6,8 @@ import { AuditSink } from '../../lib/audit/sink.js';
 import { AppError } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';
 import { IntuneClient } from '../../lib/intune/client.js';
+import { intuneSection } from '../../lib/config/intune.js';
+import { createNotificationQueues } from '../../lib/intune/factory.js';
 import { HRESULT } from '../../lib/intune/hresult.js';
 import { redrivePending, redrivePoison } from '../../lib/intune/notification-redrive.js';
 import {
@@ -13,7 +15,7 @@ import {
   processNotification,
   type WorkerDeps,
 } from '../../lib/intune/notification-worker.js';
-import { notifyAfterIssue, notifyFailure } from '../../lib/intune/notifications.js';
+import { announceDelivered, notifyAfterIssue, notifyFailure } from '../../lib/intune/notifications.js';
 import { MemoryMessageQueue } from '../../lib/queue/memory.js';
 import { createStorageQueue, type StorageMessageQueue } from '../../lib/queue/storage.js';
 import { MemoryCertificateStore } from '../../lib/store/memory.js';
@@ -114,6 +116,29 @@ describe('notification queue (Azurite)', () => {
       certificateRequest: csr.base64,
       attempt: 0,
     });
+  });
+
+  it('ok/two deliveries of one certificate (concurrent replays) announce it once, and a retry in progress keeps its attempts', async () => {
+    const transactionId = `tx-${randomUUID()}`;
+    const serial = randomUUID().replace(/-/g, '');
+    const created = await store.create(
+      intuneRecord(serial, transactionId, csr.base64, { state: 'undelivered' }),
+    );
+    if (!created.created) throw new Error('not created');
+    // Both replays read the record while it was still undelivered.
+    const seen = created.record;
+    const d = { queue, store, now: () => NOW };
+    await announceDelivered(d, seen);
+    const [m] = await queue.receive(1, 30);
+    expect(m).toBeDefined();
+    // The worker tried once meanwhile and scheduled a retry.
+    const pending = (await store.getBySerial(serial))!;
+    await store.update(pending, {
+      notification: { ...pending.notification!, attempts: 1, lastError: 'intune:http-500' },
+    });
+    await announceDelivered(d, seen);
+    expect(await queue.receive(32, 30)).toEqual([]);
+    expect(await state(serial)).toMatchObject({ state: 'pending', attempts: 1 });
   });
 
   it('ok/the worker sends successNotification from the record and marks it sent', async () => {
@@ -308,5 +333,27 @@ describe('notification queue (Azurite)', () => {
     expect(await state(record.serialNumber)).toMatchObject({ state: 'pending', attempts: 0 });
     expect(await deliverNext()).toBe('sent');
     expect(await poison.receive(1, 1)).toEqual([]);
+  });
+
+  it('ok/a given-up notification waits in the poison queue until an operator re-drives it: it never expires', async () => {
+    const name = `n${randomUUID().slice(0, 8)}`;
+    const settings = intuneSection({
+      AzureWebJobsStorage: azurite.connectionString,
+      AppConfig__IntuneValidation__NotificationQueueName: name,
+    });
+    if (!settings.ok) throw new Error(settings.problems.join('; '));
+    const queues = await createNotificationQueues(settings.value);
+    const record = await issued();
+    fake.script({
+      action: 'successNotification',
+      transactionId: record.transactionId!,
+      outcome: { code: 'SomethingWrong' },
+    });
+    await notifyAfterIssue({ queue: queues.queue }, record);
+    expect(await deliverNext(deps(queues))).toBe('failed');
+    // A Storage queue message lives 7 days by default; a failure notification has no record to re-drive.
+    const raw = new QueueClient(azurite.connectionString, `${name}-poison`);
+    const [kept] = (await raw.peekMessages()).peekedMessageItems;
+    expect(kept?.expiresOn.getUTCFullYear()).toBe(9999);
   });
 });

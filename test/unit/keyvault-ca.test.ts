@@ -15,6 +15,7 @@ import { silentLogger } from '../../lib/log.js';
 import { KeyVaultCounter } from '../../lib/keys/keyvault-call.js';
 import { getKey, loadKeyVaultCa, vaultContext } from '../../lib/keys/keyvault-ca.js';
 import { sdkClientOptions } from '../../lib/keys/keyvault.js';
+import { KeyVaultRaKeyStore } from '../../lib/ra/keys-keyvault.js';
 import { FakeKeyVault, startFakeKeyVault } from '../fakes/keyvault-server.js';
 import { runCaCli } from '../helpers/ca-cli.js';
 import { runCa } from '../../scripts/ca.js';
@@ -369,5 +370,17 @@ describe('loadKeyVaultCa', () => {
     ).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
     });
+  });
+});
+
+describe('RA keys in Key Vault', () => {
+  it('fail/an RA key is opened by its versioned id only: an id without a version is refused, never the newest version', async () => {
+    const ctx = vaultContext(vault.settings(), vault.credential, vault.clientOptions, { log: silentLogger });
+    const keys = new KeyVaultRaKeyStore(ctx);
+    const first = await keys.create('pinned');
+    await keys.create('pinned'); // the next renewal's version
+    expect((await keys.open(first.ref)).id).toBe(first.ref);
+    const unversioned = first.ref.replace(/\/[^/]+$/, '');
+    expect(await keys.open(unversioned).catch((e: unknown) => e)).toMatchObject({ code: 'CONFIG_INVALID' });
   });
 });

@@ -1,4 +1,7 @@
 import { constants, createPublicKey, publicEncrypt, randomBytes, verify } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ManagedIdentityCredential } from '@azure/identity';
 import { KeyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../lib/errors.js';
@@ -10,8 +13,10 @@ import {
   KeyVaultSigner,
   sdkClientOptions,
 } from '../../lib/keys/keyvault.js';
+import { keyVaultSecretReader } from '../../lib/keys/secrets.js';
 import type { HashAlgorithm } from '../../lib/keys/types.js';
 import { FakeKeyVault, startFakeKeyVault, type FakeKeyOptions } from '../fakes/keyvault-server.js';
+import { snapshotProcessEnv } from '../helpers/process-env.js';
 
 let vault: FakeKeyVault;
 beforeAll(async () => {
@@ -309,6 +314,45 @@ describe('faults: bounded retries and time boxes', () => {
     expect(policy.waits).toEqual([200, 400]);
   });
 
+  it('fail/a managed identity endpoint that does not answer is abandoned within the time box too (the SDK does not abort it)', async () => {
+    // App Service's managed identity endpoint, taking requests and never answering.
+    const identity = createServer(() => undefined);
+    await new Promise<void>((resolve) => identity.listen(0, '127.0.0.1', resolve));
+    const restore = snapshotProcessEnv();
+    process.env.IDENTITY_ENDPOINT = `http://127.0.0.1:${(identity.address() as AddressInfo).port}/msi/token`;
+    process.env.IDENTITY_HEADER = 'app-service-header';
+    try {
+      const name = `key-${++keySeq}`;
+      vault.addKey(name);
+      const client = new KeyClient(vault.url, vault.credential, sdkClientOptions(vault.clientOptions));
+      const policy = testPolicy({ attemptTimeoutMs: 300 });
+      const h = new KeyVaultKeyHandle(
+        await client.getKey(name),
+        new ManagedIdentityCredential(),
+        vault.clientOptions,
+        policy,
+      );
+      const started = performance.now();
+      const err: unknown = await Promise.race([
+        new KeyVaultSigner(h).sign(data, 'SHA-256').catch((e: unknown) => e),
+        new Promise((resolve) => {
+          setTimeout(() => {
+            resolve('still waiting');
+          }, 10_000);
+        }),
+      ]);
+      expect(err).toMatchObject({
+        code: 'DEPENDENCY_UNAVAILABLE',
+        message: expect.stringContaining('in time'),
+      });
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      restore();
+      identity.closeAllConnections();
+      identity.close();
+    }
+  }, 20_000);
+
   it('fail/a vault that does not answer is abandoned after each attempt time box', async () => {
     const policy = testPolicy({ attemptTimeoutMs: 500 });
     const signer = new KeyVaultSigner(await openKey({}, policy));
@@ -338,5 +382,47 @@ describe('faults: bounded retries and time boxes', () => {
     const text = JSON.stringify(log.entries);
     expect(text).not.toContain(Buffer.from(wrapped).toString('base64url'));
     expect(text).not.toContain('0123456789abcdef');
+  });
+});
+
+/**
+ * The secrets of stored Intune connections, read through the real SecretClient: a vault that
+ * hangs or throttles is met with the same time boxes and bounded retries as every other vault
+ * call, so a token request (and the enrollment waiting on it) cannot hang.
+ */
+const reader = () =>
+  keyVaultSecretReader(() => Promise.resolve(vault.credential), {
+    attemptTimeoutMs: 300,
+    totalTimeoutMs: 2_000,
+    backoffMs: 10,
+    log: silentLogger,
+    counter: new KeyVaultCounter(),
+  });
+
+describe('Key Vault secret reader', () => {
+  it('ok/reads the secret a stored connection names', async () => {
+    const uri = vault.setSecret('intune-ok', 'the-client-secret');
+    expect(await reader()(uri)).toBe('the-client-secret');
+  });
+
+  it('fail/a vault that does not answer is abandoned within the time box, as DEPENDENCY_UNAVAILABLE', async () => {
+    const uri = vault.setSecret('intune-hang', 'the-client-secret');
+    const read = reader();
+    await read(uri); // bearer challenge met: only the slow answers are timed below
+    vault.fail('getSecret', { delayMs: 20_000, times: Infinity });
+    const started = performance.now();
+    const err: unknown = await read(uri).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'DEPENDENCY_UNAVAILABLE',
+      message: expect.stringContaining('in time'),
+    });
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  it('ok/a throttled read (429 + Retry-After) is retried, then the secret is used', async () => {
+    const uri = vault.setSecret('intune-429', 'the-client-secret');
+    vault.fail('getSecret', { status: 429, retryAfter: '0' });
+    expect(await reader()(uri)).toBe('the-client-secret');
+    expect(vault.count('getSecret')).toBe(2);
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { restSection, restValidityDays, type RestSettings } from '../../lib/config/rest.js';
 import type { Env } from '../../lib/config/parse.js';
+import { loadSettings } from '../../lib/config/index.js';
+import { isAppError } from '../../lib/errors.js';
 
 const TENANT = '0c6f3b2a-1d4e-4f5a-8b9c-0d1e2f3a4b5c';
 const APP = '6a1c2b3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d';
@@ -119,6 +121,27 @@ describe('REST settings (AppConfig__DbCSRValidation__*)', () => {
     );
     expect(ok({ AppConfig__DbCSRValidation__JwksUrl: 'http://127.0.0.1:8080/keys' }).auth.jwksUrl).toBe(
       'http://127.0.0.1:8080/keys',
+    );
+  });
+
+  it('fail/takes the authority and Graph over https, or http only on this machine: keys, secrets and tokens go there', () => {
+    const startProblems = (env: Env): string[] => {
+      try {
+        loadSettings({ ...env, AppConfig__StaticValidation__Enabled: 'false' });
+        return [];
+      } catch (e) {
+        return isAppError(e) && Array.isArray(e.detail?.problems) ? (e.detail.problems as string[]) : [];
+      }
+    };
+    // The default JWKS address is under the authority: keys fetched in clear could be anyone's.
+    expect(
+      startProblems({ ...ENABLED, AppConfig__AuthConfig__Authority: 'http://login.microsoftonline.com/' }),
+    ).toEqual([expect.stringMatching(/^AppConfig__AuthConfig__Authority: expected an https:\/\//)]);
+    expect(
+      startProblems({ ...ENABLED, AppConfig__IntuneValidation__GraphBaseUrl: 'http://graph.microsoft.com/' }),
+    ).toEqual([expect.stringMatching(/^AppConfig__IntuneValidation__GraphBaseUrl: expected an https:\/\//)]);
+    expect(startProblems({ ...ENABLED, AppConfig__AuthConfig__Authority: 'http://127.0.0.1:8080/' })).toEqual(
+      [],
     );
   });
 

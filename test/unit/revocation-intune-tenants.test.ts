@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { loadSettings } from '../../lib/config/index.js';
+import { isAppError } from '../../lib/errors.js';
 import { IntuneClient } from '../../lib/intune/client.js';
 import type { Endpoint, IntuneConnection } from '../../lib/model/endpoint.js';
 import { DEFAULT_PROFILE } from '../../lib/model/profile.js';
@@ -123,5 +125,28 @@ describe('Intune revocation: which tenants are pulled, and what each may revoke'
     expect(t?.place).toEqual({ endpoint: 'b-on' });
     expect([...(t?.endpoints ?? [])]).toEqual(['b-on', 'c-on']);
     expect([...(t?.disabled ?? [])]).toEqual(['a-off']);
+  });
+
+  it("fail/the settings-defined tenant named by its domain cannot pull revocations: stored endpoints name it by GUID, and two pulls of one tenant answer each other's requests as not found", () => {
+    const env = {
+      AppConfig__StaticValidation__Enabled: 'false',
+      AppConfig__IntuneValidation__Enabled: 'true',
+      AppConfig__IntuneValidation__RevocationEnabled: 'true',
+      AppConfig__AuthConfig__ApplicationId: APP,
+      AppConfig__AuthConfig__ApplicationKey: 'app-secret',
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+    };
+    const problems = (tenantId: string): string[] => {
+      try {
+        loadSettings({ ...env, AppConfig__AuthConfig__TenantId: tenantId });
+        return [];
+      } catch (e) {
+        return isAppError(e) && Array.isArray(e.detail?.problems) ? (e.detail.problems as string[]) : [];
+      }
+    };
+    expect(problems('contoso.onmicrosoft.com')).toEqual([
+      expect.stringMatching(/^AppConfig__AuthConfig__TenantId: .*GUID/),
+    ]);
+    expect(problems(T1)).toEqual([]);
   });
 });

@@ -196,6 +196,26 @@ describe('Intune revocation pull', () => {
     expect(await pull()).toEqual({ revoked: 1, reported: 1 });
   });
 
+  it('fail/a certificate that kept changing while it was revoked is not reported as revoked', async () => {
+    await issued(11, '0d02');
+    fake.revocation.pending.push(request('ctx-13', '0d02'));
+    // Another writer (the notification worker) updates the record between each read and write.
+    const update = store.update.bind(store);
+    store.update = async (record, patch) => {
+      if (patch.status === 'revoked') {
+        const fresh = (await store.getBySerial(record.serialNumber))!;
+        await update(fresh, { notification: { state: 'pending', attempts: 1, updatedAt: fresh.notBefore } });
+      }
+      return update(record, patch);
+    };
+    expect(await pull()).toEqual({ revoked: 0, reported: 0 });
+    expect((await store.getBySerial('0d02'))?.status).toBe('issued');
+    expect(fake.revocation.pending).toHaveLength(1);
+    store.update = update;
+    expect(await pull()).toEqual({ revoked: 1, reported: 1 });
+    expect((await store.getBySerial('0d02'))?.status).toBe('revoked');
+  });
+
   it('fail/a request the store could not process is not reported, so Intune offers it again', async () => {
     await issued(5, '0d01');
     fake.revocation.pending.push(request('ctx-7', '0d01'));

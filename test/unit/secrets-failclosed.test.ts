@@ -37,6 +37,14 @@ function startProblems(env: Record<string, string>): string[] {
   }
 }
 
+/** Intune validation on, without its credential and queue. */
+const INTUNE_ON = {
+  AppConfig__StaticValidation__RequestPassword: 'a-static-challenge-0123456789',
+  AppConfig__IntuneValidation__Enabled: 'true',
+  AppConfig__AuthConfig__ApplicationId: '66666666-7777-8888-9999-000000000000',
+  AppConfig__AuthConfig__TenantId: '11111111-2222-3333-4444-555555555555',
+};
+
 async function callStatic(query: string): Promise<HttpResponseInit> {
   const request = new azf.HttpRequest({
     method: 'GET',
@@ -75,10 +83,7 @@ describe('unresolved Key Vault references', () => {
 
   it('fail/an unresolved Intune client secret disables the Intune endpoint instead of sending the reference to Entra ID', () => {
     const s = loadSettings({
-      AppConfig__StaticValidation__RequestPassword: 'a-static-challenge-0123456789',
-      AppConfig__IntuneValidation__Enabled: 'true',
-      AppConfig__AuthConfig__ApplicationId: '66666666-7777-8888-9999-000000000000',
-      AppConfig__AuthConfig__TenantId: '11111111-2222-3333-4444-555555555555',
+      ...INTUNE_ON,
       AppConfig__AuthConfig__ApplicationKey: REF,
       AzureWebJobsStorage: 'UseDevelopmentStorage=true',
     });
@@ -95,6 +100,20 @@ describe('unresolved Key Vault references', () => {
     expect(p).toContainEqual(
       expect.stringMatching(/^AppConfig__CosmosDb__Key: holds an unresolved Key Vault reference/),
     );
+  });
+
+  it('fail/an unresolved reference in the notification queue connection named by NotificationQueueConnection stops the start', () => {
+    const p = startProblems({
+      ...INTUNE_ON,
+      AppConfig__AuthConfig__UseManagedIdentity: 'true',
+      AppConfig__IntuneValidation__NotificationQueueConnection: 'IntuneQueueStorage',
+      IntuneQueueStorage:
+        '@Microsoft.KeyVault(SecretUri=https://contoso-ca-kv.vault.azure.net/secrets/queue/)',
+    });
+    expect(p).toEqual([
+      expect.stringMatching(/^IntuneQueueStorage: holds an unresolved Key Vault reference/),
+    ]);
+    expect(p.join('\n')).not.toContain('contoso-ca-kv');
   });
 });
 
