@@ -43,39 +43,9 @@ export class EnrollmentService {
     if ('ok' in claim) return claim;
     const { transactionKey } = claim;
 
-    let auth: ChallengeResult;
-    try {
-      auth = await req.authorize();
-    } catch (e) {
-      return refuse(
-        'unavailable',
-        'authorization-unavailable',
-        'the request could not be authorized now; retry later',
-        describeError(e),
-      );
-    }
-    if (!auth.ok) {
-      return refuse(
-        'unauthorized',
-        auth.reason,
-        'the request was not authorized',
-        auth.detail,
-        auth.compared,
-      );
-    }
-    // A renewal gets the profile of the endpoint that issued the certificate, so its request
-    // meets that endpoint's CSR policy too (a REST renewal of a stored endpoint's certificate).
-    const renewalPolicy = auth.renewal?.policy;
-    const renewalRefusal =
-      renewalPolicy && renewalPolicy !== req.profile.policy ? checkPolicy(req.csr, renewalPolicy) : undefined;
-    if (renewalRefusal)
-      return refuse(
-        'policy',
-        renewalRefusal.reason,
-        renewalRefusal.message,
-        undefined,
-        renewalRefusal.compared,
-      );
+    const authorized = await this.authorize(req, refuse);
+    if ('ok' in authorized) return authorized;
+    const { auth } = authorized;
 
     const now = this.clock();
     // A renewal re-issues the original certificate: its endpoint's profile, whatever the
@@ -103,6 +73,50 @@ export class EnrollmentService {
     if (!created.created) return replay(created.existing, req, refuse);
 
     return { ok: true, issued, record: created.record, replayed: false };
+  }
+
+  /**
+   * The request's authorization, or its refusal: authorization unavailable, not authorized, or
+   * a renewal whose request fails the CSR policy of the endpoint that issued the certificate
+   * (a REST renewal of a stored endpoint's certificate gets that endpoint's profile).
+   */
+  private async authorize(
+    req: EnrollmentRequest,
+    refuse: Refuse,
+  ): Promise<{ auth: Extract<ChallengeResult, { ok: true }> } | EnrollmentResult> {
+    let auth: ChallengeResult;
+    try {
+      auth = await req.authorize();
+    } catch (e) {
+      return refuse(
+        'unavailable',
+        'authorization-unavailable',
+        'the request could not be authorized now; retry later',
+        describeError(e),
+      );
+    }
+    if (!auth.ok) {
+      return refuse(
+        'unauthorized',
+        auth.reason,
+        'the request was not authorized',
+        auth.detail,
+        auth.compared,
+      );
+    }
+    const renewalPolicy = auth.renewal?.policy;
+    const renewalRefusal =
+      renewalPolicy && renewalPolicy !== req.profile.policy ? checkPolicy(req.csr, renewalPolicy) : undefined;
+    if (renewalRefusal)
+      return refuse(
+        'policy',
+        renewalRefusal.reason,
+        renewalRefusal.message,
+        undefined,
+        renewalRefusal.compared,
+      );
+
+    return { auth };
   }
 
   /** Refusals of `req`: each one an audit event and the answer. */
