@@ -34,7 +34,11 @@ export class EnrollmentService {
     this.transactions = new Transactions(store);
   }
 
-  async enroll(req: EnrollmentRequest): Promise<EnrollmentResult> {
+  enroll(req: EnrollmentRequest): Promise<EnrollmentResult> {
+    return this.transactions.oneAtATime(req, () => this.enrollNow(req));
+  }
+
+  private async enrollNow(req: EnrollmentRequest): Promise<EnrollmentResult> {
     const refuse = this.refuser(req);
     const refusal = checkPolicy(req.csr, req.profile.policy);
     if (refusal) return refuse('policy', refusal.reason, refusal.message, undefined, refusal.compared);

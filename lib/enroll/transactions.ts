@@ -16,7 +16,34 @@ type Resolution =
  * certificate; a re-sent request gets that certificate again, another key is refused.
  */
 export class Transactions {
+  /** The enrollment of each transaction and CSR running in this instance. */
+  private readonly running = new Map<string, Promise<unknown>>();
+
   constructor(private readonly store: CertificateStore) {}
+
+  /**
+   * Runs `enroll` once no other enrollment of the same transaction and CSR runs in this
+   * instance. A client's re-send that arrives while its first request is still being authorized and signed
+   * (a timeout on the device's side) then waits and is answered from the first's record, as a
+   * replay: it is not authorized a second time (a one-time challenge would refuse it, Intune
+   * would validate the challenge twice) nor signed a second time. Across instances the
+   * store's unique transaction key still decides (record()). Requests of one transaction with
+   * other CSRs run side by side: micromdm's scepclient derives the transactionID from the key,
+   * so one key's requests all share it.
+   */
+  async oneAtATime<T>(req: EnrollmentRequest, enroll: () => Promise<T>): Promise<T> {
+    if (req.transactionRef === undefined) return enroll();
+    const ref = `${req.transactionRef}\n${req.csr.sha256}`;
+    for (let earlier = this.running.get(ref); earlier; earlier = this.running.get(ref))
+      await earlier.catch(() => undefined);
+    const current = enroll();
+    this.running.set(ref, current);
+    try {
+      return await current;
+    } finally {
+      if (this.running.get(ref) === current) this.running.delete(ref);
+    }
+  }
 
   /** A new transaction gets its key; a retried one is answered (replay) or refused here. */
   async claim(

@@ -159,6 +159,29 @@ describe('stored endpoints: enrollment', () => {
   });
 });
 
+describe('stored endpoints: a re-send while the first request runs', () => {
+  it('ok/the same PKCSReq sent 5 times at once with a one-time challenge → 5 × the same certificate, one record', async () => {
+    const { challenge } = await createOneTimeChallenge(b.manage, 'lab');
+    const signer = await makeCert({ key, subject: 'CN=SCEP SIGNER' });
+    const msg = buildPkiMessage({
+      messageType: MessageType.PKCSReq,
+      transactionId: `eps-resend-${++tx}`,
+      content: await makeCsr({ key, subject: 'CN=resent', challenge }),
+      recipients: [ca],
+      signerKey: key,
+      signerCert: signer.cert,
+    });
+    const answers = await Promise.all(Array.from({ length: 5 }, () => callScep('lab', undefined, msg)));
+    const reps = await Promise.all(answers.map((r) => readCertRep(r.body as Uint8Array, key, signer.cert)));
+    // Before: the re-sends were authorized again while the first was signing, and the used-up
+    // one-time challenge refused them.
+    expect(reps.map((r) => PKIStatus[r.status])).toEqual(Array(5).fill('SUCCESS'));
+    expect(new Set(reps.map((r) => r.certificates[0]?.serialNumber)).size).toBe(1);
+    const issued = await a.store.search({ endpoint: 'lab', subjectContains: 'resent' });
+    expect(issued.items).toHaveLength(1);
+  });
+});
+
 describe('stored endpoints: renewals and busy accounts', () => {
   it('ok/a renewal keeps the account, organization and department of the certificate it renews', async () => {
     const challenge = await challengeOf('lab', { organization: 'fabrikam', department: 'ops' });
