@@ -493,6 +493,35 @@ describe('management API', () => {
       expect((await admin('DELETE', 'organizations/org-empty')).status).toBe(204);
     });
 
+    it('fail/an organization or department that still owns accounts or challenges is not deleted (409)', async () => {
+      const departments = ['ops', 'sales'].map((id) => ({ id, displayName: id }));
+      expect(
+        (await admin('POST', 'organizations', { id: 'org-d', displayName: 'D', departments })).status,
+      ).toBe(201);
+      const owned = { organization: 'org-d', department: 'ops' };
+      const account = String(
+        (await admin('POST', 'endpoints/lab-a/accounts', { name: 'd', ...owned })).body.id,
+      );
+      const sales = { organization: 'org-d', department: 'sales' };
+      const challenge = String((await admin('POST', 'endpoints/lab-a/challenges', sales)).body.id);
+      for (const [method, path, body] of [
+        ['DELETE', 'organizations/org-d/departments/ops', undefined],
+        ['PATCH', 'organizations/org-d', { departments: [] }],
+        ['DELETE', 'organizations/org-d', undefined],
+      ] as const) {
+        const r = await admin(method, path, body);
+        expect(r.status).toBe(409);
+        expect(r.body.detail).toContain(`account ${account}`);
+      }
+      expect((await admin('DELETE', `endpoints/lab-a/accounts/${account}`)).status).toBe(204);
+      expect((await admin('DELETE', 'organizations/org-d/departments/ops')).status).toBe(204);
+      const r = await admin('DELETE', 'organizations/org-d');
+      expect(r.status).toBe(409);
+      expect(r.body.detail).toContain(`account ${challenge}`);
+      expect((await admin('DELETE', `endpoints/lab-a/accounts/${challenge}`)).status).toBe(204);
+      expect((await admin('DELETE', 'organizations/org-d')).status).toBe(204);
+    });
+
     it('fail/a PATCH of the organization cannot drop a department still in use (409) or name one twice (400)', async () => {
       await admin('PATCH', 'endpoints/lab-a', { delegatedTo: [{ organization: 'org-a', department: 'it' }] });
       for (const departments of [[], null]) {
