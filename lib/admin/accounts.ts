@@ -134,14 +134,14 @@ export class Accounts {
       await this.requireKnownOwner(owner, 'account');
     }
     const a = await updateAccount(this.d, endpoint, id, patch, ifMatch ?? before.etag);
-    this.changes.recordChange(
-      actor,
-      'account.update',
-      `endpoints/${endpoint}/accounts/${id}`,
-      before.value,
-      view(a).value,
-      where(e, a),
-    );
+    const target = `endpoints/${endpoint}/accounts/${id}`;
+    const [from, to] = [where(e, before.value), where(e, a)];
+    this.changes.recordChange(actor, 'account.update', target, before.value, view(a).value, to);
+    // An event has one owner, and an auditor reads its own: an account moved to another owner is
+    // recorded under the one it left as well, so that its auditors see it go.
+    if (from.organization !== to.organization || from.department !== to.department) {
+      this.changes.recordChange(actor, 'account.move', target, before.value, view(a).value, from);
+    }
     return view(a);
   }
 

@@ -149,6 +149,21 @@ describe('management writes stay in the owner scope', () => {
     ]);
   });
 
+  it('ok/an account moved to another department is in the audit trail of both departments', async () => {
+    const id = await account({ name: 'leaving', organization: 'org-a', department: 'it' });
+    expect((await orgOp('PATCH', `endpoints/lab/accounts/${id}`, { department: 'hr' })).status).toBe(200);
+    const moves = async (client: ManageClient): Promise<unknown[]> =>
+      ((await client('GET', 'audit?endpoint=lab&outcome=changed')).body.value ?? [])
+        .filter((e) => String(e.message).includes(id) && e.operation !== 'account.create')
+        .map((e) => [e.operation, e.department])
+        .sort();
+    expect(await moves(itOp)).toEqual([['account.move', 'it']]);
+    expect(await moves(orgOp)).toEqual([
+      ['account.move', 'it'],
+      ['account.update', 'hr'],
+    ]);
+  });
+
   it('ok/the organization reads the changes of an account owned through the endpoint’s delegation', async () => {
     const id = String((await admin('POST', 'endpoints/lab/challenges', {})).body.id);
     const r = await orgOp('GET', 'audit?endpoint=lab&outcome=changed');
