@@ -42,6 +42,8 @@ function mapError(e: unknown, logger: Logger, context: Record<string, unknown>, 
   if (err.code === 'DEPENDENCY_UNAVAILABLE' || err.code === 'OVERLOADED') headers['retry-after'] = '5';
   const www = err.detail?.wwwAuthenticate;
   if (typeof www === 'string') headers['www-authenticate'] = www;
+  const allow = err.detail?.allow;
+  if (typeof allow === 'string') headers.allow = allow;
   return { err, status, headers, message: publicMessage(err) };
 }
 

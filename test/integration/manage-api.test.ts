@@ -104,6 +104,30 @@ describe('management API', () => {
     });
   });
 
+  describe('methods', () => {
+    it('fail/a method a route does not serve is 405 with Allow and a problem body', async () => {
+      for (const [method, path, allow] of [
+        ['PUT', 'endpoints/lab-a', 'GET, PATCH, DELETE'],
+        ['DELETE', 'endpoints', 'GET, POST'],
+        ['GET', 'endpoints/lab-a/challenges', 'POST'],
+        ['PATCH', 'administrators/x', 'GET, PUT, DELETE'],
+        ['POST', 'certificates', 'GET'],
+        ['GET', 'certificates/01/revoke', 'POST'],
+        ['DELETE', 'audit', 'GET'],
+        ['POST', 'ca-certificates/x', 'GET'],
+        ['PUT', 'endpoints/lab-a/ra-certificates', 'GET, POST'],
+      ] as const) {
+        const res = await fetch(`${host.baseUrl}/api/manage/${path}`, {
+          method,
+          headers: { authorization: `Bearer ${host.adminKey}` },
+        });
+        expect([method, path, res.status, res.headers.get('allow')]).toEqual([method, path, 405, allow]);
+        expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect(await res.json()).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED' });
+      }
+    });
+  });
+
   describe('endpoints', () => {
     it('ok/POST creates with profile defaults; GET has an ETag; PATCH is a merge patch', async () => {
       const created = await admin('POST', 'endpoints', {
