@@ -101,6 +101,7 @@ describe('management API', () => {
         'endpoints',
       );
       expect(r.status).toBe(403);
+      expect(r.body.reason).toBe('missing_role');
     });
   });
 
@@ -373,7 +374,8 @@ describe('management API', () => {
     it('fail/an auditor cannot write in scope (403) but reads', async () => {
       expect((await auditorA('GET', 'endpoints/lab-a')).status).toBe(200);
       expect((await auditorA('GET', 'endpoints/lab-a/accounts')).status).toBe(200);
-      expect((await auditorA('POST', 'endpoints/lab-a/accounts', { name: 'x' })).status).toBe(403);
+      const refused = await auditorA('POST', 'endpoints/lab-a/accounts', { name: 'x' });
+      expect(refused.body).toMatchObject({ status: 403, code: 'FORBIDDEN', reason: 'permission' });
       expect((await auditorA('POST', 'endpoints/lab-a/challenges')).status).toBe(403);
       const id = String((await admin('POST', 'endpoints/lab-a/accounts', { name: 'y' })).body.id);
       expect((await auditorA('PATCH', `endpoints/lab-a/accounts/${id}`, { enabled: false })).status).toBe(

@@ -31,7 +31,12 @@ describe('management writes stay in the owner scope', () => {
   };
   const refusedOwner = (r: { status: number; body: Record<string, unknown> }): void => {
     expect(r.status).toBe(403);
-    expect(r.body).toMatchObject({ type: 'about:blank', status: 403, code: 'FORBIDDEN' });
+    expect(r.body).toMatchObject({
+      type: 'about:blank',
+      status: 403,
+      code: 'FORBIDDEN',
+      reason: 'owner_out_of_scope',
+    });
     expect(String(r.body.detail)).toMatch(/department/);
   };
 
