@@ -103,6 +103,21 @@ describe('management writes stay in the owner scope', () => {
     expect(names).not.toContain('x');
   });
 
+  it('fail/an owner of the wrong type is 400, not a scope refusal', async () => {
+    const id = await account({ name: 'typed', organization: 'org-a', department: 'it' });
+    for (const [method, path, body, pointer] of [
+      ['POST', 'endpoints/lab/accounts', { name: 'x', organization: 42 }, '/organization'],
+      ['POST', 'endpoints/lab/accounts', { name: 'x', department: 7 }, '/department'],
+      ['POST', 'endpoints/lab/challenges', { organization: 42 }, '/organization'],
+      ['PATCH', `endpoints/lab/accounts/${id}`, { department: 7 }, '/department'],
+    ] as const) {
+      const r = await itOp(method, path, body);
+      expect([path, r.status, r.body.code]).toEqual([path, 400, 'BAD_REQUEST']);
+      expect(r.body.errors).toEqual([expect.objectContaining({ pointer })]);
+    }
+    expect(await owner(id)).toEqual(['org-a', 'it']);
+  });
+
   it('fail/a department operator cannot move its account to the whole organization (403)', async () => {
     const id = await account({ name: 'mine', organization: 'org-a', department: 'it' });
     refusedOwner(await itOp('PATCH', `endpoints/lab/accounts/${id}`, { department: null }));
