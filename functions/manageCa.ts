@@ -1,12 +1,12 @@
 import { app } from '@azure/functions';
 import {
-  jsonBody,
-  manageHandler,
-  paged,
   downloadFormat,
   fileResponse,
+  jsonBody,
+  manageHandler,
   MANAGE_METHODS,
   methodNotAllowed,
+  paged,
 } from '../lib/http/manage.js';
 
 /**
