@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { manageHandler, serveResource } from '../lib/http/manage.js';
+import { manageHandler, serveResource, MANAGE_METHODS } from '../lib/http/manage.js';
 
 /**
  * `api/manage/endpoints/{endpoint}/accounts[/{id}]`: an endpoint's accounts. Creating one
@@ -19,7 +19,7 @@ export const manageAccounts = manageHandler((c) => {
 
 app.http('manageAccounts', {
   route: 'api/manage/endpoints/{endpoint}/accounts/{id?}',
-  methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+  methods: MANAGE_METHODS,
   authLevel: 'anonymous',
   handler: manageAccounts,
 });

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { manageHandler, serveResource } from '../lib/http/manage.js';
+import { manageHandler, serveResource, MANAGE_METHODS } from '../lib/http/manage.js';
 
 /** `api/manage/administrators[/{principalId}]`: Entra object id → scope (PUT sets it whole). */
 export const manageAdministrators = manageHandler((c) => {
@@ -14,7 +14,7 @@ export const manageAdministrators = manageHandler((c) => {
 
 app.http('manageAdministrators', {
   route: 'api/manage/administrators/{principalId?}',
-  methods: ['GET', 'PUT', 'DELETE'],
+  methods: MANAGE_METHODS,
   authLevel: 'anonymous',
   handler: manageAdministrators,
 });

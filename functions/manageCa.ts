@@ -1,6 +1,13 @@
 import { app } from '@azure/functions';
-import { AppError } from '../lib/errors.js';
-import { jsonBody, manageHandler, paged, downloadFormat, fileResponse } from '../lib/http/manage.js';
+import {
+  downloadFormat,
+  fileResponse,
+  jsonBody,
+  manageHandler,
+  MANAGE_METHODS,
+  methodNotAllowed,
+  paged,
+} from '../lib/http/manage.js';
 
 /**
  * `GET api/manage/ca-certificates` (current and next CA: validity, status),
@@ -14,14 +21,14 @@ export const manageCa = manageHandler(async (c) => {
   const method = c.request.method.toUpperCase();
   if (method === 'POST' && thumbprint === 'next')
     return { status: 201, jsonBody: await ca.createNext(c.actor, await jsonBody(c.request)) };
-  if (method !== 'GET') throw new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed here`);
+  if (method !== 'GET') throw methodNotAllowed(method, thumbprint === 'next' ? ['POST'] : ['GET']);
   if (thumbprint === undefined || thumbprint === '') return paged(await ca.list(c.actor));
   return fileResponse(await ca.download(c.actor, thumbprint, downloadFormat(c.request)));
 });
 
 app.http('manageCa', {
   route: 'api/manage/ca-certificates/{thumbprint?}',
-  methods: ['GET', 'POST'],
+  methods: MANAGE_METHODS,
   authLevel: 'anonymous',
   handler: manageCa,
 });

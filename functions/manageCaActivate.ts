@@ -1,18 +1,21 @@
 import { app } from '@azure/functions';
-import { manageHandler } from '../lib/http/manage.js';
+import { manageHandler, MANAGE_METHODS } from '../lib/http/manage.js';
 
 /**
  * `POST api/manage/ca-certificates/next/activate`: the next CA becomes the issuing CA at each
  * instance's next start (CA.Admin over the whole CA; logged as `ca.activate`).
  */
-export const manageCaActivate = manageHandler(async (c) => ({
-  status: 200,
-  jsonBody: await c.manage.ca.activateNext(c.actor),
-}));
+export const manageCaActivate = manageHandler(
+  async (c) => ({
+    status: 200,
+    jsonBody: await c.manage.ca.activateNext(c.actor),
+  }),
+  ['POST'],
+);
 
 app.http('manageCaActivate', {
   route: 'api/manage/ca-certificates/next/activate',
-  methods: ['POST'],
+  methods: MANAGE_METHODS,
   authLevel: 'anonymous',
   handler: manageCaActivate,
 });

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { manageHandler, queryFilters, serveResource } from '../lib/http/manage.js';
+import { manageHandler, queryFilters, serveResource, MANAGE_METHODS } from '../lib/http/manage.js';
 
 /**
  * `GET api/manage/certificates?search=&subject=&san=&serial=&thumbprint=&endpoint=&account=
@@ -15,7 +15,7 @@ export const manageCertificates = manageHandler((c) => {
 
 app.http('manageCertificates', {
   route: 'api/manage/certificates/{serial?}',
-  methods: ['GET'],
+  methods: MANAGE_METHODS,
   authLevel: 'anonymous',
   handler: manageCertificates,
 });

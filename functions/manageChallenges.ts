@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { manageHandler, serveResource } from '../lib/http/manage.js';
+import { manageHandler, serveResource, MANAGE_METHODS } from '../lib/http/manage.js';
 
 /** `POST api/manage/endpoints/{endpoint}/challenges`: a one-time challenge (`{ "minutes": 60 }`). */
 export const manageChallenges = manageHandler((c) =>
@@ -10,7 +10,7 @@ export const manageChallenges = manageHandler((c) =>
 
 app.http('manageChallenges', {
   route: 'api/manage/endpoints/{endpoint}/challenges',
-  methods: ['POST'],
+  methods: MANAGE_METHODS,
   authLevel: 'anonymous',
   handler: manageChallenges,
 });

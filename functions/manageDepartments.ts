@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { manageHandler, serveResource } from '../lib/http/manage.js';
+import { manageHandler, serveResource, MANAGE_METHODS } from '../lib/http/manage.js';
 
 /** `api/manage/organizations/{organization}/departments[/{id}]` (the organization's etag). */
 export const manageDepartments = manageHandler((c) => {
@@ -16,7 +16,7 @@ export const manageDepartments = manageHandler((c) => {
 
 app.http('manageDepartments', {
   route: 'api/manage/organizations/{organization}/departments/{id?}',
-  methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+  methods: MANAGE_METHODS,
   authLevel: 'anonymous',
   handler: manageDepartments,
 });

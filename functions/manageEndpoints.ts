@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { manageHandler, serveResource } from '../lib/http/manage.js';
+import { manageHandler, serveResource, MANAGE_METHODS } from '../lib/http/manage.js';
 
 /** `api/manage/endpoints[/{name}]`: list, create, read, merge-patch, delete SCEP endpoints. */
 export const manageEndpoints = manageHandler((c) => {
@@ -15,7 +15,7 @@ export const manageEndpoints = manageHandler((c) => {
 
 app.http('manageEndpoints', {
   route: 'api/manage/endpoints/{name?}',
-  methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+  methods: MANAGE_METHODS,
   authLevel: 'anonymous',
   handler: manageEndpoints,
 });

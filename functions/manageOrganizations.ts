@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { manageHandler, serveResource } from '../lib/http/manage.js';
+import { manageHandler, serveResource, MANAGE_METHODS } from '../lib/http/manage.js';
 
 /** `api/manage/organizations[/{id}]`: who owns endpoints, accounts and certificates. */
 export const manageOrganizations = manageHandler((c) => {
@@ -15,7 +15,7 @@ export const manageOrganizations = manageHandler((c) => {
 
 app.http('manageOrganizations', {
   route: 'api/manage/organizations/{id?}',
-  methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+  methods: MANAGE_METHODS,
   authLevel: 'anonymous',
   handler: manageOrganizations,
 });

@@ -1,6 +1,12 @@
 import { app } from '@azure/functions';
-import { AppError } from '../lib/errors.js';
-import { manageHandler, paged, downloadFormat, fileResponse } from '../lib/http/manage.js';
+import {
+  manageHandler,
+  paged,
+  downloadFormat,
+  fileResponse,
+  MANAGE_METHODS,
+  methodNotAllowed,
+} from '../lib/http/manage.js';
 
 /**
  * `GET api/manage/endpoints/{endpoint}/ra-certificates` (validity and status),
@@ -12,14 +18,14 @@ export const manageRaCertificates = manageHandler(async (c) => {
   const ra = c.manage.raCertificates;
   const method = c.request.method.toUpperCase();
   if (method === 'POST' && !thumbprint) return { status: 201, jsonBody: await ra.renew(c.actor, endpoint) };
-  if (method !== 'GET') throw new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed here`);
+  if (method !== 'GET') throw methodNotAllowed(method, thumbprint ? ['GET'] : ['GET', 'POST']);
   if (thumbprint === undefined || thumbprint === '') return paged(await ra.list(c.actor, endpoint));
   return fileResponse(await ra.download(c.actor, endpoint, thumbprint, downloadFormat(c.request)));
 });
 
 app.http('manageRaCertificates', {
   route: 'api/manage/endpoints/{endpoint}/ra-certificates/{thumbprint?}',
-  methods: ['GET', 'POST'],
+  methods: MANAGE_METHODS,
   authLevel: 'anonymous',
   handler: manageRaCertificates,
 });

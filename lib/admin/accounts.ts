@@ -34,6 +34,25 @@ function owners(a: unknown, e: Endpoint): readonly Owner[] {
   return [{ organization, department: typeof department === 'string' ? department : undefined }];
 }
 
+/**
+ * A body that is no object, or an owner of the wrong type (a number), is a bad request (400),
+ * checked before the owner decides the scope (403): `owners` would read it as no owner at all,
+ * i.e. the endpoint's whole delegation. `null` (a merge patch's removal) is left to the schema.
+ */
+function requireOwnerIds(input: unknown, what: string): void {
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    throw invalid(what, ['must be a JSON object']);
+  const b = input as Record<string, unknown>;
+  const wrong = (['organization', 'department'] as const).filter(
+    (k) => b[k] != null && typeof b[k] !== 'string',
+  );
+  if (wrong.length > 0)
+    throw invalid(
+      what,
+      wrong.map((k) => `${k}: expected a string`),
+    );
+}
+
 const view = ({ etag, ...value }: Stored<AccountView>): Versioned<AccountView> => ({ value, etag });
 
 /**
@@ -99,6 +118,7 @@ export class Accounts {
     const e = await this.endpoints.find(actor, endpoint);
     requirePermission(actor, 'operate');
     const input = withOwner(actor, e, body);
+    requireOwnerIds(input, 'account');
     requireWritable(actor, owners(input, e), 'an account');
     await this.requireKnownOwner(input, 'account');
     const created: CreatedAccount = await createAccount(this.d, endpoint, input);
@@ -126,6 +146,7 @@ export class Accounts {
       // The owner the patch leaves (null removes): a department alone moves the account within
       // its organization.
       const p = patch as { organization?: unknown; department?: unknown };
+      requireOwnerIds(p, 'account');
       const owner = {
         organization: 'organization' in p ? p.organization : before.value.organization,
         department: 'department' in p ? p.department : before.value.department,
@@ -134,14 +155,14 @@ export class Accounts {
       await this.requireKnownOwner(owner, 'account');
     }
     const a = await updateAccount(this.d, endpoint, id, patch, ifMatch ?? before.etag);
-    this.changes.recordChange(
-      actor,
-      'account.update',
-      `endpoints/${endpoint}/accounts/${id}`,
-      before.value,
-      view(a).value,
-      where(e, a),
-    );
+    const target = `endpoints/${endpoint}/accounts/${id}`;
+    const [from, to] = [where(e, before.value), where(e, a)];
+    this.changes.recordChange(actor, 'account.update', target, before.value, view(a).value, to);
+    // An event has one owner, and an auditor reads its own: an account moved to another owner is
+    // recorded under the one it left as well, so that its auditors see it go.
+    if (from.organization !== to.organization || from.department !== to.department) {
+      this.changes.recordChange(actor, 'account.move', target, before.value, view(a).value, from);
+    }
     return view(a);
   }
 
@@ -167,6 +188,7 @@ export class Accounts {
     const e = await this.endpoints.find(actor, endpoint);
     requirePermission(actor, 'operate');
     const input = withOwner(actor, e, body ?? {});
+    requireOwnerIds(input, 'challenge');
     requireWritable(actor, owners(input, e), 'a one-time challenge');
     await this.requireKnownOwner(input, 'challenge');
     const r = await createOneTimeChallenge(this.d, endpoint, input);

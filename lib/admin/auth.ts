@@ -43,7 +43,11 @@ export class ManageAuth {
     const r = await this.d.tokens.validate(authorization);
     if (!r.ok) throw authFailureError(r, this.d.realm);
     const tokenRole = strongestRole(r.principal.roles);
-    if (tokenRole === undefined) throw new AppError('FORBIDDEN', 'the caller has no management role');
+    if (tokenRole === undefined) {
+      throw new AppError('FORBIDDEN', 'the caller has no management role', {
+        detail: { reason: 'missing_role' },
+      });
+    }
     const id = `entra:${r.principal.oid}`;
     if (tokenRole === 'CA.Admin') return { id, role: tokenRole, scope: 'all' };
     const docs = await Promise.all(

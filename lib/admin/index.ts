@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/sink.js';
 import type { EntraTokenValidator } from '../auth/entra.js';
-import { endpointsOf, type ManageDeps } from '../endpoints/manage.js';
+import { accountsOf, endpointsOf, type ManageDeps } from '../endpoints/manage.js';
 import type { Organization } from '../model/organization.js';
 import type { CertificateStore } from '../store/types.js';
 import { Accounts } from './accounts.js';
@@ -58,7 +58,7 @@ export function createManageApi(d: ManageApiDeps): ManageApi {
     docs.collection<Organization>('organizations'),
     changes,
     d.endpoints.clock,
-    new OwnerReferences(endpointsOf(docs), admins),
+    new OwnerReferences(endpointsOf(docs), admins, accountsOf(docs)),
   );
   const endpoints = new Endpoints(d.endpoints, changes, d.endpointCache);
   return {

@@ -30,7 +30,7 @@ export class Organizations {
     private readonly docs: DocumentCollection<Organization>,
     private readonly changes: ChangeLog,
     private readonly clock: () => Date,
-    /** Refuses to delete what endpoints or administrators still name. */
+    /** Refuses to delete what endpoints, administrators or accounts still name. */
     readonly references: OwnerReferences,
   ) {}
 

@@ -62,7 +62,7 @@ export function requirePermission(actor: Actor, permission: Permission): void {
       'FORBIDDEN',
       `the role ${actor.role} may not ${permission === 'read' ? 'read' : 'change'} this`,
       {
-        detail: { reason: 'role', role: actor.role, permission },
+        detail: { reason: 'permission', role: actor.role, permission },
       },
     );
   }

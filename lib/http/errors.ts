@@ -42,6 +42,8 @@ function mapError(e: unknown, logger: Logger, context: Record<string, unknown>, 
   if (err.code === 'DEPENDENCY_UNAVAILABLE' || err.code === 'OVERLOADED') headers['retry-after'] = '5';
   const www = err.detail?.wwwAuthenticate;
   if (typeof www === 'string') headers['www-authenticate'] = www;
+  const allow = err.detail?.allow;
+  if (typeof allow === 'string') headers.allow = allow;
   return { err, status, headers, message: publicMessage(err) };
 }
 
@@ -89,7 +91,10 @@ function publicMessage(err: AppError): string {
  * The same mapping as an RFC 9457 problem details object (`application/problem+json`), for the
  * management API. `type` is about:blank, so `title` is the status phrase (RFC 9457 §4.2.1); the
  * stable machine-readable code is the `code` extension member, and a validation failure lists
- * every problem in `errors` (the shape of RFC 9457 §3's example: `detail` and `pointer`).
+ * every problem in `errors` (the shape of RFC 9457 §3's example: `detail` and `pointer`). A 403
+ * says why in the `reason` member: `permission` (the role does not allow it),
+ * `owner_out_of_scope` (it is owned outside what the caller administers), `scope` (a CA-wide
+ * change by a scoped administrator), `missing_role` (a token without a management role).
  */
 export function problemResponse(
   e: unknown,
@@ -98,6 +103,7 @@ export function problemResponse(
 ): HttpResponseInit {
   const m = mapError(e, logger, context, 'application/problem+json; charset=utf-8');
   const problems = m.err.detail?.problems;
+  const reason = m.err.detail?.reason;
   return {
     status: m.status,
     headers: m.headers,
@@ -107,6 +113,7 @@ export function problemResponse(
       status: m.status,
       detail: m.message,
       code: m.err.code,
+      ...(m.err.code === 'FORBIDDEN' && typeof reason === 'string' ? { reason } : {}),
       ...(Array.isArray(problems) ? { errors: problems.map(problemEntry) } : {}),
     },
   };

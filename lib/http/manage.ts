@@ -1,4 +1,4 @@
-import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { HttpHandler, HttpMethod, HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { App } from '../app.js';
 import type { ManageApi } from '../admin/index.js';
 import type { CertificateFile } from '../admin/cert-file.js';
@@ -30,8 +30,32 @@ export interface ManageCall {
 
 const MAX_BODY = 64 * 1024;
 
-export function manageHandler(fn: (call: ManageCall) => Promise<HttpResponseInit>): HttpHandler {
+/**
+ * The methods every management route is declared for (functions/manage*.ts). The Functions host
+ * answers a method its function does not declare with its own plain-text 404 before any of our
+ * code runs, so each route takes them all and answers one it does not serve itself: 405 with
+ * `Allow` (RFC 9110 §15.5.6) and a problem body.
+ */
+export const MANAGE_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+export const methodNotAllowed = (method: string, allow: readonly string[]): AppError =>
+  new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed here`, {
+    detail: { allow: allow.join(', ') },
+  });
+
+/** METHOD_NOT_ALLOWED (405) unless the request's method is one of `allow`. */
+export function requireMethod(request: HttpRequest, allow: readonly string[]): void {
+  const method = request.method.toUpperCase();
+  if (!allow.includes(method)) throw methodNotAllowed(method, allow);
+}
+
+/** `allow`: the methods the route serves, when it does not answer 405 itself (serveResource). */
+export function manageHandler(
+  fn: (call: ManageCall) => Promise<HttpResponseInit>,
+  allow?: readonly string[],
+): HttpHandler {
   return httpHandler(async (app: App, request) => {
+    if (allow) requireMethod(request, allow);
     const actor = await app.admin.auth.authenticate(request.headers.get('authorization'));
     return fn({
       app,
@@ -149,7 +173,22 @@ export async function serveResource(
       return { status: 204 };
     }
   }
-  throw new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed here`);
+  throw methodNotAllowed(method, servedMethods(r, id === undefined || id === ''));
+}
+
+function servedMethods(r: Resource, collection: boolean): string[] {
+  const served: [boolean, string][] = collection
+    ? [
+        [r.list !== undefined, 'GET'],
+        [r.create !== undefined, 'POST'],
+      ]
+    : [
+        [r.get !== undefined, 'GET'],
+        [r.update !== undefined, 'PATCH'],
+        [r.put !== undefined, 'PUT'],
+        [r.delete !== undefined, 'DELETE'],
+      ];
+  return served.filter(([yes]) => yes).map(([, m]) => m);
 }
 
 /** A certificate download (`?format=pem` for PEM, else DER) as an attachment. */

@@ -101,6 +101,31 @@ describe('management API', () => {
         'endpoints',
       );
       expect(r.status).toBe(403);
+      expect(r.body.reason).toBe('missing_role');
+    });
+  });
+
+  describe('methods', () => {
+    it('fail/a method a route does not serve is 405 with Allow and a problem body', async () => {
+      for (const [method, path, allow] of [
+        ['PUT', 'endpoints/lab-a', 'GET, PATCH, DELETE'],
+        ['DELETE', 'endpoints', 'GET, POST'],
+        ['GET', 'endpoints/lab-a/challenges', 'POST'],
+        ['PATCH', 'administrators/x', 'GET, PUT, DELETE'],
+        ['POST', 'certificates', 'GET'],
+        ['GET', 'certificates/01/revoke', 'POST'],
+        ['DELETE', 'audit', 'GET'],
+        ['POST', 'ca-certificates/x', 'GET'],
+        ['PUT', 'endpoints/lab-a/ra-certificates', 'GET, POST'],
+      ] as const) {
+        const res = await fetch(`${host.baseUrl}/api/manage/${path}`, {
+          method,
+          headers: { authorization: `Bearer ${host.adminKey}` },
+        });
+        expect([method, path, res.status, res.headers.get('allow')]).toEqual([method, path, 405, allow]);
+        expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect(await res.json()).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED' });
+      }
     });
   });
 
@@ -349,7 +374,8 @@ describe('management API', () => {
     it('fail/an auditor cannot write in scope (403) but reads', async () => {
       expect((await auditorA('GET', 'endpoints/lab-a')).status).toBe(200);
       expect((await auditorA('GET', 'endpoints/lab-a/accounts')).status).toBe(200);
-      expect((await auditorA('POST', 'endpoints/lab-a/accounts', { name: 'x' })).status).toBe(403);
+      const refused = await auditorA('POST', 'endpoints/lab-a/accounts', { name: 'x' });
+      expect(refused.body).toMatchObject({ status: 403, code: 'FORBIDDEN', reason: 'permission' });
       expect((await auditorA('POST', 'endpoints/lab-a/challenges')).status).toBe(403);
       const id = String((await admin('POST', 'endpoints/lab-a/accounts', { name: 'y' })).body.id);
       expect((await auditorA('PATCH', `endpoints/lab-a/accounts/${id}`, { enabled: false })).status).toBe(
@@ -491,6 +517,35 @@ describe('management API', () => {
       await admin('PATCH', 'endpoints/lab-a', { delegatedTo: [{ organization: 'org-a' }] });
       await admin('POST', 'organizations', { id: 'org-empty', displayName: 'Empty' });
       expect((await admin('DELETE', 'organizations/org-empty')).status).toBe(204);
+    });
+
+    it('fail/an organization or department that still owns accounts or challenges is not deleted (409)', async () => {
+      const departments = ['ops', 'sales'].map((id) => ({ id, displayName: id }));
+      expect(
+        (await admin('POST', 'organizations', { id: 'org-d', displayName: 'D', departments })).status,
+      ).toBe(201);
+      const owned = { organization: 'org-d', department: 'ops' };
+      const account = String(
+        (await admin('POST', 'endpoints/lab-a/accounts', { name: 'd', ...owned })).body.id,
+      );
+      const sales = { organization: 'org-d', department: 'sales' };
+      const challenge = String((await admin('POST', 'endpoints/lab-a/challenges', sales)).body.id);
+      for (const [method, path, body] of [
+        ['DELETE', 'organizations/org-d/departments/ops', undefined],
+        ['PATCH', 'organizations/org-d', { departments: [] }],
+        ['DELETE', 'organizations/org-d', undefined],
+      ] as const) {
+        const r = await admin(method, path, body);
+        expect(r.status).toBe(409);
+        expect(r.body.detail).toContain(`account ${account}`);
+      }
+      expect((await admin('DELETE', `endpoints/lab-a/accounts/${account}`)).status).toBe(204);
+      expect((await admin('DELETE', 'organizations/org-d/departments/ops')).status).toBe(204);
+      const r = await admin('DELETE', 'organizations/org-d');
+      expect(r.status).toBe(409);
+      expect(r.body.detail).toContain(`account ${challenge}`);
+      expect((await admin('DELETE', `endpoints/lab-a/accounts/${challenge}`)).status).toBe(204);
+      expect((await admin('DELETE', 'organizations/org-d')).status).toBe(204);
     });
 
     it('fail/a PATCH of the organization cannot drop a department still in use (409) or name one twice (400)', async () => {

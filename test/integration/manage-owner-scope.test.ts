@@ -31,7 +31,12 @@ describe('management writes stay in the owner scope', () => {
   };
   const refusedOwner = (r: { status: number; body: Record<string, unknown> }): void => {
     expect(r.status).toBe(403);
-    expect(r.body).toMatchObject({ type: 'about:blank', status: 403, code: 'FORBIDDEN' });
+    expect(r.body).toMatchObject({
+      type: 'about:blank',
+      status: 403,
+      code: 'FORBIDDEN',
+      reason: 'owner_out_of_scope',
+    });
     expect(String(r.body.detail)).toMatch(/department/);
   };
 
@@ -98,6 +103,21 @@ describe('management writes stay in the owner scope', () => {
     expect(names).not.toContain('x');
   });
 
+  it('fail/an owner of the wrong type is 400, not a scope refusal', async () => {
+    const id = await account({ name: 'typed', organization: 'org-a', department: 'it' });
+    for (const [method, path, body, pointer] of [
+      ['POST', 'endpoints/lab/accounts', { name: 'x', organization: 42 }, '/organization'],
+      ['POST', 'endpoints/lab/accounts', { name: 'x', department: 7 }, '/department'],
+      ['POST', 'endpoints/lab/challenges', { organization: 42 }, '/organization'],
+      ['PATCH', `endpoints/lab/accounts/${id}`, { department: 7 }, '/department'],
+    ] as const) {
+      const r = await itOp(method, path, body);
+      expect([path, r.status, r.body.code]).toEqual([path, 400, 'BAD_REQUEST']);
+      expect(r.body.errors).toEqual([expect.objectContaining({ pointer })]);
+    }
+    expect(await owner(id)).toEqual(['org-a', 'it']);
+  });
+
   it('fail/a department operator cannot move its account to the whole organization (403)', async () => {
     const id = await account({ name: 'mine', organization: 'org-a', department: 'it' });
     refusedOwner(await itOp('PATCH', `endpoints/lab/accounts/${id}`, { department: null }));
@@ -146,6 +166,21 @@ describe('management writes stay in the owner scope', () => {
     expect(await changes(itOp)).toEqual([]);
     expect(await changes(orgOp)).toEqual([
       ['department.update', 'hr', [{ field: 'displayName', before: 'HR', after: 'People' }]],
+    ]);
+  });
+
+  it('ok/an account moved to another department is in the audit trail of both departments', async () => {
+    const id = await account({ name: 'leaving', organization: 'org-a', department: 'it' });
+    expect((await orgOp('PATCH', `endpoints/lab/accounts/${id}`, { department: 'hr' })).status).toBe(200);
+    const moves = async (client: ManageClient): Promise<unknown[]> =>
+      ((await client('GET', 'audit?endpoint=lab&outcome=changed')).body.value ?? [])
+        .filter((e) => String(e.message).includes(id) && e.operation !== 'account.create')
+        .map((e) => [e.operation, e.department])
+        .sort();
+    expect(await moves(itOp)).toEqual([['account.move', 'it']]);
+    expect(await moves(orgOp)).toEqual([
+      ['account.move', 'it'],
+      ['account.update', 'hr'],
     ]);
   });
 
