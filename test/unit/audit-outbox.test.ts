@@ -1,6 +1,6 @@
 import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toAuditEvent, type AuditEvent } from '../../lib/audit/event.js';
+import type { AuditEvent } from '../../lib/audit/event.js';
 import { AUDIT_OUTBOX_QUEUE, AUDIT_POISON_QUEUE, createOutboxQueues } from '../../lib/audit/factory.js';
 import { MemoryAuditStore } from '../../lib/audit/memory.js';
 import { AuditSink } from '../../lib/audit/sink.js';
@@ -8,6 +8,7 @@ import { dependencyUnavailable } from '../../lib/errors.js';
 import { memoryLogger } from '../../lib/log.js';
 import { MemoryMessageQueue } from '../../lib/queue/memory.js';
 import { type Azurite, startAzurite } from '../fakes/azurite.js';
+import { auditEvents } from './audit-store-contract.js';
 
 /**
  * Draining the audit outbox: a message the store always refuses, or one that is not an outbox
@@ -22,19 +23,6 @@ afterAll(async () => {
   await azurite.stop();
 });
 
-const NOW = new Date('2026-12-01T10:00:00Z');
-const event = (i: number): AuditEvent =>
-  toAuditEvent(
-    {
-      kind: 'enrollment',
-      operation: 'PKCSReq',
-      endpoint: 'lab',
-      outcome: 'issued',
-      reason: 'issued',
-      subject: `CN=outbox-${i}`,
-    },
-    NOW,
-  );
 const message = (e: AuditEvent): string => JSON.stringify({ kind: 'audit', event: e });
 
 /** A store that refuses every batch holding the event `refused`. */
@@ -50,10 +38,11 @@ function refusing(refused: string): MemoryAuditStore {
 
 describe('audit outbox drain', () => {
   it('fail/an event the store always refuses and a message that is not JSON do not block the others; both end in the poison queue', async () => {
-    let t = NOW.getTime();
+    let t = Date.parse('2026-12-01T10:00:00Z');
     const outbox = new MemoryMessageQueue('audit-outbox', () => t);
     const poison = new MemoryMessageQueue('audit-outbox-poison');
-    const [bad, ...good] = [event(0), event(1), event(2), event(3)];
+    const [first, ...good] = auditEvents(4);
+    const bad = first!;
     const store = refusing(bad.id);
     await outbox.send(message(bad));
     await outbox.send('not json {');
@@ -75,13 +64,13 @@ describe('audit outbox drain', () => {
   });
 
   it('ok/the store is down: nothing goes to the poison queue before the dequeue limit, and a later drain stores all', async () => {
-    let t = NOW.getTime();
+    let t = Date.parse('2026-12-01T10:00:00Z');
     const outbox = new MemoryMessageQueue('audit-outbox', () => t);
     const poison = new MemoryMessageQueue('audit-outbox-poison');
     const store = new MemoryAuditStore();
     const append = store.append.bind(store);
     store.append = () => Promise.reject(dependencyUnavailable('down'));
-    for (const i of [1, 2]) await outbox.send(message(event(i)));
+    for (const e of auditEvents(2)) await outbox.send(message(e));
     const sink = new AuditSink({ store, logger: memoryLogger(), outbox, poison, maxDequeueCount: 3 });
     expect(await sink.drainOutbox()).toBe(0);
     t += 61_000;
@@ -96,7 +85,7 @@ describe('audit outbox drain', () => {
   it('ok/the outbox and its poison queue on Azure Storage keep their messages: no 7-day expiry', async () => {
     const connection = { kind: 'connectionString' as const, connectionString: azurite.connectionString };
     const { outbox, poison } = await createOutboxQueues(connection, undefined);
-    await outbox.send(message(event(1)));
+    await outbox.send(message(auditEvents(1)[0]!));
     await poison.send('not json {');
     for (const name of [AUDIT_OUTBOX_QUEUE, AUDIT_POISON_QUEUE]) {
       const [kept] = (await new QueueClient(azurite.connectionString, name).peekMessages())
