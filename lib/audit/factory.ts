@@ -1,5 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
 import type { Settings } from '../config/index.js';
+import type { QueueConnection } from '../config/intune.js';
 import type { Logger } from '../log.js';
 import { MemoryMessageQueue } from '../queue/memory.js';
 import type { MessageQueue } from '../queue/types.js';
@@ -10,6 +11,8 @@ import type { AuditStore } from './store.js';
 
 /** Name of the audit outbox queue, next to the Intune notification queue. */
 export const AUDIT_OUTBOX_QUEUE = 'audit-outbox';
+/** Outbox messages that cannot be read or that the store keeps refusing. */
+export const AUDIT_POISON_QUEUE = 'audit-outbox-poison';
 
 /**
  * The audit store and sink for the composition root: beside the certificate store — Cosmos DB
@@ -24,8 +27,12 @@ export async function createAudit(
   database?: Sqlite,
 ): Promise<{ store: AuditStore; sink: AuditSink }> {
   const store = await createAuditStore(settings, credential, database, clock);
-  const outbox = await createOutbox(settings, credential);
-  return { store, sink: new AuditSink({ store, logger, outbox, clock }) };
+  const connection = settings.intune.enabled ? settings.intune.queue.connection : undefined;
+  const queues = await createOutboxQueues(
+    connection,
+    connection?.kind === 'accountUrl' ? await credential() : undefined,
+  );
+  return { store, sink: new AuditSink({ store, logger, ...queues, clock }) };
 }
 
 async function createAuditStore(
@@ -52,14 +59,24 @@ async function createAuditStore(
   });
 }
 
-async function createOutbox(
-  settings: Settings,
-  credential: () => Promise<TokenCredential>,
-): Promise<MessageQueue> {
-  const connection = settings.intune.enabled ? settings.intune.queue.connection : undefined;
-  if (!connection) return new MemoryMessageQueue(AUDIT_OUTBOX_QUEUE);
+/**
+ * The outbox and its poison queue. Their messages never expire (time-to-live -1) instead of
+ * Storage's default 7 days: an event waits there for as long as the store refuses it.
+ */
+export async function createOutboxQueues(
+  connection: QueueConnection | undefined,
+  credential: TokenCredential | undefined,
+): Promise<{ outbox: MessageQueue; poison: MessageQueue }> {
+  if (!connection) {
+    return {
+      outbox: new MemoryMessageQueue(AUDIT_OUTBOX_QUEUE),
+      poison: new MemoryMessageQueue(AUDIT_POISON_QUEUE),
+    };
+  }
   const { createStorageQueue } = await import('../queue/storage.js');
-  return connection.kind === 'connectionString'
-    ? createStorageQueue(connection, AUDIT_OUTBOX_QUEUE)
-    : createStorageQueue(connection, AUDIT_OUTBOX_QUEUE, await credential());
+  const keep = { keep: true };
+  return {
+    outbox: createStorageQueue(connection, AUDIT_OUTBOX_QUEUE, credential, keep),
+    poison: createStorageQueue(connection, AUDIT_POISON_QUEUE, credential, keep),
+  };
 }

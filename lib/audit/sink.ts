@@ -2,6 +2,7 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MessageQueue } from '../queue/types.js';
 import { toAuditEvent, type AuditEvent, type AuditInput } from './event.js';
+import { drainOutbox, type OutboxMessage } from './outbox.js';
 import type { AuditStore } from './store.js';
 
 /** Where decisions are reported. `record` returns at once and never throws. */
@@ -14,6 +15,10 @@ export interface AuditSinkOptions {
   readonly logger: Logger;
   /** Events the store refused wait here (the queue the Intune notifications use too). */
   readonly outbox: MessageQueue;
+  /** Outbox messages that cannot be read, or that the store keeps refusing (see outbox.ts). */
+  readonly poison: MessageQueue;
+  /** Dequeues of an outbox message the store refuses before it goes to `poison`. */
+  readonly maxDequeueCount?: number;
   readonly clock?: () => Date;
   /** Events per append call. */
   readonly batchSize?: number;
@@ -21,11 +26,6 @@ export interface AuditSinkOptions {
   readonly flushDelayMs?: number;
   /** Retries of a refused append before the batch goes to the outbox, milliseconds between. */
   readonly retryDelaysMs?: readonly number[];
-}
-
-interface OutboxMessage {
-  readonly kind: 'audit';
-  readonly event: AuditEvent;
 }
 
 /**
@@ -81,21 +81,8 @@ export class AuditSink implements AuditLog {
   }
 
   /** Append events the outbox holds; returns how many were appended. Never rejects. */
-  async drainOutbox(max = 1000): Promise<number> {
-    let moved = 0;
-    try {
-      while (moved < max) {
-        const messages = await this.o.outbox.receive(32, 60);
-        if (messages.length === 0) break;
-        const events = messages.map((m) => (JSON.parse(m.text) as OutboxMessage).event);
-        await this.o.store.append(events);
-        for (const m of messages) await this.o.outbox.delete(m);
-        moved += messages.length;
-      }
-    } catch (e) {
-      this.o.logger.warn('audit outbox not drained; retried later', { error: describeError(e) });
-    }
-    return moved;
+  drainOutbox(max = 1000): Promise<number> {
+    return drainOutbox(this.o, max);
   }
 
   private async write(events: AuditEvent[]): Promise<void> {

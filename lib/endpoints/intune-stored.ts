@@ -74,9 +74,27 @@ export function intuneNotifications(d: StoredIntuneDeps): IntuneNotifications | 
     clock: d.clock,
     outbox: d.outbox,
     clientFor: async (name) => {
-      if (name === undefined || name === 'intune') return d.builtIn?.client;
+      if (name === undefined || name === 'intune') return d.builtIn?.client ?? secretUnavailable(d.settings);
       const e = await d.endpoints.get(name, name);
       return e && isIntuneType(e.type) && e.intune ? d.connections.clientFor(e.intune) : undefined;
     },
+  };
+}
+
+/**
+ * The settings-defined connection whose client secret did not resolve (an unavailable Key Vault
+ * reference) is still a connection: its notifications fail as a token failure does (a stored
+ * endpoint's secret read from Key Vault fails so too) and are retried with back-off, not given up.
+ */
+function secretUnavailable(s: IntuneSettings): NotifyClient | undefined {
+  if (!s.enabled || s.unavailable === undefined) return undefined;
+  const result = {
+    ok: false,
+    kind: 'token',
+    message: `could not read the client secret: ${s.unavailable}`,
+  } as const;
+  return {
+    successNotification: () => Promise.resolve(result),
+    failureNotification: () => Promise.resolve(result),
   };
 }

@@ -14,7 +14,8 @@ const MAX_CLIENTS = 500;
  * One IntuneClient per stored Intune connection (tenant, app registration, credential), shared
  * by every endpoint that names the same connection, so each tenant keeps its own token cache and
  * service discovery. The secret or certificate is read from Key Vault when a token is needed
- * and reused for SECRET_TTL_MS; a failed read is retried on the next token request.
+ * and reused for SECRET_TTL_MS; a failed read, or one Entra ID answered invalid_client (a rotated
+ * secret), is read again on the next token request.
  */
 export class IntuneConnections {
   private readonly clients = new Map<string, IntuneClient>();
@@ -43,18 +44,20 @@ export class IntuneConnections {
     const cred = c.credential;
     if (cred.kind === 'managedIdentity')
       return managedIdentityCredential(cred.clientId, this.settings.federatedTokenAudience);
-    const read = this.cachedSecret(cred.keyVaultSecretUri);
-    if (cred.kind === 'secret') return { kind: 'secret', secret: read };
+    const { read, forget } = this.cachedSecret(cred.keyVaultSecretUri);
+    if (cred.kind === 'secret') return { kind: 'secret', secret: read, onRejected: forget };
     return {
       kind: 'assertion',
       getAssertion: async (tokenEndpoint) =>
         certificateCredential(await read(), c.applicationId, this.options.now).getAssertion(tokenEndpoint),
+      onRejected: forget,
     };
   }
 
-  private cachedSecret(uri: string): () => Promise<string> {
+  /** The secret, read again after SECRET_TTL_MS, or at once after `forget` (Entra ID refused it). */
+  private cachedSecret(uri: string): { read: () => Promise<string>; forget: () => void } {
     let cached: { at: number; value: Promise<string> } | undefined;
-    return () => {
+    const read = (): Promise<string> => {
       if (!cached || this.now() - cached.at >= SECRET_TTL_MS) {
         const value = this.readSecret(uri);
         const entry = { at: this.now(), value };
@@ -64,6 +67,12 @@ export class IntuneConnections {
         });
       }
       return cached.value;
+    };
+    return {
+      read,
+      forget: () => {
+        cached = undefined;
+      },
     };
   }
 }

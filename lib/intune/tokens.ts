@@ -9,17 +9,30 @@ import type { IntuneFailure } from './types.js';
  * before `expires_in` runs out; concurrent callers share one request.
  */
 
+/**
+ * How the app proves itself to Entra ID. `onRejected` is called when Entra ID answers
+ * `invalid_client` (RFC 6749 5.2; AADSTS7000215 a wrong secret, AADSTS700027 a wrong assertion):
+ * the credential was rotated, so a cached copy of it must be read again.
+ */
 export type ClientCredential =
   /**
    * Application secret: the value (AppConfig__AuthConfig__ApplicationKey), or how to read it
    * (a stored Intune connection's Key Vault secret), called once per token request.
    */
-  | { readonly kind: 'secret'; readonly secret: string | (() => Promise<string>) }
+  | {
+      readonly kind: 'secret';
+      readonly secret: string | (() => Promise<string>);
+      readonly onRejected?: () => void;
+    }
   /**
    * A signed client assertion (RFC 7523): a JWT made with the app's certificate, or a managed
    * identity token used as a federated credential. Called once per token request.
    */
-  | { readonly kind: 'assertion'; readonly getAssertion: (tokenEndpoint: string) => Promise<string> };
+  | {
+      readonly kind: 'assertion';
+      readonly getAssertion: (tokenEndpoint: string) => Promise<string>;
+      readonly onRejected?: () => void;
+    };
 
 export interface TokenProviderOptions {
   /** e.g. `https://login.microsoftonline.com/` (a trailing slash is added when missing). */
@@ -111,6 +124,7 @@ export class TokenProvider {
     if (res.status < 200 || res.status > 299) {
       // Entra ID errors: {error, error_description, error_codes: [7000215, …]}.
       const error = stringField(json, 'error') ?? 'no error code';
+      if (error === 'invalid_client') cred.onRejected?.();
       const codes = json?.error_codes;
       const aadsts = Array.isArray(codes) && typeof codes[0] === 'number' ? ` (AADSTS${codes[0]})` : '';
       const description =

@@ -3,10 +3,13 @@ import { AppError, dependencyUnavailable } from '../errors.js';
 import type { IntuneClient } from '../intune/client.js';
 import { exchange, type FetchLike, parseJsonObject } from '../intune/http.js';
 
-/** One revocation Intune asks for (Intune's downloadRevocationRequests). */
+/**
+ * One revocation Intune asks for (Intune's downloadRevocationRequests). A field Intune left out is
+ * null: the pull answers such a request as invalid rather than leaving it pending for ever.
+ */
 export interface IntuneRevocationRequest {
-  readonly requestContext: string;
-  readonly serialNumber: string;
+  readonly requestContext: string | null;
+  readonly serialNumber: string | null;
   readonly issuerName: string | null;
   readonly caConfiguration: string | null;
 }
@@ -44,20 +47,16 @@ export class IntuneRevocationClient {
     });
     const value = json.value;
     if (!Array.isArray(value)) throw dependencyUnavailable('downloadRevocationRequests: no "value" array');
-    return value.flatMap((v: unknown) => {
+    return value.map((v: unknown) => {
       const o = typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
       const str = (k: string): string | null => (typeof o[k] === 'string' ? o[k] : null);
-      const requestContext = str('requestContext');
-      const serialNumber = str('serialNumber');
-      if (requestContext === null || serialNumber === null) return [];
-      return [
-        {
-          requestContext,
-          serialNumber,
-          issuerName: str('issuerName'),
-          caConfiguration: str('caConfiguration'),
-        },
-      ];
+      const given = (k: string): string | null => (str(k) === '' ? null : str(k));
+      return {
+        requestContext: given('requestContext'),
+        serialNumber: given('serialNumber'),
+        issuerName: str('issuerName'),
+        caConfiguration: str('caConfiguration'),
+      };
     });
   }
 

@@ -46,9 +46,17 @@ export async function pullIntuneRevocations(
   const results: IntuneRevocationResult[] = [];
   let revoked = 0;
   for (const r of requests) {
-    const outcome = await answer(d, r);
+    const { requestContext, serialNumber } = r;
+    if (requestContext === null) {
+      refuseInvalid(d, r, 'it has no requestContext, so no result can be reported for it');
+      continue;
+    }
+    const outcome =
+      serialNumber === null
+        ? refuseInvalid(d, r, 'it has no serial number')
+        : await answer(d, { ...r, requestContext, serialNumber });
     if (outcome.revoked) revoked += 1;
-    if (outcome.result) results.push({ requestContext: r.requestContext, ...outcome.result });
+    if (outcome.result) results.push({ requestContext, ...outcome.result });
   }
   if (results.length > 0) await d.client.upload(results);
   d.logger.info('intune revocation pull', {
@@ -72,10 +80,38 @@ const NOT_FOUND = {
   errorMessage: 'no such certificate',
 } as const;
 
+/** A request with the fields every answer needs. */
+type Complete = IntuneRevocationRequest & { readonly requestContext: string; readonly serialNumber: string };
+
+/**
+ * A request Intune sent without a field it needs: answered as invalid (Intune keeps offering a
+ * request until its result is uploaded, and such a request would take a batch slot on every pull)
+ * and logged with what it did carry. Without a requestContext it cannot be answered at all.
+ */
+function refuseInvalid(d: IntunePullDeps, r: IntuneRevocationRequest, why: string): Answer {
+  const errorMessage = `invalid revocation request: ${why}`;
+  d.logger.error(`intune revocation: ${errorMessage}`, { tenantId: d.scope.tenantId, request: r });
+  void d.audit.record({
+    kind: 'revocation',
+    operation: 'intune.revoke',
+    actor: d.scope.actor,
+    ...d.scope.place,
+    serialNumber:
+      r.serialNumber === null ? undefined : (canonicalSerial(r.serialNumber) ?? r.serialNumber.slice(0, 64)),
+    outcome: 'refused',
+    reason: 'revocation-request-invalid',
+    message: `Intune revocation request of tenant ${d.scope.tenantId} (requestContext ${r.requestContext ?? 'none'}): ${errorMessage}`,
+  });
+  return {
+    revoked: false,
+    result: { succeeded: false, errorCode: 'ParameterDataInvalidError', errorMessage },
+  };
+}
+
 type Audit = (outcome: 'replayed' | 'refused' | 'failed', reason: ReasonCode, text: string) => void;
 
 /** Records what became of one request (a revocation is recorded by the revocation use case). */
-function auditor(d: IntunePullDeps, r: IntuneRevocationRequest): Audit {
+function auditor(d: IntunePullDeps, r: Complete): Audit {
   const scope = d.scope;
   return (outcome, reason, text) =>
     void d.audit.record({
@@ -95,7 +131,7 @@ function auditor(d: IntunePullDeps, r: IntuneRevocationRequest): Audit {
 }
 
 /** One request: revoked, or refused with the reason recorded, or left for the next pull. */
-async function answer(d: IntunePullDeps, r: IntuneRevocationRequest): Promise<Answer> {
+async function answer(d: IntunePullDeps, r: Complete): Promise<Answer> {
   const scope = d.scope;
   const audit = auditor(d, r);
   const issuer = r.issuerName === null ? null : normalizeDn(r.issuerName);

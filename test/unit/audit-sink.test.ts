@@ -20,6 +20,7 @@ let proxy: FaultProxy;
 const clients: CosmosClient[] = [];
 let direct: CosmosAuditStore;
 let viaProxy: CosmosAuditStore;
+const poison = new MemoryMessageQueue('audit-outbox-poison');
 
 const input = (i: number): AuditInput => ({
   kind: 'enrollment',
@@ -72,6 +73,7 @@ describe('audit sink', () => {
       store: viaProxy,
       logger: memoryLogger(),
       outbox: new MemoryMessageQueue('o'),
+      poison: new MemoryMessageQueue('p'),
       batchSize: 10,
     });
     const recorded = Array.from({ length: 25 }, (_, i) => sink.record(input(i))!.id);
@@ -83,7 +85,7 @@ describe('audit sink', () => {
     proxy.setFaults({ match: writesTo('audit'), action: { kind: 'reset' } });
     const logger = memoryLogger();
     const outbox = new MemoryMessageQueue('audit-outbox');
-    const sink = new AuditSink({ store: viaProxy, logger, outbox, retryDelaysMs: [10] });
+    const sink = new AuditSink({ store: viaProxy, logger, outbox, poison, retryDelaysMs: [10] });
     const started = performance.now();
     const ids = Array.from({ length: 5 }, (_, i) => sink.record(input(i))!.id);
     expect(performance.now() - started).toBeLessThan(1000);
@@ -101,7 +103,13 @@ describe('audit sink', () => {
   it('fail/writes land but the answers are lost: the outbox retry does not duplicate them', async () => {
     proxy.setFaults({ match: writesTo('audit'), action: { kind: 'unavailable-after-forward' } });
     const outbox = new MemoryMessageQueue('audit-outbox');
-    const sink = new AuditSink({ store: viaProxy, logger: memoryLogger(), outbox, retryDelaysMs: [10] });
+    const sink = new AuditSink({
+      store: viaProxy,
+      logger: memoryLogger(),
+      outbox,
+      poison,
+      retryDelaysMs: [10],
+    });
     const ids = Array.from({ length: 4 }, (_, i) => sink.record(input(i))!.id);
     await sink.flush();
     expect(outbox.texts.length).toBeGreaterThan(0);
@@ -115,7 +123,7 @@ describe('audit sink', () => {
     const logger = memoryLogger();
     const outbox = new MemoryMessageQueue('audit-outbox');
     outbox.send = () => Promise.reject(new Error('queue down'));
-    const sink = new AuditSink({ store: viaProxy, logger, outbox, retryDelaysMs: [] });
+    const sink = new AuditSink({ store: viaProxy, logger, outbox, poison, retryDelaysMs: [] });
     const e = sink.record(input(0))!;
     await expect(sink.flush()).resolves.toBeUndefined();
     expect(logger.entries[0]!.fields).toMatchObject({ audit: true, id: e.id, reason: 'issued' });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { intuneSection } from '../../lib/config/intune.js';
 import { IntuneConnections } from '../../lib/intune/connections.js';
+import { startFakeIntune } from '../fakes/intune-server.js';
 import { snapshotProcessEnv } from '../helpers/process-env.js';
 
 /**
@@ -85,4 +86,30 @@ describe('Intune connections of stored endpoints', () => {
     await client.tokens.getToken(client.intuneScope);
     expect(resources).toHaveLength(1);
   }, 20_000);
+
+  it('fail/a rotated client secret: after Entra ID answers invalid_client the next token request reads the secret again', async () => {
+    const fake = await startFakeIntune();
+    try {
+      const tenant = fake.addTenant();
+      const s = intuneSection({ AppConfig__AuthConfig__Authority: fake.url });
+      if (!s.ok) throw new Error(s.problems.join('; '));
+      // Key Vault hands out the old secret first, the rotated one after.
+      const values = ['secret-before-rotation', tenant.clientSecret];
+      let reads = 0;
+      const connections = new IntuneConnections(s.value, () => Promise.resolve(values[reads++] ?? ''));
+      const client = connections.clientFor({
+        tenantId: tenant.tenantId,
+        applicationId: tenant.clientId,
+        credential: { kind: 'secret', keyVaultSecretUri: 'https://kv.vault.azure.net/secrets/intune' },
+      });
+      expect(await client.tokens.getToken(client.intuneScope)).toMatchObject({
+        ok: false,
+        message: expect.stringContaining('invalid_client') as unknown,
+      });
+      expect(await client.tokens.getToken(client.intuneScope)).toMatchObject({ ok: true });
+      expect(reads).toBe(2);
+    } finally {
+      await fake.close();
+    }
+  });
 });

@@ -73,7 +73,12 @@ async function issued(
 /** An audit sink on a memory trail: what the worker records. */
 function auditTrail() {
   const store = new MemoryAuditStore();
-  const sink = new AuditSink({ store, logger: silentLogger, outbox: new MemoryMessageQueue('audit-outbox') });
+  const sink = new AuditSink({
+    store,
+    logger: silentLogger,
+    outbox: new MemoryMessageQueue('audit-outbox'),
+    poison: new MemoryMessageQueue('audit-outbox-poison'),
+  });
   return { sink, events: async () => (await sink.flush(), [...store.all]) };
 }
 

@@ -7,6 +7,7 @@ import { pullAllTenants, pullIntuneRevocations } from '../../lib/revocation/intu
 import type { RevocationScope } from '../../lib/revocation/intune-tenants.js';
 import { RevocationService } from '../../lib/revocation/revoke.js';
 import { MemoryCertificateStore } from '../../lib/store/memory.js';
+import type { FakeRevocationRequest } from '../fakes/intune-revocation.js';
 import { startFakeIntune, type FakeIntune } from '../fakes/intune-server.js';
 import { recordingAudit } from '../helpers/audit-log.js';
 import { testRecord } from './store-contract.js';
@@ -105,6 +106,35 @@ describe('Intune revocation pull', () => {
       ['0a01', 'intune', 'refused', 'revocation-other-issuer'],
     ]);
     expect(audit.events.every((e) => e.kind === 'revocation' && e.operation === 'intune.revoke')).toBe(true);
+  });
+
+  it('fail/a request without a serial number is answered as invalid, and one without a requestContext is logged; both are audited', async () => {
+    await issued(12, '1b01');
+    const noSerial = { requestContext: 'ctx-14', issuerName: null, caConfiguration: null };
+    const noContext = { serialNumber: '1b01', issuerName: null, caConfiguration: null };
+    fake.revocation.pending.push(
+      noSerial as FakeRevocationRequest,
+      { ...noSerial, requestContext: 'ctx-15', serialNumber: '' },
+      noContext as FakeRevocationRequest,
+      request('ctx-16', '1b01'),
+    );
+    expect(await pull()).toEqual({ revoked: 1, reported: 3 });
+    expect(fake.revocation.results.map((r) => [r.requestContext, r.succeeded, r.errorCode])).toEqual([
+      ['ctx-14', false, 'ParameterDataInvalidError'],
+      ['ctx-15', false, 'ParameterDataInvalidError'],
+      ['ctx-16', true, 'None'],
+    ]);
+    expect(fake.revocation.results[0]?.errorMessage).toBe(
+      'invalid revocation request: it has no serial number',
+    );
+    expect(fake.violations).toEqual([]);
+    expect(audit.events.map((e) => [e.serialNumber, e.outcome, e.reason])).toEqual([
+      [undefined, 'refused', 'revocation-request-invalid'],
+      [undefined, 'refused', 'revocation-request-invalid'],
+      ['1b01', 'refused', 'revocation-request-invalid'],
+      ['1b01', 'revoked', 'certificate-revoked'],
+    ]);
+    expect(audit.events[2]?.message).toContain('no requestContext');
   });
 
   it("fail/a certificate outside the tenant's endpoints is refused as not found and stays good", async () => {
